@@ -1,0 +1,186 @@
+# camclassd — build, test, install.
+#
+#   make                 build/camclassd and build/camclass
+#   make test            install missing deps, build, run every test suite (also SANITIZE=1)
+#   make run             install missing deps, build, start the demo daemon + a watching client
+#   make SANITIZE=1      ASan+UBSan build (into build/san)
+#   make CC=clang        clang build
+#   make CROSS_COMPILE=aarch64-linux-gnu-   arm64 build (into build/aarch64)
+#   make XNNPACK=0       build without the XNNPACK backend
+#   make install PREFIX=/usr DESTDIR=...
+#
+# Sources are found by folder: every .c in capture/ inference/ inference/ops/ ipc/ and daemon/
+# (but daemon/main.c) goes into one static library; daemon/main.c makes camclassd,
+# tools/camclass/*.c make camclass, each tests/test_*.c makes one cmocka test binary and each
+# fuzz/fuzz_*.c one libFuzzer target (make fuzz, clang only).
+
+CROSS_COMPILE ?=
+CC            ?= cc
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG    ?= pkg-config
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+SANITIZE      ?= 0
+XNNPACK       ?= auto
+
+TARGET_ARCH_NAME := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
+
+ifneq ($(CROSS_COMPILE),)
+  BUILD ?= build/$(TARGET_ARCH_NAME)
+  ifeq ($(TARGET_ARCH_NAME),aarch64)
+    export PKG_CONFIG_LIBDIR := /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+  endif
+  ifeq ($(TARGET_ARCH_NAME),arm)
+    export PKG_CONFIG_LIBDIR := /usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
+  endif
+else ifeq ($(SANITIZE),1)
+  BUILD ?= build/san
+else
+  BUILD ?= build
+endif
+
+PKGS := libv4l2 libturbojpeg libsystemd inih jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -fno-strict-aliasing \
+           -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+# XNNPACK (Debian's libxnnpack-dev has no .pc file): built in when its header is found.
+ifeq ($(XNNPACK),auto)
+  ifneq ($(CROSS_COMPILE),)
+    XNNPACK := 0
+  else ifneq ($(wildcard /usr/include/xnnpack.h),)
+    XNNPACK := 1
+  else
+    XNNPACK := 0
+  endif
+endif
+ifeq ($(XNNPACK),1)
+  CFLAGS += -DCAMCLASS_HAVE_XNNPACK=1
+  LDLIBS += -lXNNPACK -lpthreadpool -lcpuinfo
+endif
+
+# Per-ISA kernels: a file named *_<isa>.c is compiled only for its architecture, with the flags
+# for that ISA; the code picks it at run time after checking the CPU.
+ISA_X86   := sse41 avx2 avx512vnni
+ISA_ARM64 := neon dotprod
+ISA_ALL   := $(ISA_X86) $(ISA_ARM64)
+CFLAGS_sse41      := -msse4.1
+CFLAGS_avx2       := -mavx2 -mfma
+CFLAGS_avx512vnni := -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+CFLAGS_neon       :=
+CFLAGS_dotprod    := -march=armv8.2-a+dotprod
+ifeq ($(TARGET_ARCH_NAME),x86_64)
+  ISA_HERE := $(ISA_X86)
+else ifeq ($(TARGET_ARCH_NAME),aarch64)
+  ISA_HERE := $(ISA_ARM64)
+else
+  ISA_HERE :=
+endif
+isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
+isa_keep = $(foreach f,$(1),$(if $(filter $(call isa_of,$(f)),$(ISA_ALL)),$(if $(filter $(call isa_of,$(f)),$(ISA_HERE)),$(f)),$(f)))
+
+LIB_SRC := $(call isa_keep,$(wildcard capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
+           $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB     := $(BUILD)/libcamclass.a
+
+CAMCLASSD_OBJ := $(BUILD)/obj/daemon/main.o
+CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
+
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+.PHONY: all test unit-tests test-vm test-arm64 run install uninstall clean fuzz fuzz-run bench deps \
+        demo-clip check-deps
+all: $(BUILD)/camclassd $(BUILD)/camclass
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CFLAGS_$(call isa_of,$<)) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+$(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- dependencies ------------------------------------------------------------------------------
+deps:
+	scripts/install-deps build test
+
+check-deps:
+	@scripts/install-deps --check build test >/dev/null 2>&1 || scripts/install-deps build test
+
+# --- tests ---------------------------------------------------------------------------------------
+# scripts/run-tests runs every suite, keeps going on failure, and ends with one line
+# "N passed, N failed" over all of them.
+test: check-deps
+	scripts/run-tests
+
+test-vm: all
+	scripts/test-vm
+
+test-arm64:
+	scripts/test-arm64
+
+# --- fuzzing (clang + libFuzzer) ----------------------------------------------------------------
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+               -DCAMCLASS_FUZZ=1
+FUZZ_LIB_SRC := $(call isa_keep,$(LIB_SRC))
+fuzz: $(FUZZ_BIN)
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+
+# --- demo ------------------------------------------------------------------------------------------
+run: check-deps all
+	scripts/run-demo
+
+bench: all
+	scripts/bench
+
+# --- install ----------------------------------------------------------------------------------------
+SYSTEMD_UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/camclassd $(DESTDIR)$(SYSTEMD_UNITDIR)
+	install -m 0755 $(BUILD)/camclassd $(DESTDIR)$(PREFIX)/sbin/camclassd
+	install -m 0755 $(BUILD)/camclass $(DESTDIR)$(PREFIX)/bin/camclass
+	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
+	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
+	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+
+clean:
+	rm -rf build

@@ -1,0 +1,59 @@
+/* engine.h — load a quantized TFLite classifier and run it. The public face of inference/.
+ *
+ * One engine per model; no global state. eng_load() reads, validates, plans and prepares
+ * everything (all allocation happens here); eng_invoke() only computes and allocates nothing.
+ * Memory: the engine owns the input and output buffers returned by eng_input()/eng_output();
+ * they stay valid until eng_free(). The model file is mmapped read-only for the engine's life.
+ * Threads: an engine is used by one thread at a time; different engines are independent.
+ * Errors: negative errno-style codes; on failure eng_load() fills err with a message naming what
+ * and where ("model.tflite: operator 12 (CONV_2D v3): filter has 3 dims, expected 4"). */
+#ifndef CAMCLASS_INFERENCE_ENGINE_H
+#define CAMCLASS_INFERENCE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENG_MAX_DIMS 6
+
+enum eng_dtype { ENG_UINT8, ENG_INT8, ENG_INT32, ENG_FLOAT32 };
+enum eng_backend { ENG_BACKEND_AUTO, ENG_BACKEND_BUILTIN, ENG_BACKEND_XNNPACK };
+
+struct eng_tensor_info {
+	enum eng_dtype type;
+	int ndim;
+	int dims[ENG_MAX_DIMS];   /* NHWC for images: dims[1]=height, dims[2]=width, dims[3]=channels */
+	size_t bytes;
+	float scale;              /* 0 when not quantized */
+	int32_t zero_point;
+	const char *name;
+};
+
+struct eng_options {
+	enum eng_backend backend; /* AUTO: XNNPACK when built in, else builtin */
+	int threads;              /* >= 1 */
+};
+
+struct engine;
+
+int eng_load(const char *path, const struct eng_options *opt, struct engine **ret_engine,
+	     char *err, size_t errlen);
+void eng_free(struct engine *e);
+
+int eng_input_info(const struct engine *e, struct eng_tensor_info *ret_info);
+int eng_output_info(const struct engine *e, struct eng_tensor_info *ret_info);
+void *eng_input(struct engine *e);             /* write the input tensor here */
+const void *eng_output(const struct engine *e); /* read the output tensor here after invoke */
+
+int eng_invoke(struct engine *e);
+
+size_t eng_arena_bytes(const struct engine *e);
+enum eng_backend eng_backend_used(const struct engine *e);
+const char *eng_backend_name(enum eng_backend b);   /* "auto", "builtin", "xnnpack" */
+int eng_backend_from_name(const char *name);        /* -EINVAL if unknown */
+const char *eng_dtype_name(enum eng_dtype t);
+
+/* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
+float eng_output_value(const struct engine *e, size_t i);
+size_t eng_output_count(const struct engine *e);
+
+#endif

@@ -1,0 +1,33 @@
+/* ops.h — the op kernel interface. One op per file (conv.c, depthwise_conv.c, …), each
+ * exporting one `const struct op_kernel op_<name>` that ops_find() returns.
+ *
+ * prepare() runs once at load, after the reader checked generic facts (tensor indices in range,
+ * buffers present and sized, static shapes). It checks everything op-specific — input count,
+ * types, shapes consistent with the options, quantization parameters (per-channel scale count
+ * equals the output channels, …) — and writes a clear message into err on failure ("CONV_2D:
+ * filter has 3 dims, expected 4"; the engine prefixes the operator index). It computes the
+ * per-op parameters (quantized multipliers and shifts, clamp ranges, padding offsets, packed
+ * weights) into a malloc'd n->params. prepare() may allocate; invoke() must not.
+ *
+ * invoke() only computes: tensors' data pointers are valid, shapes are those prepare() saw.
+ * Kernels follow TFLite's reference integer kernels bit-exactly (see quant.h for the shared
+ * rounding helpers). Returns nothing: every failure is caught in prepare(). */
+#ifndef CAMCLASS_INFERENCE_OPS_H
+#define CAMCLASS_INFERENCE_OPS_H
+
+#include <stddef.h>
+
+#include "inference/graph.h"
+
+struct op_kernel {
+	int op;                   /* enum builtin_op */
+	const char *name;         /* "CONV_2D" */
+	int max_version;          /* newest op version whose semantics are implemented */
+	int (*prepare)(struct graph *g, struct node *n, char *err, size_t errlen);
+	void (*invoke)(struct graph *g, const struct node *n);
+};
+
+/* The kernel for a builtin op code, or NULL when unsupported. */
+const struct op_kernel *ops_find(int op);
+
+#endif

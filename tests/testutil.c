@@ -1,0 +1,93 @@
+/* testutil.c — see testutil.h. */
+#include "tests/testutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+const char *tu_models_dir(void)
+{
+	const char *dir = getenv("CAMCLASS_MODELS");
+	struct stat st;
+	if (!dir || !*dir)
+		dir = "../shared/models";
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		fail_msg("shared models folder %s not found (set CAMCLASS_MODELS)", dir);
+	return dir;
+}
+
+const char *tu_model_path(const char *name)
+{
+	static char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", tu_models_dir(), name);
+	return path;
+}
+
+const char *tu_build_dir(void)
+{
+	const char *dir = getenv("CAMCLASS_BUILD");
+	return dir && *dir ? dir : "build";
+}
+
+uint8_t *tu_read_file(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long len = 0;
+	if (!f)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		fail_msg("cannot size %s", path);
+	buf = malloc(len ? (size_t)len : 1);
+	assert_non_null(buf);
+	if (fread(buf, 1, (size_t)len, f) != (size_t)len)
+		fail_msg("short read on %s", path);
+	fclose(f);
+	*ret_len = (size_t)len;
+	return buf;
+}
+
+char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char tmpl[4096];
+	snprintf(tmpl, sizeof(tmpl), "%s/camclass-test-XXXXXX", base && *base ? base : "/tmp");
+	char *d = mkdtemp(tmpl);
+	if (!d)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	char *copy = strdup(d);
+	assert_non_null(copy);
+	return copy;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void tu_rm_rf(const char *path)
+{
+	if (path)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+double tu_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}

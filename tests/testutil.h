@@ -1,0 +1,27 @@
+/* testutil.h — helpers shared by the cmocka test binaries (linked into every tests/test_*).
+ *
+ * Tests run from the repository root (scripts/run-tests does that). Shared real models live in
+ * ../shared/models, overridable with CAMCLASS_MODELS; if the folder is missing a test that needs
+ * it fails with a message, it never skips. CAMCLASS_BUILD names the build folder whose binaries
+ * end-to-end tests start (default "build"). */
+#ifndef CAMCLASS_TESTUTIL_H
+#define CAMCLASS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Folder of the shared models; fails the current test if it does not exist. */
+const char *tu_models_dir(void);
+/* "<models dir>/<name>" in a static buffer that lives until the next call. */
+const char *tu_model_path(const char *name);
+/* Folder holding camclassd and camclass for end-to-end tests. */
+const char *tu_build_dir(void);
+/* Whole file into a malloc'd buffer (fails the test on error). */
+uint8_t *tu_read_file(const char *path, size_t *ret_len);
+/* A fresh private temporary directory (mkdtemp), removed by tu_rm_rf. */
+char *tu_tmpdir(void);
+void tu_rm_rf(const char *path);
+/* Monotonic clock in ms. */
+double tu_now_ms(void);
+
+#endif

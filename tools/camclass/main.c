@@ -1,0 +1,81 @@
+/* camclass — the client of camclassd and the offline model tool, in one binary.
+ *
+ * Offline: infer, bench, classify, model-info (no daemon needed).
+ * Client:  [--socket PATH] status | latest | watch | classify | snapshot | ping.
+ * "classify" with --model is the offline image classifier; without it, it asks the daemon. */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "tools/camclass/commands.h"
+
+#define DEFAULT_SOCKET "/run/camclassd/camclassd.sock"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: camclass [--socket PATH] COMMAND [ARGS]\n"
+		"\n"
+		"client of camclassd (socket default " DEFAULT_SOCKET "):\n"
+		"  status | latest | ping | classify\n"
+		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
+		"  snapshot -o FILE\n"
+		"\n"
+		"offline model tools:\n"
+		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
+		"  bench --model M [--backend B] [--threads N] [--iters K] [--warmup W]\n"
+		"  classify --model M --labels L [--top-k K] [--json] IMAGE...\n"
+		"  model-info --model M\n");
+}
+
+static int has_arg(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *socket_path = DEFAULT_SOCKET;
+	int i = 1;
+
+	log_init();
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+			socket_path = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--socket=", 9) == 0) {
+			socket_path = argv[i] + 9;
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "camclass: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	argc -= i;
+	argv += i;
+
+	if (strcmp(argv[0], "infer") == 0)
+		return cmd_infer(argc, argv);
+	if (strcmp(argv[0], "bench") == 0)
+		return cmd_bench(argc, argv);
+	if (strcmp(argv[0], "model-info") == 0)
+		return cmd_model_info(argc, argv);
+	if (strcmp(argv[0], "classify") == 0 && has_arg(argc, argv, "--model"))
+		return cmd_classify(argc, argv);
+	if (strcmp(argv[0], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	return cmd_client(socket_path, argc, argv);
+}

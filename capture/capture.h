@@ -1,0 +1,226 @@
+/* capture.h — frames in, model input tensors out. The public face of capture/.
+ *
+ * Four parts, used by the daemon as  capture thread: cap_next → cap_slot_put
+ *                                    classify thread: cap_slot_take → cap_frame_to_tensor
+ *  1. Sources (V4L2 through libv4l2, or a file source replaying JPEGs). cap_open() validates the
+ *     config and returns at once, even when the camera is absent; cap_next() runs the
+ *     "open, stream, on error close and retry" loop inside itself: after a fault it reports
+ *     CAP_ERR_DISCONNECTED, and while in back-off (0.25 s doubling to 2 s) every call returns
+ *     CAP_ERR_DISCONNECTED after at most timeout_ms, so the owner's loop keeps running (watchdog).
+ *  2. A "newest frame only" slot between the capture thread and the classify thread.
+ *  3. Decode: MJPEG/JPEG (TurboJPEG, DCT-scaled to just above the model size), YUYV, NV12,
+ *     GREY, RGB24, BMP stills → an RGB or grey image.
+ *  4. Preprocess: crop, resize, colour, quantize into the model's input tensor.
+ *
+ * Memory: a frame returned by cap_next() points into the source's buffers (mmap'd V4L2 buffer
+ * or the file source's read buffer); it stays valid until cap_release() or the next cap_next()
+ * (which releases a frame still held: at most one frame is out at a time). cap_slot_put()
+ * copies the frame; a frame from cap_slot_take() is owned by the slot and valid until the
+ * next cap_slot_take(). Images from cap_decode*() are owned by the decoder and valid until its
+ * next decode. Strings in cap_config are copied by cap_open(); the config may be freed after.
+ * Threads: a source, a decoder, a slot end are each used by one thread at a time; cap_stop()
+ * and cap_slot_close() may be called from any thread (they wake the blocked call).
+ * Errors: functions return 0 or a negative code; the CAP_ERR_* names below are negative errno
+ * values meant to be switched on. Functions taking err/errlen fill them with a message naming
+ * what and where ("control 'brightnes' is not offered by /dev/video0"). */
+#ifndef CAMCLASS_CAPTURE_H
+#define CAMCLASS_CAPTURE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	CAP_ERR_NO_DEVICE       = -ENODEV,    /* device node missing or not a capture device */
+	CAP_ERR_TIMEOUT         = -ETIMEDOUT, /* no frame within the caller's timeout_ms */
+	CAP_ERR_DISCONNECTED    = -ENOTCONN,  /* stream lost / in back-off; cap_next retries by itself */
+	CAP_ERR_CORRUPT         = -EBADMSG,   /* frame data truncated or corrupt: skip it and count */
+	CAP_ERR_UNSUPPORTED     = -ENOTSUP,   /* format or size not offered / not decodable */
+	CAP_ERR_UNKNOWN_CONTROL = -ENOENT,    /* control name not offered by the device (config error) */
+	CAP_ERR_CONTROL_VALUE   = -ERANGE,    /* control value rejected by the device (config error) */
+	CAP_ERR_STOPPED         = -ECANCELED, /* cap_stop() / cap_slot_close() was called */
+	CAP_ERR_INVALID         = -EINVAL,    /* bad argument or config */
+	CAP_ERR_NOMEM           = -ENOMEM,
+	CAP_ERR_IO              = -EIO,       /* file source read error */
+};
+/* "no device", "timeout", … for any of the codes above; strerror-like text otherwise. */
+const char *cap_strerror(int err);
+/* True for errors that retrying cannot fix (config errors): the daemon should report and stop. */
+bool cap_error_is_config(int err);
+
+/* Timing of the retry loop and fault detection. */
+#define CAP_BACKOFF_MIN_MS 250
+#define CAP_BACKOFF_MAX_MS 2000
+#define CAP_STALL_MS       2000   /* no frame for this long while streaming = disconnected */
+#define CAP_MIN_BUFFERS    3
+#define CAP_MAX_CONTROLS   32
+
+enum cap_source_kind { CAP_SOURCE_V4L2, CAP_SOURCE_FILE };
+enum cap_pixfmt { CAP_FMT_AUTO, CAP_FMT_MJPEG, CAP_FMT_YUYV, CAP_FMT_GREY, CAP_FMT_RGB24,
+		  CAP_FMT_NV12 };
+enum cap_state { CAP_STATE_STOPPED, CAP_STATE_STREAMING, CAP_STATE_DISCONNECTED };
+
+/* Name ↔ value: "v4l2"/"file"; "auto","mjpeg","yuyv","grey","rgb24","nv12";
+ * "stopped","streaming","disconnected". *_from_name return the value or CAP_ERR_INVALID. */
+int cap_source_kind_from_name(const char *name);
+const char *cap_source_kind_name(enum cap_source_kind k);
+int cap_format_from_name(const char *name);
+const char *cap_format_name(enum cap_pixfmt f);
+const char *cap_state_name(enum cap_state s);
+
+struct cap_control {
+	const char *name;     /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
+	int64_t value;
+};
+
+struct cap_config {
+	enum cap_source_kind kind;
+	const char *device;       /* V4L2: "/dev/video0" */
+	const char *path;         /* file: a directory of .jpg/.jpeg files or a concatenated .mjpeg */
+	enum cap_pixfmt format;   /* V4L2 only; AUTO prefers MJPEG, then YUYV, then RGB24 */
+	int width, height;        /* requested size (V4L2; the driver may pick the nearest) */
+	int fps;                  /* V4L2: S_PARM request; file: replay rate. 1..240 */
+	const struct cap_control *controls;   /* V4L2 only, applied in order after each open */
+	size_t n_controls;                    /* ≤ CAP_MAX_CONTROLS */
+};
+
+/* Checks what can be checked without a device (ranges, control-name syntax). */
+int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen);
+
+struct cap_frame {
+	const uint8_t *data;
+	size_t bytes;             /* MJPEG: up to and including EOI when found, else bytesused */
+	enum cap_pixfmt format;   /* never AUTO */
+	int width, height;
+	int stride_bytes;         /* bytes per line of the (first) plane; 0 for MJPEG */
+	uint64_t timestamp_ns;    /* V4L2 buffer timestamp (CLOCK_MONOTONIC); file: delivery time */
+	uint64_t sequence;        /* driver sequence (V4L2) or running count (file) */
+};
+
+struct cap_stats {
+	uint64_t frames;          /* frames delivered by cap_next */
+	uint64_t disconnects;     /* stream faults (each one reported once as DISCONNECTED) */
+	uint64_t reconnects;      /* successful re-opens after a fault */
+	uint64_t open_failures;   /* failed open attempts while in back-off */
+};
+
+struct cap_source;
+
+/* Validate cfg and create the source (no device access yet, so an absent camera is fine).
+ * Config errors (not device errors) come back here with a message in err. */
+int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char *err,
+	     size_t errlen);
+/* Wait up to timeout_ms for the next frame, (re)opening the device as needed.
+ * 0: *ret_frame filled. CAP_ERR_TIMEOUT: nothing yet (still streaming).
+ * CAP_ERR_DISCONNECTED: the stream just failed or the source is in back-off (see cap_state).
+ * Config errors found at open (CAP_ERR_UNKNOWN_CONTROL, CAP_ERR_CONTROL_VALUE,
+ * CAP_ERR_UNSUPPORTED): permanent; cap_last_error() has the message. CAP_ERR_STOPPED. */
+int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame);
+/* Give the frame's buffer back (V4L2: QBUF). Idempotent. */
+void cap_release(struct cap_source *s, struct cap_frame *frame);
+/* Make the current and all later cap_next calls return CAP_ERR_STOPPED. Any thread. */
+void cap_stop(struct cap_source *s);
+void cap_close(struct cap_source *s);
+
+enum cap_state cap_state(const struct cap_source *s);
+void cap_get_stats(const struct cap_source *s, struct cap_stats *ret_stats);
+/* The message of the last error (open failure, fault) — for logs and STATUS=. */
+const char *cap_last_error(const struct cap_source *s);
+/* What the device actually gave after the last successful open (format, size, fps). */
+int cap_negotiated(const struct cap_source *s, enum cap_pixfmt *ret_format, int *ret_width,
+		   int *ret_height, int *ret_fps);
+
+/* --- 2. newest-frame slot (one producer thread, one consumer thread) ------------------------ */
+struct cap_slot;
+int cap_slot_new(struct cap_slot **ret_slot);
+void cap_slot_free(struct cap_slot *slot);
+/* Copy the frame in. A frame put earlier and not yet taken is dropped and counted skipped. */
+int cap_slot_put(struct cap_slot *slot, const struct cap_frame *frame);
+/* Wait up to timeout_ms for a frame newer than the last one taken. 0, CAP_ERR_TIMEOUT or
+ * CAP_ERR_STOPPED. The frame's data is owned by the slot until the next cap_slot_take. */
+int cap_slot_take(struct cap_slot *slot, int timeout_ms, struct cap_frame *ret_frame);
+/* Wake a waiting consumer with CAP_ERR_STOPPED (and every later take). Any thread. */
+void cap_slot_close(struct cap_slot *slot);
+uint64_t cap_slot_skipped(const struct cap_slot *slot);
+
+/* --- 3/4. decode and preprocess ------------------------------------------------------------- */
+enum cap_crop { CAP_CROP_CENTER, CAP_CROP_FULL };     /* "center" keeps aspect, "full" stretches */
+enum cap_resize { CAP_RESIZE_AREA, CAP_RESIZE_BILINEAR };
+int cap_crop_from_name(const char *name);
+const char *cap_crop_name(enum cap_crop c);
+int cap_resize_from_name(const char *name);
+const char *cap_resize_name(enum cap_resize r);
+
+/* The model input, in capture's own terms (convert from eng_tensor_info: width=dims[2],
+ * height=dims[1], channels=dims[3], is_int8 = type==ENG_INT8, scale, zero_point). */
+struct cap_target {
+	int width, height;
+	int channels;             /* 1 (grey) or 3 (RGB) */
+	bool is_int8;             /* else uint8 */
+	float scale;
+	int32_t zero_point;
+};
+
+struct cap_prep {
+	struct cap_target target;
+	enum cap_crop crop;
+	enum cap_resize resize;
+};
+
+/* An 8-bit interleaved image: channels 1 (grey) or 3 (R,G,B). */
+struct cap_image {
+	uint8_t *pixels;
+	int width, height, channels;
+	size_t stride_bytes;
+};
+
+struct cap_decoder;
+int cap_decoder_new(struct cap_decoder **ret_decoder);
+void cap_decoder_free(struct cap_decoder *d);
+/* Decode a frame into an image with the target's channel count; JPEG is DCT-scaled to the
+ * smallest factor that keeps the cropped region ≥ the target size. CAP_ERR_CORRUPT for
+ * truncated/corrupt data, CAP_ERR_UNSUPPORTED for unknown formats. */
+int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struct cap_prep *p,
+	       struct cap_image *ret_image);
+/* A still image file's bytes (JPEG or BMP, sniffed by magic) → image, as cap_decode. */
+int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
+		     const struct cap_prep *p, struct cap_image *ret_image);
+/* Crop + resize + colour + quantize img into tensor (target.height × width × channels bytes,
+ * NHWC). Grey from RGB: Y = 0.299 R + 0.587 G + 0.114 B (BT.601, as JPEG's own luma).
+ * Quantization: the pixel range 0…255 is mapped linearly onto the real range the input's
+ * quantization represents, [scale·(qmin−zp), scale·(qmax−zp)], so q = qmin + pixel:
+ * uint8 inputs take the pixel, int8 inputs pixel − 128, whatever scale/zp say (see
+ * docs/capture.md for why this matches every TFLite image model in ../shared/models). */
+int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *tensor,
+		   size_t tensor_bytes);
+/* cap_decode + cap_preprocess. */
+int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
+			const struct cap_prep *p, void *tensor, size_t tensor_bytes);
+
+/* --- pure helpers, public for tests and tools ------------------------------------------------ */
+/* Pick the capture format from what the device offers (V4L2 fourccs, n entries; entries
+ * flagged emulated came from libv4lconvert). want=AUTO: MJPEG (or JPEG), then YUYV, then
+ * RGB24 (native before emulated). Otherwise the wanted one, if offered. */
+struct cap_offered_format {
+	uint32_t fourcc;
+	bool emulated;
+};
+int cap_choose_format(const struct cap_offered_format *offered, size_t n, enum cap_pixfmt want,
+		      enum cap_pixfmt *ret_format);
+uint32_t cap_format_fourcc(enum cap_pixfmt f);   /* V4L2_PIX_FMT_*; 0 for AUTO */
+/* v4l2-ctl's control name: lower-case, runs of non-alphanumerics → one '_', trimmed. */
+void cap_control_name_normalize(const char *name, char *ret_buf, size_t buflen);
+/* DCT scale num/denom (from tjGetScalingFactors, ≤ 1) so the cropped source region, scaled, is
+ * still ≥ dst in both directions; the smallest such. */
+int cap_jpeg_pick_scale(int src_w, int src_h, int dst_w, int dst_h, enum cap_crop crop,
+			int *ret_num, int *ret_denom);
+/* Length of a JPEG: up to and including the EOI marker found by walking the segments and the
+ * entropy-coded data; CAP_ERR_CORRUPT if there is no complete image. */
+int cap_jpeg_length(const uint8_t *data, size_t bytes, size_t *ret_len);
+/* Split the next JPEG out of a concatenated-JPEG buffer starting at *pos: the SOI..EOI span,
+ * skipping garbage before SOI. *pos advances past it. CAP_ERR_CORRUPT when none is left. */
+int cap_mjpeg_next(const uint8_t *data, size_t bytes, size_t *pos, size_t *ret_start,
+		   size_t *ret_len);
+
+#endif

@@ -1,0 +1,94 @@
+/* config.h — camclassd's INI configuration: one struct, its defaults, one loader.
+ *
+ * Contract
+ * - config_defaults() fills a struct with every default (strings copied); config_load() starts
+ *   from the defaults and applies the file. Both leave *ret untouched on failure.
+ * - The struct owns its strings; config_free() releases them (safe on a zeroed struct).
+ * - Errors: config_load() returns a negative errno code and fills err with one message:
+ *   "FILE:LINE: [section] key: reason" for the first bad line (unknown section or key, bad or
+ *   out-of-range number, bad choice, duplicate key, syntax error, line too long), or
+ *   "FILE: reason" for problems with the file itself (missing, unreadable).
+ * - Camera controls (`control.<name> = <int>` in [camera]) are kept as name/value pairs; the
+ *   names are checked against the real device later, by capture.
+ * - Not thread-safe by itself: main loads, then hands immutable copies to the threads. */
+#ifndef CAMCLASS_DAEMON_CONFIG_H
+#define CAMCLASS_DAEMON_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_CONTROLS 32
+#define CONFIG_CONTROL_NAME_MAX 64 /* bytes including the terminating NUL */
+#define CONFIG_ERR_MAX 512         /* a comfortable size for the err buffer */
+
+enum config_source { CONFIG_SOURCE_V4L2, CONFIG_SOURCE_FILE };
+enum config_format {
+	CONFIG_FORMAT_AUTO,
+	CONFIG_FORMAT_MJPEG,
+	CONFIG_FORMAT_YUYV,
+	CONFIG_FORMAT_GREY,
+	CONFIG_FORMAT_RGB24,
+	CONFIG_FORMAT_NV12,
+};
+enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_BUILTIN, CONFIG_BACKEND_XNNPACK };
+enum config_resize { CONFIG_RESIZE_AREA, CONFIG_RESIZE_BILINEAR };
+enum config_crop { CONFIG_CROP_CENTER, CONFIG_CROP_FULL };
+enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
+
+struct config_control {
+	char name[CONFIG_CONTROL_NAME_MAX];
+	int64_t value;
+};
+
+struct config {
+	char *path; /* the file this came from; NULL for pure defaults */
+	struct {
+		enum config_source source;
+		char *device;
+		char *file; /* "" unless set; required when source = file */
+		enum config_format format;
+		int width, height;
+		double fps;
+		struct config_control controls[CONFIG_MAX_CONTROLS];
+		size_t n_controls;
+	} camera;
+	struct {
+		char *path;
+		char *labels;
+		enum config_backend backend;
+		int threads;
+		enum config_resize resize;
+		enum config_crop crop;
+	} model;
+	struct {
+		enum config_mode mode;
+		double rate;      /* max classifications per second; 0 = every frame */
+		int top_k;
+		double threshold; /* scores below are not reported */
+		double smoothing; /* EMA weight of the previous scores; 0 = off */
+	} classify;
+	struct {
+		char *path;
+		mode_t mode;
+		char *group; /* "" = keep the daemon's group */
+		int max_clients;
+	} socket;
+	struct {
+		int level; /* LOG_DEBUG … LOG_ERR */
+	} log;
+};
+
+int config_defaults(struct config *ret);
+int config_load(const char *path, struct config *ret, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Names of the choices, as written in the file. */
+const char *config_source_name(enum config_source s);
+const char *config_format_name(enum config_format f);
+const char *config_backend_name(enum config_backend b);
+const char *config_resize_name(enum config_resize r);
+const char *config_crop_name(enum config_crop c);
+const char *config_mode_name(enum config_mode m);
+
+#endif

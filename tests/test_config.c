@@ -1,0 +1,484 @@
+/* test_config.c — daemon/config.c: every default, every key's effect, every class of error,
+ * each error naming "FILE:LINE: [section] key". Files are written to a private temp dir. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <cmocka.h>
+
+#include "daemon/config.h"
+#include "ipc/server.h"
+#include "tests/testutil.h"
+
+static char *tmp_dir;
+static char ini_path[4096];
+static char err[CONFIG_ERR_MAX];
+
+static int setup(void **state)
+{
+	(void)state;
+	tmp_dir = tu_tmpdir();
+	snprintf(ini_path, sizeof(ini_path), "%s/test.ini", tmp_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rm_rf(tmp_dir);
+	free(tmp_dir);
+	return 0;
+}
+
+static void write_ini(const char *text)
+{
+	FILE *f = fopen(ini_path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Loads text; on success returns 0 and fills *c. */
+static int load_text(const char *text, struct config *c)
+{
+	write_ini(text);
+	return config_load(ini_path, c, err, sizeof(err));
+}
+
+/* Asserts that text is rejected with "<ini_path>:<line>: <where>" and the reason fragment. */
+static void expect_error(const char *text, int line, const char *where, const char *reason)
+{
+	struct config c = { 0 };
+	char want[4300];
+	int r = load_text(text, &c);
+	if (r == 0)
+		fail_msg("accepted: %s", text);
+	assert_int_equal(r, -EINVAL);
+	snprintf(want, sizeof(want), "%s:%d: %s", ini_path, line, where);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("error '%s' does not start with '%s'", err, want);
+	if (reason && !strstr(err, reason))
+		fail_msg("error '%s' lacks '%s'", err, reason);
+	assert_null(c.path); /* *ret untouched */
+}
+
+static void defaults_are_documented_values(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_null(c.path);
+	assert_int_equal(c.camera.source, CONFIG_SOURCE_V4L2);
+	assert_string_equal(c.camera.device, "/dev/video0");
+	assert_string_equal(c.camera.file, "");
+	assert_int_equal(c.camera.format, CONFIG_FORMAT_AUTO);
+	assert_int_equal(c.camera.width, 640);
+	assert_int_equal(c.camera.height, 480);
+	assert_true(c.camera.fps == 15.0);
+	assert_int_equal(c.camera.n_controls, 0);
+	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
+	assert_string_equal(c.model.labels, "/etc/camclassd/labels.txt");
+	assert_int_equal(c.model.backend, CONFIG_BACKEND_AUTO);
+	assert_int_equal(c.model.threads, 2);
+	assert_int_equal(c.model.resize, CONFIG_RESIZE_AREA);
+	assert_int_equal(c.model.crop, CONFIG_CROP_CENTER);
+	assert_int_equal(c.classify.mode, CONFIG_MODE_CONTINUOUS);
+	assert_true(c.classify.rate == 0.0);
+	assert_int_equal(c.classify.top_k, 5);
+	assert_true(c.classify.threshold == 0.1);
+	assert_true(c.classify.smoothing == 0.0);
+	assert_string_equal(c.socket.path, "/run/camclassd/camclassd.sock");
+	assert_int_equal(c.socket.mode, 0660);
+	assert_string_equal(c.socket.group, "");
+	assert_int_equal(c.socket.max_clients, 64);
+	assert_int_equal(c.log.level, LOG_INFO);
+	config_free(&c);
+	config_free(&c); /* idempotent */
+}
+
+static void empty_file_gives_defaults(void **state)
+{
+	(void)state;
+	struct config c, d;
+	assert_int_equal(load_text("; nothing here\n# nor here\n\n", &c), 0);
+	assert_int_equal(config_defaults(&d), 0);
+	assert_string_equal(c.path, ini_path);
+	assert_int_equal(c.camera.width, d.camera.width);
+	assert_string_equal(c.socket.path, d.socket.path);
+	assert_int_equal(c.classify.top_k, d.classify.top_k);
+	config_free(&c);
+	config_free(&d);
+}
+
+static void every_key_takes_effect(void **state)
+{
+	(void)state;
+	struct config c;
+	int r = load_text("[camera]\n"
+			  "source = file\n"
+			  "device = /dev/video7\n"
+			  "file = /srv/frames\n"
+			  "format = yuyv\n"
+			  "width = 1280\n"
+			  "height = 720\n"
+			  "fps = 7.5\n"
+			  "control.brightness = -12\n"
+			  "control.exposure_time_absolute = 250\n"
+			  "[model]\n"
+			  "path = /m/net.tflite\n"
+			  "labels = /m/labels.txt\n"
+			  "backend = xnnpack\n"
+			  "threads = 4\n"
+			  "resize = bilinear\n"
+			  "crop = full\n"
+			  "[classify]\n"
+			  "mode = on_demand\n"
+			  "rate = 2.5\n"
+			  "top_k = 3\n"
+			  "threshold = 0.25\n"
+			  "smoothing = 0.6\n"
+			  "[socket]\n"
+			  "path = /tmp/x/cc.sock\n"
+			  "mode = 0600\n"
+			  "group = video\n"
+			  "max_clients = 8\n"
+			  "[log]\n"
+			  "level = debug\n",
+			  &c);
+	if (r != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.camera.source, CONFIG_SOURCE_FILE);
+	assert_string_equal(c.camera.device, "/dev/video7");
+	assert_string_equal(c.camera.file, "/srv/frames");
+	assert_int_equal(c.camera.format, CONFIG_FORMAT_YUYV);
+	assert_int_equal(c.camera.width, 1280);
+	assert_int_equal(c.camera.height, 720);
+	assert_true(c.camera.fps == 7.5);
+	assert_int_equal(c.camera.n_controls, 2);
+	assert_string_equal(c.camera.controls[0].name, "brightness");
+	assert_int_equal(c.camera.controls[0].value, -12);
+	assert_string_equal(c.camera.controls[1].name, "exposure_time_absolute");
+	assert_int_equal(c.camera.controls[1].value, 250);
+	assert_string_equal(c.model.path, "/m/net.tflite");
+	assert_string_equal(c.model.labels, "/m/labels.txt");
+	assert_int_equal(c.model.backend, CONFIG_BACKEND_XNNPACK);
+	assert_int_equal(c.model.threads, 4);
+	assert_int_equal(c.model.resize, CONFIG_RESIZE_BILINEAR);
+	assert_int_equal(c.model.crop, CONFIG_CROP_FULL);
+	assert_int_equal(c.classify.mode, CONFIG_MODE_ON_DEMAND);
+	assert_true(c.classify.rate == 2.5);
+	assert_int_equal(c.classify.top_k, 3);
+	assert_true(c.classify.threshold == 0.25);
+	assert_true(c.classify.smoothing == 0.6);
+	assert_string_equal(c.socket.path, "/tmp/x/cc.sock");
+	assert_int_equal(c.socket.mode, 0600);
+	assert_string_equal(c.socket.group, "video");
+	assert_int_equal(c.socket.max_clients, 8);
+	assert_int_equal(c.log.level, LOG_DEBUG);
+	config_free(&c);
+}
+
+static void every_choice_is_accepted(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		size_t off;
+		int want;
+	} cases[] = {
+#define C(sec, key, val, member, want) \
+	{ "[" sec "]\n" key " = " val "\n", offsetof(struct config, member), want }
+		C("camera", "source", "v4l2", camera.source, CONFIG_SOURCE_V4L2),
+		C("camera", "format", "auto", camera.format, CONFIG_FORMAT_AUTO),
+		C("camera", "format", "mjpeg", camera.format, CONFIG_FORMAT_MJPEG),
+		C("camera", "format", "yuyv", camera.format, CONFIG_FORMAT_YUYV),
+		C("camera", "format", "grey", camera.format, CONFIG_FORMAT_GREY),
+		C("camera", "format", "rgb24", camera.format, CONFIG_FORMAT_RGB24),
+		C("camera", "format", "nv12", camera.format, CONFIG_FORMAT_NV12),
+		C("model", "backend", "auto", model.backend, CONFIG_BACKEND_AUTO),
+		C("model", "backend", "builtin", model.backend, CONFIG_BACKEND_BUILTIN),
+		C("model", "resize", "area", model.resize, CONFIG_RESIZE_AREA),
+		C("model", "crop", "center", model.crop, CONFIG_CROP_CENTER),
+		C("classify", "mode", "continuous", classify.mode, CONFIG_MODE_CONTINUOUS),
+		C("log", "level", "info", log.level, LOG_INFO),
+		C("log", "level", "warning", log.level, LOG_WARNING),
+		C("log", "level", "error", log.level, LOG_ERR),
+#undef C
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config c;
+		if (load_text(cases[i].text, &c) != 0)
+			fail_msg("%s: %s", cases[i].text, err);
+		assert_int_equal(*(int *)((char *)&c + cases[i].off), cases[i].want);
+		config_free(&c);
+	}
+	assert_string_equal(config_format_name(CONFIG_FORMAT_NV12), "nv12");
+	assert_string_equal(config_mode_name(CONFIG_MODE_ON_DEMAND), "on_demand");
+	assert_string_equal(config_backend_name(CONFIG_BACKEND_BUILTIN), "builtin");
+	assert_string_equal(config_source_name(CONFIG_SOURCE_FILE), "file");
+	assert_string_equal(config_resize_name(CONFIG_RESIZE_BILINEAR), "bilinear");
+	assert_string_equal(config_crop_name(CONFIG_CROP_FULL), "full");
+}
+
+static void bounds_are_inclusive_where_documented(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[camera]\nwidth = 16\nheight = 8192\nfps = 240\n"
+				   "[model]\nthreads = 64\n"
+				   "[classify]\ntop_k = 1\nthreshold = 1\nrate = 0\nsmoothing = 0.99\n"
+				   "[socket]\nmax_clients = 4096\nmode = 0777\n",
+				   &c),
+			 0);
+	assert_int_equal(c.camera.width, 16);
+	assert_int_equal(c.camera.height, 8192);
+	assert_true(c.camera.fps == 240);
+	assert_int_equal(c.model.threads, 64);
+	assert_int_equal(c.socket.mode, 0777);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ntop_k = 20\nthreshold = 0\n[socket]\nmax_clients = 1\n"
+				   "mode = 0\n",
+				   &c),
+			 0);
+	assert_int_equal(c.classify.top_k, SRV_RESULT_MAX_LABELS);
+	assert_int_equal(c.socket.max_clients, 1);
+	config_free(&c);
+}
+
+static void values_with_inline_comments_and_indentation(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[camera]\n  width = 320 ; narrow\n\theight=240\n", &c), 0);
+	assert_int_equal(c.camera.width, 320);
+	assert_int_equal(c.camera.height, 240);
+	config_free(&c);
+}
+
+static void unknown_section_names_line(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = 320\n[kamera]\nheight = 2\n", 3, "[kamera]: ", "unknown section");
+	/* an empty unknown section is still reported */
+	expect_error("[log]\nlevel = info\n\n[extra]\n", 4, "[extra]: ", "unknown section");
+}
+
+static void unknown_key_names_line(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = 320\ncolour = red\n", 3, "[camera] colour: ", "unknown key");
+	expect_error("[model]\nwidth = 320\n", 2, "[model] width: ", "unknown key");
+}
+
+static void key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("width = 320\n", 1, "width: ", "outside");
+}
+
+static void bad_numbers(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = abc\n", 2, "[camera] width: ", "not an integer");
+	expect_error("[camera]\nheight = 480px\n", 2, "[camera] height: ", "not an integer");
+	expect_error("[camera]\nwidth = 6.4e2\n", 2, "[camera] width: ", "not an integer");
+	expect_error("[camera]\nwidth =\n", 2, "[camera] width: ", "not an integer");
+	expect_error("[camera]\nfps = 15fps\n", 2, "[camera] fps: ", "not a number");
+	expect_error("[camera]\nfps = nan\n", 2, "[camera] fps: ", "not a number");
+	expect_error("[classify]\nrate = inf\n", 2, "[classify] rate: ", "not a number");
+	expect_error("[classify]\nthreshold = 0.5.1\n", 2, "[classify] threshold: ", "not a number");
+	expect_error("[socket]\nmode = 0x1ff\n", 2, "[socket] mode: ", "not an octal");
+	expect_error("[socket]\nmode = 0689\n", 2, "[socket] mode: ", "not an octal");
+	expect_error("[socket]\nmax_clients = 1 2\n", 2, "[socket] max_clients: ", "not an integer");
+	expect_error("[camera]\ncontrol.gain = loud\n", 2, "[camera] control.gain: ", "not an integer");
+	expect_error("[camera]\ncontrol.gain = 12abc\n", 2, "[camera] control.gain: ", "not an integer");
+}
+
+static void overflow_is_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = 99999999999999999999999\n", 2, "[camera] width: ", "out of range");
+	expect_error("[camera]\nwidth = 4294967936\n", 2, "[camera] width: ", "out of range");
+	expect_error("[camera]\nfps = 1e999\n", 2, "[camera] fps: ", NULL);
+	expect_error("[camera]\ncontrol.gain = 99999999999999999999999\n", 2, "[camera] control.gain: ",
+		     "not an integer");
+	expect_error("[socket]\nmode = 77777777777777777777777\n", 2, "[socket] mode: ", "out of range");
+}
+
+static void out_of_range_for_each_bounded_key(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sec, *key, *value;
+	} cases[] = {
+		{ "camera", "width", "15" },       { "camera", "width", "8193" },
+		{ "camera", "height", "0" },       { "camera", "height", "-480" },
+		{ "camera", "height", "8193" },    { "camera", "fps", "0" },
+		{ "camera", "fps", "-1" },         { "camera", "fps", "240.5" },
+		{ "model", "threads", "0" },       { "model", "threads", "65" },
+		{ "classify", "rate", "-0.1" },    { "classify", "rate", "1001" },
+		{ "classify", "top_k", "0" },      { "classify", "top_k", "21" },
+		{ "classify", "threshold", "-0.01" }, { "classify", "threshold", "1.01" },
+		{ "classify", "smoothing", "-0.5" },  { "classify", "smoothing", "1" },
+		{ "socket", "max_clients", "0" },  { "socket", "max_clients", "4097" },
+		{ "socket", "mode", "1000" },      { "socket", "mode", "01777" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256], where[128];
+		snprintf(text, sizeof(text), "; comment\n[%s]\n%s = %s\n", cases[i].sec, cases[i].key,
+			 cases[i].value);
+		snprintf(where, sizeof(where), "[%s] %s: %s is out of range", cases[i].sec,
+			 cases[i].key, cases[i].value);
+		expect_error(text, 3, where, NULL);
+	}
+}
+
+static void bad_choice_for_each_enum_key(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nsource = usb\n", 2, "[camera] source: ", "'usb' is not one of v4l2|file");
+	expect_error("[camera]\nformat = h264\n", 2, "[camera] format: ",
+		     "not one of auto|mjpeg|yuyv|grey|rgb24|nv12");
+	expect_error("[model]\nbackend = gpu\n", 2, "[model] backend: ", "not one of auto|builtin|xnnpack");
+	expect_error("[model]\nresize = nearest\n", 2, "[model] resize: ", "not one of area|bilinear");
+	expect_error("[model]\ncrop = top\n", 2, "[model] crop: ", "not one of center|full");
+	expect_error("[classify]\nmode = sometimes\n", 2, "[classify] mode: ",
+		     "not one of continuous|on_demand");
+	expect_error("[log]\nlevel = loud\n", 2, "[log] level: ", "not one of debug|info|warning|error");
+	expect_error("[log]\nlevel = notice\n", 2, "[log] level: ", NULL);
+	expect_error("[camera]\nformat = MJPEG\n", 2, "[camera] format: ", NULL);
+}
+
+static void duplicate_keys(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = 320\nheight = 240\nwidth = 640\n", 4, "[camera] width: ",
+		     "duplicate key (first set on line 2)");
+	/* a section that appears twice does not make a key settable twice */
+	expect_error("[log]\nlevel = info\n[camera]\n[log]\nlevel = debug\n", 5, "[log] level: ",
+		     "duplicate");
+	expect_error("[camera]\ncontrol.gain = 1\ncontrol.gain = 2\n", 3, "[camera] control.gain: ",
+		     "duplicate");
+}
+
+static void syntax_errors_from_inih(void **state)
+{
+	(void)state;
+	expect_error("[camera]\nwidth = 320\nthis is not ini\n", 3, "syntax error", NULL);
+	expect_error("[camera\nwidth = 320\n", 1, "syntax error", NULL);
+	/* the first error wins, whichever kind it is */
+	expect_error("[camera]\nwidth = 1\nbroken\n", 2, "[camera] width: ", NULL);
+	expect_error("[camera]\nbroken\nwidth = 1\n", 2, "syntax error", NULL);
+}
+
+static void long_lines_and_nul_bytes(void **state)
+{
+	(void)state;
+	char text[1024];
+	char path[600];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = 0;
+	snprintf(text, sizeof(text), "[model]\npath = %s\n", path);
+	expect_error(text, 2, "line too long", NULL);
+
+	FILE *f = fopen(ini_path, "w");
+	assert_non_null(f);
+	fwrite("[log]\nlevel = in\0fo\n", 1, 20, f);
+	fclose(f);
+	struct config c;
+	assert_int_equal(config_load(ini_path, &c, err, sizeof(err)), -EINVAL);
+	char want[4200];
+	snprintf(want, sizeof(want), "%s:2: NUL byte", ini_path);
+	assert_non_null(strstr(err, want));
+}
+
+static void string_keys_are_checked(void **state)
+{
+	(void)state;
+	expect_error("[socket]\npath = relative.sock\n", 2, "[socket] path: ", "absolute");
+	char text[400], longp[200];
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[120] = 0;
+	snprintf(text, sizeof(text), "[socket]\npath = %s\n", longp);
+	expect_error(text, 2, "[socket] path: ", "too long for a Unix socket");
+	expect_error("[model]\npath =\n", 2, "[model] path: ", "must not be empty");
+	expect_error("[camera]\ndevice =\n", 2, "[camera] device: ", "must not be empty");
+	/* group may be empty: keep the daemon's own group */
+	struct config c;
+	assert_int_equal(load_text("[socket]\ngroup =\n", &c), 0);
+	assert_string_equal(c.socket.group, "");
+	config_free(&c);
+}
+
+static void file_source_needs_a_file(void **state)
+{
+	(void)state;
+	expect_error("[log]\nlevel = info\n[camera]\nsource = file\n", 4, "[camera] source: ",
+		     "needs [camera] file");
+}
+
+static void control_names_and_count(void **state)
+{
+	(void)state;
+	expect_error("[camera]\ncontrol. = 1\n", 2, "[camera] control.: ", "control name");
+	expect_error("[camera]\ncontrol.Gain = 1\n", 2, "[camera] control.Gain: ", "control name");
+	char text[4096] = "[camera]\n";
+	for (int i = 0; i <= CONFIG_MAX_CONTROLS; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "control.c%d = %d\n", i, i);
+		strcat(text, line);
+	}
+	char where[64];
+	snprintf(where, sizeof(where), "[camera] control.c%d: ", CONFIG_MAX_CONTROLS);
+	expect_error(text, CONFIG_MAX_CONTROLS + 2, where, "too many controls");
+}
+
+static void missing_and_unreadable_files_name_the_path(void **state)
+{
+	(void)state;
+	struct config c = { 0 };
+	char path[4200], want[4300];
+	snprintf(path, sizeof(path), "%s/does-not-exist.ini", tmp_dir);
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+	assert_string_equal(err, want);
+	assert_null(c.path);
+
+	assert_int_equal(config_load(tmp_dir, &c, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmp_dir);
+	assert_string_equal(err, want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_are_documented_values),
+		cmocka_unit_test(empty_file_gives_defaults),
+		cmocka_unit_test(every_key_takes_effect),
+		cmocka_unit_test(every_choice_is_accepted),
+		cmocka_unit_test(bounds_are_inclusive_where_documented),
+		cmocka_unit_test(values_with_inline_comments_and_indentation),
+		cmocka_unit_test(unknown_section_names_line),
+		cmocka_unit_test(unknown_key_names_line),
+		cmocka_unit_test(key_outside_section),
+		cmocka_unit_test(bad_numbers),
+		cmocka_unit_test(overflow_is_out_of_range),
+		cmocka_unit_test(out_of_range_for_each_bounded_key),
+		cmocka_unit_test(bad_choice_for_each_enum_key),
+		cmocka_unit_test(duplicate_keys),
+		cmocka_unit_test(syntax_errors_from_inih),
+		cmocka_unit_test(long_lines_and_nul_bytes),
+		cmocka_unit_test(string_keys_are_checked),
+		cmocka_unit_test(file_source_needs_a_file),
+		cmocka_unit_test(control_names_and_count),
+		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
+	};
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}

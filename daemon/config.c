@@ -32,7 +32,7 @@
 #define DEFAULT_DEVICE "/dev/video0"
 #define DEFAULT_WIDTH 640
 #define DEFAULT_HEIGHT 480
-#define DEFAULT_FPS 15.0
+#define DEFAULT_FPS 15
 #define DEFAULT_MODEL_PATH "/etc/camclassd/model.tflite"
 #define DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
 #define DEFAULT_THREADS 2
@@ -83,7 +83,7 @@ static const struct key_def keys[] = {
 	{ "camera", "format", K_CHOICE, OFF(camera.format), 0, 0, 0, 0, format_choices },
 	{ "camera", "width", K_INT, OFF(camera.width), 16, 8192, 0, 0, NULL },
 	{ "camera", "height", K_INT, OFF(camera.height), 16, 8192, 0, 0, NULL },
-	{ "camera", "fps", K_DOUBLE, OFF(camera.fps), 0, 240, true, false, NULL },
+	{ "camera", "fps", K_INT, OFF(camera.fps), 1, 240, 0, 0, NULL },
 	{ "model", "path", K_PATH, OFF(model.path), 0, 0, 0, 0, NULL },
 	{ "model", "labels", K_PATH, OFF(model.labels), 0, 0, 0, 0, NULL },
 	{ "model", "backend", K_CHOICE, OFF(model.backend), 0, 0, 0, 0, backend_choices },

@@ -49,7 +49,7 @@ struct config {
 		char *file; /* "" unless set; required when source = file */
 		enum config_format format;
 		int width, height;
-		double fps;
+		int fps;          /* V4L2 request; file source replay rate */
 		struct config_control controls[CONFIG_MAX_CONTROLS];
 		size_t n_controls;
 	} camera;

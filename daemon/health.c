@@ -1,0 +1,85 @@
+/* health.c — liveness decision from timestamps; see health.h for what "healthy" means.
+ *
+ * Writers store the timestamp before the state, so a reader that sees the new state also sees
+ * a timestamp at least as new (seq_cst atomics; the cost is irrelevant at frame rate). */
+#include "daemon/health.h"
+
+#include <time.h>
+
+void health_init(struct health *h, uint64_t now_ns)
+{
+	atomic_store(&h->last_frame_ns, now_ns);
+	atomic_store(&h->capture_turn_ns, now_ns);
+	atomic_store(&h->classify_since_ns, 0);
+	atomic_store(&h->camera, HEALTH_CAMERA_IDLE);
+}
+
+void health_streaming(struct health *h, uint64_t now_ns)
+{
+	atomic_store(&h->last_frame_ns, now_ns);
+	atomic_store(&h->capture_turn_ns, now_ns);
+	atomic_store(&h->camera, HEALTH_CAMERA_STREAMING);
+}
+
+void health_frame(struct health *h, uint64_t now_ns)
+{
+	atomic_store(&h->last_frame_ns, now_ns);
+	atomic_store(&h->capture_turn_ns, now_ns);
+	atomic_store(&h->camera, HEALTH_CAMERA_STREAMING);
+}
+
+void health_backoff(struct health *h, uint64_t now_ns)
+{
+	atomic_store(&h->capture_turn_ns, now_ns);
+	atomic_store(&h->camera, HEALTH_CAMERA_BACKOFF);
+}
+
+void health_idle(struct health *h, uint64_t now_ns)
+{
+	atomic_store(&h->capture_turn_ns, now_ns);
+	atomic_store(&h->camera, HEALTH_CAMERA_IDLE);
+}
+
+void health_classify_begin(struct health *h, uint64_t now_ns)
+{
+	/* 0 means "waiting", so a (theoretical) timestamp of 0 is moved by one ns. */
+	atomic_store(&h->classify_since_ns, now_ns ? now_ns : 1);
+}
+
+void health_classify_end(struct health *h)
+{
+	atomic_store(&h->classify_since_ns, 0);
+}
+
+/* now - then, or 0 when then is in the future (a writer raced ahead of our clock read). */
+static uint64_t age_ns(uint64_t now_ns, uint64_t then_ns)
+{
+	return now_ns > then_ns ? now_ns - then_ns : 0;
+}
+
+bool health_check(const struct health *h, const struct health_limits *lim, uint64_t now_ns,
+		  const char **ret_reason)
+{
+	const char *reason = NULL;
+	int camera = atomic_load(&h->camera);
+	uint64_t classify_since = atomic_load(&h->classify_since_ns);
+
+	if (camera == HEALTH_CAMERA_STREAMING &&
+	    age_ns(now_ns, atomic_load(&h->last_frame_ns)) > lim->frame_stall_ns)
+		reason = "no frame from the camera";
+	else if (camera == HEALTH_CAMERA_BACKOFF &&
+		 age_ns(now_ns, atomic_load(&h->capture_turn_ns)) > lim->loop_stall_ns)
+		reason = "capture thread stuck while reconnecting";
+	else if (classify_since && age_ns(now_ns, classify_since) > lim->classify_stall_ns)
+		reason = "classification stuck on one frame";
+	if (reason && ret_reason)
+		*ret_reason = reason;
+	return !reason;
+}
+
+uint64_t health_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

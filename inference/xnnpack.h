@@ -1,0 +1,57 @@
+/* xnnpack.h — the XNNPACK backend: runs the parts of a prepared graph that XNNPACK supports as
+ * XNNPACK subgraphs, and leaves the rest to the built-in kernels (the way TFLite's XNNPACK
+ * delegate partitions a model). Internal to inference/: the engine uses it, users never do.
+ *
+ * The graph is cut, in execution order, into segments: maximal runs of supported nodes (CONV_2D,
+ * DEPTHWISE_CONV_2D, ADD, global AVERAGE_POOL_2D / spatial MEAN, RESHAPE, FULLY_CONNECTED with
+ * per-tensor weights; fused activations; int8 activations with per-tensor or per-channel
+ * weights, uint8 per-tensor) become one XNNPACK runtime each; every other node stays a builtin
+ * node. A run of supported nodes that XNNPACK refuses at runtime creation falls back to the
+ * builtin kernels as a whole (logged at debug level), so a model that loads also runs.
+ *
+ * Memory: the partitions' boundary tensors are bound to the graph's own buffers (the arena and
+ * the engine's input/output), the tensors inside a partition live in XNNPACK's workspace.
+ * Everything is allocated by xnnpack_delegate_create(); xnnpack_delegate_run() allocates
+ * nothing. Weights are packed by XNNPACK at create time (the model's mmap must outlive the
+ * delegate; so must the graph's quantization arrays). If the engine moves tensor buffers after
+ * create, run() notices and rebinds them.
+ *
+ * Threads: `threads` > 1 gives the delegate its own pthreadpool of that many threads (the caller
+ * runs in it). One delegate per engine; used by one thread at a time.
+ *
+ * Without CAMCLASS_HAVE_XNNPACK (make XNNPACK=0) the functions still exist:
+ * xnnpack_delegate_create() fails with -ENOTSUP and a message, the rest do nothing. */
+#ifndef CAMCLASS_INFERENCE_XNNPACK_H
+#define CAMCLASS_INFERENCE_XNNPACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "inference/graph.h"
+
+struct xnnpack_delegate;
+
+/* True when this build has the XNNPACK backend. */
+bool xnnpack_available(void);
+
+/* Partitions g (already planned and prepared: nodes in execution order, activation tensors have
+ * their buffers) and creates one XNNPACK runtime per supported run of nodes. threads >= 1.
+ * Returns 0, -ENOTSUP (not built in), -ENOMEM, or -EINVAL (threads < 1); err says what. A model
+ * of which nothing is supported still gets a delegate (with no runtimes): every node then runs
+ * on the builtin kernels. */
+int xnnpack_delegate_create(struct graph *g, int threads, struct xnnpack_delegate **ret_delegate,
+			    char *err, size_t errlen);
+
+/* Call for each node index `node` of the execution order, in order. Returns 1 when an XNNPACK
+ * segment starts at `node`: it ran it, and *ret_next_node is the first node after it. Returns 0
+ * when `node` is a builtin node: the caller runs it with its kernel. Returns -EIO when XNNPACK
+ * failed (logged). A NULL delegate returns 0. */
+int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, int *ret_next_node);
+
+/* Nodes handed to XNNPACK and the number of XNNPACK runtimes (for model-info and logs). */
+void xnnpack_delegate_stats(const struct xnnpack_delegate *d, int *ret_delegated_nodes,
+			    int *ret_runtimes);
+
+void xnnpack_delegate_free(struct xnnpack_delegate *d);
+
+#endif

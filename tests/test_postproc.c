@@ -1,0 +1,182 @@
+/* test_postproc.c — daemon/postproc.c: labels file, top-k with threshold (checked against a
+ * full sort), EMA smoothing (checked against the formula step by step), reset. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/postproc.h"
+#include "tests/testutil.h"
+
+struct ref_item {
+	float score;
+	uint32_t index;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct ref_item *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score < b->score ? 1 : -1;
+	return a->index < b->index ? -1 : 1;
+}
+
+static void top_k_matches_a_full_sort(void **state)
+{
+	(void)state;
+	enum { N = 1001 };
+	static float scores[N];
+	static struct ref_item ref[N];
+	srand(7);
+	for (int round = 0; round < 50; round++) {
+		int top_k = 1 + round % SRV_RESULT_MAX_LABELS;
+		double threshold = (round % 5) * 0.2;
+		struct postproc pp;
+		struct srv_result res;
+		for (int i = 0; i < N; i++) /* coarse values, so ties happen */
+			scores[i] = (float)(rand() % 64) / 63.0f;
+		assert_int_equal(pp_init(&pp, N, top_k, threshold, 0.0), 0);
+		pp_run(&pp, scores, &res);
+		size_t n_ref = 0;
+		for (int i = 0; i < N; i++)
+			if (scores[i] >= (float)threshold)
+				ref[n_ref++] = (struct ref_item){ scores[i], (uint32_t)i };
+		qsort(ref, n_ref, sizeof(ref[0]), ref_cmp);
+		size_t want = n_ref < (size_t)top_k ? n_ref : (size_t)top_k;
+		assert_int_equal(res.n_labels, want);
+		for (size_t i = 0; i < want; i++) {
+			assert_int_equal(res.labels[i].index, ref[i].index);
+			assert_true(res.labels[i].score == ref[i].score);
+		}
+		pp_free(&pp);
+	}
+}
+
+static void threshold_can_leave_nothing(void **state)
+{
+	(void)state;
+	float scores[3] = { 0.1f, 0.2f, 0.3f };
+	struct postproc pp;
+	struct srv_result res;
+	assert_int_equal(pp_init(&pp, 3, 5, 0.5, 0.0), 0);
+	pp_run(&pp, scores, &res);
+	assert_int_equal(res.n_labels, 0);
+	pp_free(&pp);
+}
+
+static void smoothing_follows_the_ema_formula(void **state)
+{
+	(void)state;
+	const float a = 0.75f;
+	float seq[4][2] = { { 1.0f, 0.0f }, { 0.0f, 1.0f }, { 0.0f, 1.0f }, { 0.0f, 1.0f } };
+	float expect[2] = { 0 };
+	struct postproc pp;
+	struct srv_result res;
+	assert_int_equal(pp_init(&pp, 2, 2, 0.0, a), 0);
+	for (int t = 0; t < 4; t++) {
+		for (int c = 0; c < 2; c++)
+			expect[c] = t == 0 ? seq[t][c] : a * expect[c] + (1 - a) * seq[t][c];
+		float in[2] = { seq[t][0], seq[t][1] };
+		pp_run(&pp, in, &res);
+		assert_int_equal(res.n_labels, 2);
+		int best = expect[1] > expect[0] ? 1 : 0;
+		assert_int_equal(res.labels[0].index, best);
+		assert_float_equal(res.labels[0].score, expect[best], 1e-6);
+		assert_float_equal(res.labels[1].score, expect[1 - best], 1e-6);
+	}
+	/* class 0 was on top for the first three frames: the label did not flip at once */
+	pp_reset(&pp);
+	float in[2] = { 0.2f, 0.8f };
+	pp_run(&pp, in, &res);
+	assert_float_equal(res.labels[0].score, 0.8f, 1e-6); /* history forgotten */
+	pp_free(&pp);
+}
+
+static void smoothing_delays_a_flip(void **state)
+{
+	(void)state;
+	struct postproc pp;
+	struct srv_result res;
+	float cat[2] = { 0.9f, 0.1f }, dog[2] = { 0.1f, 0.9f };
+	assert_int_equal(pp_init(&pp, 2, 1, 0.0, 0.8), 0);
+	for (int i = 0; i < 10; i++)
+		pp_run(&pp, cat, &res);
+	pp_run(&pp, dog, &res);
+	assert_int_equal(res.labels[0].index, 0); /* one odd frame does not flip it */
+	int frames = 1;
+	while (res.labels[0].index == 0 && frames < 100) {
+		pp_run(&pp, dog, &res);
+		frames++;
+	}
+	assert_true(frames > 2 && frames < 10);
+	pp_free(&pp);
+}
+
+static void bad_init_arguments(void **state)
+{
+	(void)state;
+	struct postproc pp;
+	assert_int_equal(pp_init(&pp, 0, 5, 0, 0), -EINVAL);
+	assert_int_equal(pp_init(&pp, 10, 0, 0, 0), -EINVAL);
+	assert_int_equal(pp_init(&pp, 10, SRV_RESULT_MAX_LABELS + 1, 0, 0), -EINVAL);
+}
+
+static void labels_from_the_shared_imagenet_file(void **state)
+{
+	(void)state;
+	struct labels l;
+	char err[512];
+	assert_int_equal(labels_load(tu_model_path("imagenet_labels.txt"), &l, err, sizeof(err)), 0);
+	assert_int_equal(l.count, 1001);
+	assert_string_equal(l.names[0], "background");
+	assert_string_equal(l.names[286], "Egyptian cat");
+	assert_string_equal(l.names[653], "military uniform");
+	labels_free(&l);
+}
+
+static void labels_keep_empty_lines_and_strip_crlf(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), path[4200], err[512];
+	struct labels l;
+	snprintf(path, sizeof(path), "%s/l.txt", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("zero\r\n\ntwo", f);
+	fclose(f);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.names[0], "zero");
+	assert_string_equal(l.names[1], "");
+	assert_string_equal(l.names[2], "two");
+	labels_free(&l);
+
+	f = fopen(path, "w");
+	fclose(f);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no labels"));
+	snprintf(path, sizeof(path), "%s/missing.txt", dir);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(top_k_matches_a_full_sort),
+		cmocka_unit_test(threshold_can_leave_nothing),
+		cmocka_unit_test(smoothing_follows_the_ema_formula),
+		cmocka_unit_test(smoothing_delays_a_flip),
+		cmocka_unit_test(bad_init_arguments),
+		cmocka_unit_test(labels_from_the_shared_imagenet_file),
+		cmocka_unit_test(labels_keep_empty_lines_and_strip_crlf),
+	};
+	return cmocka_run_group_tests_name("postproc", tests, NULL, NULL);
+}

@@ -18,8 +18,9 @@
  * copies the frame; a frame from cap_slot_take() is owned by the slot and valid until the
  * next cap_slot_take(). Images from cap_decode*() are owned by the decoder and valid until its
  * next decode. Strings in cap_config are copied by cap_open(); the config may be freed after.
- * Threads: a source, a decoder, a slot end are each used by one thread at a time; cap_stop()
- * and cap_slot_close() may be called from any thread (they wake the blocked call).
+ * Threads: a source, a decoder, a slot end are each used by one thread at a time; cap_stop(),
+ * cap_state() and cap_slot_close() may be called from any thread (stop/close wake the
+ * blocked call).
  * Errors: functions return 0 or a negative code; the CAP_ERR_* names below are negative errno
  * values meant to be switched on. Functions taking err/errlen fill them with a message naming
  * what and where ("control 'brightnes' is not offered by /dev/video0"). */
@@ -170,7 +171,7 @@ struct cap_prep {
 
 /* An 8-bit interleaved image: channels 1 (grey) or 3 (R,G,B). */
 struct cap_image {
-	uint8_t *pixels;
+	const uint8_t *pixels;
 	int width, height, channels;
 	size_t stride_bytes;
 };

@@ -52,6 +52,17 @@ const char *eng_backend_name(enum eng_backend b);   /* "auto", "builtin", "xnnpa
 int eng_backend_from_name(const char *name);        /* -EINVAL if unknown */
 const char *eng_dtype_name(enum eng_dtype t);
 
+/* Same as eng_load() for a model already in memory (copied: buf need not outlive the call).
+ * name is used in messages in place of the path. Used by the fuzzer and by tests. */
+int eng_load_memory(const void *buf, size_t len, const char *name, const struct eng_options *opt,
+		    struct engine **ret_engine, char *err, size_t errlen);
+
+/* Facts for `camclass model-info`: operators in execution order, tensor count, threads. */
+int eng_op_count(const struct engine *e);
+int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_version);
+int eng_tensor_count(const struct engine *e);
+int eng_threads(const struct engine *e);
+
 /* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
 float eng_output_value(const struct engine *e, size_t i);
 size_t eng_output_count(const struct engine *e);

@@ -1,0 +1,373 @@
+/* engine.c — eng_load() ties the pieces together: map the file, read it (model.c), refuse what
+ * the builtin kernels cannot run (float compute, several inputs/outputs, unknown ops or op
+ * versions), plan order and arena (plan.c), then let each kernel prepare its parameters.
+ * eng_invoke() is then a plain loop over prepared nodes: no allocation, no checks left to do.
+ *
+ * Every load error is reported once, in err, prefixed by the model's path (or name). */
+#include "inference/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inference/graph.h"
+#include "inference/model.h"
+#include "inference/ops/ops.h"
+#include "inference/plan.h"
+
+/* Activation memory a model may ask for. Fuzz builds keep it small so that a hostile shape is
+ * refused here instead of exhausting the fuzzer's memory limit. */
+#ifdef CAMCLASS_FUZZ
+#define ENG_MAX_ARENA_BYTES ((size_t)64 << 20)
+#else
+#define ENG_MAX_ARENA_BYTES ((size_t)1 << 30)
+#endif
+
+struct engine {
+	struct graph g;
+	bool have_graph;
+	const struct op_kernel **kernels; /* per node, execution order */
+	void *arena;
+	size_t arena_bytes;
+	void *map;                        /* file mapping (eng_load) … */
+	size_t map_len;
+	void *copy;                       /* … or private copy (eng_load_memory) */
+	enum eng_backend backend;
+	int threads;
+	int input, output;                /* tensor indices */
+};
+
+static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int check_options(const struct eng_options *opt, const char *name, char *err, size_t errlen)
+{
+	if (opt->threads < 1)
+		return failf(err, errlen, -EINVAL, "%s: threads must be at least 1 (got %d)", name, opt->threads);
+	switch (opt->backend) {
+	case ENG_BACKEND_AUTO:
+	case ENG_BACKEND_BUILTIN:
+		return 0;
+	case ENG_BACKEND_XNNPACK:
+		return failf(err, errlen, -ENOTSUP, "%s: backend xnnpack not available in this build", name);
+	default:
+		return failf(err, errlen, -EINVAL, "%s: unknown backend %d", name, (int)opt->backend);
+	}
+}
+
+/* Float compute is refused: only QUANTIZE may read float and only DEQUANTIZE may write it. */
+static int check_integer_only(const struct graph *g, const char *name, char *err, size_t errlen)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		const struct node *n = &g->nodes[i];
+		for (int k = 0; k < n->ninputs + n->noutputs; k++) {
+			bool is_input = k < n->ninputs;
+			int t = is_input ? n->inputs[k] : n->outputs[k - n->ninputs];
+			if (t < 0 || g->tensors[t].type != TT_FLOAT32)
+				continue;
+			if ((is_input && n->op == OP_QUANTIZE) || (!is_input && n->op == OP_DEQUANTIZE))
+				continue;
+			return failf(err, errlen, -ENOTSUP,
+				     "%s: float32 models are not supported; convert with full-integer quantization "
+				     "(operator %d (%s) uses float32 tensor %d '%s')",
+				     name, n->index, builtin_op_name(n->op), t, g->tensors[t].name);
+		}
+	}
+	return 0;
+}
+
+static int prepare_nodes(struct engine *e, const char *name, char *err, size_t errlen)
+{
+	char msg[256];
+	e->kernels = calloc((size_t)(e->g.nnodes ? e->g.nnodes : 1), sizeof(*e->kernels));
+	if (!e->kernels)
+		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+	for (int i = 0; i < e->g.nnodes; i++) {
+		struct node *n = &e->g.nodes[i];
+		const struct op_kernel *k = ops_find(n->op);
+		if (!k || n->version > k->max_version) {
+			const char *op_name = builtin_op_name(n->op);
+			if (strcmp(op_name, "UNKNOWN") == 0)
+				return failf(err, errlen, -ENOTSUP, "%s: unsupported op (builtin code %d) version %d at operator %d",
+					     name, n->op, n->version, n->index);
+			return failf(err, errlen, -ENOTSUP, "%s: unsupported op %s version %d at operator %d%s", name,
+				     op_name, n->version, n->index, k ? " (newer than this engine implements)" : "");
+		}
+		msg[0] = 0;
+		int rc = k->prepare(&e->g, n, msg, sizeof(msg));
+		if (rc < 0)
+			return failf(err, errlen, rc, "%s: operator %d (%s v%d): %s", name, n->index, k->name,
+				     n->version, msg[0] ? msg : "prepare failed");
+		e->kernels[i] = k;
+	}
+	return 0;
+}
+
+static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const char *name, char *err,
+		      size_t errlen)
+{
+	char msg[256];
+	int rc = model_read(buf, len, &e->g, msg, sizeof(msg));
+	if (rc < 0)
+		return failf(err, errlen, rc, "%s: %s", name, msg);
+	e->have_graph = true;
+	if (e->g.ninputs != 1 || e->g.noutputs != 1)
+		return failf(err, errlen, -ENOTSUP, "%s: model has %d inputs and %d outputs; the engine runs models "
+			     "with one of each", name, e->g.ninputs, e->g.noutputs);
+	e->input = e->g.inputs[0];
+	e->output = e->g.outputs[0];
+	rc = check_integer_only(&e->g, name, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = plan_graph(&e->g, ENG_MAX_ARENA_BYTES, &e->arena, &e->arena_bytes, msg, sizeof(msg));
+	if (rc < 0)
+		return failf(err, errlen, rc, "%s: %s", name, msg);
+	return prepare_nodes(e, name, err, errlen);
+}
+
+static int load_common(struct engine *e, const uint8_t *buf, size_t len, const char *name,
+		       const struct eng_options *opt, struct engine **ret_engine, char *err, size_t errlen)
+{
+	static const struct eng_options defaults = { .backend = ENG_BACKEND_AUTO, .threads = 1 };
+	if (!opt)
+		opt = &defaults;
+	int rc = check_options(opt, name, err, errlen);
+	if (rc >= 0)
+		rc = load_graph(e, buf, len, name, err, errlen);
+	if (rc < 0) {
+		eng_free(e);
+		return rc;
+	}
+	e->backend = ENG_BACKEND_BUILTIN;
+	e->threads = opt->threads;
+	*ret_engine = e;
+	return 0;
+}
+
+int eng_load(const char *path, const struct eng_options *opt, struct engine **ret_engine, char *err,
+	     size_t errlen)
+{
+	struct stat st;
+	struct engine *e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int rc = errno ? -errno : -EINVAL;
+		close(fd);
+		return failf(err, errlen, rc, "%s: not a regular file", path);
+	}
+	if (st.st_size < 8 || (uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return failf(err, errlen, -EBADMSG, "%s: %lld bytes is not a TFLite model size", path,
+			     (long long)st.st_size);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		close(fd);
+		return failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+	}
+	e->map_len = (size_t)st.st_size;
+	e->map = mmap(NULL, e->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (e->map == MAP_FAILED) {
+		int rc = -errno;
+		e->map = NULL;
+		free(e);
+		return failf(err, errlen, rc, "%s: cannot map: %s", path, strerror(-rc));
+	}
+	return load_common(e, e->map, e->map_len, path, opt, ret_engine, err, errlen);
+}
+
+int eng_load_memory(const void *buf, size_t len, const char *name, const struct eng_options *opt,
+		    struct engine **ret_engine, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+	/* malloc's alignment (>= 16) keeps the file's aligned buffers aligned, as mmap would */
+	e->copy = malloc(len ? len : 1);
+	if (!e->copy) {
+		free(e);
+		return failf(err, errlen, -ENOMEM, "%s: out of memory for %zu bytes", name, len);
+	}
+	if (len)
+		memcpy(e->copy, buf, len);
+	return load_common(e, e->copy, len, name, opt, ret_engine, err, errlen);
+}
+
+void eng_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->have_graph)
+		model_free_graph(&e->g);
+	free(e->kernels);
+	free(e->arena);
+	if (e->map)
+		munmap(e->map, e->map_len);
+	free(e->copy);
+	free(e);
+}
+
+int eng_invoke(struct engine *e)
+{
+	for (int i = 0; i < e->g.nnodes; i++)
+		e->kernels[i]->invoke(&e->g, &e->g.nodes[i]);
+	return 0;
+}
+
+static int fill_info(const struct tensor *t, struct eng_tensor_info *ret)
+{
+	struct eng_tensor_info info = { 0 };
+	switch (t->type) {
+	case TT_UINT8: info.type = ENG_UINT8; break;
+	case TT_INT8: info.type = ENG_INT8; break;
+	case TT_INT32: info.type = ENG_INT32; break;
+	case TT_FLOAT32: info.type = ENG_FLOAT32; break;
+	default: return -ENOTSUP; /* the reader refuses other types */
+	}
+	info.ndim = t->ndim;
+	for (int d = 0; d < t->ndim && d < ENG_MAX_DIMS; d++)
+		info.dims[d] = t->dims[d];
+	info.bytes = t->bytes;
+	info.scale = t->scale;
+	info.zero_point = t->zero_point;
+	info.name = t->name;
+	*ret = info;
+	return 0;
+}
+
+int eng_input_info(const struct engine *e, struct eng_tensor_info *ret_info)
+{
+	return fill_info(&e->g.tensors[e->input], ret_info);
+}
+
+int eng_output_info(const struct engine *e, struct eng_tensor_info *ret_info)
+{
+	return fill_info(&e->g.tensors[e->output], ret_info);
+}
+
+void *eng_input(struct engine *e)
+{
+	return e->g.tensors[e->input].data;
+}
+
+const void *eng_output(const struct engine *e)
+{
+	return e->g.tensors[e->output].data;
+}
+
+size_t eng_arena_bytes(const struct engine *e)
+{
+	return e->arena_bytes;
+}
+
+enum eng_backend eng_backend_used(const struct engine *e)
+{
+	return e->backend;
+}
+
+const char *eng_backend_name(enum eng_backend b)
+{
+	switch (b) {
+	case ENG_BACKEND_AUTO: return "auto";
+	case ENG_BACKEND_BUILTIN: return "builtin";
+	case ENG_BACKEND_XNNPACK: return "xnnpack";
+	default: return "unknown";
+	}
+}
+
+int eng_backend_from_name(const char *name)
+{
+	if (strcmp(name, "auto") == 0)
+		return ENG_BACKEND_AUTO;
+	if (strcmp(name, "builtin") == 0)
+		return ENG_BACKEND_BUILTIN;
+	if (strcmp(name, "xnnpack") == 0)
+		return ENG_BACKEND_XNNPACK;
+	return -EINVAL;
+}
+
+const char *eng_dtype_name(enum eng_dtype t)
+{
+	switch (t) {
+	case ENG_UINT8: return "uint8";
+	case ENG_INT8: return "int8";
+	case ENG_INT32: return "int32";
+	case ENG_FLOAT32: return "float32";
+	default: return "unknown";
+	}
+}
+
+size_t eng_output_count(const struct engine *e)
+{
+	const struct tensor *t = &e->g.tensors[e->output];
+	return t->bytes / tensor_type_size(t->type);
+}
+
+float eng_output_value(const struct engine *e, size_t i)
+{
+	const struct tensor *t = &e->g.tensors[e->output];
+	float q;
+	if (i >= eng_output_count(e))
+		return 0.0f;
+	switch (t->type) {
+	case TT_UINT8: q = (float)t->data[i]; break;
+	case TT_INT8: q = (float)(int8_t)t->data[i]; break;
+	case TT_INT32: {
+		int32_t v;
+		memcpy(&v, t->data + i * 4, 4);
+		q = (float)v;
+		break;
+	}
+	case TT_FLOAT32: {
+		float v;
+		memcpy(&v, t->data + i * 4, 4);
+		return v;
+	}
+	default:
+		return 0.0f;
+	}
+	if (t->nq == 0)
+		return q;
+	return t->scale * (q - (float)t->zero_point);
+}
+
+int eng_op_count(const struct engine *e)
+{
+	return e->g.nnodes;
+}
+
+int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_version)
+{
+	if (i < 0 || i >= e->g.nnodes)
+		return -EINVAL;
+	*ret_name = builtin_op_name(e->g.nodes[i].op);
+	*ret_version = e->g.nodes[i].version;
+	return 0;
+}
+
+int eng_tensor_count(const struct engine *e)
+{
+	return e->g.ntensors;
+}
+
+int eng_threads(const struct engine *e)
+{
+	return e->threads;
+}

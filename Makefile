@@ -35,6 +35,8 @@ ifneq ($(CROSS_COMPILE),)
   ifeq ($(TARGET_ARCH_NAME),arm)
     export PKG_CONFIG_LIBDIR := /usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
   endif
+  # make 4.3 does not pass exported variables to $(shell): hand the target's .pc folder over.
+  PKG_CONFIG := PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) $(PKG_CONFIG)
 else ifeq ($(SANITIZE),1)
   BUILD ?= build/san
 else

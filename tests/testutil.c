@@ -91,3 +91,30 @@ double tu_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+const char *tu_exec_prefix(void)
+{
+	const char *w = getenv("CAMCLASS_EXEC_WRAPPER");
+	return w ? w : "";
+}
+
+const char *tu_exec_argv(char *const argv[], char **ret_argv, size_t max)
+{
+	static char words[4096];
+	size_t n = 0;
+	snprintf(words, sizeof(words), "%s", tu_exec_prefix());
+	for (char *save = NULL, *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n + 1 >= max)
+			fail_msg("exec wrapper '%s' has too many words", tu_exec_prefix());
+		ret_argv[n++] = w;
+	}
+	for (size_t i = 0; argv[i]; i++) {
+		if (n + 1 >= max)
+			fail_msg("too many arguments for %s", argv[0]);
+		ret_argv[n++] = argv[i];
+	}
+	if (n == 0)
+		fail_msg("tu_exec_argv: empty argv");
+	ret_argv[n] = NULL;
+	return ret_argv[0];
+}

@@ -24,4 +24,13 @@ void tu_rm_rf(const char *path);
 /* Monotonic clock in ms. */
 double tu_now_ms(void);
 
+/* Words to put before a binary of tu_build_dir() when a test starts it: env CAMCLASS_EXEC_WRAPPER
+ * (scripts/test-arm64 sets "qemu-aarch64-static -cpu cortex-a53" for the cross-built binaries),
+ * or "" to run it directly. For system()/popen() command lines. */
+const char *tu_exec_prefix(void);
+/* The same for execv()/posix_spawn(): copies the wrapper's words (split at spaces), then argv up
+ * to its NULL, into ret_argv (max entries including the final NULL); the strings live until the
+ * next call. Fails the test if they do not fit. Returns the new argv[0] (the file to run). */
+const char *tu_exec_argv(char *const argv[], char **ret_argv, size_t max);
+
 #endif

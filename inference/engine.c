@@ -20,6 +20,7 @@
 #include "inference/model.h"
 #include "inference/ops/ops.h"
 #include "inference/plan.h"
+#include "inference/xnnpack.h"
 
 /* Activation memory a model may ask for. Fuzz builds keep it small so that a hostile shape is
  * refused here instead of exhausting the fuzzer's memory limit. */
@@ -38,6 +39,7 @@ struct engine {
 	void *map;                        /* file mapping (eng_load) … */
 	size_t map_len;
 	void *copy;                       /* … or private copy (eng_load_memory) */
+	struct xnnpack_delegate *xnn;     /* NULL on the builtin backend */
 	enum eng_backend backend;
 	int threads;
 	int input, output;                /* tensor indices */
@@ -63,7 +65,9 @@ static int check_options(const struct eng_options *opt, const char *name, char *
 	case ENG_BACKEND_BUILTIN:
 		return 0;
 	case ENG_BACKEND_XNNPACK:
-		return failf(err, errlen, -ENOTSUP, "%s: backend xnnpack not available in this build", name);
+		if (!xnnpack_available())
+			return failf(err, errlen, -ENOTSUP, "%s: backend xnnpack not available in this build", name);
+		return 0;
 	default:
 		return failf(err, errlen, -EINVAL, "%s: unknown backend %d", name, (int)opt->backend);
 	}
@@ -145,14 +149,22 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 	static const struct eng_options defaults = { .backend = ENG_BACKEND_AUTO, .threads = 1 };
 	if (!opt)
 		opt = &defaults;
+	char msg[256];
 	int rc = check_options(opt, name, err, errlen);
 	if (rc >= 0)
 		rc = load_graph(e, buf, len, name, err, errlen);
+	/* AUTO stays on the builtin kernels (bit-exact with TFLite's reference) until XNNPACK's
+	 * accuracy (up to a few LSB off) is accepted as the default. */
+	if (rc >= 0 && opt->backend == ENG_BACKEND_XNNPACK) {
+		rc = xnnpack_delegate_create(&e->g, opt->threads, &e->xnn, msg, sizeof(msg));
+		if (rc < 0)
+			failf(err, errlen, rc, "%s: %s", name, msg);
+	}
 	if (rc < 0) {
 		eng_free(e);
 		return rc;
 	}
-	e->backend = ENG_BACKEND_BUILTIN;
+	e->backend = e->xnn ? ENG_BACKEND_XNNPACK : ENG_BACKEND_BUILTIN;
 	e->threads = opt->threads;
 	*ret_engine = e;
 	return 0;
@@ -214,6 +226,7 @@ void eng_free(struct engine *e)
 {
 	if (!e)
 		return;
+	xnnpack_delegate_free(e->xnn);
 	if (e->have_graph)
 		model_free_graph(&e->g);
 	free(e->kernels);
@@ -226,8 +239,15 @@ void eng_free(struct engine *e)
 
 int eng_invoke(struct engine *e)
 {
-	for (int i = 0; i < e->g.nnodes; i++)
-		e->kernels[i]->invoke(&e->g, &e->g.nodes[i]);
+	for (int i = 0; i < e->g.nnodes;) {
+		int next = i + 1;
+		int rc = xnnpack_delegate_run(e->xnn, &e->g, i, &next);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			e->kernels[i]->invoke(&e->g, &e->g.nodes[i]);
+		i = next;
+	}
 	return 0;
 }
 

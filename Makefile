@@ -164,6 +164,13 @@ build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
 # --- demo ------------------------------------------------------------------------------------------
+# The demo clip: Fashion-MNIST test images as 640x480 JPEG frames, made from the installed dataset
+# (Debian's python3, not a pyenv one: numpy/PIL come from Debian packages).
+DEMO_CLIP_DIR ?= build/demo-clip
+demo-clip:
+	@scripts/install-deps --check demo >/dev/null 2>&1 || scripts/install-deps demo
+	/usr/bin/python3 tools/demo_clip.py --out $(DEMO_CLIP_DIR)
+
 run: check-deps all
 	scripts/run-demo
 

@@ -1,3 +1,377 @@
-/* placeholder until the foundation lands (issue 2) */
+/* main.c — camclassd: options, start-up order, and the one event loop of the main thread.
+ *
+ * Why it is built this way (after systemd's own small daemons):
+ * - The main thread owns every event source in one epoll set: signals through a signalfd (so
+ *   SIGTERM/SIGHUP are ordinary events, never async handlers), a timerfd that ticks STATUS=
+ *   and the watchdog, the IPC server's fd and the pipeline's failure eventfd. The worker
+ *   threads are started with these signals blocked, so only the signalfd sees them.
+ * - READY=1 is sent only once the socket listens and the pipeline threads run; WATCHDOG=1
+ *   only when daemon/health.c says frames flow (or the camera is reconnecting), so systemd
+ *   restarts a wedged pipeline instead of being fed by a blind timer.
+ * - A reload is all-or-nothing: the new file is parsed and a changed model is loaded and
+ *   validated on the side; anything wrong is logged and the running config stays.
+ * - The daemon never forks: under systemd (Type=notify) that is what is wanted, and by hand it
+ *   runs in the foreground too; -f is accepted for habit's sake. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "camclassd: not built yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/health.h"
+#include "daemon/log.h"
+#include "daemon/pipeline.h"
+#include "ipc/server.h"
+
+#define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
+#define STATUS_MAX 256
+
+struct daemon {
+	const char *config_path;
+	bool verbose;
+	struct config cfg;
+	struct health health;
+	struct health_limits limits;
+	struct pipeline *pl;
+	struct server *srv;
+	int epoll_fd, signal_fd, timer_fd;
+	uint64_t watchdog_usec; /* 0: no watchdog */
+	bool unhealthy_logged;
+	char status[STATUS_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: camclassd -c FILE [-f] [-v]\n"
+		   "       camclassd --check-config -c FILE\n"
+		   "\n"
+		   "  -c, --config FILE   configuration (INI), e.g. /etc/camclassd/camclassd.ini\n"
+		   "  -f, --foreground    accepted for habit; camclassd never forks\n"
+		   "  -v, --verbose       log at debug level (overrides [log] level)\n"
+		   "      --check-config  validate FILE, print the result, exit 0 (OK) or 1\n");
+}
+
+static void apply_log_level(const struct daemon *d)
+{
+	log_set_level(d->verbose ? LOG_DEBUG : d->cfg.log.level);
+}
+
+static int epoll_add(int epoll_fd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return log_errno(LOG_ERR, errno, "epoll_ctl");
+	return 0;
+}
+
+static void set_status(struct daemon *d, const char *status)
+{
+	if (strcmp(d->status, status) == 0)
+		return;
+	snprintf(d->status, sizeof(d->status), "%s", status);
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
+static bool model_settings_changed(const struct config *a, const struct config *b)
+{
+	return strcmp(a->model.path, b->model.path) != 0 ||
+	       strcmp(a->model.labels, b->model.labels) != 0 ||
+	       a->model.backend != b->model.backend || a->model.threads != b->model.threads ||
+	       a->model.resize != b->model.resize || a->model.crop != b->model.crop;
+}
+
+static bool socket_settings_changed(const struct config *a, const struct config *b)
+{
+	return strcmp(a->socket.path, b->socket.path) != 0 || a->socket.mode != b->socket.mode ||
+	       strcmp(a->socket.group, b->socket.group) != 0 ||
+	       a->socket.max_clients != b->socket.max_clients;
+}
+
+static void reload(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config cfg;
+	struct pl_model *model = NULL;
+	int r;
+
+	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
+		   (unsigned long long)(health_now_ns() / 1000));
+	d->status[0] = 0;
+	log_info("reloading %s", d->config_path);
+	r = config_load(d->config_path, &cfg, err, sizeof(err));
+	if (r < 0) {
+		log_error("reload rejected, keeping the running configuration: %s", err);
+		goto done;
+	}
+	if (model_settings_changed(&d->cfg, &cfg)) {
+		r = pl_model_load(&cfg, &model, err, sizeof(err));
+		if (r < 0) {
+			log_error("reload rejected, keeping the running model: %s", err);
+			config_free(&cfg);
+			goto done;
+		}
+	}
+	bool new_model = model != NULL;
+	char model_name[256] = "";
+	if (model)
+		snprintf(model_name, sizeof(model_name), "%s", pl_model_name(model));
+	r = pl_apply(d->pl, &cfg, model);
+	if (r < 0) {
+		config_free(&cfg); /* pl_apply logged why */
+		goto done;
+	}
+	if (socket_settings_changed(&d->cfg, &cfg))
+		log_warning("[socket] changes take effect after a restart");
+	config_free(&d->cfg);
+	d->cfg = cfg;
+	apply_log_level(d);
+	pl_health_limits(d->pl, &d->limits);
+	if (new_model) {
+		json_t *extra = json_pack("{s:s}", "model", model_name);
+		if (!extra || srv_publish_event(d->srv, "model_reloaded", extra) < 0)
+			log_warning("could not tell clients about the new model");
+		log_info("model %s in service", model_name);
+	}
+	log_info("configuration reloaded");
+done:
+	sd_notify(0, "READY=1");
+}
+
+static void tick(struct daemon *d)
+{
+	char line[STATUS_MAX];
+	const char *why = NULL;
+	uint64_t expirations;
+	ssize_t rd = read(d->timer_fd, &expirations, sizeof(expirations));
+	(void)rd; /* only drains the timer */
+
+	pl_tick(d->pl, line, sizeof(line));
+	set_status(d, line);
+	if (!d->watchdog_usec)
+		return;
+	if (health_check(&d->health, &d->limits, health_now_ns(), &why)) {
+		sd_notify(0, "WATCHDOG=1");
+		if (d->unhealthy_logged)
+			log_info("pipeline healthy again");
+		d->unhealthy_logged = false;
+	} else if (!d->unhealthy_logged) {
+		log_warning("pipeline unhealthy (%s): not feeding the watchdog", why);
+		d->unhealthy_logged = true;
+	}
+}
+
+/* Returns the exit status. */
+static int run_loop(struct daemon *d)
+{
+	char msg[256];
+	for (;;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(d->epoll_fd, evs, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(LOG_ERR, errno, "epoll_wait");
+			return EXIT_FAILURE;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == d->signal_fd) {
+				struct signalfd_siginfo si;
+				if (read(d->signal_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					reload(d);
+				} else {
+					log_info("%s received, stopping", strsignal((int)si.ssi_signo));
+					return EXIT_SUCCESS;
+				}
+			} else if (fd == d->timer_fd) {
+				tick(d);
+			} else if (fd == srv_fd(d->srv)) {
+				int r = srv_dispatch(d->srv);
+				if (r < 0) {
+					log_errno(LOG_ERR, r, "IPC server failed");
+					return EXIT_FAILURE;
+				}
+			} else if (fd == pl_event_fd(d->pl)) {
+				if (pl_failed(d->pl, msg, sizeof(msg))) {
+					log_error("%s", msg);
+					return EXIT_FAILURE;
+				}
+			}
+		}
+	}
+}
+
+static int setup_events(struct daemon *d)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->signal_fd < 0)
+		return log_errno(LOG_ERR, errno, "signalfd");
+
+	uint64_t tick_us = TICK_MAX_US;
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+		d->watchdog_usec = 0;
+	if (d->watchdog_usec && d->watchdog_usec / 3 < tick_us)
+		tick_us = d->watchdog_usec / 3 ? d->watchdog_usec / 3 : 1;
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->timer_fd < 0)
+		return log_errno(LOG_ERR, errno, "timerfd_create");
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = (time_t)(tick_us / 1000000), .tv_nsec = (long)(tick_us % 1000000) * 1000 },
+	};
+	its.it_value = its.it_interval;
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
+		return log_errno(LOG_ERR, errno, "timerfd_settime");
+
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epoll_fd < 0)
+		return log_errno(LOG_ERR, errno, "epoll_create1");
+	int r = epoll_add(d->epoll_fd, d->signal_fd);
+	if (r == 0)
+		r = epoll_add(d->epoll_fd, d->timer_fd);
+	if (r == 0)
+		r = epoll_add(d->epoll_fd, srv_fd(d->srv));
+	if (r == 0)
+		r = epoll_add(d->epoll_fd, pl_event_fd(d->pl));
+	return r;
+}
+
+static int check_config(const char *path)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config cfg;
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	config_free(&cfg);
+	printf("%s: configuration OK\n", path);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	char err[CONFIG_ERR_MAX];
+	bool check_only = false;
+	int exit_status = EXIT_FAILURE;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "c:fvth", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': d.config_path = optarg; break;
+		case 'f': break;
+		case 'v': d.verbose = true; break;
+		case 't': check_only = true; break;
+		case 'h': usage(stdout); return EXIT_SUCCESS;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!d.config_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check_only)
+		return check_config(d.config_path);
+
+	log_init();
+	if (d.verbose)
+		log_set_level(LOG_DEBUG);
+	r = config_load(d.config_path, &d.cfg, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		sd_notifyf(0, "STATUS=bad configuration: %s", err);
+		return EXIT_FAILURE;
+	}
+	apply_log_level(&d);
+
+	/* Block before any thread exists, so that only the signalfd receives these. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
+	struct pl_model *model = NULL;
+	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
+		goto out;
+	}
+	health_init(&d.health, health_now_ns());
+	r = pl_new(&d.cfg, model, &d.health, &d.pl, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	pl_health_limits(d.pl, &d.limits);
+
+	struct srv_hooks hooks;
+	pl_hooks(d.pl, &hooks);
+	const struct srv_config srv_cfg = {
+		.socket_path = d.cfg.socket.path,
+		.socket_mode = d.cfg.socket.mode,
+		.socket_group = d.cfg.socket.group,
+		.max_clients = (unsigned)d.cfg.socket.max_clients,
+		.default_top_k = (unsigned)d.cfg.classify.top_k,
+		.default_threshold = d.cfg.classify.threshold,
+		.socket_activation = 1,
+	};
+	r = srv_open(&srv_cfg, &hooks, &d.srv);
+	if (r < 0)
+		goto out; /* srv_open logged why */
+	r = pl_model_labels_to_server(d.pl, d.srv);
+	if (r < 0)
+		goto out;
+	r = setup_events(&d);
+	if (r < 0)
+		goto out;
+	r = pl_start(d.pl, d.srv);
+	if (r < 0)
+		goto out;
+
+	log_info("serving on %s (%s mode)", d.cfg.socket.path, config_mode_name(d.cfg.classify.mode));
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d.cfg.socket.path);
+	exit_status = run_loop(&d);
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+out:
+	pl_free(d.pl); /* joins the threads before the server they publish to goes away */
+	if (d.srv)
+		srv_close(d.srv);
+	if (d.epoll_fd >= 0)
+		close(d.epoll_fd);
+	if (d.timer_fd >= 0)
+		close(d.timer_fd);
+	if (d.signal_fd >= 0)
+		close(d.signal_fd);
+	config_free(&d.cfg);
+	if (exit_status == EXIT_SUCCESS)
+		log_info("stopped");
+	return exit_status;
+}

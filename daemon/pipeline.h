@@ -1,0 +1,60 @@
+/* pipeline.h — the two worker threads of camclassd and what they share.
+ *
+ *   capture thread:  cap_next → cap_slot_put        (newest frame only; older ones are skipped)
+ *   classify thread: cap_slot_take → decode → preprocess → eng_invoke → postproc
+ *                    → srv_publish_result           (never blocks on clients)
+ *   main thread:     everything else (config, signals, the IPC server, reloads, STATUS=).
+ *
+ * Lifecycle: pl_model_load() (main thread, may be slow) → pl_new() → srv_open() with the hooks
+ * of pl_hooks() → pl_start(pl, srv) → … → pl_free() (stops and joins the threads).
+ * Reload: load the new model on the side with pl_model_load(); pl_apply() pauses the classify
+ * thread between two frames, flushes the server's mailbox, swaps model, labels and settings,
+ * and resumes; camera changes reopen the camera. Clients stay connected.
+ * On-demand mode: the camera runs only while the server reports a subscriber or a pending
+ * classify request (demand_changed hook); otherwise it is closed (STREAMOFF + close).
+ * Fatal errors (a camera config error the device reveals, like an unknown control) are
+ * signalled on pl_event_fd() (EPOLLIN) and described by pl_failed().
+ * Threads: every pl_* function is main-thread only, except that the hooks are called by the
+ * server on the main thread too. */
+#ifndef CAMCLASS_DAEMON_PIPELINE_H
+#define CAMCLASS_DAEMON_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config.h"
+#include "daemon/health.h"
+#include "ipc/server.h"
+
+struct pl_model;
+struct pipeline;
+
+/* Loads and validates [model] path/labels/backend/threads (labels must match the outputs,
+ * the input must be a 1×H×W×{1,3} uint8/int8 image). err names the file on failure. */
+int pl_model_load(const struct config *cfg, struct pl_model **ret_model, char *err, size_t errlen);
+void pl_model_free(struct pl_model *m);
+/* "mobilenet_v2_1.0_224_quant" etc. (file name without .tflite) */
+const char *pl_model_name(const struct pl_model *m);
+
+/* Takes ownership of model (also on failure). Threads are not started yet. */
+int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
+	   struct pipeline **ret_pl, char *err, size_t errlen);
+void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks);
+/* Give the server the current model's label table (before pl_start). */
+int pl_model_labels_to_server(struct pipeline *pl, struct server *srv);
+int pl_start(struct pipeline *pl, struct server *srv);
+void pl_free(struct pipeline *pl);
+
+/* Apply a reloaded config; new_model (may be NULL: keep the current one) is taken. */
+int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new_model);
+
+/* Once a second from the main loop: updates rates; fills a STATUS= line. */
+void pl_tick(struct pipeline *pl, char *status_line, size_t len);
+
+int pl_event_fd(const struct pipeline *pl);
+/* True (and the message) when a worker hit an error the daemon cannot recover from. */
+bool pl_failed(struct pipeline *pl, char *msg, size_t len);
+/* The health limits that fit the configured frame rate. */
+void pl_health_limits(const struct pipeline *pl, struct health_limits *ret);
+
+#endif

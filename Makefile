@@ -24,6 +24,7 @@ PREFIX        ?= /usr/local
 DESTDIR       ?=
 SANITIZE      ?= 0
 XNNPACK       ?= auto
+comma         := ,
 
 TARGET_ARCH_NAME := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 
@@ -58,10 +59,14 @@ ifeq ($(SANITIZE),1)
   LDFLAGS += -fsanitize=address,undefined
 endif
 
-# XNNPACK (Debian's libxnnpack-dev has no .pc file): built in when its header is found.
+# XNNPACK (Debian's libxnnpack-dev has no .pc file): built in when its header is found. Cross
+# builds take it from XNNPACK_SYSROOT, a folder made by scripts/xnnpack-sysroot (the arm64 -dev
+# packages cannot be installed beside the amd64 ones); without one they build without it.
+XNNPACK_SYSROOT ?=
+XNNPACK_LIBDIR  := $(XNNPACK_SYSROOT)/usr/lib/$(shell $(CC) -dumpmachine 2>/dev/null)
 ifeq ($(XNNPACK),auto)
   ifneq ($(CROSS_COMPILE),)
-    XNNPACK := 0
+    XNNPACK := $(if $(and $(XNNPACK_SYSROOT),$(wildcard $(XNNPACK_SYSROOT)/usr/include/xnnpack.h)),1,0)
   else ifneq ($(wildcard /usr/include/xnnpack.h),)
     XNNPACK := 1
   else
@@ -69,8 +74,9 @@ ifeq ($(XNNPACK),auto)
   endif
 endif
 ifeq ($(XNNPACK),1)
-  CFLAGS += -DCAMCLASS_HAVE_XNNPACK=1
-  LDLIBS += -lXNNPACK -lpthreadpool -lcpuinfo
+  CFLAGS += -DCAMCLASS_HAVE_XNNPACK=1 $(if $(XNNPACK_SYSROOT),-isystem $(XNNPACK_SYSROOT)/usr/include)
+  LDLIBS += $(if $(XNNPACK_SYSROOT),-L$(XNNPACK_LIBDIR) -Wl$(comma)-rpath-link$(comma)$(XNNPACK_LIBDIR)) \
+            -lXNNPACK -lpthreadpool -lcpuinfo
 endif
 
 # Per-ISA kernels: a file named *_<isa>.c is compiled only for its architecture, with the flags

@@ -1,0 +1,130 @@
+/* add.c — ADD on int8/uint8 with numpy broadcasting, following TFLite 2.8's quantized add
+ * (reference_integer_ops::Add / reference_ops::Add and BroadcastAdd4DSlow, which compute every
+ * element the same way).
+ *
+ * Both inputs are brought to a common scale before adding: each (x - zp) is shifted left by 20
+ * bits, scaled by in_scale / (2 * max in_scale) (a multiplier < 1), summed, and the sum scaled by
+ * 2 * max in_scale / (2^20 * out_scale). Those three multipliers are derived exactly as TFLite's
+ * Prepare does (QuantizeMultiplierSmallerThanOneExp). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+#define ADD_LEFT_SHIFT 20
+
+struct add_params {
+	struct ku_bcast bc;
+	int32_t in1_offset, in2_offset, out_offset;
+	int32_t in1_multiplier, in2_multiplier, out_multiplier;
+	int in1_shift, in2_shift, out_shift;
+	int32_t act_min, act_max;
+};
+
+static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 2, 2, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *a = ku_in(g, n, 0), *b = ku_in(g, n, 1), *out = ku_out(g, n, 0);
+	if (!a || !b || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, a, "input 1", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", out, "output", err, errlen)) < 0)
+		return r;
+	struct add_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (ku_broadcast(a, b, &p->bc) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "input shapes cannot be broadcast together");
+	}
+	if ((r = ku_check_out_shape(n, out, p->bc.ndim, p->bc.dims, err, errlen)) < 0) {
+		free(p);
+		return r;
+	}
+	const double twice_max_in_scale = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
+	const double real1 = (double)a->scale / twice_max_in_scale;
+	const double real2 = (double)b->scale / twice_max_in_scale;
+	const double real_out = twice_max_in_scale /
+				(double)((float)(1 << ADD_LEFT_SHIFT) * out->scale);
+	if (q_quantize_multiplier_smaller_than_one(real1, &p->in1_multiplier, &p->in1_shift) < 0 ||
+	    q_quantize_multiplier_smaller_than_one(real2, &p->in2_multiplier, &p->in2_shift) < 0 ||
+	    q_quantize_multiplier_smaller_than_one(real_out, &p->out_multiplier, &p->out_shift) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "scales %g, %g -> %g give multipliers out of range",
+			       (double)a->scale, (double)b->scale, (double)out->scale);
+	}
+	if (q_activation_range(n->opt.add.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.add.activation));
+	}
+	p->in1_offset = -a->zero_point;
+	p->in2_offset = -b->zero_point;
+	p->out_offset = out->zero_point;
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+static inline int32_t add_one(const struct add_params *p, int32_t x1, int32_t x2)
+{
+	/* |x - zp| <= 255, so (x - zp) << 20 < 2^28: no overflow; the scaled values are smaller
+	 * still (multipliers < 1), so their sum fits as well. */
+	const int32_t s1 = q_mul_by_quantized_multiplier_smaller_than_one(
+		(x1 + p->in1_offset) * (1 << ADD_LEFT_SHIFT), p->in1_multiplier, p->in1_shift);
+	const int32_t s2 = q_mul_by_quantized_multiplier_smaller_than_one(
+		(x2 + p->in2_offset) * (1 << ADD_LEFT_SHIFT), p->in2_multiplier, p->in2_shift);
+	const int32_t raw = q_mul_by_quantized_multiplier_smaller_than_one(s1 + s2, p->out_multiplier,
+									 p->out_shift) + p->out_offset;
+	return q_clamp(raw, p->act_min, p->act_max);
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void add_invoke(struct graph *g, const struct node *n)
+{
+	const struct add_params *p = n->params;
+	const struct tensor *a = &g->tensors[n->inputs[0]], *b = &g->tensors[n->inputs[1]];
+	struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = out->type == TT_INT8;
+	const int total = tensor_num_elements(out);
+	const struct ku_bcast *bc = &p->bc;
+	int idx[GRAPH_MAX_DIMS] = { 0 };
+	size_t ia = 0, ib = 0;
+	for (int i = 0; i < total; i++) {
+		size_t ra = bc->same_shape ? (size_t)i : ia, rb = bc->same_shape ? (size_t)i : ib;
+		int32_t v = add_one(p, LOAD8(is_signed, a->data, ra), LOAD8(is_signed, b->data, rb));
+		if (is_signed)
+			((int8_t *)out->data)[i] = (int8_t)v;
+		else
+			out->data[i] = (uint8_t)v;
+		if (bc->same_shape)
+			continue;
+		for (int d = bc->ndim - 1; d >= 0; d--) {
+			ia += bc->stride_a[d];
+			ib += bc->stride_b[d];
+			if (++idx[d] < bc->dims[d])
+				break;
+			ia -= (size_t)bc->stride_a[d] * bc->dims[d];
+			ib -= (size_t)bc->stride_b[d] * bc->dims[d];
+			idx[d] = 0;
+		}
+	}
+}
+
+const struct op_kernel op_add = {
+	.op = OP_ADD,
+	.name = "ADD",
+	.max_version = 4,
+	.prepare = add_prepare,
+	.invoke = add_invoke,
+};

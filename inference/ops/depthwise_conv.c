@@ -1,0 +1,210 @@
+/* depthwise_conv.c — DEPTHWISE_CONV_2D for int8 (per-channel or per-tensor weights) and uint8
+ * (per-tensor), following TFLite 2.8's reference_integer_ops::DepthwiseConvPerChannel and
+ * reference_ops::DepthwiseConv (whose "away from zero" output rounding is the ordinary
+ * MultiplyByQuantizedMultiplier).
+ *
+ * Output channel oc = ic * depth_multiplier + m reads only input channel ic. The filter is
+ * [1, kh, kw, out_ch]; the multipliers follow conv.c's rule (double per channel for int8, float
+ * product for uint8). The depth multiplier is taken from the shapes (out_ch / in_ch) and the
+ * option must agree with it, so a file whose option contradicts its own tensors is refused instead
+ * of read out of bounds. Loop order: per output pixel, then filter taps, then channels, so the
+ * innermost loop walks contiguous input, filter and accumulator rows. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+/* Per output value at most kh*kw products of magnitude <= 255*255 = 65025. */
+#define DW_MAX_TERMS 33025
+
+struct dw_params {
+	int pad_h, pad_w, depth_multiplier;
+	int32_t input_offset, filter_offset, output_offset;
+	int32_t act_min, act_max;
+	int32_t *multiplier;
+	int *shift;
+	int32_t *acc;           /* out_ch scratch accumulators, so invoke allocates nothing */
+};
+
+static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 2, 3, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *filter = ku_in(g, n, 1), *bias = ku_in(g, n, 2);
+	struct tensor *out = ku_out(g, n, 0);
+	if (!in || !filter || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, filter, "filter", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||
+	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
+		return r;
+	const enum padding padding = n->opt.depthwise.padding;
+	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
+	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
+	if (padding != PAD_SAME && padding != PAD_VALID)
+		return ku_fail(err, errlen, n, "unknown padding %d", (int)padding);
+	if (stride_h < 1 || stride_w < 1 || dil_h < 1 || dil_w < 1)
+		return ku_fail(err, errlen, n, "stride %dx%d / dilation %dx%d must be >= 1", stride_h,
+			       stride_w, dil_h, dil_w);
+	const int kh = filter->dims[1], kw = filter->dims[2], out_ch = filter->dims[3];
+	const int in_ch = in->dims[3];
+	if (filter->dims[0] != 1)
+		return ku_fail(err, errlen, n, "filter dim 0 is %d, expected 1", filter->dims[0]);
+	if (in_ch <= 0 || out_ch % in_ch != 0)
+		return ku_fail(err, errlen, n, "filter has %d channels, not a multiple of the %d input channels",
+			       out_ch, in_ch);
+	const int dm = out_ch / in_ch;
+	if (n->opt.depthwise.depth_multiplier != dm)
+		return ku_fail(err, errlen, n, "depth_multiplier %d contradicts %d input and %d output channels",
+			       n->opt.depthwise.depth_multiplier, in_ch, out_ch);
+	if ((long long)kh * kw > DW_MAX_TERMS)
+		return ku_fail(err, errlen, n, "filter %dx%d too large for a 32-bit accumulator", kh, kw);
+	const int out_h = ku_out_size(padding, in->dims[1], kh, stride_h, dil_h);
+	const int out_w = ku_out_size(padding, in->dims[2], kw, stride_w, dil_w);
+	const int32_t want[4] = { in->dims[0], out_h, out_w, out_ch };
+	if ((r = ku_check_out_shape(n, out, 4, want, err, errlen)) < 0)
+		return r;
+	if (filter->nq != 1 && filter->nq != out_ch)
+		return ku_fail(err, errlen, n, "filter has %d scales for %d output channels", filter->nq,
+			       out_ch);
+	if (filter->nq > 1 && filter->quant_axis != 3)
+		return ku_fail(err, errlen, n, "filter quantized along axis %d, expected 3",
+			       filter->quant_axis);
+	if (filter->nq > 1 && in->type == TT_UINT8)
+		return ku_fail(err, errlen, n, "per-channel uint8 filters are not supported");
+	for (int c = 0; c < filter->nq; c++) {
+		if (!(filter->scales[c] > 0.0f))
+			return ku_fail(err, errlen, n, "filter scale %d is %g, expected > 0", c,
+				       (double)filter->scales[c]);
+		if (in->type == TT_INT8 && filter->zero_points[c] != 0)
+			return ku_fail(err, errlen, n, "int8 filter zero point %d is %d, expected 0", c,
+				       (int)filter->zero_points[c]);
+	}
+	if (bias) {
+		if (bias->type != TT_INT32)
+			return ku_fail(err, errlen, n, "bias has type %s, expected INT32",
+				       tensor_type_name(bias->type));
+		if (bias->ndim != 1 || bias->dims[0] != out_ch)
+			return ku_fail(err, errlen, n, "bias has %d elements, expected %d (one per output channel)",
+				       tensor_num_elements(bias), out_ch);
+		if ((r = ku_check_const(n, bias, "bias", err, errlen)) < 0)
+			return r;
+	}
+
+	struct dw_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * (2 * sizeof(int32_t) + sizeof(int)));
+	if (!p)
+		return -ENOMEM;
+	p->multiplier = (int32_t *)(p + 1);
+	p->acc = p->multiplier + out_ch;
+	p->shift = (int *)(p->acc + out_ch);
+	for (int c = 0; c < out_ch; c++) {
+		double real;
+		if (in->type == TT_INT8)
+			real = (double)in->scale * (double)filter->scales[filter->nq > 1 ? c : 0] /
+			       (double)out->scale;
+		else
+			real = (double)(in->scale * filter->scale) / (double)out->scale;
+		if (q_quantize_multiplier(real, &p->multiplier[c], &p->shift[c]) < 0) {
+			free(p);
+			return ku_fail(err, errlen, n, "output multiplier %g of channel %d out of range",
+				       real, c);
+		}
+	}
+	if (q_activation_range(n->opt.depthwise.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.depthwise.activation));
+	}
+	p->pad_h = ku_padding(stride_h, dil_h, in->dims[1], kh, out_h);
+	p->pad_w = ku_padding(stride_w, dil_w, in->dims[2], kw, out_w);
+	p->depth_multiplier = dm;
+	p->input_offset = -in->zero_point;
+	p->filter_offset = in->type == TT_UINT8 ? -filter->zero_point : 0;
+	p->output_offset = out->zero_point;
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void dw_invoke(struct graph *g, const struct node *n)
+{
+	const struct dw_params *p = n->params;
+	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
+	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = in->type == TT_INT8;
+	const int batches = in->dims[0], in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
+	const int out_h = out->dims[1], out_w = out->dims[2], out_ch = out->dims[3];
+	const int kh = filter->dims[1], kw = filter->dims[2], dm = p->depth_multiplier;
+	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
+	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
+	const int32_t *bias_data = bias ? (const int32_t *)bias->data : NULL;
+	const uint8_t *in_data = in->data, *f_data = filter->data;
+	uint8_t *out_data = out->data;
+	int32_t *acc = p->acc; /* scratch owned by params; only this node's invoke touches it */
+
+	for (int b = 0; b < batches; b++) {
+		for (int oy = 0; oy < out_h; oy++) {
+			const int in_y0 = oy * stride_h - p->pad_h;
+			for (int ox = 0; ox < out_w; ox++) {
+				const int in_x0 = ox * stride_w - p->pad_w;
+				/* Each acc[oc] sums at most DW_MAX_TERMS products |x| <= 65025. */
+				memset(acc, 0, (size_t)out_ch * sizeof(*acc));
+				for (int ky = 0; ky < kh; ky++) {
+					const int iy = in_y0 + ky * dil_h;
+					if (iy < 0 || iy >= in_h)
+						continue;
+					for (int kx = 0; kx < kw; kx++) {
+						const int ix = in_x0 + kx * dil_w;
+						if (ix < 0 || ix >= in_w)
+							continue;
+						const size_t in_base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
+						const size_t f_base = ((size_t)ky * kw + kx) * out_ch;
+						for (int ic = 0; ic < in_ch; ic++) {
+							const int32_t x = LOAD8(is_signed, in_data, in_base + ic) + p->input_offset;
+							for (int m = 0; m < dm; m++) {
+								const int oc = ic * dm + m;
+								const int32_t w = LOAD8(is_signed, f_data, f_base + oc) + p->filter_offset;
+								acc[oc] += w * x;
+							}
+						}
+					}
+				}
+				const size_t out_base = (((size_t)b * out_h + oy) * out_w + ox) * out_ch;
+				for (int oc = 0; oc < out_ch; oc++) {
+					int32_t v = acc[oc];
+					if (bias_data)
+						v = (int32_t)((uint32_t)v + (uint32_t)bias_data[oc]);
+					v = q_mul_by_quantized_multiplier(v, p->multiplier[oc], p->shift[oc]);
+					v = q_clamp(v + p->output_offset, p->act_min, p->act_max);
+					if (is_signed)
+						((int8_t *)out_data)[out_base + oc] = (int8_t)v;
+					else
+						out_data[out_base + oc] = (uint8_t)v;
+				}
+			}
+		}
+	}
+}
+
+const struct op_kernel op_depthwise_conv_2d = {
+	.op = OP_DEPTHWISE_CONV_2D,
+	.name = "DEPTHWISE_CONV_2D",
+	.max_version = 6,
+	.prepare = dw_prepare,
+	.invoke = dw_invoke,
+};

@@ -1,0 +1,63 @@
+/* dequantize.c — DEQUANTIZE: int8/uint8 → float32 as TFLite 2.8's reference_ops::Dequantize
+ * computes it: the scale widened to double, times (q − zp), rounded once to float. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+
+struct dequantize_params {
+	int count;
+	int32_t in_zp;
+	double in_scale;
+};
+
+static int dequantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 1, 1, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
+	if (!in || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0)
+		return r;
+	if (in->nq != 1)
+		return ku_fail(err, errlen, n, "input has %d scales, only per-tensor is supported", in->nq);
+	if (out->type != TT_FLOAT32)
+		return ku_fail(err, errlen, n, "output has type %s, expected FLOAT32",
+			       tensor_type_name(out->type));
+	if ((r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
+		return r;
+	struct dequantize_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->count = tensor_num_elements(in);
+	p->in_zp = in->zero_point;
+	p->in_scale = (double)in->scale;
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void dequantize_invoke(struct graph *g, const struct node *n)
+{
+	const struct dequantize_params *p = n->params;
+	const struct tensor *in = &g->tensors[n->inputs[0]];
+	struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool in_signed = in->type == TT_INT8;
+	float *fout = (float *)out->data;
+	for (int i = 0; i < p->count; i++)
+		fout[i] = (float)(p->in_scale * (double)(LOAD8(in_signed, in->data, i) - p->in_zp));
+}
+
+const struct op_kernel op_dequantize = {
+	.op = OP_DEQUANTIZE,
+	.name = "DEQUANTIZE",
+	.max_version = 4,
+	.prepare = dequantize_prepare,
+	.invoke = dequantize_invoke,
+};

@@ -1,0 +1,156 @@
+/* fully_connected.c — FULLY_CONNECTED for int8 and uint8 with per-tensor weights, following
+ * TFLite 2.8's reference_integer_ops::FullyConnected / reference_ops::FullyConnected.
+ *
+ * Weights are [units, depth]; the input is read as [batches, depth] whatever its rank (TFLite
+ * flattens everything but the last dim). TFLite 2.8 derives one multiplier from the float product
+ * input_scale * filter_scale (GetQuantizedConvolutionMultipler), also for int8, so per-channel
+ * weights are refused here rather than silently computed another way. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+/* |(w - wzp) * (x - xzp)| <= 255 * 255 = 65025; (2^31 - 1) / 65025 = 33025 terms fit int32. */
+#define FC_MAX_DEPTH 33025
+
+struct fc_params {
+	int batches, depth, units;
+	int32_t input_offset, filter_offset, output_offset;
+	int32_t multiplier;
+	int shift;
+	int32_t act_min, act_max;
+};
+
+static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 2, 3, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *filter = ku_in(g, n, 1), *bias = ku_in(g, n, 2);
+	struct tensor *out = ku_out(g, n, 0);
+	if (!in || !filter || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, filter, "filter", 2, err, errlen)) < 0 ||
+	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
+		return r;
+	if (n->opt.fc.weights_format != 0)
+		return ku_fail(err, errlen, n, "weights format %d is not supported (only DEFAULT)",
+			       n->opt.fc.weights_format);
+	if (filter->nq != 1)
+		return ku_fail(err, errlen, n, "per-channel weights (%d scales) are not supported",
+			       filter->nq);
+	if (in->type == TT_INT8 && filter->zero_point != 0)
+		return ku_fail(err, errlen, n, "int8 filter zero point is %d, expected 0",
+			       (int)filter->zero_point);
+	if (in->ndim < 1)
+		return ku_fail(err, errlen, n, "input has no dims");
+	const int units = filter->dims[0], depth = filter->dims[1];
+	const int in_count = tensor_num_elements(in);
+	if (depth <= 0 || in_count % depth != 0)
+		return ku_fail(err, errlen, n, "input of %d elements is not a multiple of the weights depth %d",
+			       in_count, depth);
+	if (depth > FC_MAX_DEPTH)
+		return ku_fail(err, errlen, n, "depth %d too large for a 32-bit accumulator", depth);
+	const int batches = in_count / depth;
+	int32_t want[GRAPH_MAX_DIMS];
+	int want_ndim;
+	if (n->opt.fc.keep_num_dims) {
+		if (in->dims[in->ndim - 1] != depth)
+			return ku_fail(err, errlen, n, "keep_num_dims needs input last dim %d == depth %d",
+				       in->dims[in->ndim - 1], depth);
+		want_ndim = in->ndim;
+		for (int i = 0; i < in->ndim - 1; i++)
+			want[i] = in->dims[i];
+		want[in->ndim - 1] = units;
+	} else {
+		want_ndim = 2;
+		want[0] = batches;
+		want[1] = units;
+	}
+	if ((r = ku_check_out_shape(n, out, want_ndim, want, err, errlen)) < 0)
+		return r;
+	if (bias) {
+		if (bias->type != TT_INT32)
+			return ku_fail(err, errlen, n, "bias has type %s, expected INT32",
+				       tensor_type_name(bias->type));
+		if (tensor_num_elements(bias) != units)
+			return ku_fail(err, errlen, n, "bias has %d elements, expected %d",
+				       tensor_num_elements(bias), units);
+		if ((r = ku_check_const(n, bias, "bias", err, errlen)) < 0)
+			return r;
+	}
+	struct fc_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	const double real = (double)(in->scale * filter->scale) / (double)out->scale;
+	if (q_quantize_multiplier(real, &p->multiplier, &p->shift) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "output multiplier %g out of range", real);
+	}
+	if (q_activation_range(n->opt.fc.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.fc.activation));
+	}
+	p->batches = batches;
+	p->depth = depth;
+	p->units = units;
+	p->input_offset = -in->zero_point;
+	p->filter_offset = -filter->zero_point;
+	p->output_offset = out->zero_point;
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void fc_invoke(struct graph *g, const struct node *n)
+{
+	const struct fc_params *p = n->params;
+	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
+	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = in->type == TT_INT8;
+	const int32_t *bias_data = bias ? (const int32_t *)bias->data : NULL;
+
+	for (int b = 0; b < p->batches; b++) {
+		const size_t in_base = (size_t)b * p->depth;
+		for (int u = 0; u < p->units; u++) {
+			const size_t f_base = (size_t)u * p->depth;
+			/* At most FC_MAX_DEPTH products of magnitude <= 65025: fits int32. */
+			int32_t acc = 0;
+			for (int d = 0; d < p->depth; d++) {
+				int32_t x = LOAD8(is_signed, in->data, in_base + d) + p->input_offset;
+				int32_t w = LOAD8(is_signed, filter->data, f_base + d) + p->filter_offset;
+				acc += w * x;
+			}
+			if (bias_data)
+				acc = (int32_t)((uint32_t)acc + (uint32_t)bias_data[u]);
+			acc = q_mul_by_quantized_multiplier(acc, p->multiplier, p->shift);
+			acc = q_clamp(acc + p->output_offset, p->act_min, p->act_max);
+			const size_t oi = (size_t)b * p->units + u;
+			if (is_signed)
+				((int8_t *)out->data)[oi] = (int8_t)acc;
+			else
+				out->data[oi] = (uint8_t)acc;
+		}
+	}
+}
+
+const struct op_kernel op_fully_connected = {
+	.op = OP_FULLY_CONNECTED,
+	.name = "FULLY_CONNECTED",
+	.max_version = 9,
+	.prepare = fc_prepare,
+	.invoke = fc_invoke,
+};

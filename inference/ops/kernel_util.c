@@ -1,0 +1,177 @@
+/* kernel_util.c — see kernel_util.h. */
+#include "inference/ops/kernel_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+int ku_fail(char *err, size_t errlen, const struct node *n, const char *fmt, ...)
+{
+	if (err && errlen > 0) {
+		int len = snprintf(err, errlen, "%s: ", builtin_op_name(n->op));
+		if (len >= 0 && (size_t)len < errlen) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(err + len, errlen - (size_t)len, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -EINVAL;
+}
+
+struct tensor *ku_in(struct graph *g, const struct node *n, int i)
+{
+	if (i < 0 || i >= n->ninputs || n->inputs[i] < 0 || n->inputs[i] >= g->ntensors)
+		return NULL;
+	return &g->tensors[n->inputs[i]];
+}
+
+struct tensor *ku_out(struct graph *g, const struct node *n, int i)
+{
+	if (i < 0 || i >= n->noutputs || n->outputs[i] < 0 || n->outputs[i] >= g->ntensors)
+		return NULL;
+	return &g->tensors[n->outputs[i]];
+}
+
+int ku_check_arity(const struct node *n, int min_inputs, int max_inputs, char *err, size_t errlen)
+{
+	if (n->ninputs < min_inputs || n->ninputs > max_inputs) {
+		if (min_inputs == max_inputs)
+			return ku_fail(err, errlen, n, "has %d inputs, expected %d", n->ninputs,
+				       min_inputs);
+		return ku_fail(err, errlen, n, "has %d inputs, expected %d to %d", n->ninputs,
+			       min_inputs, max_inputs);
+	}
+	if (n->noutputs != 1)
+		return ku_fail(err, errlen, n, "has %d outputs, expected 1", n->noutputs);
+	for (int i = 0; i < min_inputs; i++)
+		if (n->inputs[i] < 0)
+			return ku_fail(err, errlen, n, "input %d is absent but required", i);
+	return 0;
+}
+
+int ku_check_q8(const struct node *n, const struct tensor *t, const char *what, char *err,
+		size_t errlen)
+{
+	if (t->type != TT_INT8 && t->type != TT_UINT8)
+		return ku_fail(err, errlen, n, "%s has type %s, expected INT8 or UINT8", what,
+			       tensor_type_name(t->type));
+	if (t->nq < 1)
+		return ku_fail(err, errlen, n, "%s (%s) is not quantized", what, t->name);
+	if (!(t->scale > 0.0f) || !isfinite(t->scale))
+		return ku_fail(err, errlen, n, "%s has invalid scale %g", what, (double)t->scale);
+	int32_t lo = t->type == TT_INT8 ? INT8_MIN : 0, hi = t->type == TT_INT8 ? INT8_MAX : UINT8_MAX;
+	if (t->zero_point < lo || t->zero_point > hi)
+		return ku_fail(err, errlen, n, "%s zero point %d outside the %s range", what,
+			       (int)t->zero_point, tensor_type_name(t->type));
+	return 0;
+}
+
+int ku_check_ndim(const struct node *n, const struct tensor *t, const char *what, int ndim,
+		  char *err, size_t errlen)
+{
+	if (t->ndim != ndim)
+		return ku_fail(err, errlen, n, "%s has %d dims, expected %d", what, t->ndim, ndim);
+	return 0;
+}
+
+int ku_check_same_type(const struct node *n, const struct tensor *a, const char *what_a,
+		       const struct tensor *b, const char *what_b, char *err, size_t errlen)
+{
+	if (a->type != b->type)
+		return ku_fail(err, errlen, n, "%s type %s differs from %s type %s", what_b,
+			       tensor_type_name(b->type), what_a, tensor_type_name(a->type));
+	return 0;
+}
+
+static void format_dims(char *buf, size_t len, int ndim, const int32_t *dims)
+{
+	size_t used = 0;
+	int r = snprintf(buf, len, "[");
+	used = r > 0 ? (size_t)r : 0;
+	for (int i = 0; i < ndim && used < len; i++) {
+		r = snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
+		used += r > 0 ? (size_t)r : 0;
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "]");
+}
+
+int ku_check_out_shape(const struct node *n, const struct tensor *out, int ndim,
+		       const int32_t *dims, char *err, size_t errlen)
+{
+	bool same = out->ndim == ndim;
+	for (int i = 0; same && i < ndim; i++)
+		same = out->dims[i] == dims[i];
+	if (same)
+		return 0;
+	char have[96], want[96];
+	format_dims(have, sizeof(have), out->ndim, out->dims);
+	format_dims(want, sizeof(want), ndim, dims);
+	return ku_fail(err, errlen, n, "output shape %s differs from computed %s", have, want);
+}
+
+int ku_check_const(const struct node *n, const struct tensor *t, const char *what, char *err,
+		   size_t errlen)
+{
+	if (!t->is_const || !t->data)
+		return ku_fail(err, errlen, n, "%s (%s) must be a constant tensor", what, t->name);
+	return 0;
+}
+
+bool ku_same_shape(const struct tensor *a, const struct tensor *b)
+{
+	if (a->ndim != b->ndim)
+		return false;
+	for (int i = 0; i < a->ndim; i++)
+		if (a->dims[i] != b->dims[i])
+			return false;
+	return true;
+}
+
+int ku_out_size(enum padding padding, int in_size, int filter_size, int stride, int dilation)
+{
+	long long effective = (long long)(filter_size - 1) * dilation + 1;
+	if (stride <= 0)
+		return 0;
+	if (padding == PAD_SAME)
+		return (int)(((long long)in_size + stride - 1) / stride);
+	long long out = ((long long)in_size + stride - effective) / stride;
+	return out > 0 ? (int)out : 0;
+}
+
+int ku_padding(int stride, int dilation, int in_size, int filter_size, int out_size)
+{
+	long long effective = (long long)(filter_size - 1) * dilation + 1;
+	long long pad = ((long long)(out_size - 1) * stride + effective - in_size) / 2;
+	return pad > 0 ? (int)pad : 0;
+}
+
+static void bcast_strides(const struct tensor *t, int ndim, const int32_t *dims, int32_t *strides)
+{
+	int32_t s = 1;
+	for (int d = ndim - 1; d >= 0; d--) {
+		int td = d - (ndim - t->ndim);
+		int32_t size = td >= 0 ? t->dims[td] : 1;
+		strides[d] = size == 1 && dims[d] != 1 ? 0 : s;
+		s *= size;
+	}
+}
+
+int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast *ret)
+{
+	struct ku_bcast bc = { .same_shape = ku_same_shape(a, b) };
+	bc.ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
+	for (int d = 0; d < bc.ndim; d++) {
+		int da = d - (bc.ndim - a->ndim), db = d - (bc.ndim - b->ndim);
+		int32_t sa = da >= 0 ? a->dims[da] : 1, sb = db >= 0 ? b->dims[db] : 1;
+		if (sa != sb && sa != 1 && sb != 1)
+			return -EINVAL;
+		bc.dims[d] = sa == 1 ? sb : sa;
+	}
+	bcast_strides(a, bc.ndim, bc.dims, bc.stride_a);
+	bcast_strides(b, bc.ndim, bc.dims, bc.stride_b);
+	*ret = bc;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* kernel_util.h — small checks and shape arithmetic shared by the op kernels in inference/ops/
+ * (internal to the kernels; the interface to the rest of the engine is ops.h).
+ *
+ * Every prepare() starts with the same questions — how many inputs, which types, how many dims,
+ * is the quantization there — and must answer them with a message naming the op and the tensor.
+ * These helpers keep those messages uniform ("CONV_2D: filter has 3 dims, expected 4") and the
+ * kernels short. Padding and output-size arithmetic follows TFLite's ComputePadding /
+ * ComputeOutSize (kernels/padding.h) exactly. */
+#ifndef CAMCLASS_INFERENCE_OPS_KERNEL_UTIL_H
+#define CAMCLASS_INFERENCE_OPS_KERNEL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inference/graph.h"
+
+/* Writes "<OP>: <message>" into err and returns -EINVAL. */
+int ku_fail(char *err, size_t errlen, const struct node *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Input i of n, or NULL when absent (index -1) or i is out of range. */
+struct tensor *ku_in(struct graph *g, const struct node *n, int i);
+struct tensor *ku_out(struct graph *g, const struct node *n, int i);
+
+/* Input count within [min, max] (absent optional inputs count), exactly one output, and every
+ * input below min present. */
+int ku_check_arity(const struct node *n, int min_inputs, int max_inputs, char *err, size_t errlen);
+
+/* t is INT8 or UINT8 and has per-tensor quantization with a positive finite scale. */
+int ku_check_q8(const struct node *n, const struct tensor *t, const char *what, char *err,
+		size_t errlen);
+int ku_check_ndim(const struct node *n, const struct tensor *t, const char *what, int ndim,
+		  char *err, size_t errlen);
+int ku_check_same_type(const struct node *n, const struct tensor *a, const char *what_a,
+		       const struct tensor *b, const char *what_b, char *err, size_t errlen);
+/* Output dims equal to the expected ones, else "output shape [1,2] differs from computed [1,3]". */
+int ku_check_out_shape(const struct node *n, const struct tensor *out, int ndim,
+		       const int32_t *dims, char *err, size_t errlen);
+/* The tensor data is not written by anyone (a constant): needed for weights read at prepare. */
+int ku_check_const(const struct node *n, const struct tensor *t, const char *what, char *err,
+		   size_t errlen);
+
+bool ku_same_shape(const struct tensor *a, const struct tensor *b);
+
+/* TFLite ComputeOutSize / ComputePadding. stride, dilation >= 1 (checked by the caller). */
+int ku_out_size(enum padding padding, int in_size, int filter_size, int stride, int dilation);
+int ku_padding(int stride, int dilation, int in_size, int filter_size, int out_size);
+
+/* Two-input broadcasting (numpy rules, right-aligned): the output dims and, for each input,
+ * element strides over those dims (0 where the input has size 1 or lacks the dim). */
+struct ku_bcast {
+	bool same_shape;
+	int ndim;
+	int32_t dims[GRAPH_MAX_DIMS];
+	int32_t stride_a[GRAPH_MAX_DIMS], stride_b[GRAPH_MAX_DIMS];
+};
+int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast *ret);
+
+#endif

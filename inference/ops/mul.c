@@ -1,0 +1,109 @@
+/* mul.c — MUL on int8/uint8 with numpy broadcasting, following TFLite 2.8's quantized mul
+ * (reference_integer_ops::Mul / BroadcastMul4DSlow): out = zp_out + MBQM((x1 - zp1) * (x2 - zp2)),
+ * with the multiplier in1_scale * in2_scale / out_scale computed in float as TFLite's Prepare does
+ * (all three operands are floats; only the result is widened to double). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+struct mul_params {
+	struct ku_bcast bc;
+	int32_t in1_offset, in2_offset, out_offset;
+	int32_t multiplier;
+	int shift;
+	int32_t act_min, act_max;
+};
+
+static int mul_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 2, 2, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *a = ku_in(g, n, 0), *b = ku_in(g, n, 1), *out = ku_out(g, n, 0);
+	if (!a || !b || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, a, "input 1", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", out, "output", err, errlen)) < 0)
+		return r;
+	struct mul_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (ku_broadcast(a, b, &p->bc) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "input shapes cannot be broadcast together");
+	}
+	if ((r = ku_check_out_shape(n, out, p->bc.ndim, p->bc.dims, err, errlen)) < 0) {
+		free(p);
+		return r;
+	}
+	const float product_scale = a->scale * b->scale;
+	const double real = (double)(product_scale / out->scale);
+	if (q_quantize_multiplier(real, &p->multiplier, &p->shift) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "output multiplier %g out of range", real);
+	}
+	if (q_activation_range(n->opt.add.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.add.activation));
+	}
+	p->in1_offset = -a->zero_point;
+	p->in2_offset = -b->zero_point;
+	p->out_offset = out->zero_point;
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void mul_invoke(struct graph *g, const struct node *n)
+{
+	const struct mul_params *p = n->params;
+	const struct tensor *a = &g->tensors[n->inputs[0]], *b = &g->tensors[n->inputs[1]];
+	struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = out->type == TT_INT8;
+	const int total = tensor_num_elements(out);
+	const struct ku_bcast *bc = &p->bc;
+	int idx[GRAPH_MAX_DIMS] = { 0 };
+	size_t ia = 0, ib = 0;
+	for (int i = 0; i < total; i++) {
+		size_t ra = bc->same_shape ? (size_t)i : ia, rb = bc->same_shape ? (size_t)i : ib;
+		/* |x - zp| <= 255 each: the product is <= 65025 in magnitude. */
+		const int32_t prod = (LOAD8(is_signed, a->data, ra) + p->in1_offset) *
+				     (LOAD8(is_signed, b->data, rb) + p->in2_offset);
+		int32_t v = q_mul_by_quantized_multiplier(prod, p->multiplier, p->shift) + p->out_offset;
+		v = q_clamp(v, p->act_min, p->act_max);
+		if (is_signed)
+			((int8_t *)out->data)[i] = (int8_t)v;
+		else
+			out->data[i] = (uint8_t)v;
+		if (bc->same_shape)
+			continue;
+		for (int d = bc->ndim - 1; d >= 0; d--) {
+			ia += bc->stride_a[d];
+			ib += bc->stride_b[d];
+			if (++idx[d] < bc->dims[d])
+				break;
+			ia -= (size_t)bc->stride_a[d] * bc->dims[d];
+			ib -= (size_t)bc->stride_b[d] * bc->dims[d];
+			idx[d] = 0;
+		}
+	}
+}
+
+const struct op_kernel op_mul = {
+	.op = OP_MUL,
+	.name = "MUL",
+	.max_version = 4,
+	.prepare = mul_prepare,
+	.invoke = mul_invoke,
+};

@@ -1,0 +1,147 @@
+/* pool.c — AVERAGE_POOL_2D and MAX_POOL_2D on int8/uint8, following TFLite 2.8's
+ * reference_integer_ops::AveragePool/MaxPool and their uint8 twins in reference_ops.
+ *
+ * Both ops share the window walk; only the reduction differs. The average divides by the number
+ * of window cells inside the image (padding cells do not count) and rounds half away from zero
+ * with integer division, as TFLite does — no multiplier, because TFLite requires the input and
+ * output quantization to be equal (checked here). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+struct pool_params {
+	int pad_h, pad_w;
+	int32_t act_min, act_max;
+};
+
+/* Window cells: filter_h * filter_w <= 2^31 / 255 keeps the int32 sum exact; prepare checks. */
+#define POOL_MAX_CELLS (INT32_MAX / 255)
+
+static int pool_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 1, 1, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
+	if (!in || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0)
+		return r;
+	const int fh = n->opt.pool.filter_h, fw = n->opt.pool.filter_w;
+	const int sh = n->opt.pool.stride_h, sw = n->opt.pool.stride_w;
+	if (n->opt.pool.padding != PAD_SAME && n->opt.pool.padding != PAD_VALID)
+		return ku_fail(err, errlen, n, "unknown padding %d", (int)n->opt.pool.padding);
+	if (fh < 1 || fw < 1 || sh < 1 || sw < 1)
+		return ku_fail(err, errlen, n, "filter %dx%d / stride %dx%d must be >= 1", fh, fw, sh, sw);
+	if ((long long)fh * fw > POOL_MAX_CELLS)
+		return ku_fail(err, errlen, n, "filter %dx%d too large", fh, fw);
+	if (fabsf(in->scale - out->scale) > 1e-6f || in->zero_point != out->zero_point)
+		return ku_fail(err, errlen, n, "input quantization (%g, %d) differs from output (%g, %d)",
+			       (double)in->scale, (int)in->zero_point, (double)out->scale,
+			       (int)out->zero_point);
+	const int out_h = ku_out_size(n->opt.pool.padding, in->dims[1], fh, sh, 1);
+	const int out_w = ku_out_size(n->opt.pool.padding, in->dims[2], fw, sw, 1);
+	const int32_t want[4] = { in->dims[0], out_h, out_w, in->dims[3] };
+	if ((r = ku_check_out_shape(n, out, 4, want, err, errlen)) < 0)
+		return r;
+	struct pool_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (q_activation_range(n->opt.pool.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
+		free(p);
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.pool.activation));
+	}
+	p->pad_h = ku_padding(sh, 1, in->dims[1], fh, out_h);
+	p->pad_w = ku_padding(sw, 1, in->dims[2], fw, out_w);
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void pool_run(struct graph *g, const struct node *n, bool is_max)
+{
+	const struct pool_params *p = n->params;
+	const struct tensor *in = &g->tensors[n->inputs[0]], *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = in->type == TT_INT8;
+	const int batches = in->dims[0], in_h = in->dims[1], in_w = in->dims[2], ch = in->dims[3];
+	const int out_h = out->dims[1], out_w = out->dims[2];
+	const int fh = n->opt.pool.filter_h, fw = n->opt.pool.filter_w;
+	const int sh = n->opt.pool.stride_h, sw = n->opt.pool.stride_w;
+
+	for (int b = 0; b < batches; b++) {
+		for (int oy = 0; oy < out_h; oy++) {
+			const int in_y0 = oy * sh - p->pad_h;
+			const int fy0 = in_y0 < 0 ? -in_y0 : 0;
+			const int fy1 = fh < in_h - in_y0 ? fh : in_h - in_y0;
+			for (int ox = 0; ox < out_w; ox++) {
+				const int in_x0 = ox * sw - p->pad_w;
+				const int fx0 = in_x0 < 0 ? -in_x0 : 0;
+				const int fx1 = fw < in_w - in_x0 ? fw : in_w - in_x0;
+				const int count = (fy1 - fy0) * (fx1 - fx0);
+				const size_t out_base = (((size_t)b * out_h + oy) * out_w + ox) * ch;
+				for (int c = 0; c < ch; c++) {
+					/* Sum of <= POOL_MAX_CELLS values of magnitude <= 255. */
+					int32_t acc = is_max ? (is_signed ? INT8_MIN : 0) : 0;
+					for (int fy = fy0; fy < fy1; fy++) {
+						const size_t row = (((size_t)b * in_h + in_y0 + fy) * in_w) * ch;
+						for (int fx = fx0; fx < fx1; fx++) {
+							int32_t v = LOAD8(is_signed, in->data, row + (size_t)(in_x0 + fx) * ch + c);
+							if (is_max)
+								acc = v > acc ? v : acc;
+							else
+								acc += v;
+						}
+					}
+					/* TFLite fails at run time on a window wholly in the padding; such
+					 * a window keeps 0 here rather than dividing by zero. */
+					if (!is_max && count > 0)
+						acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+					acc = q_clamp(acc, p->act_min, p->act_max);
+					if (is_signed)
+						((int8_t *)out->data)[out_base + c] = (int8_t)acc;
+					else
+						out->data[out_base + c] = (uint8_t)acc;
+				}
+			}
+		}
+	}
+}
+
+static void avg_pool_invoke(struct graph *g, const struct node *n)
+{
+	pool_run(g, n, false);
+}
+
+static void max_pool_invoke(struct graph *g, const struct node *n)
+{
+	pool_run(g, n, true);
+}
+
+const struct op_kernel op_average_pool_2d = {
+	.op = OP_AVERAGE_POOL_2D,
+	.name = "AVERAGE_POOL_2D",
+	.max_version = 3,
+	.prepare = pool_prepare,
+	.invoke = avg_pool_invoke,
+};
+
+const struct op_kernel op_max_pool_2d = {
+	.op = OP_MAX_POOL_2D,
+	.name = "MAX_POOL_2D",
+	.max_version = 3,
+	.prepare = pool_prepare,
+	.invoke = max_pool_invoke,
+};

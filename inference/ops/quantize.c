@@ -1,0 +1,107 @@
+/* quantize.c — QUANTIZE: float32 → int8/uint8, and int8/uint8 → int8/uint8 requantization,
+ * following TFLite 2.8: reference_ops::AffineQuantize (round half away from zero of x / scale,
+ * in float) and reference_ops::Requantize (one multiplier in_scale / out_scale derived in double,
+ * MultiplyByQuantizedMultiplier; its int8↔uint8 "xor 0x80" fast path gives the same bytes as the
+ * general formula, so there is only the general one here). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "inference/ops/kernel_util.h"
+#include "inference/ops/ops.h"
+#include "inference/quant.h"
+
+struct quantize_params {
+	int count;
+	int32_t in_zp, out_zp;
+	int32_t multiplier;
+	int shift;
+	int32_t qmin, qmax;
+	float out_scale;
+};
+
+static int check_per_tensor(const struct node *n, const struct tensor *t, const char *what,
+			    char *err, size_t errlen)
+{
+	int r = ku_check_q8(n, t, what, err, errlen);
+	if (r < 0)
+		return r;
+	if (t->nq != 1)
+		return ku_fail(err, errlen, n, "%s has %d scales, only per-tensor is supported", what,
+			       t->nq);
+	return 0;
+}
+
+static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 1, 1, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
+	if (!in || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = check_per_tensor(n, out, "output", err, errlen)) < 0)
+		return r;
+	if (in->type != TT_FLOAT32 && (r = check_per_tensor(n, in, "input", err, errlen)) < 0)
+		return r;
+	if ((r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
+		return r;
+	struct quantize_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->count = tensor_num_elements(in);
+	p->out_zp = out->zero_point;
+	p->out_scale = out->scale;
+	q_type_range(out->type, &p->qmin, &p->qmax);
+	if (in->type != TT_FLOAT32) {
+		p->in_zp = in->zero_point;
+		double real = (double)in->scale / (double)out->scale;
+		if (q_quantize_multiplier(real, &p->multiplier, &p->shift) < 0) {
+			free(p);
+			return ku_fail(err, errlen, n, "requantize multiplier %g out of range", real);
+		}
+	}
+	free(n->params);
+	n->params = p;
+	return 0;
+}
+
+#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
+					       : (int32_t)((const uint8_t *)(ptr))[i])
+
+static void quantize_invoke(struct graph *g, const struct node *n)
+{
+	const struct quantize_params *p = n->params;
+	const struct tensor *in = &g->tensors[n->inputs[0]];
+	struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool out_signed = out->type == TT_INT8, in_signed = in->type == TT_INT8;
+	const float *fin = (const float *)in->data;
+	for (int i = 0; i < p->count; i++) {
+		int32_t v;
+		if (in->type == TT_FLOAT32) {
+			/* (int32)round(x / scale) + zp, like AffineQuantize. Beyond +-2^30 every value
+			 * clamps to the same end of the 8-bit range, so limiting q first keeps the
+			 * float-to-int conversion defined (NaN goes to the low end). */
+			float q = q_round_f(fin[i] / p->out_scale);
+			q = q >= -1073741824.0f ? q : -1073741824.0f;
+			q = q <= 1073741824.0f ? q : 1073741824.0f;
+			v = (int32_t)q + p->out_zp;
+		} else {
+			v = LOAD8(in_signed, in->data, i) - p->in_zp;
+			v = q_mul_by_quantized_multiplier(v, p->multiplier, p->shift) + p->out_zp;
+		}
+		v = q_clamp(v, p->qmin, p->qmax);
+		if (out_signed)
+			((int8_t *)out->data)[i] = (int8_t)v;
+		else
+			out->data[i] = (uint8_t)v;
+	}
+}
+
+const struct op_kernel op_quantize = {
+	.op = OP_QUANTIZE,
+	.name = "QUANTIZE",
+	.max_version = 2,
+	.prepare = quantize_prepare,
+	.invoke = quantize_invoke,
+};

@@ -85,6 +85,7 @@ struct pipeline {
 
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
+	int threads;
 	char *device_desc;           /* for status */
 
 	/* shared with the hooks and pl_tick, under stats_lock */
@@ -271,6 +272,8 @@ static void *capture_main(void *arg)
 {
 	struct pipeline *pl = arg;
 	bool disconnected = false;
+
+	pthread_setname_np(pthread_self(), "capture"); /* for top -H, and the watchdog test */
 	uint64_t corrupt_logged = 0;
 
 	for (;;) {
@@ -443,6 +446,7 @@ static void *classify_main(void *arg)
 	struct pipeline *pl = arg;
 	uint64_t last_start_ns = 0;
 
+	pthread_setname_np(pthread_self(), "classify");
 	while (classify_checkpoint(pl)) {
 		struct cap_frame frame;
 		int r = cap_slot_take(pl->slot, TAKE_TIMEOUT_MS, &frame);
@@ -507,6 +511,7 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.fps_out = pl->fps_out,
 		.model = pl->model->name,
 		.backend = eng_backend_name(eng_backend_used(pl->model->engine)),
+		.threads = (unsigned)pl->threads,
 		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
@@ -649,6 +654,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	}
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
 	pl->mode = cfg->classify.mode;
+	pl->threads = cfg->model.threads;
 	pl->wanted = pl->mode == CONFIG_MODE_CONTINUOUS;
 	pl->device_desc = describe_source(cfg);
 	pl->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -820,6 +826,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	free(pl->device_desc);
 	pl->device_desc = desc;
 	pl->mode = cfg->classify.mode;
+	pl->threads = cfg->model.threads;
 	if (pl->mode == CONFIG_MODE_CONTINUOUS) {
 		set_wanted(pl, true);
 	} else {

@@ -150,9 +150,11 @@ int cli_read_line(struct cli_conn *conn, int timeout_ms, const char **ret_line, 
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	size_t scanned = 0;
 
-	memmove(conn->buf, conn->buf + conn->consumed, conn->len - conn->consumed);
-	conn->len -= conn->consumed;
-	conn->consumed = 0;
+	if (conn->consumed) {
+		memmove(conn->buf, conn->buf + conn->consumed, conn->len - conn->consumed);
+		conn->len -= conn->consumed;
+		conn->consumed = 0;
+	}
 	for (;;) {
 		char *nl = conn->len > scanned ? memchr(conn->buf + scanned, '\n', conn->len - scanned)
 					       : NULL;

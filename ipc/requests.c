@@ -237,8 +237,11 @@ static void push_result(struct server *srv, struct client *c, const struct srv_r
 	srv_make_room(srv, c, (e ? e->len : 0) + DROPPED_FIELD_BYTES);
 	if (c->dropped_unreported) {
 		/* the shared message gets the field only while this client's line is built */
-		if (json_object_set_new(msg, "dropped", json_integer((json_int_t)c->dropped_unreported)) == 0)
-			srv_enqueue(srv, c, msg, true);
+		uint64_t dropped = c->dropped_unreported;
+		if (json_object_set_new(msg, "dropped", json_integer((json_int_t)dropped)) == 0 &&
+		    srv_enqueue(srv, c, msg, true) == 0 && c->out_tail)
+			/* still queued: it is the tail */
+			c->out_tail->dropped_before = c->out_tail->dropped_in_line = dropped;
 		json_object_del(msg, "dropped");
 	} else if (e && !own) {
 		srv_enqueue_line(srv, c, e->line, e->len, true);

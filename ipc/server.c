@@ -102,9 +102,46 @@ static void update_epollout(struct server *srv, struct client *c, bool force)
 		c->epollout = want;
 }
 
+/* A result whose predecessors were dropped after it was queued gets its line rebuilt with the
+ * new "dropped" count just before its first byte is sent (rare: only stalled clients). */
+static int fix_dropped_field(struct server *srv, struct client *c)
+{
+	struct out_msg *m = c->out_head, *fixed;
+	size_t len;
+	json_t *msg = json_loadb(m->data, m->len - 1, 0, NULL);
+	char *line = NULL;
+
+	if (msg && json_object_set_new(msg, "dropped", json_integer((json_int_t)m->dropped_before)) == 0)
+		line = proto_serialize(msg, &len);
+	json_decref(msg);
+	if (!line || !(fixed = malloc(sizeof(*fixed) + len))) {
+		free(line);
+		return -ENOMEM;
+	}
+	*fixed = *m;
+	fixed->len = len;
+	fixed->dropped_in_line = m->dropped_before;
+	memcpy(fixed->data, line, len);
+	free(line);
+	c->out_bytes = c->out_bytes - m->len + len;
+	c->out_droppable_bytes = c->out_droppable_bytes - m->len + len;
+	srv->stats.queued_bytes_total = srv->stats.queued_bytes_total - m->len + len;
+	c->out_head = fixed;
+	if (c->out_tail == m)
+		c->out_tail = fixed;
+	free(m);
+	return 0;
+}
+
 static void flush_client(struct server *srv, struct client *c)
 {
 	while (c->out_head) {
+		if (c->out_head->sent == 0 &&
+		    c->out_head->dropped_before != c->out_head->dropped_in_line &&
+		    fix_dropped_field(srv, c) < 0) {
+			srv_client_kill(srv, c, "out of memory rewriting a result");
+			return;
+		}
 		struct out_msg *m = c->out_head;
 		ssize_t n = send(c->fd, m->data + m->sent, m->len - m->sent,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -133,7 +170,8 @@ static void flush_client(struct server *srv, struct client *c)
 	update_epollout(srv, c, false);
 }
 
-/* Drop the oldest unsent results until `incoming` more droppable bytes fit. */
+/* Drop the oldest unsent results until `incoming` more droppable bytes fit. The count moves to
+ * the next queued result (the first one after the gap), or to the next result built. */
 void srv_make_room(struct server *srv, struct client *c, size_t incoming)
 {
 	struct out_msg **link = &c->out_head, *prev = NULL;
@@ -150,8 +188,14 @@ void srv_make_room(struct server *srv, struct client *c, size_t incoming)
 		c->out_bytes -= m->len;
 		c->out_droppable_bytes -= m->len;
 		srv->stats.queued_bytes_total -= m->len;
-		c->dropped_unreported++;
 		srv->stats.results_dropped++;
+		struct out_msg *after = m->next;
+		while (after && !after->droppable)
+			after = after->next;
+		if (after)
+			after->dropped_before += 1 + m->dropped_before;
+		else
+			c->dropped_unreported += 1 + m->dropped_before;
 		free(m);
 	}
 }

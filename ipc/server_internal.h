@@ -22,6 +22,8 @@ struct out_msg {
 	struct out_msg *next;
 	size_t len, sent;
 	bool droppable;                 /* a pushed result: may be dropped while unsent */
+	uint64_t dropped_before;        /* results dropped right before this one ... */
+	uint64_t dropped_in_line;       /* ... and the count its line says (fixed up at send) */
 	char data[];
 };
 

@@ -3,10 +3,10 @@
  * delegate partitions a model). Internal to inference/: the engine uses it, users never do.
  *
  * The graph is cut, in execution order, into segments: maximal runs of supported nodes (CONV_2D,
- * DEPTHWISE_CONV_2D, ADD, global AVERAGE_POOL_2D / spatial MEAN, RESHAPE, FULLY_CONNECTED with
+ * DEPTHWISE_CONV_2D, ADD, spatial MEAN as global average pooling, RESHAPE, FULLY_CONNECTED with
  * per-tensor weights; fused activations; int8 activations with per-tensor or per-channel
- * weights, uint8 per-tensor) become one XNNPACK runtime each; every other node stays a builtin
- * node. A run of supported nodes that XNNPACK refuses at runtime creation falls back to the
+ * weights, uint8 per-tensor) become one XNNPACK runtime each; every other node (SOFTMAX,
+ * QUANTIZE, per-channel FULLY_CONNECTED, AVERAGE_POOL_2D — see xnnpack.c) stays a builtin node. A run of supported nodes that XNNPACK refuses at runtime creation falls back to the
  * builtin kernels as a whole (logged at debug level), so a model that loads also runs.
  *
  * Memory: the partitions' boundary tensors are bound to the graph's own buffers (the arena and

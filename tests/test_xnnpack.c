@@ -1,0 +1,266 @@
+/* test_xnnpack.c — the XNNPACK backend (inference/xnnpack.c) on the shared real models.
+ *
+ * Every case of ../shared/models/ref/cases.tsv runs through eng_load(backend = xnnpack) and must
+ * give the reference top-1 and stay within tolerance of TFLite 2.8's reference kernels
+ * (ref_output). The tolerance is TFLite+XNNPACK's own spread: at least 6 LSB, or more on the cases
+ * where TFLite with its XNNPACK delegate (xnnpack_output, same library) is itself further from the
+ * reference — read from the files, never written down here. As a tighter check, the output must
+ * also be within XNN_VS_TFLITE_XNNPACK_LSB of TFLite+XNNPACK's: we build the same XNNPACK
+ * subgraphs, so only the non-delegated softmax (TFLite's optimized kernel vs our reference one)
+ * and kernel rounding may differ.
+ *
+ * Built without XNNPACK (make XNNPACK=0), the test checks that asking for the backend fails with
+ * a clear message and that `auto` means the builtin kernels. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inference/engine.h"
+#include "inference/graph.h"
+#include "inference/model.h"
+#include "inference/plan.h"
+#include "inference/xnnpack.h"
+#include "tests/testutil.h"
+
+#define MIN_TOLERANCE_LSB 6          /* the figure; the data may demand more, see above */
+#define XNN_VS_TFLITE_XNNPACK_LSB 2
+#define MAX_CASES 64
+
+struct ref_case {
+	char model[128], name[64], input[256], ref[256], xnn[256], out_dtype[16];
+	int top1;
+};
+
+static int read_cases(struct ref_case *cases, int max)
+{
+	size_t len;
+	char *text = (char *)tu_read_file(tu_model_path("ref/cases.tsv"), &len);
+	char *save = NULL, *line;
+	int n = 0;
+	char *buf = realloc(text, len + 1);
+	assert_non_null(buf);
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct ref_case c;
+		char tflm[256], in_dtype[16];
+		if (strncmp(line, "model\t", 6) == 0)
+			continue;
+		if (sscanf(line, "%127[^\t]\t%63[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\t]\t%15[^\t]\t%15[^\t]\t%d",
+			   c.model, c.name, c.input, c.ref, c.xnn, tflm, in_dtype, c.out_dtype, &c.top1) != 9)
+			fail_msg("cases.tsv: cannot parse line '%s'", line);
+		assert_true(n < max);
+		cases[n++] = c;
+	}
+	free(buf);
+	assert_true(n > 0);
+	return n;
+}
+
+static int value_at(const uint8_t *p, size_t i, bool is_int8)
+{
+	return is_int8 ? (int)(int8_t)p[i] : (int)p[i];
+}
+
+static int max_abs_diff(const uint8_t *a, const uint8_t *b, size_t n, bool is_int8)
+{
+	int m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = abs(value_at(a, i, is_int8) - value_at(b, i, is_int8));
+		m = d > m ? d : m;
+	}
+	return m;
+}
+
+static size_t argmax(const uint8_t *p, size_t n, bool is_int8)
+{
+	size_t best = 0;
+	for (size_t i = 1; i < n; i++)
+		if (value_at(p, i, is_int8) > value_at(p, best, is_int8))
+			best = i;
+	return best;
+}
+
+static struct engine *load(const char *model, enum eng_backend backend, int threads)
+{
+	struct eng_options opt = { .backend = backend, .threads = threads };
+	struct engine *e = NULL;
+	char err[512] = "";
+	int r = eng_load(tu_model_path(model), &opt, &e, err, sizeof(err));
+	if (r < 0)
+		fail_msg("eng_load %s: %s", model, err);
+	return e;
+}
+
+/* Runs one input file through e; returns the output (malloc'd) and its size. */
+static uint8_t *run_case(struct engine *e, const char *input, size_t *ret_len)
+{
+	struct eng_tensor_info in, out;
+	size_t len;
+	uint8_t *data = tu_read_file(tu_model_path(input), &len);
+	assert_int_equal(eng_input_info(e, &in), 0);
+	assert_int_equal(eng_output_info(e, &out), 0);
+	assert_int_equal(len, in.bytes);
+	memcpy(eng_input(e), data, len);
+	free(data);
+	assert_int_equal(eng_invoke(e), 0);
+	uint8_t *result = malloc(out.bytes);
+	assert_non_null(result);
+	memcpy(result, eng_output(e), out.bytes);
+	*ret_len = out.bytes;
+	return result;
+}
+
+static bool seen_before(const struct ref_case *cases, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (strcmp(cases[j].model, cases[i].model) == 0)
+			return true;
+	return false;
+}
+
+static void every_shared_case_matches_the_reference_within_xnnpack_tolerance(void **state)
+{
+	(void)state;
+	static struct ref_case cases[MAX_CASES];
+	int n = read_cases(cases, MAX_CASES), passed = 0;
+
+	for (int m = 0; m < n; m++) {
+		if (seen_before(cases, m))
+			continue;
+		int model_diff = 0, model_tflite_diff = 0, model_vs_tflite = 0;
+		struct engine *e = load(cases[m].model, ENG_BACKEND_XNNPACK, 1);
+		assert_int_equal(eng_backend_used(e), ENG_BACKEND_XNNPACK);
+		for (int i = m; i < n; i++) {
+			const struct ref_case *c = &cases[i];
+			if (strcmp(c->model, cases[m].model) != 0)
+				continue;
+			bool is_int8 = strcmp(c->out_dtype, "int8") == 0;
+			size_t out_len, ref_len, xnn_len;
+			uint8_t *out = run_case(e, c->input, &out_len);
+			uint8_t *ref = tu_read_file(tu_model_path(c->ref), &ref_len);
+			uint8_t *xnn = tu_read_file(tu_model_path(c->xnn), &xnn_len);
+			assert_int_equal(out_len, ref_len);
+			assert_int_equal(out_len, xnn_len);
+
+			int diff = max_abs_diff(out, ref, out_len, is_int8);
+			int tflite_diff = max_abs_diff(xnn, ref, out_len, is_int8);
+			int vs_tflite = max_abs_diff(out, xnn, out_len, is_int8);
+			int tolerance = tflite_diff > MIN_TOLERANCE_LSB ? tflite_diff : MIN_TOLERANCE_LSB;
+			size_t top1 = argmax(out, out_len, is_int8);
+			model_diff = diff > model_diff ? diff : model_diff;
+			model_tflite_diff = tflite_diff > model_tflite_diff ? tflite_diff : model_tflite_diff;
+			model_vs_tflite = vs_tflite > model_vs_tflite ? vs_tflite : model_vs_tflite;
+			if ((int)top1 != c->top1 || diff > tolerance || vs_tflite > XNN_VS_TFLITE_XNNPACK_LSB)
+				fail_msg("%s %s: top-1 %zu (reference %d), max |diff| %d LSB vs reference (allowed %d), "
+					 "%d vs TFLite+XNNPACK (allowed %d)", c->model, c->name, top1, c->top1, diff,
+					 tolerance, vs_tflite, XNN_VS_TFLITE_XNNPACK_LSB);
+			passed++;
+			free(out);
+			free(ref);
+			free(xnn);
+		}
+		printf("xnnpack %-36s max |diff| vs reference %d LSB (TFLite+XNNPACK: %d), vs TFLite+XNNPACK %d\n",
+		       cases[m].model, model_diff, model_tflite_diff, model_vs_tflite);
+		eng_free(e);
+	}
+	printf("xnnpack: %d of %d shared cases within tolerance\n", passed, n);
+}
+
+/* XNNPACK splits work across threads without changing the arithmetic. */
+static void two_threads_give_the_same_output_as_one(void **state)
+{
+	(void)state;
+	static const char *const models[][2] = {
+		{ "mobilenet_v1_0.25_128_quant.tflite", "ref/mobilenet_v1_0.25_128_quant.cat.in" },
+		{ "tf2_mobilenet_v2_1.0_224_ptq.tflite", "ref/tf2_mobilenet_v2_1.0_224_ptq.cat.in" },
+	};
+	for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++) {
+		size_t len1, len2;
+		struct engine *one = load(models[m][0], ENG_BACKEND_XNNPACK, 1);
+		struct engine *two = load(models[m][0], ENG_BACKEND_XNNPACK, 2);
+		uint8_t *a = run_case(one, models[m][1], &len1);
+		uint8_t *b = run_case(two, models[m][1], &len2);
+		assert_int_equal(len1, len2);
+		assert_memory_equal(a, b, len1);
+		free(a);
+		free(b);
+		eng_free(one);
+		eng_free(two);
+	}
+}
+
+static void auto_backend_is_builtin_without_xnnpack(void **state)
+{
+	(void)state;
+	struct engine *e = load("person_detect.tflite", ENG_BACKEND_AUTO, 1);
+	assert_int_equal(eng_backend_used(e), ENG_BACKEND_BUILTIN);
+	eng_free(e);
+}
+
+/* The partition: everything but the ops XNNPACK lacks (quantized softmax, u8<->s8 conversion)
+ * goes into one subgraph on TF2's per-channel MobileNetV2, which has them only at its ends. */
+static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *buf = tu_read_file(tu_model_path("tf2_mobilenet_v2_1.0_224_ptq.tflite"), &len);
+	struct graph g;
+	void *arena = NULL;
+	size_t arena_bytes = 0;
+	struct xnnpack_delegate *d = NULL;
+	char err[512] = "";
+	int builtin_only = 0, delegated = -1, runtimes = -1;
+
+	memset(&g, 0, sizeof(g));
+	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
+		fail_msg("loading the graph: %s", err);
+	for (int i = 0; i < g.nnodes; i++)
+		if (g.nodes[i].op == OP_SOFTMAX || g.nodes[i].op == OP_QUANTIZE)
+			builtin_only++;
+	assert_true(builtin_only > 0);
+	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+		fail_msg("xnnpack_delegate_create: %s", err);
+	xnnpack_delegate_stats(d, &delegated, &runtimes);
+	assert_int_equal(delegated, g.nnodes - builtin_only);
+	assert_int_equal(runtimes, 1);
+	xnnpack_delegate_free(d);
+	free(arena);
+	model_free_graph(&g);
+	free(buf);
+}
+
+static void asking_for_xnnpack_fails_cleanly_without_it(void **state)
+{
+	(void)state;
+	struct eng_options opt = { .backend = ENG_BACKEND_XNNPACK, .threads = 1 };
+	struct engine *sentinel = (struct engine *)&opt, *e = sentinel;
+	char err[512] = "";
+	int r = eng_load(tu_model_path("person_detect.tflite"), &opt, &e, err, sizeof(err));
+	assert_int_equal(r, -ENOTSUP);
+	assert_ptr_equal(e, sentinel);
+	if (!strstr(err, "xnnpack"))
+		fail_msg("message does not name the backend: '%s'", err);
+	printf("refused as expected: %s\n", err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest with_xnnpack[] = {
+		cmocka_unit_test(every_shared_case_matches_the_reference_within_xnnpack_tolerance),
+		cmocka_unit_test(two_threads_give_the_same_output_as_one),
+		cmocka_unit_test(partition_leaves_only_softmax_and_quantize_to_builtin),
+	};
+	const struct CMUnitTest without_xnnpack[] = {
+		cmocka_unit_test(asking_for_xnnpack_fails_cleanly_without_it),
+		cmocka_unit_test(auto_backend_is_builtin_without_xnnpack),
+	};
+	if (xnnpack_available())
+		return cmocka_run_group_tests(with_xnnpack, NULL, NULL);
+	return cmocka_run_group_tests(without_xnnpack, NULL, NULL);
+}

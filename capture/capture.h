@@ -54,7 +54,7 @@ bool cap_error_is_config(int err);
 #define CAP_BACKOFF_MIN_MS 250
 #define CAP_BACKOFF_MAX_MS 2000
 #define CAP_STALL_MS       2000   /* no frame for this long while streaming = disconnected */
-#define CAP_MIN_BUFFERS    3
+#define CAP_BUFFERS        4      /* mmap buffers requested; drivers may grant fewer (≥ 2) */
 #define CAP_MAX_CONTROLS   32
 
 enum cap_source_kind { CAP_SOURCE_V4L2, CAP_SOURCE_FILE };

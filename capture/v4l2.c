@@ -18,7 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define N_BUFFERS     4
+#define N_BUFFERS     CAP_BUFFERS
+#define MIN_BUFFERS   2   /* v4l2loopback grants 2 by default; one out, one filling */
 #define MAX_FORMATS   64
 
 struct cap_session {
@@ -236,9 +237,9 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 	struct v4l2_requestbuffers rb = { .count = N_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					  .memory = V4L2_MEMORY_MMAP };
 	int r = xioctl(s->fd, VIDIOC_REQBUFS, &rb);
-	if (r < 0 || rb.count < CAP_MIN_BUFFERS) {
+	if (r < 0 || rb.count < MIN_BUFFERS) {
 		snprintf(err, errlen, "%s: REQBUFS: %s", s->device,
-			 r < 0 ? strerror(-r) : "fewer than 3 buffers");
+			 r < 0 ? strerror(-r) : "fewer than 2 buffers");
 		return r < 0 ? device_error(r) : CAP_ERR_NO_DEVICE;
 	}
 	s->n_bufs = rb.count > N_BUFFERS ? N_BUFFERS : rb.count;

@@ -1,0 +1,505 @@
+/* test_ops_conv.c — inference/ops/conv.c (CONV_2D): padding SAME/VALID, strides, dilation,
+ * per-channel vs per-tensor int8 weights, uint8 with input and filter offsets, fused activation
+ * clamps, and the shape/quantization checks of prepare.
+ *
+ * Expectations are either small integer cases worked out by hand (arithmetic in the comments) or
+ * a plain double-precision convolution on the dequantized values, rounded half away from zero
+ * and clamped — an independent computation that shares no code or integer tricks with the
+ * kernel. Scales are chosen irregular so no exact .5 ties arise, where the kernel's fixed-point
+ * rounding could legitimately differ from round(). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inference/graph.h"
+#include "inference/ops/ops.h"
+
+/* --- a one-node graph built by hand ------------------------------------------------------- */
+#define TG_MAX_TENSORS 4
+#define TG_MAX_CH 64
+
+struct tg {
+	struct graph g;
+	struct tensor t[TG_MAX_TENSORS];
+	struct node n;
+	float scales[TG_MAX_TENSORS][TG_MAX_CH];
+	int32_t zps[TG_MAX_TENSORS][TG_MAX_CH];
+	bool bias_absent;          /* input 2 given as -1, TFLite's "optional input absent" */
+	char err[256];
+};
+
+static struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim,
+				const int32_t *dims, void *data, float scale, int32_t zp)
+{
+	struct tensor *t = &tg->t[i];
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->ndim = ndim;
+	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
+	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
+	t->name = "";
+	t->data = data;
+	t->is_const = i == 1 || i == 2; /* filter and bias */
+	if (scale > 0) {
+		t->nq = 1;
+		tg->scales[i][0] = scale;
+		tg->zps[i][0] = zp;
+		t->scales = tg->scales[i];
+		t->zero_points = tg->zps[i];
+		t->scale = scale;
+		t->zero_point = zp;
+	}
+	tg->g.tensors = tg->t;
+	if (tg->g.ntensors <= i)
+		tg->g.ntensors = i + 1;
+	return t;
+}
+
+static void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis)
+{
+	struct tensor *t = &tg->t[i];
+	t->nq = n;
+	t->quant_axis = axis;
+	for (int c = 0; c < n; c++) {
+		tg->scales[i][c] = scales[c];
+		tg->zps[i][c] = 0;
+	}
+	t->scale = scales[0];
+}
+
+static int tg_prepare(struct tg *tg, int op, int ninputs)
+{
+	tg->n.op = op;
+	tg->n.ninputs = ninputs;
+	tg->n.noutputs = 1;
+	for (int i = 0; i < ninputs; i++)
+		tg->n.inputs[i] = i == 2 && tg->bias_absent ? -1 : i;
+	tg->n.outputs[0] = 3;
+	tg->g.nodes = &tg->n;
+	tg->g.nnodes = 1;
+	tg->err[0] = 0;
+	return ops_find(op)->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
+}
+
+static void tg_run(struct tg *tg)
+{
+	ops_find(tg->n.op)->invoke(&tg->g, &tg->n);
+}
+
+static void set_conv(struct tg *tg, enum padding padding, int stride_h, int stride_w, int dil_h,
+		     int dil_w, enum activation act)
+{
+	tg->n.opt.conv.padding = padding;
+	tg->n.opt.conv.stride_h = stride_h;
+	tg->n.opt.conv.stride_w = stride_w;
+	tg->n.opt.conv.dilation_h = dil_h;
+	tg->n.opt.conv.dilation_w = dil_w;
+	tg->n.opt.conv.activation = act;
+}
+
+static void tg_free(struct tg *tg)
+{
+	free(tg->n.params);
+	tg->n.params = NULL;
+}
+
+/* --- an independent double-precision reference -------------------------------------------- */
+struct conv_case {
+	enum tensor_type type;
+	int batches, in_h, in_w, in_ch, out_ch, kh, kw;
+	int stride_h, stride_w, dil_h, dil_w;
+	enum padding padding;
+	enum activation act;
+	float in_scale, out_scale;
+	int32_t in_zp, out_zp, filter_zp;
+	int nfilter_scales;                 /* 1 or out_ch */
+	float filter_scales[TG_MAX_CH];
+	bool bias;
+};
+
+static int ref_out_size(enum padding pad, int in, int k, int stride, int dil)
+{
+	int eff = (k - 1) * dil + 1;
+	return pad == PAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
+}
+
+static int ref_pad_before(int in, int k, int stride, int dil, int out)
+{
+	int eff = (k - 1) * dil + 1;
+	int total = (out - 1) * stride + eff - in;
+	return total > 0 ? total / 2 : 0;
+}
+
+static int32_t ref_quantize(double real, float scale, int32_t zp, enum tensor_type type,
+			    enum activation act)
+{
+	double lo = type == TT_INT8 ? -128 : 0, hi = type == TT_INT8 ? 127 : 255;
+	double q = round(real / scale) + zp;
+	if (act == ACT_RELU || act == ACT_RELU6)
+		lo = fmax(lo, zp);
+	if (act == ACT_RELU6)
+		hi = fmin(hi, zp + round(6.0 / scale));
+	if (act == ACT_RELU_N1_TO_1) {
+		lo = fmax(lo, zp + round(-1.0 / scale));
+		hi = fmin(hi, zp + round(1.0 / scale));
+	}
+	return (int32_t)fmin(fmax(q, lo), hi);
+}
+
+static int32_t get8(enum tensor_type t, const void *p, size_t i)
+{
+	return t == TT_INT8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
+}
+
+static void ref_conv(const struct conv_case *c, const void *in, const void *filter,
+		     const int32_t *bias, int32_t *out, int out_h, int out_w)
+{
+	int pad_h = ref_pad_before(c->in_h, c->kh, c->stride_h, c->dil_h, out_h);
+	int pad_w = ref_pad_before(c->in_w, c->kw, c->stride_w, c->dil_w, out_w);
+	for (int b = 0; b < c->batches; b++)
+		for (int oy = 0; oy < out_h; oy++)
+			for (int ox = 0; ox < out_w; ox++)
+				for (int oc = 0; oc < c->out_ch; oc++) {
+					double fs = c->filter_scales[c->nfilter_scales > 1 ? oc : 0];
+					double sum = bias ? bias[oc] * (double)c->in_scale * fs : 0.0;
+					for (int ky = 0; ky < c->kh; ky++)
+						for (int kx = 0; kx < c->kw; kx++)
+							for (int ic = 0; ic < c->in_ch; ic++) {
+								int y = oy * c->stride_h - pad_h + ky * c->dil_h;
+								int x = ox * c->stride_w - pad_w + kx * c->dil_w;
+								if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
+									continue;
+								double xv = (get8(c->type, in, (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic) - c->in_zp) * (double)c->in_scale;
+								double wv = (get8(c->type, filter, (((size_t)oc * c->kh + ky) * c->kw + kx) * c->in_ch + ic) - c->filter_zp) * fs;
+								sum += xv * wv;
+							}
+					out[(((size_t)b * out_h + oy) * out_w + ox) * c->out_ch + oc] =
+						ref_quantize(sum, c->out_scale, c->out_zp, c->type, c->act);
+				}
+}
+
+static uint32_t lcg_state = 12345;
+static uint32_t lcg(void)
+{
+	lcg_state = lcg_state * 1664525u + 1013904223u;
+	return lcg_state >> 8;
+}
+
+/* Runs one case with pseudo-random data through the kernel and the reference. */
+static void run_case(const struct conv_case *c)
+{
+	struct tg tg = { 0 };
+	const int out_h = ref_out_size(c->padding, c->in_h, c->kh, c->stride_h, c->dil_h);
+	const int out_w = ref_out_size(c->padding, c->in_w, c->kw, c->stride_w, c->dil_w);
+	const size_t in_n = (size_t)c->batches * c->in_h * c->in_w * c->in_ch;
+	const size_t f_n = (size_t)c->out_ch * c->kh * c->kw * c->in_ch;
+	const size_t out_n = (size_t)c->batches * out_h * out_w * c->out_ch;
+	uint8_t *in = malloc(in_n), *filter = malloc(f_n), *out = malloc(out_n);
+	int32_t *bias = malloc((size_t)c->out_ch * sizeof(int32_t)), *want = malloc(out_n * sizeof(int32_t));
+	assert_non_null(in);
+	assert_non_null(filter);
+	assert_non_null(out);
+	assert_non_null(bias);
+	assert_non_null(want);
+	for (size_t i = 0; i < in_n; i++)
+		in[i] = (uint8_t)lcg();
+	for (size_t i = 0; i < f_n; i++) {
+		filter[i] = (uint8_t)lcg();
+		if (c->type == TT_INT8 && filter[i] == 0x80)
+			filter[i] = 0x81; /* symmetric int8 weights: -127..127 */
+	}
+	for (int i = 0; i < c->out_ch; i++)
+		bias[i] = (int32_t)(lcg() % 20001) - 10000;
+
+	int32_t in_dims[4] = { c->batches, c->in_h, c->in_w, c->in_ch };
+	int32_t f_dims[4] = { c->out_ch, c->kh, c->kw, c->in_ch };
+	int32_t b_dims[1] = { c->out_ch };
+	int32_t o_dims[4] = { c->batches, out_h, out_w, c->out_ch };
+	tg_tensor(&tg, 0, c->type, 4, in_dims, in, c->in_scale, c->in_zp);
+	tg_tensor(&tg, 1, c->type, 4, f_dims, filter, c->filter_scales[0], c->filter_zp);
+	if (c->nfilter_scales > 1)
+		tg_per_channel(&tg, 1, c->nfilter_scales, c->filter_scales, 0);
+	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&tg, 3, c->type, 4, o_dims, out, c->out_scale, c->out_zp);
+	tg.n.opt.conv.padding = c->padding;
+	tg.n.opt.conv.stride_h = c->stride_h;
+	tg.n.opt.conv.stride_w = c->stride_w;
+	tg.n.opt.conv.dilation_h = c->dil_h;
+	tg.n.opt.conv.dilation_w = c->dil_w;
+	tg.n.opt.conv.activation = c->act;
+	int r = tg_prepare(&tg, OP_CONV_2D, c->bias ? 3 : 2);
+	if (r != 0)
+		fail_msg("prepare failed: %s", tg.err);
+	tg_run(&tg);
+	ref_conv(c, in, filter, c->bias ? bias : NULL, want, out_h, out_w);
+	for (size_t i = 0; i < out_n; i++)
+		if (get8(c->type, out, i) != want[i])
+			fail_msg("output %zu: kernel %d, reference %d", i, get8(c->type, out, i), want[i]);
+	tg_free(&tg);
+	free(in);
+	free(filter);
+	free(out);
+	free(bias);
+	free(want);
+}
+
+/* --- hand-checked cases --------------------------------------------------------------------- */
+
+/* 3x3 input 1..9, 2x2 filter of ones, all scales 1, zero points 0. */
+static void valid_stride1_sums_windows(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, filter[4] = { 1, 1, 1, 1 }, out[4];
+	int32_t in_dims[4] = { 1, 3, 3, 1 }, f_dims[4] = { 1, 2, 2, 1 }, o_dims[4] = { 1, 2, 2, 1 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 1.0f, 0);
+	set_conv(&tg, PAD_VALID, 1, 1, 1, 1, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_CONV_2D, 2), 0);
+	tg_run(&tg);
+	/* 1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28 */
+	int8_t want[4] = { 12, 16, 24, 28 };
+	assert_memory_equal(out, want, sizeof(want));
+	tg_free(&tg);
+}
+
+/* Same input, SAME padding, stride 2: out = ceil(3/2) = 2; total padding (2-1)*2 + 2 - 3 = 1,
+ * all of it after (before = 1/2 = 0). A bias of 100 at bias scale 1 and a zero point. */
+static void same_stride2_pads_after(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, filter[4] = { 1, 1, 1, 1 }, out[4];
+	int32_t bias[1] = { 100 };
+	int32_t in_dims[4] = { 1, 3, 3, 1 }, f_dims[4] = { 1, 2, 2, 1 }, b_dims[1] = { 1 };
+	int32_t o_dims[4] = { 1, 2, 2, 1 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 1.0f, -50);
+	set_conv(&tg, PAD_SAME, 2, 2, 1, 1, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_CONV_2D, 3), 0);
+	tg_run(&tg);
+	/* windows: {1,2,4,5} = 12, {3,6} = 9, {7,8} = 15, {9} = 9; + 100 bias - 50 zero point */
+	int8_t want[4] = { 62, 59, 65, 59 };
+	assert_memory_equal(out, want, sizeof(want));
+	tg_free(&tg);
+}
+
+/* Output multiplier 0.5 * 0.3 / 0.25 = 0.6 with an input zero point: checks rounding and the
+ * offset. Input q = {10, 12} at zp 4 -> {6, 8}; weights {3, -2}: acc = 18 - 16 = 2;
+ * 2 * 0.6 = 1.2 -> 1; out zp 3 -> 4. Second channel weights {5, 5}: 70 * 0.6 = 42 -> 45. */
+static void one_by_one_rescale_with_offsets(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[2] = { 10, 12 }, filter[4] = { 3, -2, 5, 5 }, out[2];
+	int32_t in_dims[4] = { 1, 1, 1, 2 }, f_dims[4] = { 2, 1, 1, 2 }, o_dims[4] = { 1, 1, 1, 2 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 0.5f, 4);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 0.3f, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 0.25f, 3);
+	tg.bias_absent = true;
+	set_conv(&tg, PAD_VALID, 1, 1, 1, 1, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_CONV_2D, 3), 0);
+	tg_run(&tg);
+	assert_int_equal(out[0], 4);
+	assert_int_equal(out[1], 45);
+	tg_free(&tg);
+}
+
+/* --- reference-checked cases ------------------------------------------------------------------ */
+
+static void valid_and_same_with_strides(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 2, .in_h = 7, .in_w = 6, .in_ch = 3, .out_ch = 4,
+		.kh = 3, .kw = 2, .stride_h = 2, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_VALID, .act = ACT_NONE, .in_scale = 0.0371f, .out_scale = 0.291f,
+		.in_zp = -7, .out_zp = 5, .nfilter_scales = 1, .filter_scales = { 0.0113f }, .bias = true,
+	};
+	run_case(&c);
+	c.padding = PAD_SAME;
+	run_case(&c);
+	c.stride_h = 3;
+	c.stride_w = 2;
+	run_case(&c);
+	c.bias = false;
+	run_case(&c);
+}
+
+static void dilation_same_and_valid(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 9, .in_w = 8, .in_ch = 2, .out_ch = 3,
+		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 2, .dil_w = 3,
+		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0517f, .out_scale = 0.173f,
+		.in_zp = 3, .out_zp = -2, .nfilter_scales = 1, .filter_scales = { 0.0091f }, .bias = true,
+	};
+	run_case(&c);
+	c.padding = PAD_VALID;
+	run_case(&c);
+	c.stride_h = 2;
+	run_case(&c);
+}
+
+static void per_channel_differs_from_per_tensor(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 5, .in_w = 5, .in_ch = 4, .out_ch = 5,
+		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0233f, .out_scale = 0.0771f,
+		.in_zp = -128, .out_zp = 0, .nfilter_scales = 5,
+		.filter_scales = { 0.0031f, 0.0173f, 0.0009f, 0.0112f, 0.0047f }, .bias = true,
+	};
+	run_case(&c);
+	c.nfilter_scales = 1;
+	run_case(&c);
+}
+
+static void uint8_with_input_and_filter_offsets(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_UINT8, .batches = 1, .in_h = 6, .in_w = 7, .in_ch = 3, .out_ch = 4,
+		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0078125f, .out_scale = 0.0231f,
+		.in_zp = 128, .out_zp = 117, .filter_zp = 121, .nfilter_scales = 1,
+		.filter_scales = { 0.00517f }, .bias = true,
+	};
+	run_case(&c);
+	c.padding = PAD_VALID;
+	c.act = ACT_RELU6;
+	run_case(&c);
+}
+
+static void activation_clamps(void **state)
+{
+	(void)state;
+	static const enum activation acts[] = { ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1 };
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		struct conv_case c = {
+			.type = TT_INT8, .batches = 1, .in_h = 4, .in_w = 4, .in_ch = 3, .out_ch = 2,
+			.kh = 2, .kw = 2, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+			.padding = PAD_VALID, .act = acts[i], .in_scale = 0.0443f, .out_scale = 0.0213f,
+			.in_zp = 1, .out_zp = -9, .nfilter_scales = 1, .filter_scales = { 0.0061f },
+			.bias = true,
+		};
+		run_case(&c);
+		c.type = TT_UINT8;
+		c.in_zp = 131;
+		c.out_zp = 100;
+		c.filter_zp = 127;
+		run_case(&c);
+	}
+}
+
+/* RELU6 on a tiny case by hand: out scale 0.5, zp 0: 6.0 -> 12. acc 40 * (1*1/0.5) = 80 -> 12. */
+static void relu6_caps_by_hand(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[1] = { 40 }, filter[2] = { 1, -1 }, out[2];
+	int32_t in_dims[4] = { 1, 1, 1, 1 }, f_dims[4] = { 2, 1, 1, 1 }, o_dims[4] = { 1, 1, 1, 2 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 0.5f, 0);
+	set_conv(&tg, PAD_VALID, 1, 1, 1, 1, ACT_RELU6);
+	assert_int_equal(tg_prepare(&tg, OP_CONV_2D, 2), 0);
+	tg_run(&tg);
+	assert_int_equal(out[0], 12); /* 80 capped at 6.0 / 0.5 = 12 */
+	assert_int_equal(out[1], 0);  /* -80 raised to 0.0 */
+	tg_free(&tg);
+}
+
+/* --- prepare refuses inconsistent models ------------------------------------------------------ */
+
+static void prepare_rejects_bad_shapes_and_quantization(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[18] = { 0 }, filter[12] = { 0 }, out[16] = { 0 };
+	int32_t bias[3] = { 0 };
+	int32_t in_dims[4] = { 1, 3, 3, 2 }, f_dims[4] = { 2, 2, 3, 1 }, b_dims[1] = { 2 };
+	int32_t o_dims[4] = { 1, 2, 2, 2 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 1.0f, 0);
+	set_conv(&tg, PAD_VALID, 1, 1, 1, 1, ACT_NONE);
+	/* filter in-channels 1 vs input 2 */
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "input channels"));
+	tg.t[1].dims[1] = 2; tg.t[1].dims[2] = 2; tg.t[1].dims[3] = 2;
+	assert_int_equal(tg_prepare(&tg, OP_CONV_2D, 3), 0);
+	tg_free(&tg);
+	/* output shape not what VALID computes */
+	tg.t[3].dims[1] = 3;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "output shape [1,3,2,2] differs from computed [1,2,2,2]"));
+	tg.t[3].dims[1] = 2;
+	/* per-channel scale count must equal output channels */
+	float three[3] = { 0.1f, 0.2f, 0.3f };
+	tg_per_channel(&tg, 1, 3, three, 0);
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "3 scales for 2 output channels"));
+	tg_per_channel(&tg, 1, 1, three, 0);
+	/* bias must be int32 with one value per output channel */
+	tg.t[2].dims[0] = 3;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "bias has 3 elements"));
+	tg.t[2].dims[0] = 2;
+	tg.t[2].type = TT_INT8;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "bias has type INT8"));
+	tg.t[2].type = TT_INT32;
+	/* filter rank, mixed types, activation, stride */
+	tg.t[1].ndim = 3;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "CONV_2D: filter has 3 dims, expected 4"));
+	tg.t[1].ndim = 4;
+	tg.t[0].type = TT_UINT8;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	tg.t[0].type = TT_INT8;
+	tg.n.opt.conv.activation = ACT_TANH;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "TANH"));
+	tg.n.opt.conv.activation = ACT_NONE;
+	tg.n.opt.conv.stride_h = 0;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	tg.n.opt.conv.stride_h = 1;
+	/* int8 filters must be symmetric */
+	tg.zps[1][0] = 3;
+	tg.t[1].zero_point = 3;
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "zero point"));
+	/* one input only */
+	assert_true(tg_prepare(&tg, OP_CONV_2D, 1) < 0);
+	assert_non_null(strstr(tg.err, "has 1 inputs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_stride1_sums_windows),
+		cmocka_unit_test(same_stride2_pads_after),
+		cmocka_unit_test(one_by_one_rescale_with_offsets),
+		cmocka_unit_test(valid_and_same_with_strides),
+		cmocka_unit_test(dilation_same_and_valid),
+		cmocka_unit_test(per_channel_differs_from_per_tensor),
+		cmocka_unit_test(uint8_with_input_and_filter_offsets),
+		cmocka_unit_test(activation_clamps),
+		cmocka_unit_test(relu6_caps_by_hand),
+		cmocka_unit_test(prepare_rejects_bad_shapes_and_quantization),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -271,6 +271,26 @@ static void test_mjpeg(void)
 	      decoded, first_bytes);
 	check(scaled == 20, "mjpeg: %d of 20 decoded at DCT scale 1/4 (160x120) for a 96x96 model", scaled);
 	check(colours == 20, "mjpeg: %d of 20 int8 tensors show red left, blue right", colours);
+
+	/* a stalled camera: the producer stops, no frame for CAP_STALL_MS → disconnected; it
+	 * comes back → frames again without anyone reopening by hand */
+	kill(producer, SIGKILL);
+	waitpid(producer, NULL, 0);
+	double t_stop = now_ms(), t_seen = -1;
+	while (now_ms() - t_stop < 6000) {
+		int r = cap_next(s, 100, &f);
+		if (r == CAP_ERR_DISCONNECTED) {
+			t_seen = now_ms();
+			break;
+		}
+	}
+	check(t_seen >= 0 && t_seen - t_stop >= CAP_STALL_MS - 200 && t_seen - t_stop < CAP_STALL_MS + 1500,
+	      "stall: no frames → disconnected after %.0f ms (%s)", t_seen - t_stop, cap_last_error(s));
+	producer = start_mjpeg_producer();
+	double t_back = now_ms();
+	int r = next_frame(s, &f, 5000);
+	check(r == 0 && cap_state(s) == CAP_STATE_STREAMING,
+	      "stall: producer back → frames again after %.0f ms", now_ms() - t_back);
 	cap_decoder_free(d);
 	cap_close(s);
 out:

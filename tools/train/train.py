@@ -136,6 +136,24 @@ def train(model, ds, args):
               f"({time.time() - t0:.0f} s)", flush=True)
 
 
+def reestimate_batchnorm(model, ds, args, max_images=6400):
+    """Set BatchNorm running statistics to plain averages over (augmented) training batches.
+
+    The moving averages lag the weights; after a short run (a few dozen steps on a small folder)
+    they are still near their initial values, and the folded, quantized model would be wrong."""
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None                      # cumulative average
+    gen = torch.Generator().manual_seed(args.seed + 3)
+    order = np.random.RandomState(args.seed + 3).permutation(len(ds.labels))[:max_images]
+    model.train()
+    with torch.no_grad():
+        for i in range(0, len(order), args.batch):
+            model(ds.batch(order[i:i + args.batch], gen))
+    model.eval()
+
+
 def calibration_batch(ds, args):
     """Augmented training images for the activation ranges (what the model sees in training)."""
     gen = torch.Generator().manual_seed(args.seed + 7)
@@ -155,6 +173,7 @@ def main(argv):
           f"input {args.size}x{args.size}x{ds.channels}", flush=True)
     if args.epochs > 0:
         train(model, ds, args)
+        reestimate_batchnorm(model, ds, args)
         ckpt = args.checkpoint or os.path.splitext(args.out)[0] + ".pt"
         torch.save(model.state_dict(), ckpt)
         print(f"train: float checkpoint {ckpt}", flush=True)

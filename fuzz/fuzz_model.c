@@ -1,0 +1,32 @@
+/* fuzz_model.c — libFuzzer target for the model reader, planner and every kernel's prepare():
+ * the whole of eng_load() on arbitrary bytes, from memory (eng_load_memory copies them, the way
+ * a file would be mapped). A load must either succeed or fail with a message; ASan/UBSan catch
+ * everything else. Seeds: the shared real models (tests/suite-fuzz.sh copies them to a temp
+ * corpus). Built by `make fuzz` (clang, -DCAMCLASS_FUZZ=1 keeps the arena limit small). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "daemon/log.h"
+#include "inference/engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct eng_options opt = { .backend = ENG_BACKEND_BUILTIN, .threads = 1 };
+	struct engine *e = NULL;
+	char err[512];
+
+	log_set_level(LOG_CRIT);
+	err[0] = 0;
+	if (eng_load_memory(data, size, "fuzz.tflite", &opt, &e, err, sizeof(err)) == 0) {
+		struct eng_tensor_info in, out;
+		if (eng_input_info(e, &in) < 0 || eng_output_info(e, &out) < 0)
+			abort();
+		eng_free(e);
+	} else if (!err[0]) {
+		abort(); /* every refusal must say why */
+	}
+	return 0;
+}

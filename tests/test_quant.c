@@ -138,6 +138,12 @@ static void multiply_by_quantized_multiplier_both_directions(void **state)
 	assert_int_equal(q_mul_by_quantized_multiplier(3, 1 << 30, -1), 1);
 	/* x = 2 * 0.25 = 0.5: SRDHM(2, 0.5) = 1, 1 / 2 = 0.5 -> 1 */
 	assert_int_equal(q_mul_by_quantized_multiplier(2, 1 << 30, -1), 1);
+	/* Where double rounding shows: 3078 * 1339407050 * 2^-39 = 7.49914 (exact), but the high
+	 * multiply first gives round(3078 * 1339407050 / 2^31) = round(1919.78) = 1920, and
+	 * 1920 / 2^8 = 7.5 rounds away from zero to 8. TFLite says 8; a single round() says 7.
+	 * (Found by the depthwise tests' double reference: this is why those keep multipliers
+	 * >= 0.5, where only one rounding happens.) */
+	assert_int_equal(q_mul_by_quantized_multiplier(3078, 1339407050, -8), 8);
 	/* smaller-than-one and greater-than-one variants */
 	assert_int_equal(q_mul_by_quantized_multiplier_smaller_than_one(1000, 1 << 30, -2), 125);
 	assert_int_equal(q_mul_by_quantized_multiplier_greater_than_one(10, 1610612736, 3), 60);

@@ -1,0 +1,431 @@
+/* test_ops_depthwise.c — inference/ops/depthwise_conv.c (DEPTHWISE_CONV_2D): depth multiplier
+ * > 1 (including person_detect's shape: one input channel, multiplier 8), dilation, strides,
+ * SAME/VALID, per-channel and per-tensor int8, uint8 offsets, clamps, and prepare's checks.
+ *
+ * Expectations: small integer cases worked out by hand, and a plain double-precision depthwise
+ * convolution on the dequantized values rounded half away from zero. As in test_ops_conv.c, data
+ * stay near the zero points and output multipliers are >= 0.5, so TFLite's arithmetic rounds once
+ * and must match round() exactly (its double rounding below 0.5 is pinned in test_quant.c). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inference/graph.h"
+#include "inference/ops/ops.h"
+
+/* --- a one-node graph built by hand ------------------------------------------------------- */
+#define TG_MAX_TENSORS 4
+#define TG_MAX_CH 64
+
+struct tg {
+	struct graph g;
+	struct tensor t[TG_MAX_TENSORS];
+	struct node n;
+	float scales[TG_MAX_TENSORS][TG_MAX_CH];
+	int32_t zps[TG_MAX_TENSORS][TG_MAX_CH];
+	bool bias_absent;          /* input 2 given as -1, TFLite's "optional input absent" */
+	char err[256];
+};
+
+static struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim,
+				const int32_t *dims, void *data, float scale, int32_t zp)
+{
+	struct tensor *t = &tg->t[i];
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->ndim = ndim;
+	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
+	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
+	t->name = "";
+	t->data = data;
+	t->is_const = i == 1 || i == 2; /* filter and bias */
+	if (scale > 0) {
+		t->nq = 1;
+		tg->scales[i][0] = scale;
+		tg->zps[i][0] = zp;
+		t->scales = tg->scales[i];
+		t->zero_points = tg->zps[i];
+		t->scale = scale;
+		t->zero_point = zp;
+	}
+	tg->g.tensors = tg->t;
+	if (tg->g.ntensors <= i)
+		tg->g.ntensors = i + 1;
+	return t;
+}
+
+static void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis)
+{
+	struct tensor *t = &tg->t[i];
+	t->nq = n;
+	t->quant_axis = axis;
+	for (int c = 0; c < n; c++) {
+		tg->scales[i][c] = scales[c];
+		tg->zps[i][c] = 0;
+	}
+	t->scale = scales[0];
+}
+
+static int tg_prepare(struct tg *tg, int op, int ninputs)
+{
+	tg->n.op = op;
+	tg->n.ninputs = ninputs;
+	tg->n.noutputs = 1;
+	for (int i = 0; i < ninputs; i++)
+		tg->n.inputs[i] = i == 2 && tg->bias_absent ? -1 : i;
+	tg->n.outputs[0] = 3;
+	tg->g.nodes = &tg->n;
+	tg->g.nnodes = 1;
+	tg->err[0] = 0;
+	return ops_find(op)->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
+}
+
+static void tg_run(struct tg *tg)
+{
+	ops_find(tg->n.op)->invoke(&tg->g, &tg->n);
+}
+
+static void set_dw(struct tg *tg, enum padding padding, int stride_h, int stride_w, int dil_h,
+		     int dil_w, int depth_multiplier, enum activation act)
+{
+	tg->n.opt.depthwise.padding = padding;
+	tg->n.opt.depthwise.stride_h = stride_h;
+	tg->n.opt.depthwise.stride_w = stride_w;
+	tg->n.opt.depthwise.dilation_h = dil_h;
+	tg->n.opt.depthwise.dilation_w = dil_w;
+	tg->n.opt.depthwise.depth_multiplier = depth_multiplier;
+	tg->n.opt.depthwise.activation = act;
+}
+
+static void tg_free(struct tg *tg)
+{
+	free(tg->n.params);
+	tg->n.params = NULL;
+}
+
+/* --- an independent double-precision reference -------------------------------------------- */
+struct conv_case {
+	enum tensor_type type;
+	int batches, in_h, in_w, in_ch, depth_multiplier, kh, kw;
+	int stride_h, stride_w, dil_h, dil_w;
+	enum padding padding;
+	enum activation act;
+	float in_scale, out_scale;
+	int32_t in_zp, out_zp, filter_zp;
+	int nfilter_scales;                 /* 1 or out_ch */
+	float filter_scales[TG_MAX_CH];
+	bool bias;
+};
+
+static int ref_out_size(enum padding pad, int in, int k, int stride, int dil)
+{
+	int eff = (k - 1) * dil + 1;
+	return pad == PAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
+}
+
+static int ref_pad_before(int in, int k, int stride, int dil, int out)
+{
+	int eff = (k - 1) * dil + 1;
+	int total = (out - 1) * stride + eff - in;
+	return total > 0 ? total / 2 : 0;
+}
+
+static int32_t ref_quantize(double real, float scale, int32_t zp, enum tensor_type type,
+			    enum activation act)
+{
+	double lo = type == TT_INT8 ? -128 : 0, hi = type == TT_INT8 ? 127 : 255;
+	double q = round(real / scale) + zp;
+	if (act == ACT_RELU || act == ACT_RELU6)
+		lo = fmax(lo, zp);
+	if (act == ACT_RELU6)
+		hi = fmin(hi, zp + round(6.0 / scale));
+	if (act == ACT_RELU_N1_TO_1) {
+		lo = fmax(lo, zp + round(-1.0 / scale));
+		hi = fmin(hi, zp + round(1.0 / scale));
+	}
+	return (int32_t)fmin(fmax(q, lo), hi);
+}
+
+static int32_t get8(enum tensor_type t, const void *p, size_t i)
+{
+	return t == TT_INT8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
+}
+
+static void ref_dw(const struct conv_case *c, const void *in, const void *filter,
+		   const int32_t *bias, int32_t *out, int out_h, int out_w)
+{
+	const int out_ch = c->in_ch * c->depth_multiplier;
+	int pad_h = ref_pad_before(c->in_h, c->kh, c->stride_h, c->dil_h, out_h);
+	int pad_w = ref_pad_before(c->in_w, c->kw, c->stride_w, c->dil_w, out_w);
+	for (int b = 0; b < c->batches; b++)
+		for (int oy = 0; oy < out_h; oy++)
+			for (int ox = 0; ox < out_w; ox++)
+				for (int oc = 0; oc < out_ch; oc++) {
+					const int ic = oc / c->depth_multiplier;
+					double fs = c->filter_scales[c->nfilter_scales > 1 ? oc : 0];
+					double sum = bias ? bias[oc] * (double)c->in_scale * fs : 0.0;
+					for (int ky = 0; ky < c->kh; ky++)
+						for (int kx = 0; kx < c->kw; kx++) {
+							int y = oy * c->stride_h - pad_h + ky * c->dil_h;
+							int x = ox * c->stride_w - pad_w + kx * c->dil_w;
+							if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
+								continue;
+							double xv = (get8(c->type, in, (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic) - c->in_zp) * (double)c->in_scale;
+							double wv = (get8(c->type, filter, ((size_t)ky * c->kw + kx) * out_ch + oc) - c->filter_zp) * fs;
+							sum += xv * wv;
+						}
+					out[(((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc] =
+						ref_quantize(sum, c->out_scale, c->out_zp, c->type, c->act);
+				}
+}
+
+static uint32_t lcg_state = 777;
+static uint32_t lcg(void)
+{
+	lcg_state = lcg_state * 1664525u + 1013904223u;
+	return lcg_state >> 8;
+}
+
+/* A quantized value within 8 steps of zp (clamped to the type), as bytes of that type. */
+static uint8_t small_around(enum tensor_type t, int32_t zp)
+{
+	int32_t v = zp + (int32_t)(lcg() % 17) - 8;
+	int32_t lo = t == TT_INT8 ? -128 : 0, hi = t == TT_INT8 ? 127 : 255;
+	v = v < lo ? lo : (v > hi ? hi : v);
+	return (uint8_t)(v & 0xff);
+}
+
+static void run_case(const struct conv_case *c)
+{
+	struct tg tg = { 0 };
+	const int out_ch = c->in_ch * c->depth_multiplier;
+	const int out_h = ref_out_size(c->padding, c->in_h, c->kh, c->stride_h, c->dil_h);
+	const int out_w = ref_out_size(c->padding, c->in_w, c->kw, c->stride_w, c->dil_w);
+	const size_t in_n = (size_t)c->batches * c->in_h * c->in_w * c->in_ch;
+	const size_t f_n = (size_t)c->kh * c->kw * out_ch;
+	const size_t out_n = (size_t)c->batches * out_h * out_w * out_ch;
+	uint8_t *in = malloc(in_n), *filter = malloc(f_n), *out = malloc(out_n);
+	int32_t *bias = malloc((size_t)out_ch * sizeof(int32_t)), *want = malloc(out_n * sizeof(int32_t));
+	assert_non_null(in);
+	assert_non_null(filter);
+	assert_non_null(out);
+	assert_non_null(bias);
+	assert_non_null(want);
+	for (size_t i = 0; i < in_n; i++)
+		in[i] = small_around(c->type, c->in_zp);
+	for (size_t i = 0; i < f_n; i++)
+		filter[i] = small_around(c->type, c->filter_zp);
+	for (int i = 0; i < out_ch; i++)
+		bias[i] = (int32_t)(lcg() % 201) - 100;
+	int32_t in_dims[4] = { c->batches, c->in_h, c->in_w, c->in_ch };
+	int32_t f_dims[4] = { 1, c->kh, c->kw, out_ch };
+	int32_t b_dims[1] = { out_ch };
+	int32_t o_dims[4] = { c->batches, out_h, out_w, out_ch };
+	tg_tensor(&tg, 0, c->type, 4, in_dims, in, c->in_scale, c->in_zp);
+	tg_tensor(&tg, 1, c->type, 4, f_dims, filter, c->filter_scales[0], c->filter_zp);
+	if (c->nfilter_scales > 1)
+		tg_per_channel(&tg, 1, c->nfilter_scales, c->filter_scales, 3);
+	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&tg, 3, c->type, 4, o_dims, out, c->out_scale, c->out_zp);
+	set_dw(&tg, c->padding, c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->depth_multiplier, c->act);
+	if (tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, c->bias ? 3 : 2) != 0)
+		fail_msg("prepare failed: %s", tg.err);
+	tg_run(&tg);
+	ref_dw(c, in, filter, c->bias ? bias : NULL, want, out_h, out_w);
+	for (size_t i = 0; i < out_n; i++)
+		if (get8(c->type, out, i) != want[i])
+			fail_msg("output %zu: kernel %d, reference %d", i, get8(c->type, out, i), want[i]);
+	tg_free(&tg);
+	free(in);
+	free(filter);
+	free(out);
+	free(bias);
+	free(want);
+}
+
+/* One input channel, multiplier 2, 2x2 input {1,2,3,4}, 2x2 filter, VALID. The filter is
+ * [1, 2, 2, 2], channel fastest: channel 0 all ones, channel 1 {1, -1, 1, -1}.
+ * ch0 = 1+2+3+4 = 10; ch1 = 1-2+3-4 = -2. */
+static void depth_multiplier_two_by_hand(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[4] = { 1, 2, 3, 4 }, filter[8] = { 1, 1, 1, -1, 1, 1, 1, -1 }, out[2];
+	int32_t in_dims[4] = { 1, 2, 2, 1 }, f_dims[4] = { 1, 2, 2, 2 }, o_dims[4] = { 1, 1, 1, 2 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 1.0f, 0);
+	set_dw(&tg, PAD_VALID, 1, 1, 1, 1, 2, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 2), 0);
+	tg_run(&tg);
+	assert_int_equal(out[0], 10);
+	assert_int_equal(out[1], -2);
+	tg_free(&tg);
+}
+
+/* Two channels, multiplier 1: dilation 2 with a 2x2 filter on 3x3 VALID reads
+ * the four corners: channel 0 input 1..9 -> 1+3+7+9 = 20; channel 1 input 10*k -> 200, with
+ * filter 1 on channel 0 and 2 on channel 1 and out scale 4: 20/4 = 5, 400/4 = 100. */
+static void dilation_reads_corners_by_hand(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[18], filter[8] = { 1, 2, 1, 2, 1, 2, 1, 2 }, out[2];
+	for (int i = 0; i < 9; i++) {
+		in[2 * i] = (int8_t)(i + 1);
+		in[2 * i + 1] = (int8_t)(10 * (i + 1));
+	}
+	int32_t in_dims[4] = { 1, 3, 3, 2 }, f_dims[4] = { 1, 2, 2, 2 }, o_dims[4] = { 1, 1, 1, 2 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 4.0f, 0);
+	set_dw(&tg, PAD_VALID, 1, 1, 2, 2, 1, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 2), 0);
+	tg_run(&tg);
+	assert_int_equal(out[0], 5);
+	assert_int_equal(out[1], 100);
+	tg_free(&tg);
+}
+
+static void multiplier_eight_on_one_channel(void **state)
+{
+	(void)state;
+	/* person_detect's first layer: 1 channel, multiplier 8, 3x3, stride 2, SAME, RELU6 */
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 9, .in_w = 10, .in_ch = 1, .depth_multiplier = 8,
+		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0078431f, .out_scale = 0.000045f,
+		.in_zp = -1, .out_zp = -128, .nfilter_scales = 8,
+		.filter_scales = { 0.011f, 0.0073f, 0.013f, 0.0081f, 0.0133f, 0.0069f, 0.0097f, 0.0109f },
+		.bias = true,
+	};
+	run_case(&c);
+}
+
+static void multiplier_three_strides_and_padding(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 2, .in_h = 7, .in_w = 8, .in_ch = 3, .depth_multiplier = 3,
+		.kh = 3, .kw = 2, .stride_h = 2, .stride_w = 3, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_VALID, .act = ACT_NONE, .in_scale = 0.0419f, .out_scale = 0.000617f,
+		.in_zp = 6, .out_zp = -3, .nfilter_scales = 1, .filter_scales = { 0.0127f }, .bias = true,
+	};
+	run_case(&c);
+	c.padding = PAD_SAME;
+	run_case(&c);
+	c.bias = false;
+	c.act = ACT_RELU;
+	run_case(&c);
+}
+
+static void dilation_with_same_and_valid(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 10, .in_w = 9, .in_ch = 4, .depth_multiplier = 1,
+		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 2, .dil_w = 3,
+		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0303f, .out_scale = 0.00022f,
+		.in_zp = -20, .out_zp = 7, .nfilter_scales = 4,
+		.filter_scales = { 0.0061f, 0.0083f, 0.0117f, 0.0043f }, .bias = true,
+	};
+	run_case(&c);
+	c.padding = PAD_VALID;
+	run_case(&c);
+	c.depth_multiplier = 2;
+	c.nfilter_scales = 1;
+	c.stride_w = 2;
+	run_case(&c);
+}
+
+static void uint8_offsets_and_clamps(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_UINT8, .batches = 1, .in_h = 8, .in_w = 8, .in_ch = 5, .depth_multiplier = 1,
+		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0235f, .out_scale = 0.00121f,
+		.in_zp = 0, .out_zp = 0, .filter_zp = 133, .nfilter_scales = 1,
+		.filter_scales = { 0.0371f }, .bias = true,
+	};
+	run_case(&c);
+	c.stride_h = c.stride_w = 2;
+	c.in_zp = 128;
+	c.out_zp = 119;
+	c.act = ACT_RELU_N1_TO_1;
+	run_case(&c);
+	c.depth_multiplier = 2;
+	c.act = ACT_NONE;
+	run_case(&c);
+}
+
+static void prepare_rejects_inconsistent_models(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	int8_t in[18] = { 0 }, filter[16] = { 0 }, out[16] = { 0 };
+	int32_t bias[4] = { 0 };
+	int32_t in_dims[4] = { 1, 3, 3, 2 }, f_dims[4] = { 1, 2, 2, 4 }, b_dims[1] = { 4 };
+	int32_t o_dims[4] = { 1, 2, 2, 4 };
+	tg_tensor(&tg, 0, TT_INT8, 4, in_dims, in, 1.0f, 0);
+	tg_tensor(&tg, 1, TT_INT8, 4, f_dims, filter, 1.0f, 0);
+	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&tg, 3, TT_INT8, 4, o_dims, out, 1.0f, 0);
+	set_dw(&tg, PAD_VALID, 1, 1, 1, 1, 2, ACT_NONE);
+	assert_int_equal(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3), 0);
+	tg_free(&tg);
+	/* option says 3, shapes say 4 / 2 = 2 */
+	tg.n.opt.depthwise.depth_multiplier = 3;
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "depth_multiplier 3"));
+	tg.n.opt.depthwise.depth_multiplier = 2;
+	/* output channels not a multiple of input channels */
+	tg.t[1].dims[3] = 3;
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	tg.t[1].dims[3] = 4;
+	/* filter dim 0 must be 1 */
+	tg.t[1].dims[0] = 2;
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "filter dim 0 is 2"));
+	tg.t[1].dims[0] = 1;
+	/* per-channel scales must match output channels and lie along axis 3 */
+	float scales[4] = { 0.1f, 0.2f, 0.3f, 0.4f };
+	tg_per_channel(&tg, 1, 2, scales, 3);
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "2 scales for 4 output channels"));
+	tg_per_channel(&tg, 1, 4, scales, 0);
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "axis 0"));
+	tg_per_channel(&tg, 1, 4, scales, 3);
+	assert_int_equal(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3), 0);
+	tg_free(&tg);
+	/* wrong output shape for SAME */
+	tg.n.opt.depthwise.padding = PAD_SAME;
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "differs from computed [1,3,3,4]"));
+	tg.n.opt.depthwise.padding = PAD_VALID;
+	/* bias with the wrong count */
+	tg.t[2].dims[0] = 2;
+	assert_true(tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, 3) < 0);
+	assert_non_null(strstr(tg.err, "bias"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(depth_multiplier_two_by_hand),
+		cmocka_unit_test(dilation_reads_corners_by_hand),
+		cmocka_unit_test(multiplier_eight_on_one_channel),
+		cmocka_unit_test(multiplier_three_strides_and_padding),
+		cmocka_unit_test(dilation_with_same_and_valid),
+		cmocka_unit_test(uint8_offsets_and_clamps),
+		cmocka_unit_test(prepare_rejects_inconsistent_models),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -290,6 +290,13 @@ def softmax(x, in_t, out_t, o):
     return np.array(rows, dtype=np.int64).reshape(x.shape)
 
 
+def requantize(x, in_t, out_t):
+    """QUANTIZE int8 → int8 (not emitted by tools/train; lets tests check converter-made files)."""
+    m, s = quantize_multiplier(float(np.float32(in_t["scale"][0])) / float(np.float32(out_t["scale"][0])))
+    y = multiply_by_quantized_multiplier(x - int(in_t["zero_point"][0]), m, s) + int(out_t["zero_point"][0])
+    return np.clip(y, -128, 127)
+
+
 def run(graph, x_int8):
     """Run the graph on a batch: x_int8 (N, H, W, C) → the output tensor values (N, ...) int8."""
     t = graph["tensors"]
@@ -309,6 +316,8 @@ def run(graph, x_int8):
             y = fully_connected(x, t[ins[0]], t[ins[1]], t[ins[2]], t[out], o)
         elif name == "SOFTMAX":
             y = softmax(x, t[ins[0]], t[out], o)
+        elif name == "QUANTIZE" and t[ins[0]]["dtype"] == "int8" and t[out]["dtype"] == "int8":
+            y = requantize(x, t[ins[0]], t[out])
         else:
             raise ValueError(f"int8_ref: op {name} not supported")
         vals[out] = y

@@ -15,6 +15,7 @@ import numpy as np
 import tflite_writer as W
 
 OPNAME = {v: k for k, v in W.BUILTIN.items()}
+OPNAME[114] = "QUANTIZE"                 # read only (converter-made files), never written
 DTYPE = {v: k for k, v in W.TENSOR_TYPE.items()}
 NP = {"int8": np.int8, "int32": np.int32, "uint8": np.uint8, "float32": np.float32}
 PADNAME = {v: k for k, v in W.PADDING.items()}
@@ -83,11 +84,16 @@ def _options(op_name, opt, t):
     if op_name == "SOFTMAX":
         return {"beta": opt.scalar(0, N.Float32Flags, 0.0)}
     if op_name == "RESHAPE":
-        return {"new_shape": list(opt.vector(0, np.int32))}
+        shape = opt.vector(0, np.int32)
+        return {"new_shape": [] if shape is None else [int(v) for v in shape]}
     return {}
 
 
-def read(path):
+def read(path, strict=True):
+    """The graph dict of a .tflite. strict (for files tools/train writes): op versions must be
+    the int8 ones and deprecated_builtin_code must equal min(builtin_code, 127); otherwise (files
+    from the TFLite converter, e.g. for checking int8_ref.py against TFLite's own outputs) the op
+    is the larger of the two codes and any version is accepted."""
     with open(path, "rb") as f:
         buf = bytearray(f.read())
     if len(buf) < 8 or bytes(buf[4:8]) != W.FILE_IDENTIFIER:
@@ -104,11 +110,16 @@ def read(path):
         dep = oc.scalar(W.OPCODE_DEPRECATED_BUILTIN, N.Int8Flags)
         code = oc.scalar(W.OPCODE_BUILTIN, N.Int32Flags)
         ver = oc.scalar(W.OPCODE_VERSION, N.Int32Flags, 1)
-        if dep != min(code, 127):
+        if not strict:
+            code = max(dep, code)
+        elif dep != min(code, 127):
             raise ModelError(f"{path}: operator code {k}: deprecated_builtin_code {dep} != min({code}, 127)")
         if code not in OPNAME:
-            raise ModelError(f"{path}: operator code {k}: builtin {code} unknown here")
-        if ver != W.INT8_VERSION[OPNAME[code]]:
+            if strict:
+                raise ModelError(f"{path}: operator code {k}: builtin {code} unknown here")
+            opcodes.append(f"BUILTIN_{code}")
+            continue
+        if strict and ver != W.INT8_VERSION.get(OPNAME[code]):
             raise ModelError(f"{path}: {OPNAME[code]} version {ver}, int8 needs {W.INT8_VERSION[OPNAME[code]]}")
         opcodes.append(OPNAME[code])
     subgraphs = root.tables(W.MODEL_SUBGRAPHS)

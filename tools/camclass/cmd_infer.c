@@ -133,13 +133,15 @@ int cmd_infer(int argc, char **argv)
 		fprintf(stderr, "camclass infer: cannot open %s: %s\n", a.input, strerror(errno));
 		goto out;
 	}
-	size_t got = fread(eng_input(e), 1, in.bytes, f);
-	int extra = fgetc(f);
+	long file_bytes = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	size_t got = 0;
+	if (file_bytes >= 0 && (size_t)file_bytes == in.bytes && fseek(f, 0, SEEK_SET) == 0)
+		got = fread(eng_input(e), 1, in.bytes, f);
 	fclose(f);
-	if (got != in.bytes || extra != EOF) {
+	if (got != in.bytes) {
 		format_tensor(&in, shape, sizeof(shape));
-		fprintf(stderr, "camclass infer: %s has %s bytes, the model's input tensor (%s) needs %zu\n", a.input,
-			got < in.bytes ? "fewer" : "more", shape, in.bytes);
+		fprintf(stderr, "camclass infer: %s has %ld bytes, the model's input tensor (%s) needs %zu\n", a.input,
+			file_bytes, shape, in.bytes);
 		goto out;
 	}
 	if (eng_invoke(e) < 0) {

@@ -155,6 +155,56 @@ static void every_case_is_bit_exact(void **state)
 	assert_int_equal(exact, cases.nrows);
 }
 
+/* The xnnpack backend (when built in) against TFLite 2.8 + XNNPACK delegate's outputs: same
+ * top-1 as the reference, within XNNPACK_MAX_LSB of TFLite's XNNPACK numbers. Without XNNPACK
+ * in the build, asking for it must fail with a clear message instead. */
+#define XNNPACK_MAX_LSB 1
+static void xnnpack_backend_matches_tflite_xnnpack(void **state)
+{
+	(void)state;
+	int c_model = column("model"), c_case = column("case"), c_in = column("input"),
+	    c_xnn = column("xnnpack_output"), c_top1 = column("ref_top1");
+	int equal = 0;
+	char path[4096], err[512];
+	struct eng_options opt = { .backend = ENG_BACKEND_XNNPACK, .threads = 1 };
+	struct engine *e;
+#ifndef CAMCLASS_HAVE_XNNPACK
+	assert_true(eng_load(models_path(cases.rows[0].col[c_model], path, sizeof(path)), &opt, &e, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "backend xnnpack not available in this build"));
+	(void)c_case, (void)c_in, (void)c_xnn, (void)c_top1, (void)equal;
+#else
+	for (int r = 0; r < cases.nrows; r++) {
+		char **row = cases.rows[r].col;
+		struct eng_tensor_info out;
+		size_t in_len, xnn_len;
+		if (eng_load(models_path(row[c_model], path, sizeof(path)), &opt, &e, err, sizeof(err)) < 0)
+			fail_msg("%s: %s", row[c_model], err);
+		assert_int_equal(eng_backend_used(e), ENG_BACKEND_XNNPACK);
+		eng_output_info(e, &out);
+		uint8_t *x = tu_read_file(models_path(row[c_in], path, sizeof(path)), &in_len);
+		uint8_t *want = tu_read_file(models_path(row[c_xnn], path, sizeof(path)), &xnn_len);
+		assert_int_equal(xnn_len, out.bytes);
+		memcpy(eng_input(e), x, in_len);
+		assert_int_equal(eng_invoke(e), 0);
+		const uint8_t *y = eng_output(e);
+		bool is_int8 = out.type == ENG_INT8;
+		int worst = 0;
+		for (size_t i = 0; i < xnn_len; i++) {
+			int d = is_int8 ? (int8_t)y[i] - (int8_t)want[i] : y[i] - want[i];
+			worst = abs(d) > worst ? abs(d) : worst;
+		}
+		equal += worst == 0;
+		if (worst > XNNPACK_MAX_LSB || argmax(y, out.bytes, is_int8) != atoi(row[c_top1]))
+			fail_msg("%s %s: xnnpack backend off by %d LSB from TFLite+XNNPACK, top-1 %d (reference %s)",
+				 row[c_model], row[c_case], worst, argmax(y, out.bytes, is_int8), row[c_top1]);
+		free(x);
+		free(want);
+		eng_free(e);
+	}
+	printf("golden-xnnpack: %d/%d cases equal to TFLite+XNNPACK\n", equal, cases.nrows);
+#endif
+}
+
 /* Runs argv (argv[0] a path) with stdout+stderr into out_path; returns the exit status. */
 static int run(char *const argv[], const char *out_path)
 {
@@ -266,6 +316,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_case_is_bit_exact),
+		cmocka_unit_test(xnnpack_backend_matches_tflite_xnnpack),
 		cmocka_unit_test(camclass_infer_writes_the_reference_output),
 		cmocka_unit_test(camclass_bench_and_model_info_print_their_summary),
 	};

@@ -104,8 +104,8 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 		struct node *n = &e->g.nodes[i];
 		const struct op_kernel *k = ops_find(n->op);
 		if (!k || n->version > k->max_version) {
-			const char *op_name = builtin_op_name(n->op);
-			if (strcmp(op_name, "UNKNOWN") == 0)
+			const char *op_name = model_op_name(n->op);
+			if (!op_name)
 				return failf(err, errlen, -ENOTSUP, "%s: unsupported op (builtin code %d) version %d at operator %d",
 					     name, n->op, n->version, n->index);
 			return failf(err, errlen, -ENOTSUP, "%s: unsupported op %s version %d at operator %d%s", name,

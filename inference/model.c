@@ -44,6 +44,12 @@ struct reader {
 	struct graph g;
 };
 
+static const char *op_label(int op)
+{
+	const char *name = model_op_name(op);
+	return name ? name : "UNKNOWN";
+}
+
 static int failf(struct reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failf(struct reader *r, int code, const char *fmt, ...)
 {
@@ -344,21 +350,21 @@ static int read_operator(struct reader *r, int i, const struct fbs_table *ot, st
 	n->version = code->version;
 	if (in.n > GRAPH_MAX_NODE_INPUTS || out.n > GRAPH_MAX_NODE_OUTPUTS)
 		return failf(r, -ENOTSUP, "operator %d (%s): %u inputs and %u outputs, at most %d and %d supported",
-			     i, builtin_op_name(n->op), in.n, out.n, GRAPH_MAX_NODE_INPUTS, GRAPH_MAX_NODE_OUTPUTS);
+			     i, op_label(n->op), in.n, out.n, GRAPH_MAX_NODE_INPUTS, GRAPH_MAX_NODE_OUTPUTS);
 	n->ninputs = (int)in.n;
 	n->noutputs = (int)out.n;
 	for (uint32_t k = 0; k < in.n; k++) {
 		int32_t t = fbs_vec_i32(&in, k);
 		if (t < -1 || t >= r->g.ntensors)
 			return failf(r, -EBADMSG, "operator %d (%s): input %u refers to tensor %d (%d tensors)", i,
-				     builtin_op_name(n->op), k, (int)t, r->g.ntensors);
+				     op_label(n->op), k, (int)t, r->g.ntensors);
 		n->inputs[k] = t;
 	}
 	for (uint32_t k = 0; k < out.n; k++) {
 		int32_t t = fbs_vec_i32(&out, k);
 		if (t < 0 || t >= r->g.ntensors)
 			return failf(r, -EBADMSG, "operator %d (%s): output %u refers to tensor %d (%d tensors)", i,
-				     builtin_op_name(n->op), k, (int)t, r->g.ntensors);
+				     op_label(n->op), k, (int)t, r->g.ntensors);
 		n->outputs[k] = t;
 	}
 	return model_read_options(&r->fb, ot, n, r->err, r->errlen);

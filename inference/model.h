@@ -26,6 +26,9 @@
  * and err holds "what: why" (no file name: the caller prefixes it). */
 int model_read(const uint8_t *buf, size_t len, struct graph *ret_graph, char *err, size_t errlen);
 
+/* Name of any TFLite builtin op code ("RESIZE_BILINEAR"), or NULL beyond the known table. */
+const char *model_op_name(int op);
+
 /* Frees everything the graph owns, including each node's params. Safe on a zeroed graph. */
 void model_free_graph(struct graph *g);
 

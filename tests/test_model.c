@@ -728,7 +728,9 @@ static void unsupported_ops_are_named_with_version_and_index(void **state)
 	struct t_model m = tiny();
 	m.codes[1] = (struct t_opcode){ .dep = 23, .code = 23, .version = 1 }; /* RESIZE_BILINEAR */
 	m.ops[1].opt_type = 0;
-	expect_load_error(&m, "tiny.tflite: unsupported op (builtin code 23) version 1 at operator 1");
+	expect_load_error(&m, "tiny.tflite: unsupported op RESIZE_BILINEAR version 1 at operator 1");
+	m.codes[1] = (struct t_opcode){ .dep = 127, .code = 4000, .version = 1 };
+	expect_load_error(&m, "tiny.tflite: unsupported op (builtin code 4000) version 1 at operator 1");
 	m = tiny();
 	m.codes[0].version = 99;
 	expect_load_error(&m, "tiny.tflite: unsupported op FULLY_CONNECTED version 99 at operator 0");

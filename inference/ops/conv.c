@@ -129,10 +129,6 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
-/* Reads element i of an 8-bit tensor as int32, whichever its signedness. */
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void conv_invoke(struct graph *g, const struct node *n)
 {
 	const struct conv_params *p = n->params;
@@ -165,11 +161,13 @@ static void conv_invoke(struct graph *g, const struct node *n)
 								continue;
 							const size_t in_base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
 							const size_t f_base = (((size_t)oc * kh + ky) * kw + kx) * in_ch;
-							for (int ic = 0; ic < in_ch; ic++) {
-								int32_t x = LOAD8(is_signed, in_data, in_base + ic) + p->input_offset;
-								int32_t w = LOAD8(is_signed, f_data, f_base + ic) + p->filter_offset;
-								acc += w * x;
-							}
+							if (is_signed)
+								acc += ku_dot_s8((const int8_t *)in_data + in_base,
+										 (const int8_t *)f_data + f_base, in_ch,
+										 p->input_offset, p->filter_offset);
+							else
+								acc += ku_dot_u8(in_data + in_base, f_data + f_base, in_ch,
+										 p->input_offset, p->filter_offset);
 						}
 					}
 					/* TFLite adds the bias in int32; wrap (never seen in practice) like it does. */

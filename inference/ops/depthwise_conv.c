@@ -137,8 +137,37 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
+/* One filter tap for every output channel: acc[ic * dm + m] += (w + w_off) * (x[ic] + x_off).
+ * Typed per signedness, with the common multiplier-1 case a straight loop over channels. */
+KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t *w, int in_ch, int dm,
+			int32_t x_off, int32_t w_off)
+{
+	if (dm == 1) {
+		for (int c = 0; c < in_ch; c++)
+			acc[c] += ((int32_t)w[c] + w_off) * ((int32_t)x[c] + x_off);
+		return;
+	}
+	for (int ic = 0; ic < in_ch; ic++) {
+		const int32_t xv = (int32_t)x[ic] + x_off;
+		for (int m = 0; m < dm; m++)
+			acc[ic * dm + m] += ((int32_t)w[ic * dm + m] + w_off) * xv;
+	}
+}
+
+KU_VECTORIZE static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in_ch, int dm,
+			int32_t x_off, int32_t w_off)
+{
+	if (dm == 1) {
+		for (int c = 0; c < in_ch; c++)
+			acc[c] += ((int32_t)w[c] + w_off) * ((int32_t)x[c] + x_off);
+		return;
+	}
+	for (int ic = 0; ic < in_ch; ic++) {
+		const int32_t xv = (int32_t)x[ic] + x_off;
+		for (int m = 0; m < dm; m++)
+			acc[ic * dm + m] += ((int32_t)w[ic * dm + m] + w_off) * xv;
+	}
+}
 
 static void dw_invoke(struct graph *g, const struct node *n)
 {
@@ -174,14 +203,13 @@ static void dw_invoke(struct graph *g, const struct node *n)
 							continue;
 						const size_t in_base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
 						const size_t f_base = ((size_t)ky * kw + kx) * out_ch;
-						for (int ic = 0; ic < in_ch; ic++) {
-							const int32_t x = LOAD8(is_signed, in_data, in_base + ic) + p->input_offset;
-							for (int m = 0; m < dm; m++) {
-								const int oc = ic * dm + m;
-								const int32_t w = LOAD8(is_signed, f_data, f_base + oc) + p->filter_offset;
-								acc[oc] += w * x;
-							}
-						}
+						if (is_signed)
+							mac_taps_s8(acc, (const int8_t *)in_data + in_base,
+								    (const int8_t *)f_data + f_base, in_ch, dm,
+								    p->input_offset, p->filter_offset);
+						else
+							mac_taps_u8(acc, in_data + in_base, f_data + f_base, in_ch, dm,
+								    p->input_offset, p->filter_offset);
 					}
 				}
 				const size_t out_base = (((size_t)b * out_h + oy) * out_w + ox) * out_ch;

@@ -111,9 +111,6 @@ static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void fc_invoke(struct graph *g, const struct node *n)
 {
 	const struct fc_params *p = n->params;
@@ -128,12 +125,11 @@ static void fc_invoke(struct graph *g, const struct node *n)
 		for (int u = 0; u < p->units; u++) {
 			const size_t f_base = (size_t)u * p->depth;
 			/* At most FC_MAX_DEPTH products of magnitude <= 65025: fits int32. */
-			int32_t acc = 0;
-			for (int d = 0; d < p->depth; d++) {
-				int32_t x = LOAD8(is_signed, in->data, in_base + d) + p->input_offset;
-				int32_t w = LOAD8(is_signed, filter->data, f_base + d) + p->filter_offset;
-				acc += w * x;
-			}
+			int32_t acc = is_signed
+				? ku_dot_s8((const int8_t *)in->data + in_base, (const int8_t *)filter->data + f_base,
+					    p->depth, p->input_offset, p->filter_offset)
+				: ku_dot_u8(in->data + in_base, filter->data + f_base, p->depth,
+					    p->input_offset, p->filter_offset);
 			if (bias_data)
 				acc = (int32_t)((uint32_t)acc + (uint32_t)bias_data[u]);
 			acc = q_mul_by_quantized_multiplier(acc, p->multiplier, p->shift);

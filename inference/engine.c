@@ -178,10 +178,14 @@ int eng_load(const char *path, const struct eng_options *opt, struct engine **re
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return failf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int rc = errno ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
 		close(fd);
-		return failf(err, errlen, rc, "%s: not a regular file", path);
+		return failf(err, errlen, rc, "%s: cannot stat: %s", path, strerror(-rc));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return failf(err, errlen, -EINVAL, "%s: not a regular file", path);
 	}
 	if (st.st_size < 8 || (uint64_t)st.st_size > SIZE_MAX) {
 		close(fd);

@@ -1,10 +1,8 @@
 /* conv.c — CONV_2D for int8 (per-channel or per-tensor weights) and uint8 (per-tensor), following
  * TFLite 2.8's reference kernels: reference_integer_ops::ConvPerChannel and reference_ops::Conv.
  *
- * The multipliers are derived as TFLite's Prepare derives them, and the two types differ in a way
- * that shows in the last bit: for int8, input_scale * filter_scale[c] / output_scale is computed
- * in double per channel (PopulateConvolutionQuantizationParams); for uint8 the product
- * input_scale * filter_scale is taken in float first (GetQuantizedConvolutionMultipler).
+ * The multipliers are derived as TFLite's Prepare derives them (ku_conv_multipliers: double per
+ * channel for int8, a float product for uint8 — the difference shows in the last bit).
  * Everything a run needs (padding, offsets, clamp range, multipliers) is fixed in prepare, so
  * invoke is the bare loop nest: NHWC, innermost over input channels, which are contiguous in both
  * the input and the filter ([out_ch, kh, kw, in_ch]). */
@@ -49,78 +47,47 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||
 	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
 		return r;
-	if (n->opt.conv.padding != PAD_SAME && n->opt.conv.padding != PAD_VALID)
-		return ku_fail(err, errlen, n, "unknown padding %d", (int)n->opt.conv.padding);
-	if (n->opt.conv.stride_w < 1 || n->opt.conv.stride_h < 1 || n->opt.conv.dilation_w < 1 || n->opt.conv.dilation_h < 1)
-		return ku_fail(err, errlen, n, "stride %dx%d / dilation %dx%d must be >= 1",
-			       n->opt.conv.stride_h, n->opt.conv.stride_w, n->opt.conv.dilation_h, n->opt.conv.dilation_w);
-	int out_ch = filter->dims[0], kh = filter->dims[1], kw = filter->dims[2];
-	int in_ch = in->dims[3];
+	const enum padding padding = n->opt.conv.padding;
+	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
+	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
+	if (padding != PAD_SAME && padding != PAD_VALID)
+		return ku_fail(err, errlen, n, "unknown padding %d", (int)padding);
+	if (stride_h < 1 || stride_w < 1 || dil_h < 1 || dil_w < 1)
+		return ku_fail(err, errlen, n, "stride %dx%d / dilation %dx%d must be >= 1", stride_h,
+			       stride_w, dil_h, dil_w);
+	const int out_ch = filter->dims[0], kh = filter->dims[1], kw = filter->dims[2];
+	const int in_ch = in->dims[3];
 	if (filter->dims[3] != in_ch)
 		return ku_fail(err, errlen, n, "filter has %d input channels, input has %d",
 			       filter->dims[3], in_ch);
 	if ((long long)kh * kw * in_ch > CONV_MAX_TERMS)
 		return ku_fail(err, errlen, n, "filter %dx%dx%d too large for a 32-bit accumulator",
 			       kh, kw, in_ch);
-	int out_h = ku_out_size(n->opt.conv.padding, in->dims[1], kh, n->opt.conv.stride_h, n->opt.conv.dilation_h);
-	int out_w = ku_out_size(n->opt.conv.padding, in->dims[2], kw, n->opt.conv.stride_w, n->opt.conv.dilation_w);
-	int32_t want[4] = { in->dims[0], out_h, out_w, out_ch };
-	if ((r = ku_check_out_shape(n, out, 4, want, err, errlen)) < 0)
+	const int out_h = ku_out_size(padding, in->dims[1], kh, stride_h, dil_h);
+	const int out_w = ku_out_size(padding, in->dims[2], kw, stride_w, dil_w);
+	const int32_t want[4] = { in->dims[0], out_h, out_w, out_ch };
+	if ((r = ku_check_out_shape(n, out, 4, want, err, errlen)) < 0 ||
+	    (r = ku_check_conv_weights(n, in, filter, bias, out_ch, 0, err, errlen)) < 0)
 		return r;
-
-	if (filter->nq != 1 && filter->nq != out_ch)
-		return ku_fail(err, errlen, n, "filter has %d scales for %d output channels",
-			       filter->nq, out_ch);
-	if (filter->nq > 1 && filter->quant_axis != 0)
-		return ku_fail(err, errlen, n, "filter quantized along axis %d, expected 0",
-			       filter->quant_axis);
-	if (filter->nq > 1 && in->type == TT_UINT8)
-		return ku_fail(err, errlen, n, "per-channel uint8 filters are not supported");
-	for (int c = 0; c < filter->nq; c++) {
-		if (!(filter->scales[c] > 0.0f))
-			return ku_fail(err, errlen, n, "filter scale %d is %g, expected > 0", c,
-				       (double)filter->scales[c]);
-		if (in->type == TT_INT8 && filter->zero_points[c] != 0)
-			return ku_fail(err, errlen, n, "int8 filter zero point %d is %d, expected 0", c,
-				       (int)filter->zero_points[c]);
-	}
-	if (bias) {
-		if (bias->type != TT_INT32)
-			return ku_fail(err, errlen, n, "bias has type %s, expected INT32",
-				       tensor_type_name(bias->type));
-		if (bias->ndim != 1 || bias->dims[0] != out_ch)
-			return ku_fail(err, errlen, n, "bias has %d elements, expected %d (one per output channel)",
-				       tensor_num_elements(bias), out_ch);
-		if ((r = ku_check_const(n, bias, "bias", err, errlen)) < 0)
-			return r;
-	}
 
 	struct conv_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * (sizeof(int32_t) + sizeof(int)));
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->shift = (int *)(p->multiplier + out_ch);
-	for (int c = 0; c < out_ch; c++) {
-		double real;
-		if (in->type == TT_INT8)
-			real = (double)in->scale * (double)filter->scales[filter->nq > 1 ? c : 0] /
-			       (double)out->scale;
-		else
-			real = (double)(in->scale * filter->scale) / (double)out->scale;
-		if (q_quantize_multiplier(real, &p->multiplier[c], &p->shift[c]) < 0) {
-			free(p);
-			return ku_fail(err, errlen, n, "output multiplier %g of channel %d out of range",
-				       real, c);
-		}
+	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
+				     errlen)) < 0) {
+		free(p);
+		return r;
 	}
-	if (q_activation_range(n->opt.conv.activation, out->type, out->scale, out->zero_point, &p->act_min,
-			       &p->act_max) < 0) {
+	if (q_activation_range(n->opt.conv.activation, out->type, out->scale, out->zero_point,
+			       &p->act_min, &p->act_max) < 0) {
 		free(p);
 		return ku_fail(err, errlen, n, "unsupported fused activation %s",
 			       q_activation_name(n->opt.conv.activation));
 	}
-	p->pad_h = ku_padding(n->opt.conv.stride_h, n->opt.conv.dilation_h, in->dims[1], kh, out_h);
-	p->pad_w = ku_padding(n->opt.conv.stride_w, n->opt.conv.dilation_w, in->dims[2], kw, out_w);
+	p->pad_h = ku_padding(stride_h, dil_h, in->dims[1], kh, out_h);
+	p->pad_w = ku_padding(stride_w, dil_w, in->dims[2], kw, out_w);
 	p->input_offset = -in->zero_point;
 	p->filter_offset = in->type == TT_UINT8 ? -filter->zero_point : 0;
 	p->output_offset = out->zero_point;
@@ -133,30 +100,32 @@ static void conv_invoke(struct graph *g, const struct node *n)
 {
 	const struct conv_params *p = n->params;
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
-	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *bias = ku_in(g, n, 2);
 	const struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool is_signed = in->type == TT_INT8;
 	const int batches = in->dims[0], in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
 	const int out_h = out->dims[1], out_w = out->dims[2], out_ch = out->dims[3];
 	const int kh = filter->dims[1], kw = filter->dims[2];
+	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
+	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
 	const int32_t *bias_data = bias ? (const int32_t *)bias->data : NULL;
 	const uint8_t *in_data = in->data, *f_data = filter->data;
 	uint8_t *out_data = out->data;
 
 	for (int b = 0; b < batches; b++) {
 		for (int oy = 0; oy < out_h; oy++) {
-			const int in_y0 = oy * n->opt.conv.stride_h - p->pad_h;
+			const int in_y0 = oy * stride_h - p->pad_h;
 			for (int ox = 0; ox < out_w; ox++) {
-				const int in_x0 = ox * n->opt.conv.stride_w - p->pad_w;
+				const int in_x0 = ox * stride_w - p->pad_w;
 				for (int oc = 0; oc < out_ch; oc++) {
 					/* Bounded by CONV_MAX_TERMS products of |x| <= 65025: fits int32. */
 					int32_t acc = 0;
 					for (int ky = 0; ky < kh; ky++) {
-						const int iy = in_y0 + ky * n->opt.conv.dilation_h;
+						const int iy = in_y0 + ky * dil_h;
 						if (iy < 0 || iy >= in_h)
 							continue;
 						for (int kx = 0; kx < kw; kx++) {
-							const int ix = in_x0 + kx * n->opt.conv.dilation_w;
+							const int ix = in_x0 + kx * dil_w;
 							if (ix < 0 || ix >= in_w)
 								continue;
 							const size_t in_base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;

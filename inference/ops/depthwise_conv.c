@@ -4,8 +4,7 @@
  * MultiplyByQuantizedMultiplier).
  *
  * Output channel oc = ic * depth_multiplier + m reads only input channel ic. The filter is
- * [1, kh, kw, out_ch]; the multipliers follow conv.c's rule (double per channel for int8, float
- * product for uint8). The depth multiplier is taken from the shapes (out_ch / in_ch) and the
+ * [1, kh, kw, out_ch]; the multipliers follow conv.c's rule (ku_conv_multipliers). The depth multiplier is taken from the shapes (out_ch / in_ch) and the
  * option must agree with it, so a file whose option contradicts its own tensors is refused instead
  * of read out of bounds. Loop order: per output pixel, then filter taps, then channels, so the
  * innermost loop walks contiguous input, filter and accumulator rows. */
@@ -74,51 +73,20 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	const int32_t want[4] = { in->dims[0], out_h, out_w, out_ch };
 	if ((r = ku_check_out_shape(n, out, 4, want, err, errlen)) < 0)
 		return r;
-	if (filter->nq != 1 && filter->nq != out_ch)
-		return ku_fail(err, errlen, n, "filter has %d scales for %d output channels", filter->nq,
-			       out_ch);
-	if (filter->nq > 1 && filter->quant_axis != 3)
-		return ku_fail(err, errlen, n, "filter quantized along axis %d, expected 3",
-			       filter->quant_axis);
-	if (filter->nq > 1 && in->type == TT_UINT8)
-		return ku_fail(err, errlen, n, "per-channel uint8 filters are not supported");
-	for (int c = 0; c < filter->nq; c++) {
-		if (!(filter->scales[c] > 0.0f))
-			return ku_fail(err, errlen, n, "filter scale %d is %g, expected > 0", c,
-				       (double)filter->scales[c]);
-		if (in->type == TT_INT8 && filter->zero_points[c] != 0)
-			return ku_fail(err, errlen, n, "int8 filter zero point %d is %d, expected 0", c,
-				       (int)filter->zero_points[c]);
-	}
-	if (bias) {
-		if (bias->type != TT_INT32)
-			return ku_fail(err, errlen, n, "bias has type %s, expected INT32",
-				       tensor_type_name(bias->type));
-		if (bias->ndim != 1 || bias->dims[0] != out_ch)
-			return ku_fail(err, errlen, n, "bias has %d elements, expected %d (one per output channel)",
-				       tensor_num_elements(bias), out_ch);
-		if ((r = ku_check_const(n, bias, "bias", err, errlen)) < 0)
-			return r;
-	}
+	if ((r = ku_check_conv_weights(n, in, filter, bias, out_ch, 3, err, errlen)) < 0)
+		return r;
 
-	struct dw_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * (2 * sizeof(int32_t) + sizeof(int)));
+	const size_t per_channel_bytes = 2 * sizeof(int32_t) + sizeof(int);
+	struct dw_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * per_channel_bytes);
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->acc = p->multiplier + out_ch;
 	p->shift = (int *)(p->acc + out_ch);
-	for (int c = 0; c < out_ch; c++) {
-		double real;
-		if (in->type == TT_INT8)
-			real = (double)in->scale * (double)filter->scales[filter->nq > 1 ? c : 0] /
-			       (double)out->scale;
-		else
-			real = (double)(in->scale * filter->scale) / (double)out->scale;
-		if (q_quantize_multiplier(real, &p->multiplier[c], &p->shift[c]) < 0) {
-			free(p);
-			return ku_fail(err, errlen, n, "output multiplier %g of channel %d out of range",
-				       real, c);
-		}
+	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
+				     errlen)) < 0) {
+		free(p);
+		return r;
 	}
 	if (q_activation_range(n->opt.depthwise.activation, out->type, out->scale, out->zero_point,
 			       &p->act_min, &p->act_max) < 0) {
@@ -173,7 +141,7 @@ static void dw_invoke(struct graph *g, const struct node *n)
 {
 	const struct dw_params *p = n->params;
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
-	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *bias = ku_in(g, n, 2);
 	const struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool is_signed = in->type == TT_INT8;
 	const int batches = in->dims[0], in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];

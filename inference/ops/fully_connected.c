@@ -115,7 +115,7 @@ static void fc_invoke(struct graph *g, const struct node *n)
 {
 	const struct fc_params *p = n->params;
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
-	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *bias = ku_in(g, n, 2);
 	const struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool is_signed = in->type == TT_INT8;
 	const int32_t *bias_data = bias ? (const int32_t *)bias->data : NULL;

@@ -1,6 +1,8 @@
 /* kernel_util.c — see kernel_util.h. */
 #include "inference/ops/kernel_util.h"
 
+#include "inference/quant.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -117,6 +119,55 @@ int ku_check_const(const struct node *n, const struct tensor *t, const char *wha
 {
 	if (!t->is_const || !t->data)
 		return ku_fail(err, errlen, n, "%s (%s) must be a constant tensor", what, t->name);
+	return 0;
+}
+
+int ku_check_conv_weights(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			  const struct tensor *bias, int out_ch, int quant_axis, char *err,
+			  size_t errlen)
+{
+	if (filter->nq != 1 && filter->nq != out_ch)
+		return ku_fail(err, errlen, n, "filter has %d scales for %d output channels",
+			       filter->nq, out_ch);
+	if (filter->nq > 1 && filter->quant_axis != quant_axis)
+		return ku_fail(err, errlen, n, "filter quantized along axis %d, expected %d",
+			       filter->quant_axis, quant_axis);
+	if (filter->nq > 1 && in->type == TT_UINT8)
+		return ku_fail(err, errlen, n, "per-channel uint8 filters are not supported");
+	for (int c = 0; c < filter->nq; c++) {
+		if (!(filter->scales[c] > 0.0f) || !isfinite(filter->scales[c]))
+			return ku_fail(err, errlen, n, "filter scale %d is %g, expected > 0", c,
+				       (double)filter->scales[c]);
+		if (in->type == TT_INT8 && filter->zero_points[c] != 0)
+			return ku_fail(err, errlen, n, "int8 filter zero point %d is %d, expected 0", c,
+				       (int)filter->zero_points[c]);
+	}
+	if (!bias)
+		return 0;
+	if (bias->type != TT_INT32)
+		return ku_fail(err, errlen, n, "bias has type %s, expected INT32",
+			       tensor_type_name(bias->type));
+	if (bias->ndim != 1 || bias->dims[0] != out_ch)
+		return ku_fail(err, errlen, n, "bias has %d elements, expected %d (one per output channel)",
+			       tensor_num_elements(bias), out_ch);
+	return ku_check_const(n, bias, "bias", err, errlen);
+}
+
+int ku_conv_multipliers(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			const struct tensor *out, int out_ch, int32_t *ret_multiplier, int *ret_shift,
+			char *err, size_t errlen)
+{
+	for (int c = 0; c < out_ch; c++) {
+		double real;
+		if (in->type == TT_INT8)
+			real = (double)in->scale * (double)filter->scales[filter->nq > 1 ? c : 0] /
+			       (double)out->scale;
+		else
+			real = (double)(in->scale * filter->scale) / (double)out->scale;
+		if (q_quantize_multiplier(real, &ret_multiplier[c], &ret_shift[c]) < 0)
+			return ku_fail(err, errlen, n, "output multiplier %g of channel %d out of range",
+				       real, c);
+	}
 	return 0;
 }
 

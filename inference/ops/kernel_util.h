@@ -41,6 +41,20 @@ int ku_check_out_shape(const struct node *n, const struct tensor *out, int ndim,
 int ku_check_const(const struct node *n, const struct tensor *t, const char *what, char *err,
 		   size_t errlen);
 
+/* CONV_2D / DEPTHWISE_CONV_2D weights: filter scales positive, one per output channel (along
+ * quant_axis) or one in all; int8 filters symmetric (zero point 0), uint8 filters per-tensor;
+ * bias absent or a constant INT32 vector of out_ch values. */
+int ku_check_conv_weights(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			  const struct tensor *bias, int out_ch, int quant_axis, char *err,
+			  size_t errlen);
+/* Per-output-channel multipliers as TFLite 2.8's PopulateConvolutionQuantizationParams derives
+ * them: int8 in double per channel (input_scale * filter_scale[c] / output_scale); uint8 from the
+ * float product input_scale * filter_scale (GetQuantizedConvolutionMultipler) — the two differ in
+ * the last bit on real models. */
+int ku_conv_multipliers(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			const struct tensor *out, int out_ch, int32_t *ret_multiplier, int *ret_shift,
+			char *err, size_t errlen);
+
 bool ku_same_shape(const struct tensor *a, const struct tensor *b);
 
 /* TFLite ComputeOutSize / ComputePadding. stride, dilation >= 1 (checked by the caller). */

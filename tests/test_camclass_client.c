@@ -26,35 +26,45 @@
 
 struct run {
 	pid_t pid;
-	int out_fd, err_fd;
+	int in_fd, out_fd, err_fd;
 };
+
+/* Start argv[0] (a path) with pipes on stdin/stdout/stderr, as user as_uid if non-zero. */
+static struct run spawn_argv(const char *const *argv, uid_t as_uid)
+{
+	int in[2], out[2], err[2];
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(err), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		if (as_uid && (setgid(as_uid) < 0 || setuid(as_uid) < 0))
+			_exit(99);
+		execvp(argv[0], (char *const *)argv);
+		_exit(98);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	return (struct run){ pid, in[1], out[0], err[0] };
+}
 
 static struct run spawn(const char *socket_path, const char *const *args, uid_t as_uid)
 {
 	char camclass[512];
 	const char *argv[16] = { camclass, "--socket", socket_path };
-	int argc = 3, out[2], err[2];
+	int argc = 3;
 	snprintf(camclass, sizeof(camclass), "%s/camclass", tu_build_dir());
 	if (access(camclass, X_OK) != 0)
 		fail_msg("%s not built (set CAMCLASS_BUILD)", camclass);
 	for (; *args && argc < 15; args++)
 		argv[argc++] = *args;
 	argv[argc] = NULL;
-	assert_int_equal(pipe(out), 0);
-	assert_int_equal(pipe(err), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err[1], STDERR_FILENO);
-		if (as_uid && (setgid(as_uid) < 0 || setuid(as_uid) < 0))
-			_exit(99);
-		execv(camclass, (char *const *)argv);
-		_exit(98);
-	}
-	close(out[1]);
-	close(err[1]);
-	return (struct run){ pid, out[0], err[0] };
+	return spawn_argv(argv, as_uid);
 }
 
 static char *slurp(int fd)
@@ -74,6 +84,7 @@ static char *slurp(int fd)
 
 static int finish(struct run r, char **ret_out, char **ret_err)
 {
+	close(r.in_fd);
 	*ret_out = slurp(r.out_fd);
 	*ret_err = slurp(r.err_fd);
 	int status;
@@ -85,6 +96,7 @@ static int finish(struct run r, char **ret_out, char **ret_err)
 /* watch runs until killed: stop it and check it died of that signal, not of an error. */
 static void stop_watch(struct run r)
 {
+	close(r.in_fd);
 	kill(r.pid, SIGTERM);
 	free(slurp(r.out_fd));
 	char *err = slurp(r.err_fd);
@@ -158,13 +170,19 @@ static void latest_prints_labels_or_fails_with_the_daemons_error(void **state)
 	harness_close(h);
 }
 
-/* Reads one line from the child's stdout (blocking). */
+/* Reads one line from the child's stdout; fails the test if none comes within WAIT_MS. */
 static char *read_line(int fd)
 {
 	static char line[1024];
 	size_t len = 0;
-	while (len + 1 < sizeof(line) && read(fd, line + len, 1) == 1 && line[len] != '\n')
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, WAIT_MS) != 1)
+			fail_msg("no line from the child (so far: \"%.*s\")", (int)len, line);
+		if (len + 1 >= sizeof(line) || read(fd, line + len, 1) != 1 || line[len] == '\n')
+			break;
 		len++;
+	}
 	line[len] = 0;
 	return line;
 }
@@ -278,6 +296,45 @@ static void connect_failures_exit_2_with_the_likely_cause(void **state)
 	harness_close(h);
 }
 
+static void example_python_client_prints_labels(void **state)
+{
+	(void)state;
+	struct harness *h = harness_open(8);
+	struct run py = spawn_argv((const char *[]){ "python3", "examples/client.py", "--socket", h->path,
+						     "--top-k", "2", NULL }, 0);
+	struct srv_stats st;
+	WAIT_FOR(h, st, st.subscribers == 1);
+	struct srv_result r = make_result(12, 30, 4);
+	publish(h, &r);
+	assert_string_equal(read_line(py.out_fd),
+			    "model mobilenet_v1_1.0_224_quant, 1000 labels, camera streaming");
+	assert_string_equal(read_line(py.out_fd), "seq 12  label 30 0.50, label 31 0.25");
+	stop_watch(py);
+	harness_close(h);
+}
+
+/* The session docs/protocol.md shows, with socat as the client. */
+static void socat_session_from_the_docs_works(void **state)
+{
+	(void)state;
+	struct harness *h = harness_open(8);
+	char target[600];
+	snprintf(target, sizeof(target), "UNIX-CONNECT:%s", h->path);
+	struct run so = spawn_argv((const char *[]){ "socat", "-", target, NULL }, 0);
+	json_t *m = json_loads(read_line(so.out_fd), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(m, "type")), "hello");
+	json_decref(m);
+	const char *req = "{\"cmd\":\"ping\",\"id\":1}\n";
+	assert_int_equal(write(so.in_fd, req, strlen(req)), (ssize_t)strlen(req));
+	assert_string_equal(read_line(so.out_fd), "{\"type\":\"pong\",\"id\":1}");
+	char *out, *err;
+	kill(so.pid, SIGTERM);
+	finish(so, &out, &err);
+	free(out);
+	free(err);
+	harness_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +343,8 @@ int main(void)
 		cmocka_unit_test(watch_prints_each_result_and_event),
 		cmocka_unit_test(classify_and_snapshot_talk_to_the_daemon),
 		cmocka_unit_test(connect_failures_exit_2_with_the_likely_cause),
+		cmocka_unit_test(example_python_client_prints_labels),
+		cmocka_unit_test(socat_session_from_the_docs_works),
 	};
 	return cmocka_run_group_tests_name("camclass_client", tests, NULL, NULL);
 }

@@ -79,8 +79,11 @@ static int32_t hard_swish_one(const struct hard_swish_params *p, int32_t x)
 	/* [-1, 1] → [0, 1] in Q0.15. */
 	reluish = (int16_t)((reluish + (1 << 15)) >> 1);
 	const int16_t preshift_out = q_sdhm16(reluish, in_on_preshift_out);
-	int32_t v = q_rounding_divide_by_pot16(preshift_out, -p->out_exponent);
-	return q_clamp(v + p->out_zp, p->qmin, p->qmax);
+	/* TFLite adds the zero point in int16 and clamps afterwards; keep its wrap (only reachable
+	 * with an output scale far below the input's) so even that corner matches. */
+	const int32_t shifted = q_rounding_divide_by_pot16(preshift_out, -p->out_exponent) + p->out_zp;
+	const int16_t v = (int16_t)((int32_t)(((uint32_t)shifted & 0xffffu) ^ 0x8000u) - 32768);
+	return q_clamp(v, p->qmin, p->qmax);
 }
 
 static void hard_swish_invoke(struct graph *g, const struct node *n)

@@ -346,17 +346,13 @@ fail:
 static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			     struct cap_frame *ret, char *err, size_t errlen)
 {
-	const uint64_t start = cap_now_ns();
+	const uint64_t end = cap_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	for (;;) {
+		/* poll first, even when late: frames already queued (the caller was slow) are not a
+		 * stall; only an empty poll past the stall deadline is */
 		uint64_t now = cap_now_ns();
 		uint64_t stall_at = s->last_frame_ns + (uint64_t)CAP_STALL_MS * 1000000ull;
-		if (now >= stall_at) {
-			snprintf(err, errlen, "no frame for %d ms", CAP_STALL_MS);
-			return CAP_ERR_DISCONNECTED;
-		}
-		uint64_t until = start + (uint64_t)timeout_ms * 1000000ull;
-		if (until > stall_at)
-			until = stall_at;
+		uint64_t until = end < stall_at ? end : stall_at;
 		int wait_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
 		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
 				       { .fd = stop_fd, .events = POLLIN } };
@@ -371,9 +367,13 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			snprintf(err, errlen, "device error (poll revents 0x%x)", p[0].revents);
 			return CAP_ERR_DISCONNECTED;
 		}
-		if (n == 0 || !(p[0].revents & POLLIN)) {
-			if (cap_now_ns() >= start + (uint64_t)timeout_ms * 1000000ull &&
-			    cap_now_ns() < stall_at)
+		if (n <= 0 || !(p[0].revents & POLLIN)) {
+			now = cap_now_ns();
+			if (now >= stall_at) {
+				snprintf(err, errlen, "no frame for %d ms", CAP_STALL_MS);
+				return CAP_ERR_DISCONNECTED;
+			}
+			if (now >= end)
 				return CAP_ERR_TIMEOUT;
 			continue;
 		}

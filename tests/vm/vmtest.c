@@ -189,6 +189,24 @@ static void test_controls(void)
 	cap_close(s);
 }
 
+/* A caller that is late (busy for longer than CAP_STALL_MS) finds queued frames: not a stall. */
+static void test_slow_caller(void)
+{
+	struct cap_source *s = open_v4l2(VIVID, CAP_FMT_YUYV, 640, 480, NULL, 0);
+	struct cap_frame f;
+	if (!s)
+		return;
+	int r = next_frame(s, &f, 3000);
+	usleep((CAP_STALL_MS + 500) * 1000);
+	int r2 = cap_next(s, 1000, &f);
+	struct cap_stats st;
+	cap_get_stats(s, &st);
+	check(r == 0 && r2 == 0 && st.disconnects == 0,
+	      "a caller %d ms late gets a queued frame, not a stall (%s)", CAP_STALL_MS + 500,
+	      cap_strerror(r2));
+	cap_close(s);
+}
+
 /* --- MJPEG through v4l2loopback ---------------------------------------------------------- */
 static pid_t start_mjpeg_producer(void)
 {
@@ -406,8 +424,10 @@ int main(int argc, char **argv)
 		test_format(CAP_FMT_GREY);
 		test_format(CAP_FMT_RGB24);
 	}
-	if (all || strcmp(only, "controls") == 0)
+	if (all || strcmp(only, "controls") == 0) {
 		test_controls();
+		test_slow_caller();
+	}
 	if (all || strcmp(only, "mjpeg") == 0)
 		test_mjpeg();
 	if (all || strcmp(only, "unplug") == 0) {

@@ -38,7 +38,8 @@ int q_quantize_multiplier(double real, int32_t *ret_multiplier, int *ret_shift)
 	return 0;
 }
 
-int q_quantize_multiplier_smaller_than_one(double real, int32_t *ret_multiplier, int *ret_left_shift)
+int q_quantize_multiplier_smaller_than_one(double real, int32_t *ret_multiplier,
+					   int *ret_left_shift)
 {
 	int32_t m;
 	int shift;
@@ -54,7 +55,8 @@ int q_quantize_multiplier_smaller_than_one(double real, int32_t *ret_multiplier,
 	return 0;
 }
 
-int q_quantize_multiplier_greater_than_one(double real, int32_t *ret_multiplier, int *ret_left_shift)
+int q_quantize_multiplier_greater_than_one(double real, int32_t *ret_multiplier,
+					   int *ret_left_shift)
 {
 	int32_t m;
 	int shift;

@@ -80,9 +80,11 @@ static inline int32_t q_clamp(int32_t v, int32_t lo, int32_t hi)
  * that are not finite or too large to represent (TFLite aborts there). */
 int q_quantize_multiplier(double real, int32_t *ret_multiplier, int *ret_shift);
 /* QuantizeMultiplierSmallerThanOneExp: 0 < real < 1, ret_left_shift <= 0. -EINVAL otherwise. */
-int q_quantize_multiplier_smaller_than_one(double real, int32_t *ret_multiplier, int *ret_left_shift);
+int q_quantize_multiplier_smaller_than_one(double real, int32_t *ret_multiplier,
+					   int *ret_left_shift);
 /* QuantizeMultiplierGreaterThanOne: real > 1, ret_left_shift >= 0. -EINVAL otherwise. */
-int q_quantize_multiplier_greater_than_one(double real, int32_t *ret_multiplier, int *ret_left_shift);
+int q_quantize_multiplier_greater_than_one(double real, int32_t *ret_multiplier,
+					   int *ret_left_shift);
 
 /* TFLite's round(): half away from zero (std::round). */
 float q_round_f(float x);
@@ -104,7 +106,8 @@ const char *q_activation_name(enum activation act);
 
 /* exp(a) for a <= 0 given in Q5.26; result in Q0.31 (gemmlowp exp_on_negative_values). */
 int32_t q_exp_on_negative_values_q5(int32_t a);
-/* 1 / (1 + x) for x in [0, 1) given in Q0.31; result in Q0.31 (one_over_one_plus_x_for_x_in_0_1). */
+/* 1 / (1 + x) for x in [0, 1) given in Q0.31; result in Q0.31
+ * (gemmlowp one_over_one_plus_x_for_x_in_0_1). */
 int32_t q_one_over_one_plus_x(int32_t x);
 /* TFLite GetReciprocal: 1/x for x > 0 in Q(x_integer_digits); the result is a Q0.31 value to be
  * read as scaled by 2^-ret_num_bits_over_unit. */

@@ -179,8 +179,10 @@ static void ref_conv(const struct conv_case *c, const void *in, const void *filt
 								int x = ox * c->stride_w - pad_w + kx * c->dil_w;
 								if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
 									continue;
-								double xv = (get8(c->type, in, (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic) - c->in_zp) * (double)c->in_scale;
-								double wv = (get8(c->type, filter, (((size_t)oc * c->kh + ky) * c->kw + kx) * c->in_ch + ic) - c->filter_zp) * fs;
+								size_t xi = (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic;
+								size_t wi = (((size_t)oc * c->kh + ky) * c->kw + kx) * c->in_ch + ic;
+								double xv = (get8(c->type, in, xi) - c->in_zp) * (double)c->in_scale;
+								double wv = (get8(c->type, filter, wi) - c->filter_zp) * fs;
 								sum += xv * wv;
 							}
 					out[(((size_t)b * out_h + oy) * out_w + ox) * c->out_ch + oc] =
@@ -214,7 +216,8 @@ static void run_case(const struct conv_case *c)
 	const size_t f_n = (size_t)c->out_ch * c->kh * c->kw * c->in_ch;
 	const size_t out_n = (size_t)c->batches * out_h * out_w * c->out_ch;
 	uint8_t *in = malloc(in_n), *filter = malloc(f_n), *out = malloc(out_n);
-	int32_t *bias = malloc((size_t)c->out_ch * sizeof(int32_t)), *want = malloc(out_n * sizeof(int32_t));
+	int32_t *bias = malloc((size_t)c->out_ch * sizeof(int32_t));
+	int32_t *want = malloc(out_n * sizeof(int32_t));
 	assert_non_null(in);
 	assert_non_null(filter);
 	assert_non_null(out);

@@ -176,8 +176,10 @@ static void ref_dw(const struct conv_case *c, const void *in, const void *filter
 							int x = ox * c->stride_w - pad_w + kx * c->dil_w;
 							if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
 								continue;
-							double xv = (get8(c->type, in, (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic) - c->in_zp) * (double)c->in_scale;
-							double wv = (get8(c->type, filter, ((size_t)ky * c->kw + kx) * out_ch + oc) - c->filter_zp) * fs;
+							size_t xi = (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic;
+							size_t wi = ((size_t)ky * c->kw + kx) * out_ch + oc;
+							double xv = (get8(c->type, in, xi) - c->in_zp) * (double)c->in_scale;
+							double wv = (get8(c->type, filter, wi) - c->filter_zp) * fs;
 							sum += xv * wv;
 						}
 					out[(((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc] =

@@ -4,10 +4,11 @@
  * MultiplyByQuantizedMultiplier).
  *
  * Output channel oc = ic * depth_multiplier + m reads only input channel ic. The filter is
- * [1, kh, kw, out_ch]; the multipliers follow conv.c's rule (ku_conv_multipliers). The depth multiplier is taken from the shapes (out_ch / in_ch) and the
- * option must agree with it, so a file whose option contradicts its own tensors is refused instead
- * of read out of bounds. Loop order: per output pixel, then filter taps, then channels, so the
- * innermost loop walks contiguous input, filter and accumulator rows. */
+ * [1, kh, kw, out_ch]; the multipliers follow conv.c's rule (ku_conv_multipliers). The depth
+ * multiplier is taken from the shapes (out_ch / in_ch) and the option must agree with it, so a
+ * file whose option contradicts its own tensors is refused instead of read out of bounds. Loop
+ * order: per output pixel, then filter taps, then channels, so the innermost loop walks
+ * contiguous input, filter and accumulator rows. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,8 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 
 /* One filter tap for every output channel: acc[ic * dm + m] += (w + w_off) * (x[ic] + x_off).
  * Typed per signedness, with the common multiplier-1 case a straight loop over channels. */
-KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t *w, int in_ch, int dm,
-			int32_t x_off, int32_t w_off)
+KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t *w, int in_ch,
+				     int dm, int32_t x_off, int32_t w_off)
 {
 	if (dm == 1) {
 		for (int c = 0; c < in_ch; c++)
@@ -122,8 +123,8 @@ KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t
 	}
 }
 
-KU_VECTORIZE static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in_ch, int dm,
-			int32_t x_off, int32_t w_off)
+KU_VECTORIZE static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in_ch,
+				     int dm, int32_t x_off, int32_t w_off)
 {
 	if (dm == 1) {
 		for (int c = 0; c < in_ch; c++)

@@ -122,8 +122,8 @@ int ku_check_const(const struct node *n, const struct tensor *t, const char *wha
 	return 0;
 }
 
-int ku_check_conv_weights(const struct node *n, const struct tensor *in, const struct tensor *filter,
-			  const struct tensor *bias, int out_ch, int quant_axis, char *err,
+int ku_check_conv_weights(const struct node *n, const struct tensor *in,
+			  const struct tensor *filter, const struct tensor *bias, int out_ch, int quant_axis, char *err,
 			  size_t errlen)
 {
 	if (filter->nq != 1 && filter->nq != out_ch)

@@ -44,8 +44,8 @@ int ku_check_const(const struct node *n, const struct tensor *t, const char *wha
 /* CONV_2D / DEPTHWISE_CONV_2D weights: filter scales positive, one per output channel (along
  * quant_axis) or one in all; int8 filters symmetric (zero point 0), uint8 filters per-tensor;
  * bias absent or a constant INT32 vector of out_ch values. */
-int ku_check_conv_weights(const struct node *n, const struct tensor *in, const struct tensor *filter,
-			  const struct tensor *bias, int out_ch, int quant_axis, char *err,
+int ku_check_conv_weights(const struct node *n, const struct tensor *in,
+			  const struct tensor *filter, const struct tensor *bias, int out_ch, int quant_axis, char *err,
 			  size_t errlen);
 /* Per-output-channel multipliers as TFLite 2.8's PopulateConvolutionQuantizationParams derives
  * them: int8 in double per channel (input_scale * filter_scale[c] / output_scale); uint8 from the
@@ -74,8 +74,8 @@ int ku_padding(int stride, int dilation, int in_size, int filter_size, int out_s
  * FULLY_CONNECTED: sum of (w + w_off) * (x + x_off). Typed per signedness so the loop body is a
  * plain load-multiply-add the compiler can vectorize. The caller bounds n so the int32 sum cannot
  * overflow (each term's magnitude is at most 255 * 255). */
-KU_VECTORIZE static inline int32_t ku_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t x_off,
-				int32_t w_off)
+KU_VECTORIZE static inline int32_t ku_dot_s8(const int8_t *x, const int8_t *w, int n,
+					     int32_t x_off, int32_t w_off)
 {
 	int32_t acc = 0;
 	for (int i = 0; i < n; i++)
@@ -83,8 +83,8 @@ KU_VECTORIZE static inline int32_t ku_dot_s8(const int8_t *x, const int8_t *w, i
 	return acc;
 }
 
-KU_VECTORIZE static inline int32_t ku_dot_u8(const uint8_t *x, const uint8_t *w, int n, int32_t x_off,
-				int32_t w_off)
+KU_VECTORIZE static inline int32_t ku_dot_u8(const uint8_t *x, const uint8_t *w, int n,
+					     int32_t x_off, int32_t w_off)
 {
 	int32_t acc = 0;
 	for (int i = 0; i < n; i++)

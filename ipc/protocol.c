@@ -162,21 +162,19 @@ json_t *proto_hello(const struct srv_hello *h)
 		return msg;
 	json_t *shape = json_array();
 	for (unsigned i = 0; shape && i < h->input_dims && i < 4; i++)
-		if (json_array_append_new(shape, json_integer(h->input_shape[i])) < 0)
-			goto fail;
-	if (!shape || json_object_set_new(msg, "input_shape", shape) < 0)
-		goto fail_msg;
+		if (json_array_append_new(shape, json_integer(h->input_shape[i])) < 0) {
+			json_decref(shape);
+			shape = NULL;
+		}
 	if (json_object_set_new(msg, "model", h->model ? json_string(h->model) : json_null()) < 0 ||
+	    !shape || json_object_set_new(msg, "input_shape", shape) < 0 ||
 	    json_object_set_new(msg, "labels", json_integer(h->label_count)) < 0 ||
 	    json_object_set_new(msg, "camera", h->camera_state ? json_string(h->camera_state)
-							       : json_null()) < 0)
-		goto fail_msg;
+							       : json_null()) < 0) {
+		json_decref(msg);
+		return NULL;
+	}
 	return msg;
-fail:
-	json_decref(shape);
-fail_msg:
-	json_decref(msg);
-	return NULL;
 }
 
 static json_t *label_array(const struct srv_result *r, const struct proto_labels *labels,

@@ -613,6 +613,16 @@ static void fully_connected_int8_and_uint8(void **state)
 	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);
 	assert_non_null(strstr(tg.err, "computed [1,2,1]"));
 	tg.n.opt.fc.keep_num_dims = false;
+	/* TFLite 2.8's FULLY_CONNECTED has one output multiplier: per-channel weights are refused */
+	tg.t[1].nq = 2;
+	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);
+	assert_non_null(strstr(tg.err, "per-channel weights"));
+	tg.t[1].nq = 1;
+	/* activations must be per-tensor */
+	tg.t[0].nq = 2;
+	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);
+	assert_non_null(strstr(tg.err, "input has 2 quantization scales"));
+	tg.t[0].nq = 1;
 	/* depth mismatch */
 	tg_tensor(&tg, 0, TT_UINT8, 2, DIMS(1, 3), ux, 0.5f, 128);
 	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);

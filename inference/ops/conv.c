@@ -41,7 +41,7 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
 	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
 	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_q8_weights(n, filter, "filter", err, errlen)) < 0 ||
 	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
 	    (r = ku_check_ndim(n, filter, "filter", 4, err, errlen)) < 0 ||
 	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||

@@ -22,8 +22,6 @@ static int dequantize_prepare(struct graph *g, struct node *n, char *err, size_t
 		return ku_fail(err, errlen, n, "tensor index out of range");
 	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0)
 		return r;
-	if (in->nq != 1)
-		return ku_fail(err, errlen, n, "input has %d scales, only per-tensor is supported", in->nq);
 	if (out->type != TT_FLOAT32)
 		return ku_fail(err, errlen, n, "output has type %s, expected FLOAT32",
 			       tensor_type_name(out->type));

@@ -56,6 +56,18 @@ int ku_check_arity(const struct node *n, int min_inputs, int max_inputs, char *e
 int ku_check_q8(const struct node *n, const struct tensor *t, const char *what, char *err,
 		size_t errlen)
 {
+	int r = ku_check_q8_weights(n, t, what, err, errlen);
+	if (r < 0)
+		return r;
+	if (t->nq != 1)
+		return ku_fail(err, errlen, n, "%s has %d quantization scales, expected one", what,
+			       t->nq);
+	return 0;
+}
+
+int ku_check_q8_weights(const struct node *n, const struct tensor *t, const char *what, char *err,
+			size_t errlen)
+{
 	if (t->type != TT_INT8 && t->type != TT_UINT8)
 		return ku_fail(err, errlen, n, "%s has type %s, expected INT8 or UINT8", what,
 			       tensor_type_name(t->type));

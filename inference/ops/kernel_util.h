@@ -27,9 +27,13 @@ struct tensor *ku_out(struct graph *g, const struct node *n, int i);
  * input below min present. */
 int ku_check_arity(const struct node *n, int min_inputs, int max_inputs, char *err, size_t errlen);
 
-/* t is INT8 or UINT8 and has per-tensor quantization with a positive finite scale. */
+/* t is INT8 or UINT8 and has per-tensor quantization with a positive finite scale and a zero
+ * point inside the type's range. ku_check_q8_weights also accepts per-channel quantization (the
+ * caller checks the channel count and axis). */
 int ku_check_q8(const struct node *n, const struct tensor *t, const char *what, char *err,
 		size_t errlen);
+int ku_check_q8_weights(const struct node *n, const struct tensor *t, const char *what, char *err,
+			size_t errlen);
 int ku_check_ndim(const struct node *n, const struct tensor *t, const char *what, int ndim,
 		  char *err, size_t errlen);
 int ku_check_same_type(const struct node *n, const struct tensor *a, const char *what_a,

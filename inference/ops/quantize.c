@@ -20,18 +20,6 @@ struct quantize_params {
 	float out_scale;
 };
 
-static int check_per_tensor(const struct node *n, const struct tensor *t, const char *what,
-			    char *err, size_t errlen)
-{
-	int r = ku_check_q8(n, t, what, err, errlen);
-	if (r < 0)
-		return r;
-	if (t->nq != 1)
-		return ku_fail(err, errlen, n, "%s has %d scales, only per-tensor is supported", what,
-			       t->nq);
-	return 0;
-}
-
 static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
 	int r = ku_check_arity(n, 1, 1, err, errlen);
@@ -40,9 +28,9 @@ static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t e
 	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
 	if (!in || !out)
 		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = check_per_tensor(n, out, "output", err, errlen)) < 0)
+	if ((r = ku_check_q8(n, out, "output", err, errlen)) < 0)
 		return r;
-	if (in->type != TT_FLOAT32 && (r = check_per_tensor(n, in, "input", err, errlen)) < 0)
+	if (in->type != TT_FLOAT32 && (r = ku_check_q8(n, in, "input", err, errlen)) < 0)
 		return r;
 	if ((r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
 		return r;

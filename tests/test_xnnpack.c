@@ -235,6 +235,45 @@ static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
 	free(buf);
 }
 
+/* A run XNNPACK refuses when its runtime is created stays on the builtin kernels, and the rest of
+ * the model still goes to XNNPACK. Made here by shrinking the output scale of person_detect's
+ * first operator until the requantization scale is far beyond what XNNPACK accepts (< 256). */
+static void a_run_xnnpack_refuses_stays_builtin(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *buf = tu_read_file(tu_model_path("person_detect.tflite"), &len);
+	struct graph g;
+	void *arena = NULL;
+	size_t arena_bytes = 0;
+	struct xnnpack_delegate *d = NULL;
+	char err[512] = "";
+	int delegated_before, runtimes_before, delegated_after, runtimes_after, next = -1;
+
+	memset(&g, 0, sizeof(g));
+	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
+		fail_msg("loading the graph: %s", err);
+	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+		fail_msg("xnnpack_delegate_create: %s", err);
+	xnnpack_delegate_stats(d, &delegated_before, &runtimes_before);
+	assert_int_equal(xnnpack_delegate_run(d, &g, 0, &next), 1);
+	xnnpack_delegate_free(d);
+	assert_true(runtimes_before >= 2);
+
+	struct tensor *out0 = &g.tensors[g.nodes[0].outputs[0]];
+	out0->scale = out0->scales[0] = out0->scale * 1e-6f;
+	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+		fail_msg("xnnpack_delegate_create after the change: %s", err);
+	xnnpack_delegate_stats(d, &delegated_after, &runtimes_after);
+	assert_int_equal(runtimes_after, runtimes_before - 1);
+	assert_int_equal(delegated_after, delegated_before - next);
+	assert_int_equal(xnnpack_delegate_run(d, &g, 0, &next), 0);
+	xnnpack_delegate_free(d);
+	free(arena);
+	model_free_graph(&g);
+	free(buf);
+}
+
 static void asking_for_xnnpack_fails_cleanly_without_it(void **state)
 {
 	(void)state;
@@ -255,6 +294,7 @@ int main(void)
 		cmocka_unit_test(every_shared_case_matches_the_reference_within_xnnpack_tolerance),
 		cmocka_unit_test(two_threads_give_the_same_output_as_one),
 		cmocka_unit_test(partition_leaves_only_softmax_and_quantize_to_builtin),
+		cmocka_unit_test(a_run_xnnpack_refuses_stays_builtin),
 	};
 	const struct CMUnitTest without_xnnpack[] = {
 		cmocka_unit_test(asking_for_xnnpack_fails_cleanly_without_it),

@@ -22,8 +22,10 @@
  * cap_state() and cap_slot_close() may be called from any thread (stop/close wake the
  * blocked call).
  * Errors: functions return 0 or a negative code; the CAP_ERR_* names below are negative errno
- * values meant to be switched on. Functions taking err/errlen fill them with a message naming
- * what and where ("control 'brightnes' is not offered by /dev/video0"). */
+ * values meant to be switched on. cap_open()/cap_config_check() fill err with a message naming
+ * what and where; for errors found later by cap_next() (a control the device lacks, a fault,
+ * a failed reopen) cap_last_error() has the message ("/dev/video0: control 'brightnes' is not
+ * offered (offered: brightness contrast …)") and cap_last_error_code() the cause's code. */
 #ifndef CAMCLASS_CAPTURE_H
 #define CAMCLASS_CAPTURE_H
 
@@ -33,7 +35,8 @@
 #include <stdint.h>
 
 enum {
-	CAP_ERR_NO_DEVICE       = -ENODEV,    /* device node missing or not a capture device */
+	CAP_ERR_NO_DEVICE       = -ENODEV,    /* node missing / not a capture device (a cause: cap_next
+					       * reports it as DISCONNECTED and keeps retrying) */
 	CAP_ERR_TIMEOUT         = -ETIMEDOUT, /* no frame within the caller's timeout_ms */
 	CAP_ERR_DISCONNECTED    = -ENOTCONN,  /* stream lost / in back-off; cap_next retries by itself */
 	CAP_ERR_CORRUPT         = -EBADMSG,   /* frame data truncated or corrupt: skip it and count */
@@ -126,8 +129,11 @@ void cap_close(struct cap_source *s);
 
 enum cap_state cap_state(const struct cap_source *s);
 void cap_get_stats(const struct cap_source *s, struct cap_stats *ret_stats);
-/* The message of the last error (open failure, fault) — for logs and STATUS=. */
+/* The message of the last error (open failure, fault) — for logs and STATUS=; "" if none. */
 const char *cap_last_error(const struct cap_source *s);
+/* Its code: the cause behind a DISCONNECTED (CAP_ERR_NO_DEVICE while the node is missing,
+ * CAP_ERR_DISCONNECTED after a stream fault, …) or the config error; 0 if none. */
+int cap_last_error_code(const struct cap_source *s);
 /* What the device actually gave after the last successful open (format, size, fps). */
 int cap_negotiated(const struct cap_source *s, enum cap_pixfmt *ret_format, int *ret_width,
 		   int *ret_height, int *ret_fps);

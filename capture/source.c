@@ -49,6 +49,7 @@ struct cap_source {
 	enum cap_pixfmt neg_format;
 	int neg_w, neg_h, neg_fps;
 	char last_error[256];
+	int last_error_code;
 };
 
 uint64_t cap_now_ns(void)
@@ -157,6 +158,7 @@ static int try_open(struct cap_source *s)
 	}
 	s->sess = NULL;
 	snprintf(s->last_error, sizeof(s->last_error), "%s", err);
+	s->last_error_code = r;
 	if (cap_error_is_config(r) || r == CAP_ERR_NOMEM) {
 		s->config_error = r;
 		s->state = CAP_STATE_STOPPED;
@@ -213,6 +215,7 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 			return r;
 		/* any other failure ends this session: report once, then back off */
 		snprintf(s->last_error, sizeof(s->last_error), "%s", err[0] ? err : cap_strerror(r));
+		s->last_error_code = r;
 		log_warning("capture: %s: %s; closing, will reopen",
 			    s->cfg.kind == CAP_SOURCE_V4L2 ? s->device : s->path, s->last_error);
 		session_end(s);
@@ -271,6 +274,11 @@ void cap_get_stats(const struct cap_source *s, struct cap_stats *ret_stats)
 const char *cap_last_error(const struct cap_source *s)
 {
 	return s->last_error;
+}
+
+int cap_last_error_code(const struct cap_source *s)
+{
+	return s->last_error_code;
 }
 
 int cap_negotiated(const struct cap_source *s, enum cap_pixfmt *ret_format, int *ret_width,

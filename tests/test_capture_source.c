@@ -155,6 +155,7 @@ static void missing_or_empty_path_is_a_config_error(void **state)
 	assert_int_equal(r, CAP_ERR_INVALID);
 	assert_true(cap_error_is_config(r));
 	assert_non_null(strstr(cap_last_error(s), "no .jpg"));
+	assert_int_equal(cap_last_error_code(s), CAP_ERR_INVALID);
 	assert_int_equal(cap_next(s, 1000, &f), CAP_ERR_INVALID);   /* sticky */
 	cap_close(s);
 	snprintf(path, sizeof(path), "%s/nothing.mjpeg", dir);
@@ -229,6 +230,7 @@ static void absent_camera_reports_disconnected_and_backs_off(void **state)
 	assert_true(st.open_failures >= 2 && st.open_failures <= 4);
 	assert_true(calls >= 5);
 	assert_non_null(strstr(cap_last_error(s), "/nonexistent/video7"));
+	assert_int_equal(cap_last_error_code(s), CAP_ERR_NO_DEVICE);
 	cap_close(s);
 }
 

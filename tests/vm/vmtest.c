@@ -392,8 +392,8 @@ static void unplug_once(struct cap_source *s, bool sysfs, int round, int down_ms
 		}
 	}
 	cap_get_stats(s, &after);
-	check(t_seen >= 0 && state_ok, "%s #%d: reported disconnected %.0f ms after unplug", how,
-	      round, t_seen - t_unplug);
+	check(t_seen >= 0 && state_ok, "%s #%d: reported disconnected %.0f ms after unplug (%s)", how,
+	      round, t_seen - t_unplug, cap_last_error(s));
 	check(t_frame >= 0 && t_frame - t_back <= RECOVER_MS && cap_state(s) == CAP_STATE_STREAMING &&
 	      after.reconnects == before.reconnects + 1,
 	      "%s #%d: frames again %.0f ms after the device was back (down %d ms, reconnects %llu)",

@@ -121,7 +121,7 @@ static inline void stop_loop(struct harness *h)
 static inline void set_labels(struct harness *h, const char *prefix)
 {
 	for (int i = 0; i < N_LABELS; i++) {
-		char buf[64];
+		char buf[256];
 		if (i == 1)
 			snprintf(buf, sizeof(buf), "%s \"quoted\" \\ back\tslash\n", prefix);
 		else

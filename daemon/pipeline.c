@@ -37,6 +37,7 @@
 #define SNAPSHOT_QUALITY 90
 #define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
 #define NS_PER_MS 1000000.0
+#define RATE_WINDOW_NS (3ull * 1000000000ull)
 
 enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
@@ -853,14 +854,16 @@ void pl_tick(struct pipeline *pl, char *line, size_t len)
 	fin = pl->frames_in;
 	fout = pl->results_out;
 	pthread_mutex_unlock(&pl->stats_lock);
-	if (now > pl->tick_ns) {
+	/* rates over a few seconds: a slow model gives one result every second or two, and a
+	 * one-second window would show it as 0 and 1 in turn */
+	if (now - pl->tick_ns >= RATE_WINDOW_NS) {
 		double dt = (double)(now - pl->tick_ns) / 1e9;
 		pl->fps_in = (double)(fin - pl->tick_frames_in) / dt;
 		pl->fps_out = (double)(fout - pl->tick_results_out) / dt;
+		pl->tick_ns = now;
+		pl->tick_frames_in = fin;
+		pl->tick_results_out = fout;
 	}
-	pl->tick_ns = now;
-	pl->tick_frames_in = fin;
-	pl->tick_results_out = fout;
 
 	const char *state = camera_state_name(pl);
 	int n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);

@@ -102,8 +102,8 @@ static void h_write(const char *path, const char *fmt, ...) __attribute__((forma
 static void h_write(const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	char tmp[4400];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	char *tmp = NULL;
+	assert_true(asprintf(&tmp, "%s.tmp", path) > 0);
 	FILE *f = fopen(tmp, "w");
 	assert_non_null(f);
 	va_start(ap, fmt);
@@ -111,6 +111,7 @@ static void h_write(const char *path, const char *fmt, ...)
 	va_end(ap);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(rename(tmp, path), 0); /* the daemon never sees half a file */
+	free(tmp);
 }
 
 /* Starts build/camclassd -c h->ini; watchdog_usec 0 = no WATCHDOG_USEC. */

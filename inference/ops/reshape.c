@@ -46,7 +46,7 @@ static int reshape_prepare(struct graph *g, struct node *n, char *err, size_t er
 		if ((r = ku_check_const(n, shape, "shape input", err, errlen)) < 0)
 			return r;
 		want_ndim = shape->dims[0];
-		if (want_ndim > GRAPH_MAX_DIMS)
+		if (want_ndim < 0 || want_ndim > GRAPH_MAX_DIMS)
 			return ku_fail(err, errlen, n, "new shape has %d dims, at most %d", want_ndim,
 				       GRAPH_MAX_DIMS);
 		memcpy(want, shape->data, (size_t)want_ndim * sizeof(int32_t));

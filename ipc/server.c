@@ -88,6 +88,9 @@ void srv_client_kill(struct server *srv, struct client *c, const char *why)
 		c->next->prev = c->prev;
 	srv->n_clients--;
 	srv->stats.queued_bytes_total -= c->out_bytes;
+	if (srv->accept_paused &&
+	    epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, EPOLLIN, &srv->listen_fd) == 0)
+		srv->accept_paused = false;
 	c->next = srv->dead_clients;
 	srv->dead_clients = c;
 }
@@ -343,8 +346,14 @@ static void accept_clients(struct server *srv)
 	for (int i = 0; i < EPOLL_BATCH; i++) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warning("Cannot accept clients: %m");
+			if (errno == EMFILE || errno == ENFILE) {
+				/* level-triggered: stop listening until a client leaves, or we spin */
+				log_warning("Cannot accept clients: %m; pausing until one disconnects");
+				if (epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, 0, &srv->listen_fd) == 0) {
+					srv->accept_paused = true;
+					srv->stats.accept_pauses++;
+				}
+			}
 			return;
 		}
 		if (srv->n_clients >= srv->cfg.max_clients) {

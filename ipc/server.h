@@ -122,6 +122,7 @@ struct srv_stats {
 	uint64_t mailbox_overwritten;   /* results replaced before the main loop took them */
 	uint64_t results_dropped;       /* per-client oldest-result drops, all clients */
 	uint64_t clients_killed;        /* disconnected for exceeding the hard cap */
+	uint64_t accept_pauses;         /* accepting paused for lack of fds (EMFILE/ENFILE) */
 	size_t queued_bytes_total;      /* bytes pending to all clients */
 	size_t queued_bytes_max_client; /* the largest pending bytes of one client, ever */
 };

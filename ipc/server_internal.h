@@ -80,6 +80,7 @@ struct server {
 	struct srv_hooks hooks;
 	int listen_fd, epoll_fd, wake_fd, timer_fd;
 	bool created_socket_file;
+	bool accept_paused;             /* out of fds: listen fd disabled until a client leaves */
 
 	struct client *clients;
 	struct client *dead_clients;    /* closed during this dispatch, freed at its end */

@@ -180,7 +180,11 @@ static inline struct srv_stats stats(struct harness *h)
 			if (cond)                                                             \
 				break;                                                        \
 			if (tu_now_ms() > until_)                                             \
-				fail_msg("timed out waiting for %s", #cond);                  \
+				fail_msg("timed out waiting for %s (clients %u, subscribers %u, " \
+					 "accepted %llu, busy %llu)", #cond, st.clients,         \
+					 st.subscribers,                                     \
+					 (unsigned long long)st.connections_accepted,        \
+					 (unsigned long long)st.connections_refused_busy);   \
 			usleep(200);                                                          \
 		}                                                                             \
 		(void)st;                                                                     \

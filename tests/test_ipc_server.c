@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <dirent.h>
@@ -627,6 +628,59 @@ static void many_subscribers_get_everything_while_a_stalled_one_drops(void **sta
 	harness_close(h);
 }
 
+static int highest_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int highest = -1;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
+			highest = atoi(e->d_name);
+	closedir(d);
+	return highest;
+}
+
+static void out_of_fds_pauses_accepting_until_a_client_leaves(void **state)
+{
+	(void)state;
+	struct harness *h = harness_open(8);
+	struct rlimit saved, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	/* fill the gaps below the highest open fd, then allow exactly three more fds: a client,
+	 * its server side, a second client — no fourth for accepting that one */
+	int fillers[1024], n_fillers = 0, highest = highest_fd();
+	for (;;) {
+		int fd = dup(0);
+		assert_true(fd >= 0 && n_fillers < 1024);
+		if (fd > highest) {
+			close(fd);
+			break;
+		}
+		fillers[n_fillers++] = fd;
+	}
+	low = (struct rlimit){ (rlim_t)highest + 1 + 3, saved.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	struct cli_conn *a = connect_hello(h), *b;
+	int r = cli_connect(h->path, &b); /* waits in the backlog */
+	if (r < 0) {
+		setrlimit(RLIMIT_NOFILE, &saved);
+		fail_msg("second connect: %s", strerror(-r));
+	}
+	struct srv_stats st;
+	WAIT_FOR(h, st, st.accept_pauses == 1);
+	cli_close(a);
+	json_t *hello = read_msg(b); /* accepted once a's server side was closed */
+	assert_string_equal(type_of(hello), "hello");
+	json_decref(hello);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	while (n_fillers > 0)
+		close(fillers[--n_fillers]);
+	assert_int_equal(stats(h).accept_pauses, 1);
+	cli_close(b);
+	harness_close(h);
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -646,7 +700,9 @@ static void connect_disconnect_cycles_leak_nothing(void **state)
 	/* warm up allocator pools and the server's lazily sized buffers */
 	for (int i = 0; i < 100; i++)
 		cli_close(connect_hello(h));
-	WAIT_FOR(h, st, st.clients == 0);
+	/* the counters are published at the end of a dispatch, which may still be running when
+	 * the hello has arrived: wait on the monotonic count, not just on clients == 0 */
+	WAIT_FOR(h, st, st.clients == 0 && st.connections_accepted == 100);
 	int fds_before = count_fds();
 	size_t heap_before = mallinfo2().uordblks;
 	uint64_t accepted_before = st.connections_accepted;
@@ -690,6 +746,7 @@ int main(void)
 		cmocka_unit_test(max_clients_answers_busy),
 		cmocka_unit_test(unread_replies_beyond_the_hard_cap_disconnect),
 		cmocka_unit_test(many_subscribers_get_everything_while_a_stalled_one_drops),
+		cmocka_unit_test(out_of_fds_pauses_accepting_until_a_client_leaves),
 		cmocka_unit_test(connect_disconnect_cycles_leak_nothing),
 	};
 	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);

@@ -87,9 +87,6 @@ static inline int32_t add_one(const struct add_params *p, int32_t x1, int32_t x2
 	return q_clamp(raw, p->act_min, p->act_max);
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void add_invoke(struct graph *g, const struct node *n)
 {
 	const struct add_params *p = n->params;
@@ -102,11 +99,8 @@ static void add_invoke(struct graph *g, const struct node *n)
 	size_t ia = 0, ib = 0;
 	for (int i = 0; i < total; i++) {
 		size_t ra = bc->same_shape ? (size_t)i : ia, rb = bc->same_shape ? (size_t)i : ib;
-		int32_t v = add_one(p, LOAD8(is_signed, a->data, ra), LOAD8(is_signed, b->data, rb));
-		if (is_signed)
-			((int8_t *)out->data)[i] = (int8_t)v;
-		else
-			out->data[i] = (uint8_t)v;
+		int32_t v = add_one(p, ku_load8(is_signed, a->data, ra), ku_load8(is_signed, b->data, rb));
+		ku_store8(is_signed, out->data, i, v);
 		if (bc->same_shape)
 			continue;
 		for (int d = bc->ndim - 1; d >= 0; d--) {

@@ -145,10 +145,7 @@ static void conv_invoke(struct graph *g, const struct node *n)
 					acc = q_mul_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
 					acc = q_clamp(acc + p->output_offset, p->act_min, p->act_max);
 					const size_t oi = (((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc;
-					if (is_signed)
-						((int8_t *)out_data)[oi] = (int8_t)acc;
-					else
-						out_data[oi] = (uint8_t)acc;
+					ku_store8(is_signed, out_data, oi, acc);
 				}
 			}
 		}

@@ -188,10 +188,7 @@ static void dw_invoke(struct graph *g, const struct node *n)
 						v = (int32_t)((uint32_t)v + (uint32_t)bias_data[oc]);
 					v = q_mul_by_quantized_multiplier(v, p->multiplier[oc], p->shift[oc]);
 					v = q_clamp(v + p->output_offset, p->act_min, p->act_max);
-					if (is_signed)
-						((int8_t *)out_data)[out_base + oc] = (int8_t)v;
-					else
-						out_data[out_base + oc] = (uint8_t)v;
+					ku_store8(is_signed, out_data, out_base + oc, v);
 				}
 			}
 		}

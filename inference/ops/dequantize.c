@@ -38,9 +38,6 @@ static int dequantize_prepare(struct graph *g, struct node *n, char *err, size_t
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void dequantize_invoke(struct graph *g, const struct node *n)
 {
 	const struct dequantize_params *p = n->params;
@@ -49,7 +46,7 @@ static void dequantize_invoke(struct graph *g, const struct node *n)
 	const bool in_signed = in->type == TT_INT8;
 	float *fout = (float *)out->data;
 	for (int i = 0; i < p->count; i++)
-		fout[i] = (float)(p->in_scale * (double)(LOAD8(in_signed, in->data, i) - p->in_zp));
+		fout[i] = (float)(p->in_scale * (double)(ku_load8(in_signed, in->data, i) - p->in_zp));
 }
 
 const struct op_kernel op_dequantize = {

@@ -135,10 +135,7 @@ static void fc_invoke(struct graph *g, const struct node *n)
 			acc = q_mul_by_quantized_multiplier(acc, p->multiplier, p->shift);
 			acc = q_clamp(acc + p->output_offset, p->act_min, p->act_max);
 			const size_t oi = (size_t)b * p->units + u;
-			if (is_signed)
-				((int8_t *)out->data)[oi] = (int8_t)acc;
-			else
-				out->data[oi] = (uint8_t)acc;
+			ku_store8(is_signed, out->data, oi, acc);
 		}
 	}
 }

@@ -65,6 +65,20 @@ bool ku_same_shape(const struct tensor *a, const struct tensor *b);
 int ku_out_size(enum padding padding, int in_size, int filter_size, int stride, int dilation);
 int ku_padding(int stride, int dilation, int in_size, int filter_size, int out_size);
 
+/* Element i of an 8-bit tensor as int32, and the store back, whichever the signedness. */
+static inline int32_t ku_load8(bool is_signed, const uint8_t *data, size_t i)
+{
+	return is_signed ? (int32_t)((const int8_t *)data)[i] : (int32_t)data[i];
+}
+
+static inline void ku_store8(bool is_signed, uint8_t *data, size_t i, int32_t v)
+{
+	if (is_signed)
+		((int8_t *)data)[i] = (int8_t)v;
+	else
+		data[i] = (uint8_t)v;
+}
+
 /* GCC vectorizes only at -O3 (or for loops of known trip count at -O2); clang does at -O2.
  * The build uses -O2, so the few hot reduction loops ask GCC for it explicitly. Integer sums
  * are exact in any order, so vectorizing cannot change a result. */

@@ -134,17 +134,6 @@ static int mean_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
-static void store8(bool is_signed, uint8_t *data, size_t i, int32_t v)
-{
-	if (is_signed)
-		((int8_t *)data)[i] = (int8_t)v;
-	else
-		data[i] = (uint8_t)v;
-}
-
 /* Path 1: per (batch, channel), sum over height and width. */
 static void mean_spatial(const struct mean_params *p, const struct tensor *in, struct tensor *out)
 {
@@ -158,7 +147,7 @@ static void mean_spatial(const struct mean_params *p, const struct tensor *in, s
 			for (int x = 0; x < w; x++) {
 				const size_t base = (((size_t)b * h + y) * w + x) * ch;
 				for (int c = 0; c < ch; c++)
-					acc[c] += LOAD8(is_signed, in->data, base + c);
+					acc[c] += ku_load8(is_signed, in->data, base + c);
 			}
 		for (int c = 0; c < ch; c++) {
 			int32_t v;
@@ -171,7 +160,7 @@ static void mean_spatial(const struct mean_params *p, const struct tensor *in, s
 				v = q_mul_by_quantized_multiplier(acc[c], p->multiplier, p->shift);
 				v += p->uint8_bias;
 			}
-			store8(is_signed, out->data, (size_t)b * ch + c, q_clamp(v, p->qmin, p->qmax));
+			ku_store8(is_signed, out->data, (size_t)b * ch + c, q_clamp(v, p->qmin, p->qmax));
 		}
 	}
 }
@@ -184,7 +173,7 @@ static void mean_general(const struct mean_params *p, const struct tensor *in, s
 	int32_t o = 0;
 	memset(p->sums, 0, (size_t)p->num_outputs * sizeof(int32_t));
 	for (int i = 0; i < total; i++) {
-		p->sums[o] += LOAD8(is_signed, in->data, i);
+		p->sums[o] += ku_load8(is_signed, in->data, i);
 		for (int d = in->ndim - 1; d >= 0; d--) {
 			o += p->out_stride[d];
 			if (++idx[d] < in->dims[d])
@@ -206,7 +195,7 @@ static void mean_general(const struct mean_params *p, const struct tensor *in, s
 			result = result > (float)p->qmin ? result : (float)p->qmin;
 			v = (int32_t)result;
 		}
-		store8(is_signed, out->data, (size_t)i, v);
+		ku_store8(is_signed, out->data, (size_t)i, v);
 	}
 }
 

@@ -62,9 +62,6 @@ static int mul_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void mul_invoke(struct graph *g, const struct node *n)
 {
 	const struct mul_params *p = n->params;
@@ -78,14 +75,11 @@ static void mul_invoke(struct graph *g, const struct node *n)
 	for (int i = 0; i < total; i++) {
 		size_t ra = bc->same_shape ? (size_t)i : ia, rb = bc->same_shape ? (size_t)i : ib;
 		/* |x - zp| <= 255 each: the product is <= 65025 in magnitude. */
-		const int32_t prod = (LOAD8(is_signed, a->data, ra) + p->in1_offset) *
-				     (LOAD8(is_signed, b->data, rb) + p->in2_offset);
+		const int32_t prod = (ku_load8(is_signed, a->data, ra) + p->in1_offset) *
+				     (ku_load8(is_signed, b->data, rb) + p->in2_offset);
 		int32_t v = q_mul_by_quantized_multiplier(prod, p->multiplier, p->shift) + p->out_offset;
 		v = q_clamp(v, p->act_min, p->act_max);
-		if (is_signed)
-			((int8_t *)out->data)[i] = (int8_t)v;
-		else
-			out->data[i] = (uint8_t)v;
+		ku_store8(is_signed, out->data, i, v);
 		if (bc->same_shape)
 			continue;
 		for (int d = bc->ndim - 1; d >= 0; d--) {

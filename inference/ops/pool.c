@@ -68,9 +68,6 @@ static int pool_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void pool_run(struct graph *g, const struct node *n, bool is_max)
 {
 	const struct pool_params *p = n->params;
@@ -98,7 +95,7 @@ static void pool_run(struct graph *g, const struct node *n, bool is_max)
 					for (int fy = fy0; fy < fy1; fy++) {
 						const size_t row = (((size_t)b * in_h + in_y0 + fy) * in_w) * ch;
 						for (int fx = fx0; fx < fx1; fx++) {
-							int32_t v = LOAD8(is_signed, in->data, row + (size_t)(in_x0 + fx) * ch + c);
+							int32_t v = ku_load8(is_signed, in->data, row + (size_t)(in_x0 + fx) * ch + c);
 							if (is_max)
 								acc = v > acc ? v : acc;
 							else
@@ -110,10 +107,7 @@ static void pool_run(struct graph *g, const struct node *n, bool is_max)
 					if (!is_max && count > 0)
 						acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
 					acc = q_clamp(acc, p->act_min, p->act_max);
-					if (is_signed)
-						((int8_t *)out->data)[out_base + c] = (int8_t)acc;
-					else
-						out->data[out_base + c] = (uint8_t)acc;
+					ku_store8(is_signed, out->data, out_base + c, acc);
 				}
 			}
 		}

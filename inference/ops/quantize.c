@@ -54,9 +54,6 @@ static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t e
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 static void quantize_invoke(struct graph *g, const struct node *n)
 {
 	const struct quantize_params *p = n->params;
@@ -75,14 +72,11 @@ static void quantize_invoke(struct graph *g, const struct node *n)
 			q = q <= 1073741824.0f ? q : 1073741824.0f;
 			v = (int32_t)q + p->out_zp;
 		} else {
-			v = LOAD8(in_signed, in->data, i) - p->in_zp;
+			v = ku_load8(in_signed, in->data, i) - p->in_zp;
 			v = q_mul_by_quantized_multiplier(v, p->multiplier, p->shift) + p->out_zp;
 		}
 		v = q_clamp(v, p->qmin, p->qmax);
-		if (out_signed)
-			((int8_t *)out->data)[i] = (int8_t)v;
-		else
-			out->data[i] = (uint8_t)v;
+		ku_store8(out_signed, out->data, i, v);
 	}
 }
 

@@ -66,9 +66,6 @@ static int softmax_prepare(struct graph *g, struct node *n, char *err, size_t er
 	return 0;
 }
 
-#define LOAD8(is_signed, ptr, i) ((is_signed) ? (int32_t)((const int8_t *)(ptr))[i] \
-					       : (int32_t)((const uint8_t *)(ptr))[i])
-
 /* exp(diff * beta * scale) in Q0.31 for a non-negative distance below the row maximum. */
 static int32_t softmax_exp(const struct softmax_params *p, int32_t diff)
 {
@@ -89,14 +86,14 @@ static void softmax_invoke(struct graph *g, const struct node *n)
 		const size_t base = (size_t)row * p->depth;
 		int32_t max = qmin;
 		for (int c = 0; c < p->depth; c++) {
-			int32_t v = LOAD8(is_signed, in->data, base + c);
+			int32_t v = ku_load8(is_signed, in->data, base + c);
 			max = v > max ? v : max;
 		}
 		/* Q12.19 sum of at most depth values each <= 1.0 (2^19 raw): overflows only beyond
 		 * 4096 classes of exp(0); TFLite has the same accumulator and the same limit. */
 		int32_t sum = 0;
 		for (int c = 0; c < p->depth; c++) {
-			int32_t diff = LOAD8(is_signed, in->data, base + c) - max;
+			int32_t diff = ku_load8(is_signed, in->data, base + c) - max;
 			if (diff >= p->diff_min)
 				sum += q_rounding_divide_by_pot(softmax_exp(p, diff),
 								ACCUMULATION_INTEGER_BITS);
@@ -105,7 +102,7 @@ static void softmax_invoke(struct graph *g, const struct node *n)
 		const int32_t reciprocal = q_get_reciprocal(sum, ACCUMULATION_INTEGER_BITS, &bits_over_unit);
 		const int out_shift = bits_over_unit + 31 - 8;
 		for (int c = 0; c < p->depth; c++) {
-			int32_t diff = LOAD8(is_signed, in->data, base + c) - max;
+			int32_t diff = ku_load8(is_signed, in->data, base + c) - max;
 			int32_t v = qmin;
 			if (diff >= p->diff_min) {
 				int32_t e = softmax_exp(p, diff);
@@ -116,10 +113,7 @@ static void softmax_invoke(struct graph *g, const struct node *n)
 				v = share + qmin;
 				v = q_clamp(v, qmin, qmax);
 			}
-			if (is_signed)
-				((int8_t *)out->data)[base + c] = (int8_t)v;
-			else
-				out->data[base + c] = (uint8_t)v;
+			ku_store8(is_signed, out->data, base + c, v);
 		}
 	}
 }

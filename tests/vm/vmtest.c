@@ -7,7 +7,8 @@
  * config error), MJPEG with DCT-scaled decode, and unplug while streaming — vivid's
  * `disconnect` control and sysfs unbind/bind, 5 times each — after which the source must
  * report `disconnected`, recover by itself, and deliver frames within 2 s of the device being
- * back. One line per check, then "vm: N passed, M failed". */
+ * back. One line per check, then "LABEL: N passed, M failed" (argv[2], default "vm").
+ * Usage: vmtest [all|formats|controls|mjpeg|unplug] [LABEL] */
 #include <fcntl.h>
 #include <linux/videodev2.h>
 #include <math.h>
@@ -415,6 +416,7 @@ static void test_unplug(bool sysfs)
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : "all";
+	const char *label = argc > 2 ? argv[2] : "vm";   /* "vm-san" for the sanitizer build */
 	bool all = strcmp(only, "all") == 0;
 	log_set_level(LOG_WARNING);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -434,6 +436,6 @@ int main(int argc, char **argv)
 		test_unplug(false);
 		test_unplug(true);
 	}
-	printf("vm: %d passed, %d failed\n", n_pass, n_fail);
+	printf("%s: %d passed, %d failed\n", label, n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }

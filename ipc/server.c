@@ -210,6 +210,15 @@ int srv_enqueue_line(struct server *srv, struct client *c, const char *line, siz
 		return -EPIPE;
 	if (droppable)
 		srv_make_room(srv, c, len);
+	/* Checked before adding, so one reply bigger than the cap (a large snapshot) still goes
+	 * out; a client that keeps asking without reading is cut off at the next message. */
+	if (c->out_bytes > SRV_CLIENT_HARD_CAP_BYTES) {
+		log_warning("Client %llu (pid %d) has %zu bytes of unread replies; disconnecting it",
+			    (unsigned long long)c->serial, (int)c->pid, c->out_bytes);
+		srv->stats.clients_killed++;
+		srv_client_kill(srv, c, "output hard cap exceeded");
+		return -ENOBUFS;
+	}
 	struct out_msg *m = malloc(sizeof(*m) + len);
 	if (!m) {
 		srv_client_kill(srv, c, "out of memory queueing a message");
@@ -228,13 +237,6 @@ int srv_enqueue_line(struct server *srv, struct client *c, const char *line, siz
 	srv->stats.queued_bytes_total += len;
 	if (c->out_bytes > srv->stats.queued_bytes_max_client)
 		srv->stats.queued_bytes_max_client = c->out_bytes;
-	if (c->out_bytes > SRV_CLIENT_HARD_CAP_BYTES) {
-		log_warning("Client %llu (pid %d) has %zu bytes of unread replies; disconnecting it",
-			    (unsigned long long)c->serial, (int)c->pid, c->out_bytes);
-		srv->stats.clients_killed++;
-		srv_client_kill(srv, c, "output hard cap exceeded");
-		return -ENOBUFS;
-	}
 	flush_client(srv, c);
 	return 0;
 }

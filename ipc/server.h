@@ -23,8 +23,9 @@
  *   socket, -ENOENT unknown group, others from the system calls.
  * - Per-client limits: a subscriber's pending results are dropped oldest-first beyond
  *   SRV_CLIENT_RESULT_QUEUE_BYTES (reported to it as "dropped":N on the next result it gets);
- *   replies to requests are never dropped, but a client with more than
- *   SRV_CLIENT_HARD_CAP_BYTES pending is disconnected (logged). Request lines: at most
+ *   replies to requests are never dropped, but a client that already has more than
+ *   SRV_CLIENT_HARD_CAP_BYTES pending when another message is queued is disconnected
+ *   (logged); so one client holds at most the cap plus one message. Request lines: at most
  *   SRV_MAX_LINE_BYTES, longer → "too_long" error and the connection closes. */
 #ifndef CAMCLASS_IPC_SERVER_H
 #define CAMCLASS_IPC_SERVER_H

@@ -43,8 +43,8 @@ static double sample_area(const struct img *m, int x0, int y0, int cw, int ch, i
 	double ax = (double)ox * cw / ow, bx = (double)(ox + 1) * cw / ow;
 	double ay = (double)oy * ch / oh, by = (double)(oy + 1) * ch / oh;
 	double sum = 0;
-	for (int y = 0; y < ch; y++)
-		for (int x = 0; x < cw; x++) {
+	for (int y = (int)floor(ay); y < by && y < ch; y++)
+		for (int x = (int)floor(ax); x < bx && x < cw; x++) {
 			double a = overlap(x, ax, bx) * overlap(y, ay, by);
 			if (a > 0)
 				sum += a * m->px[((size_t)(y0 + y) * m->w + (x0 + x)) * m->c + c];

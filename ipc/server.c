@@ -3,10 +3,8 @@
  * One epoll set holds the listening socket, an eventfd (results/events published by other
  * threads), a timerfd (classify timeouts) and every client, so the daemon's main loop polls a
  * single fd. Everything is level-triggered and non-blocking: a client that does not read only
- * fills its own queue. Pushed results in that queue are droppable (oldest first, counted), replies
- * are not; a hard byte cap per client bounds memory whatever a client does. Clients closed while
- * a dispatch runs are parked on a dead list and freed at its end, because the epoll batch may
- * still name them. */
+ * fills its own queue (output.c bounds it). Clients closed while a dispatch runs are parked on a
+ * dead list and freed at its end, because the epoll batch may still name them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +44,7 @@ double srv_mono_to_unix_offset_s(void)
 	return (double)(real.tv_sec - mono.tv_sec) + (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
 }
 
-static int epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr)
+int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = ptr };
 	return epoll_ctl(srv->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
@@ -89,185 +87,10 @@ void srv_client_kill(struct server *srv, struct client *c, const char *why)
 	srv->n_clients--;
 	srv->stats.queued_bytes_total -= c->out_bytes;
 	if (srv->accept_paused &&
-	    epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, EPOLLIN, &srv->listen_fd) == 0)
+	    srv_epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, EPOLLIN, &srv->listen_fd) == 0)
 		srv->accept_paused = false;
 	c->next = srv->dead_clients;
 	srv->dead_clients = c;
-}
-
-static void update_epollout(struct server *srv, struct client *c, bool force)
-{
-	bool want = c->out_head != NULL;
-	if (want == c->epollout && !force)
-		return;
-	uint32_t ev = (c->closing ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
-	if (epoll_set(srv, EPOLL_CTL_MOD, c->fd, ev, c) == 0)
-		c->epollout = want;
-}
-
-/* A result whose predecessors were dropped after it was queued gets its line rebuilt with the
- * new "dropped" count just before its first byte is sent (rare: only stalled clients). */
-static int fix_dropped_field(struct server *srv, struct client *c)
-{
-	struct out_msg *m = c->out_head, *fixed;
-	size_t len;
-	json_t *msg = json_loadb(m->data, m->len - 1, 0, NULL);
-	char *line = NULL;
-
-	if (msg && json_object_set_new(msg, "dropped", json_integer((json_int_t)m->dropped_before)) == 0)
-		line = proto_serialize(msg, &len);
-	json_decref(msg);
-	if (!line || !(fixed = malloc(sizeof(*fixed) + len))) {
-		free(line);
-		return -ENOMEM;
-	}
-	*fixed = *m;
-	fixed->len = len;
-	fixed->dropped_in_line = m->dropped_before;
-	memcpy(fixed->data, line, len);
-	free(line);
-	c->out_bytes = c->out_bytes - m->len + len;
-	c->out_droppable_bytes = c->out_droppable_bytes - m->len + len;
-	srv->stats.queued_bytes_total = srv->stats.queued_bytes_total - m->len + len;
-	c->out_head = fixed;
-	if (c->out_tail == m)
-		c->out_tail = fixed;
-	free(m);
-	return 0;
-}
-
-static void flush_client(struct server *srv, struct client *c)
-{
-	while (c->out_head) {
-		if (c->out_head->sent == 0 &&
-		    c->out_head->dropped_before != c->out_head->dropped_in_line &&
-		    fix_dropped_field(srv, c) < 0) {
-			srv_client_kill(srv, c, "out of memory rewriting a result");
-			return;
-		}
-		struct out_msg *m = c->out_head;
-		ssize_t n = send(c->fd, m->data + m->sent, m->len - m->sent,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			srv_client_kill(srv, c, strerror(errno));
-			return;
-		}
-		m->sent += (size_t)n;
-		c->out_bytes -= (size_t)n;
-		srv->stats.queued_bytes_total -= (size_t)n;
-		if (m->droppable)
-			c->out_droppable_bytes -= (size_t)n;
-		if (m->sent < m->len)
-			break;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		free(m);
-	}
-	if (!c->out_head && c->closing) {
-		srv_client_kill(srv, c, "closed after an error");
-		return;
-	}
-	update_epollout(srv, c, false);
-}
-
-/* Drop the oldest unsent results until `incoming` more droppable bytes fit. The count moves to
- * the next queued result (the first one after the gap), or to the next result built. */
-void srv_make_room(struct server *srv, struct client *c, size_t incoming)
-{
-	struct out_msg **link = &c->out_head, *prev = NULL;
-	while (*link && c->out_droppable_bytes + incoming > SRV_CLIENT_RESULT_QUEUE_BYTES) {
-		struct out_msg *m = *link;
-		if (!m->droppable || m->sent > 0) {
-			prev = m;
-			link = &m->next;
-			continue;
-		}
-		*link = m->next;
-		if (c->out_tail == m)
-			c->out_tail = prev;
-		c->out_bytes -= m->len;
-		c->out_droppable_bytes -= m->len;
-		srv->stats.queued_bytes_total -= m->len;
-		srv->stats.results_dropped++;
-		struct out_msg *after = m->next;
-		while (after && !after->droppable)
-			after = after->next;
-		if (after)
-			after->dropped_before += 1 + m->dropped_before;
-		else
-			c->dropped_unreported += 1 + m->dropped_before;
-		free(m);
-	}
-}
-
-int srv_enqueue_line(struct server *srv, struct client *c, const char *line, size_t len,
-		     bool droppable)
-{
-	if (c->dead)
-		return -EPIPE;
-	if (droppable)
-		srv_make_room(srv, c, len);
-	/* Checked before adding, so one reply bigger than the cap (a large snapshot) still goes
-	 * out; a client that keeps asking without reading is cut off at the next message. */
-	if (c->out_bytes > SRV_CLIENT_HARD_CAP_BYTES) {
-		log_warning("Client %llu (pid %d) has %zu bytes of unread replies; disconnecting it",
-			    (unsigned long long)c->serial, (int)c->pid, c->out_bytes);
-		srv->stats.clients_killed++;
-		srv_client_kill(srv, c, "output hard cap exceeded");
-		return -ENOBUFS;
-	}
-	struct out_msg *m = malloc(sizeof(*m) + len);
-	if (!m) {
-		srv_client_kill(srv, c, "out of memory queueing a message");
-		return -ENOMEM;
-	}
-	*m = (struct out_msg){ .len = len, .droppable = droppable };
-	memcpy(m->data, line, len);
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
-	c->out_bytes += len;
-	if (droppable)
-		c->out_droppable_bytes += len;
-	srv->stats.queued_bytes_total += len;
-	if (c->out_bytes > srv->stats.queued_bytes_max_client)
-		srv->stats.queued_bytes_max_client = c->out_bytes;
-	flush_client(srv, c);
-	return 0;
-}
-
-int srv_enqueue(struct server *srv, struct client *c, const json_t *msg, bool droppable)
-{
-	size_t len;
-	char *line;
-
-	if (c->dead)
-		return -EPIPE;
-	if (!msg || !(line = proto_serialize(msg, &len))) {
-		srv_client_kill(srv, c, "out of memory building a message");
-		return -ENOMEM;
-	}
-	int r = srv_enqueue_line(srv, c, line, len, droppable);
-	free(line);
-	return r;
-}
-
-static void send_error_and_close(struct server *srv, struct client *c, const char *code,
-				 const char *message)
-{
-	json_t *msg = proto_error_msg(code, message, NULL);
-	int r = srv_enqueue(srv, c, msg, false);
-	json_decref(msg);
-	if (r < 0 || c->dead)
-		return;
-	c->closing = true;
-	update_epollout(srv, c, true);
-	flush_client(srv, c);
 }
 
 /* Hand complete lines to requests.c; keep a partial one. */
@@ -280,7 +103,7 @@ static void process_input(struct server *srv, struct client *c)
 			break;
 		size_t len = (size_t)(nl - (c->in + start));
 		if (len > SRV_MAX_LINE_BYTES) {
-			send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
+			srv_send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
 			return;
 		}
 		const char *line = c->in + start;
@@ -295,7 +118,7 @@ static void process_input(struct server *srv, struct client *c)
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
 	if (c->in_len > SRV_MAX_LINE_BYTES)
-		send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
+		srv_send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
 }
 
 static void read_client(struct server *srv, struct client *c)
@@ -351,7 +174,7 @@ static void accept_clients(struct server *srv)
 			if (errno == EMFILE || errno == ENFILE) {
 				/* level-triggered: stop listening until a client leaves, or we spin */
 				log_warning("Cannot accept clients: %m; pausing until one disconnects");
-				if (epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, 0, &srv->listen_fd) == 0) {
+				if (srv_epoll_set(srv, EPOLL_CTL_MOD, srv->listen_fd, 0, &srv->listen_fd) == 0) {
 					srv->accept_paused = true;
 					srv->stats.accept_pauses++;
 				}
@@ -363,7 +186,7 @@ static void accept_clients(struct server *srv)
 			continue;
 		}
 		struct client *c = calloc(1, sizeof(*c));
-		if (!c || epoll_set(srv, EPOLL_CTL_ADD, fd, EPOLLIN, c) < 0) {
+		if (!c || srv_epoll_set(srv, EPOLL_CTL_ADD, fd, EPOLLIN, c) < 0) {
 			log_warning("Cannot take a new client: out of memory or epoll failure");
 			free(c);
 			close(fd);
@@ -425,7 +248,7 @@ int srv_dispatch(struct server *srv)
 			else {
 				struct client *c = p;
 				if (!c->dead && (ev[i].events & EPOLLOUT))
-					flush_client(srv, c);
+					srv_flush_client(srv, c);
 				if (!c->dead && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 					read_client(srv, c);
 			}
@@ -491,9 +314,9 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		r = log_errno(LOG_ERR, errno, "Failed to create the server's epoll/eventfd/timerfd");
 		goto fail;
 	}
-	if ((r = epoll_set(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, &srv->listen_fd)) < 0 ||
-	    (r = epoll_set(srv, EPOLL_CTL_ADD, srv->wake_fd, EPOLLIN, &srv->wake_fd)) < 0 ||
-	    (r = epoll_set(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, &srv->timer_fd)) < 0) {
+	if ((r = srv_epoll_set(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, &srv->listen_fd)) < 0 ||
+	    (r = srv_epoll_set(srv, EPOLL_CTL_ADD, srv->wake_fd, EPOLLIN, &srv->wake_fd)) < 0 ||
+	    (r = srv_epoll_set(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, &srv->timer_fd)) < 0) {
 		log_errno(LOG_ERR, r, "Failed to register server fds with epoll");
 		goto fail;
 	}

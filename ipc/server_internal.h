@@ -1,6 +1,7 @@
-/* server_internal.h — internal to ipc/: the server's state, shared by server.c (sockets, epoll,
- * clients, output queues) and requests.c (commands, result fan-out, classify waits).
+/* server_internal.h — internal to ipc/: the server's state, shared by its files.
  *
+ * Files: server.c (sockets, epoll, clients), output.c (output queues), requests.c (commands,
+ * fan-out), mailbox.c (the other-thread door), protocol.c/base64.c (JSON), socket.c (bind).
  * Everything here is touched only by the main-loop thread, except `mailbox`, which is guarded
  * by its mutex because srv_publish_* run on other threads. */
 #ifndef CAMCLASS_IPC_SERVER_INTERNAL_H
@@ -99,6 +100,12 @@ struct server {
 };
 
 /* server.c */
+void srv_client_kill(struct server *srv, struct client *c, const char *why);
+int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr);
+uint64_t srv_now_ns(void);
+double srv_mono_to_unix_offset_s(void);
+
+/* output.c */
 /* Queue one message (or an already serialized line) and try to send it at once. A droppable
  * one first drops this client's oldest unsent results until it fits. May kill the client
  * (hard cap, ENOMEM): callers check c->dead afterwards. */
@@ -106,9 +113,10 @@ int srv_enqueue(struct server *srv, struct client *c, const json_t *msg, bool dr
 int srv_enqueue_line(struct server *srv, struct client *c, const char *line, size_t len,
 		     bool droppable);
 void srv_make_room(struct server *srv, struct client *c, size_t incoming);
-void srv_client_kill(struct server *srv, struct client *c, const char *why);
-uint64_t srv_now_ns(void);
-double srv_mono_to_unix_offset_s(void);
+void srv_flush_client(struct server *srv, struct client *c);
+/* Queue an error, stop reading, close once the queue is flushed (too_long). */
+void srv_send_error_and_close(struct server *srv, struct client *c, const char *code,
+			      const char *message);
 
 /* mailbox.c */
 void srv_drain_mailbox(struct server *srv);

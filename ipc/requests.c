@@ -223,32 +223,38 @@ static struct cached_line *cached(struct cached_line *cache, unsigned *n_cache,
 	return e;
 }
 
+/* Room is made with the line's real length first, so every drop this result causes happened
+ * before it and is reported on it; the +DROPPED_FIELD_BYTES covers the field it then gains. */
 static void push_result(struct server *srv, struct client *c, const struct srv_result *r,
 			struct cached_line *e, double offset_s)
 {
 	json_t *own = NULL, *msg = e ? e->msg : NULL;
+	char *own_line = NULL;
+	const char *line = e ? e->line : NULL;
+	size_t len = e ? e->len : 0;
 
-	if (!msg)
+	if (!e) {
 		msg = own = proto_result(r, &srv->labels, &c->filter, offset_s, 0, NULL);
-	if (!msg) {
-		srv_client_kill(srv, c, "out of memory building a result");
-		return;
+		line = own_line = own ? proto_serialize(own, &len) : NULL;
+		if (!line) {
+			json_decref(own);
+			srv_client_kill(srv, c, "out of memory building a result");
+			return;
+		}
 	}
-	srv_make_room(srv, c, (e ? e->len : 0) + DROPPED_FIELD_BYTES);
-	if (c->dropped_unreported) {
-		/* the shared message gets the field only while this client's line is built */
-		uint64_t dropped = c->dropped_unreported;
-		if (json_object_set_new(msg, "dropped", json_integer((json_int_t)dropped)) == 0 &&
-		    srv_enqueue(srv, c, msg, true) == 0 && c->out_tail)
-			/* still queued: it is the tail */
+	srv_make_room(srv, c, len + DROPPED_FIELD_BYTES);
+	uint64_t dropped = c->dropped_unreported;
+	if (!dropped) {
+		srv_enqueue_line(srv, c, line, len, true);
+	} else if (json_object_set_new(msg, "dropped", json_integer((json_int_t)dropped)) == 0) {
+		/* the shared message carries the field only while this client's line is built */
+		c->dropped_unreported = 0;
+		if (srv_enqueue(srv, c, msg, true) == 0 && c->out_tail)
+			/* still queued, so it is the tail */
 			c->out_tail->dropped_before = c->out_tail->dropped_in_line = dropped;
 		json_object_del(msg, "dropped");
-	} else if (e && !own) {
-		srv_enqueue_line(srv, c, e->line, e->len, true);
-	} else {
-		srv_enqueue(srv, c, msg, true);
 	}
-	c->dropped_unreported = 0;
+	free(own_line);
 	json_decref(own);
 }
 

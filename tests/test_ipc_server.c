@@ -565,16 +565,20 @@ static void many_subscribers_get_everything_while_a_stalled_one_drops(void **sta
 	static char *bufs[N_SUBSCRIBERS];
 	static size_t lens[N_SUBSCRIBERS];
 	static uint64_t next_seq[N_SUBSCRIBERS];
+	/* subscribed first, the stalled client is served last, after the readers' 12 distinct
+	 * filters have filled the server's per-result line cache: its lines are built alone */
+	struct cli_conn *stalled = connect_hello(h);
+	json_decref(request(stalled, "subscribe", "{\"top_k\":20}"));
 	for (int i = 0; i < N_SUBSCRIBERS; i++) {
+		char fields[64];
+		snprintf(fields, sizeof(fields), "{\"top_k\":1,\"threshold\":0.%02d}", i % 12);
 		subs[i] = connect_hello(h);
-		json_decref(request(subs[i], "subscribe", "{\"top_k\":1}"));
+		json_decref(request(subs[i], "subscribe", fields));
 		fds[i] = cli_fd(subs[i]);
 		bufs[i] = malloc(65536);
 		lens[i] = 0;
 		next_seq[i] = 1;
 	}
-	struct cli_conn *stalled = connect_hello(h);
-	json_decref(request(stalled, "subscribe", "{\"top_k\":20}"));
 	struct srv_stats st;
 	WAIT_FOR(h, st, st.subscribers == N_SUBSCRIBERS + 1);
 

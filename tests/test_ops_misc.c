@@ -1,6 +1,6 @@
 /* test_ops_misc.c — the smaller op kernels in inference/ops/: AVERAGE/MAX_POOL_2D, MEAN (all
  * three of TFLite 2.8's paths), ADD, MUL, SOFTMAX, QUANTIZE, DEQUANTIZE, PAD, CONCATENATION,
- * HARD_SWISH, LOGISTIC, FULLY_CONNECTED, RESHAPE, SQUEEZE.
+ * HARD_SWISH, LOGISTIC, FULLY_CONNECTED, RESHAPE, SQUEEZE, RELU, RELU6.
  *
  * Expected values are worked out by hand in the comments (real values, then quantized), or come
  * from plain double-precision math on the dequantized inputs where a sweep says more. */
@@ -679,13 +679,43 @@ static void reshape_and_squeeze_copy_and_check_dims(void **state)
 	assert_non_null(strstr(tg.err, "has size 3"));
 }
 
+static void relu_and_relu6_requantize_and_clamp(void **state)
+{
+	(void)state;
+	struct tg tg = { 0 };
+	/* input scale 0.1 zp 10, output scale 0.05 zp -20: q -> -20 + 2 (q - 10).
+	 * 5 (-0.5) -> 0.0 = -20; 10 (0) -> -20; 13 (0.3) -> -14; 50 (4.0) -> 60; 80 (7.0) -> 120,
+	 * and RELU6 caps 7.0 at 6.0 = -20 + 120 = 100 */
+	int8_t in[5] = { 5, 10, 13, 50, 80 }, out[5];
+	tg_tensor(&tg, 0, TT_INT8, 1, DIMS(5), in, 0.1f, 10);
+	tg_tensor(&tg, 7, TT_INT8, 1, DIMS(5), out, 0.05f, -20);
+	tg_prepare_ok(&tg, OP_RELU, 1);
+	tg_run(&tg);
+	const int8_t want_relu[5] = { -20, -20, -14, 60, 120 };
+	assert_memory_equal(out, want_relu, 5);
+	tg_prepare_ok(&tg, OP_RELU6, 1);
+	tg_run(&tg);
+	const int8_t want_relu6[5] = { -20, -20, -14, 60, 100 };
+	assert_memory_equal(out, want_relu6, 5);
+	tg_free(&tg);
+	/* uint8, same quantization: plain clamp at the zero point 128 and at 128 + 6 / 0.1 = 188 */
+	uint8_t uin[3] = { 100, 150, 250 }, uout[3];
+	tg_tensor(&tg, 0, TT_UINT8, 1, DIMS(3), uin, 0.1f, 128);
+	tg_tensor(&tg, 7, TT_UINT8, 1, DIMS(3), uout, 0.1f, 128);
+	tg_prepare_ok(&tg, OP_RELU6, 1);
+	tg_run(&tg);
+	const uint8_t want_u[3] = { 128, 150, 188 };
+	assert_memory_equal(uout, want_u, 3);
+	tg_free(&tg);
+}
+
 static void registry_knows_every_op(void **state)
 {
 	(void)state;
 	static const int ops[] = {
 		OP_ADD, OP_AVERAGE_POOL_2D, OP_CONCATENATION, OP_CONV_2D, OP_DEPTHWISE_CONV_2D,
 		OP_DEQUANTIZE, OP_FULLY_CONNECTED, OP_LOGISTIC, OP_MAX_POOL_2D, OP_MUL, OP_RESHAPE,
-		OP_SOFTMAX, OP_PAD, OP_MEAN, OP_SQUEEZE, OP_QUANTIZE, OP_HARD_SWISH,
+		OP_SOFTMAX, OP_PAD, OP_MEAN, OP_SQUEEZE, OP_QUANTIZE, OP_HARD_SWISH, OP_RELU, OP_RELU6,
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		const struct op_kernel *k = ops_find(ops[i]);
@@ -693,8 +723,8 @@ static void registry_knows_every_op(void **state)
 		assert_int_equal(k->op, ops[i]);
 		assert_string_equal(k->name, builtin_op_name(ops[i]));
 	}
-	assert_null(ops_find(OP_RELU));
 	assert_null(ops_find(999));
+	assert_null(ops_find(20)); /* RELU_N1_TO_1 as an op: not supported */
 }
 
 int main(void)
@@ -722,6 +752,7 @@ int main(void)
 		cmocka_unit_test(logistic_matches_sigmoid),
 		cmocka_unit_test(fully_connected_int8_and_uint8),
 		cmocka_unit_test(reshape_and_squeeze_copy_and_check_dims),
+		cmocka_unit_test(relu_and_relu6_requantize_and_clamp),
 		cmocka_unit_test(registry_knows_every_op),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

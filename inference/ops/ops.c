@@ -6,12 +6,14 @@
 
 extern const struct op_kernel op_add, op_average_pool_2d, op_concatenation, op_conv_2d,
 	op_depthwise_conv_2d, op_dequantize, op_fully_connected, op_hard_swish, op_logistic,
-	op_max_pool_2d, op_mean, op_mul, op_pad, op_quantize, op_reshape, op_softmax, op_squeeze;
+	op_max_pool_2d, op_mean, op_mul, op_pad, op_quantize, op_relu, op_relu6, op_reshape, op_softmax,
+	op_squeeze;
 
 static const struct op_kernel *const kernels[] = {
 	&op_add, &op_average_pool_2d, &op_concatenation, &op_conv_2d, &op_depthwise_conv_2d,
 	&op_dequantize, &op_fully_connected, &op_hard_swish, &op_logistic, &op_max_pool_2d,
-	&op_mean, &op_mul, &op_pad, &op_quantize, &op_reshape, &op_softmax, &op_squeeze,
+	&op_mean, &op_mul, &op_pad, &op_quantize, &op_relu, &op_relu6, &op_reshape, &op_softmax,
+	&op_squeeze,
 };
 
 const struct op_kernel *ops_find(int op)

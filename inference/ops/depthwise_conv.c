@@ -107,12 +107,17 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 }
 
 /* One filter tap for every output channel: acc[ic * dm + m] += (w + w_off) * (x[ic] + x_off).
- * Typed per signedness, with the common multiplier-1 case a straight loop over channels. */
-KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t *w, int in_ch,
-				     int dm, int32_t x_off, int32_t w_off)
+ * Typed per signedness; the common multiplier-1 case runs in fixed-length blocks that the
+ * compiler vectorizes (see KU_BLOCK in kernel_util.h). */
+static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t *w, int in_ch, int dm,
+			int32_t x_off, int32_t w_off)
 {
 	if (dm == 1) {
-		for (int c = 0; c < in_ch; c++)
+		int c = 0;
+		for (; c + KU_BLOCK <= in_ch; c += KU_BLOCK)
+			for (int j = 0; j < KU_BLOCK; j++)
+				acc[c + j] += ((int32_t)w[c + j] + w_off) * ((int32_t)x[c + j] + x_off);
+		for (; c < in_ch; c++)
 			acc[c] += ((int32_t)w[c] + w_off) * ((int32_t)x[c] + x_off);
 		return;
 	}
@@ -123,11 +128,15 @@ KU_VECTORIZE static void mac_taps_s8(int32_t *acc, const int8_t *x, const int8_t
 	}
 }
 
-KU_VECTORIZE static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in_ch,
-				     int dm, int32_t x_off, int32_t w_off)
+static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in_ch, int dm,
+			int32_t x_off, int32_t w_off)
 {
 	if (dm == 1) {
-		for (int c = 0; c < in_ch; c++)
+		int c = 0;
+		for (; c + KU_BLOCK <= in_ch; c += KU_BLOCK)
+			for (int j = 0; j < KU_BLOCK; j++)
+				acc[c + j] += ((int32_t)w[c + j] + w_off) * ((int32_t)x[c + j] + x_off);
+		for (; c < in_ch; c++)
 			acc[c] += ((int32_t)w[c] + w_off) * ((int32_t)x[c] + x_off);
 		return;
 	}

@@ -31,10 +31,21 @@ const char *proto_cmd_name(enum proto_cmd cmd)
 	return cmd_names[cmd];
 }
 
+/* Messages quote the input (jansson's error text, the unknown command) and are cut to fit, so
+ * they could hold invalid or truncated UTF-8, which jansson would then refuse to put in the
+ * error reply: keep them printable ASCII. */
+static void make_ascii(char *text)
+{
+	for (unsigned char *p = (unsigned char *)text; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			*p = '?';
+}
+
 static int fail(struct proto_error *err, const char *code, const char *fmt, const char *what)
 {
 	err->code = code;
 	snprintf(err->message, sizeof(err->message), fmt, what);
+	make_ascii(err->message);
 	return -EINVAL;
 }
 
@@ -103,6 +114,7 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *ret,
 		err->code = "bad_request";
 		snprintf(err->message, sizeof(err->message), "invalid JSON at column %d: %s",
 			 jerr.column, jerr.text);
+		make_ascii(err->message);
 		return -EINVAL;
 	}
 	if (!json_is_object(obj)) {

@@ -127,6 +127,37 @@ static void malformed_json_is_bad_request(void **state)
 	expect_error("", 0, "bad_request", NULL);
 }
 
+/* Found by fuzz_request: jansson's error text quotes the input, here invalid UTF-8, and the
+ * error reply could not be built (the server dropped the client instead of answering). */
+static void error_messages_quoting_bad_bytes_still_make_a_reply(void **state)
+{
+	(void)state;
+	static const char *lines[] = {
+		"{\"cmd\":\"nope\",\"id\":\"\\u0\xd0\x9a\xc6\xdd\x82\xf5\xa4\xca]",
+		"{\"cmd\":\"\xff\xfe\"}",
+		/* a long valid non-ASCII command name, cut inside a character by the message size */
+		"{\"cmd\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct proto_request q;
+		struct proto_error err;
+		assert_int_equal(parse(lines[i], &q, &err), -EINVAL);
+		json_t *reply = proto_error_msg(err.code, err.message, err.id);
+		if (!reply)
+			fail_msg("no error reply for line %zu: message \"%s\"", i, err.message);
+		json_decref(reply);
+		proto_error_clear(&err);
+	}
+}
+
 static void non_objects_are_bad_request(void **state)
 {
 	(void)state;
@@ -257,6 +288,7 @@ int main(void)
 		cmocka_unit_test(subscribe_fields_parse),
 		cmocka_unit_test(id_of_any_json_type_is_kept),
 		cmocka_unit_test(malformed_json_is_bad_request),
+		cmocka_unit_test(error_messages_quoting_bad_bytes_still_make_a_reply),
 		cmocka_unit_test(non_objects_are_bad_request),
 		cmocka_unit_test(wrong_types_are_bad_request),
 		cmocka_unit_test(unknown_commands_are_named),

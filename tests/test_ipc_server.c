@@ -333,6 +333,8 @@ static void malformed_lines_get_errors_and_the_connection_stays(void **state)
 		{ "{\"cmd\":\"subscribe\",\"top_k\":\"many\",\"id\":\"x\"}\n", "bad_request", "\"x\"" },
 		{ "{\"cmd\":\"subscribe\",\"threshold\":2}\n", "bad_request", NULL },
 		{ "{\"cmd\":true}\r\n", "bad_request", NULL },
+		/* jansson's error text quotes these bytes; the reply must still be valid JSON */
+		{ "{\"cmd\":\"nope\",\"id\":\"\\u0\xd0\x9a\xc6\xdd]\n", "bad_request", NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(cli_send_raw(c, cases[i].line, strlen(cases[i].line)), 0);

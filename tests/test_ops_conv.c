@@ -395,6 +395,26 @@ static void uint8_with_input_and_filter_offsets(void **state)
 	run_case(&c);
 }
 
+/* 37 input channels: two full blocks of the vectorized dot product plus a tail of 5 */
+static void many_channels_cover_blocks_and_tail(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 4, .in_w = 5, .in_ch = 37, .out_ch = 3,
+		.kh = 2, .kw = 2, .stride_h = 1, .stride_w = 2, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0117f, .out_scale = 0.000075f,
+		.in_zp = 4, .out_zp = -1, .nfilter_scales = 3,
+		.filter_scales = { 0.0041f, 0.0037f, 0.0033f }, .bias = true,
+	};
+	run_case(&c);
+	c.type = TT_UINT8;
+	c.in_zp = 127;
+	c.out_zp = 131;
+	c.filter_zp = 140;
+	c.nfilter_scales = 1;
+	run_case(&c);
+}
+
 static void activation_clamps(void **state)
 {
 	(void)state;
@@ -510,6 +530,7 @@ int main(void)
 		cmocka_unit_test(dilation_same_and_valid),
 		cmocka_unit_test(per_channel_differs_from_per_tensor),
 		cmocka_unit_test(uint8_with_input_and_filter_offsets),
+		cmocka_unit_test(many_channels_cover_blocks_and_tail),
 		cmocka_unit_test(activation_clamps),
 		cmocka_unit_test(relu6_caps_by_hand),
 		cmocka_unit_test(prepare_rejects_bad_shapes_and_quantization),

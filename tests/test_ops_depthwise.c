@@ -367,6 +367,25 @@ static void uint8_offsets_and_clamps(void **state)
 	run_case(&c);
 }
 
+/* 35 channels at multiplier 1: two full vectorized blocks plus a tail of 3 */
+static void many_channels_cover_blocks_and_tail(void **state)
+{
+	(void)state;
+	struct conv_case c = {
+		.type = TT_INT8, .batches = 1, .in_h = 5, .in_w = 4, .in_ch = 35, .depth_multiplier = 1,
+		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0213f, .out_scale = 0.00017f,
+		.in_zp = -3, .out_zp = 2, .nfilter_scales = 1, .filter_scales = { 0.0061f },
+		.bias = true,
+	};
+	run_case(&c);
+	c.type = TT_UINT8;
+	c.in_zp = 128;
+	c.out_zp = 120;
+	c.filter_zp = 125;
+	run_case(&c);
+}
+
 static void prepare_rejects_inconsistent_models(void **state)
 {
 	(void)state;
@@ -427,6 +446,7 @@ int main(void)
 		cmocka_unit_test(multiplier_three_strides_and_padding),
 		cmocka_unit_test(dilation_with_same_and_valid),
 		cmocka_unit_test(uint8_offsets_and_clamps),
+		cmocka_unit_test(many_channels_cover_blocks_and_tail),
 		cmocka_unit_test(prepare_rejects_inconsistent_models),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,7 @@
  *   socket, -EINVAL bad config or an inherited fd that is not a listening AF_UNIX stream
  *   socket, -ENOENT unknown group, others from the system calls.
  * - Per-client limits: a subscriber's pending results are dropped oldest-first beyond
- *   SRV_CLIENT_RESULT_QUEUE_BYTES (reported to it as "dropped":N on the next result it gets);
+ *   SRV_CLIENT_RESULT_QUEUE_BYTES (the first result it gets after the gap says "dropped":N);
  *   replies to requests are never dropped, but a client that already has more than
  *   SRV_CLIENT_HARD_CAP_BYTES pending when another message is queued is disconnected
  *   (logged); so one client holds at most the cap plus one message. Request lines: at most

@@ -307,7 +307,12 @@ int main(int argc, char **argv)
 	}
 	apply_log_level(&d);
 
-	/* Block before any thread exists, so that only the signalfd receives these. */
+	/* Block before any thread exists, so that only the signalfd receives these. A shell
+	 * starts background jobs with SIGINT ignored, and an ignored signal never reaches a
+	 * signalfd: restore the default dispositions first. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

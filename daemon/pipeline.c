@@ -265,7 +265,8 @@ static void capture_wait_for_work(struct pipeline *pl)
 		}
 		pl->cam_state = CAM_STARTING;
 		health_streaming(pl->health, health_now_ns());
-		log_info("camera started (%s)", pl->device_desc);
+		log_info("camera started (%s)",
+			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
 	}
 }
 
@@ -303,7 +304,7 @@ static void *capture_main(void *arg)
 			pthread_mutex_lock(&pl->stats_lock);
 			pl->frames_in++;
 			pthread_mutex_unlock(&pl->stats_lock);
-			if (r < 0)
+			if (r < 0 && r != CAP_ERR_STOPPED) /* STOPPED: shutting down */
 				log_errno(LOG_WARNING, r, "frame dropped");
 			break;
 		case CAP_ERR_TIMEOUT:

@@ -158,10 +158,10 @@ static void tick(struct daemon *d)
 	if (!d->watchdog_usec)
 		return;
 	if (health_check(&d->health, &d->limits, health_now_ns(), &why)) {
-		sd_notify(0, "WATCHDOG=1");
 		if (d->unhealthy_logged)
 			log_info("pipeline healthy again");
 		d->unhealthy_logged = false;
+		sd_notify(0, "WATCHDOG=1");
 	} else if (!d->unhealthy_logged) {
 		log_warning("pipeline unhealthy (%s): not feeding the watchdog", why);
 		d->unhealthy_logged = true;

@@ -68,7 +68,7 @@ struct pipeline {
 	pthread_cond_t cam_cond;
 	struct cap_source *source;   /* capture thread writes, under cam_lock */
 	struct camera_settings cam;  /* under cam_lock */
-	bool reopen_req, stopping, wanted;
+	bool reopen_req, stopping, wanted; /* under cam_lock */
 	enum camera_state cam_state; /* under cam_lock */
 	struct cap_slot *slot;
 
@@ -77,7 +77,7 @@ struct pipeline {
 	bool cl_started;
 	pthread_mutex_t cl_lock;
 	pthread_cond_t cl_cond;
-	bool pause_req, paused;
+	bool pause_req, paused, classify_stopping; /* under cl_lock */
 	struct pl_model *model;      /* classify thread uses; swapped only while paused */
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
@@ -369,7 +369,7 @@ static bool classify_checkpoint(struct pipeline *pl)
 			pthread_cond_wait(&pl->cl_cond, &pl->cl_lock);
 		pl->paused = false;
 	}
-	go_on = !pl->stopping;
+	go_on = !pl->classify_stopping;
 	pthread_mutex_unlock(&pl->cl_lock);
 	return go_on;
 }
@@ -711,7 +711,7 @@ void pl_free(struct pipeline *pl)
 	pthread_cond_broadcast(&pl->cam_cond);
 	pthread_mutex_unlock(&pl->cam_lock);
 	pthread_mutex_lock(&pl->cl_lock);
-	pl->stopping = true;
+	pl->classify_stopping = true;
 	pl->pause_req = false;
 	pthread_cond_broadcast(&pl->cl_cond);
 	pthread_mutex_unlock(&pl->cl_lock);
@@ -744,7 +744,7 @@ static void classify_pause(struct pipeline *pl)
 {
 	pthread_mutex_lock(&pl->cl_lock);
 	pl->pause_req = true;
-	while (pl->cl_started && !pl->paused && !pl->stopping)
+	while (pl->cl_started && !pl->paused && !pl->classify_stopping)
 		pthread_cond_wait(&pl->cl_cond, &pl->cl_lock);
 	pthread_mutex_unlock(&pl->cl_lock);
 }

@@ -17,6 +17,18 @@
 
 #define START_TIMEOUT_MS 30000
 
+/* One harness per test, torn down by cmocka even when the test fails (kills the daemon). */
+static struct harness the_harness;
+
+static int harness_teardown(void **state)
+{
+	(void)state;
+	if (the_harness.dir)
+		h_teardown(&the_harness);
+	memset(&the_harness, 0, sizeof(the_harness));
+	return 0;
+}
+
 static void write_config(struct harness *h, int fps)
 {
 	h_write(h->ini,
@@ -57,105 +69,101 @@ static int check_config(const char *ini, char *out, size_t outlen)
 static void check_config_exit_codes_and_messages(void **state)
 {
 	(void)state;
-	struct harness h;
+	struct harness *h = &the_harness;
 	char out[4096], want[4400];
-	h_setup(&h);
-	write_config(&h, 5);
-	assert_int_equal(check_config(h.ini, out, sizeof(out)), 0);
-	snprintf(want, sizeof(want), "%s: configuration OK\n", h.ini);
+	h_setup(h);
+	write_config(h, 5);
+	assert_int_equal(check_config(h->ini, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%.4000s: configuration OK\n", h->ini);
 	assert_string_equal(out, want);
 
-	h_write(h.ini, "[camera]\nsource = file\nwidth = 99999\n");
-	assert_int_equal(check_config(h.ini, out, sizeof(out)), 1);
-	snprintf(want, sizeof(want), "%s:3: [camera] width: 99999 is out of range", h.ini);
+	h_write(h->ini, "[camera]\nsource = file\nwidth = 99999\n");
+	assert_int_equal(check_config(h->ini, out, sizeof(out)), 1);
+	snprintf(want, sizeof(want), "%.4000s:3: [camera] width: 99999 is out of range", h->ini);
 	if (!strstr(out, want))
 		fail_msg("'%s' lacks '%s'", out, want);
 
 	char missing[4300];
-	snprintf(missing, sizeof(missing), "%s/nope.ini", h.dir);
+	snprintf(missing, sizeof(missing), "%s/nope.ini", h->dir);
 	assert_int_equal(check_config(missing, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, missing));
-	h_teardown(&h);
 }
 
 static void bad_config_refuses_to_start(void **state)
 {
 	(void)state;
-	struct harness h;
-	h_setup(&h);
-	h_write(h.ini, "[camera]\nsource = file\nfile = /x\n[bogus]\n");
-	h_start(&h, 0);
-	assert_int_equal(h_wait_exit(&h, 10000), 1);
-	assert_false(h_wait_notify(&h, "READY=1", 200));
+	struct harness *h = &the_harness;
+	h_setup(h);
+	h_write(h->ini, "[camera]\nsource = file\nfile = /x\n[bogus]\n");
+	h_start(h, 0);
+	assert_int_equal(h_wait_exit(h, 10000), 1);
+	assert_false(h_wait_notify(h, "READY=1", 200));
 	char want[4400];
-	snprintf(want, sizeof(want), "%s:4: [bogus]: unknown section", h.ini);
-	assert_non_null(strstr(h_log(&h), want));
-	h_teardown(&h);
+	snprintf(want, sizeof(want), "%.4000s:4: [bogus]: unknown section", h->ini);
+	assert_non_null(strstr(h_log(h), want));
 }
 
 static void ready_status_reload_and_stop(void **state)
 {
 	(void)state;
-	struct harness h;
+	struct harness *h = &the_harness;
 	struct cli_conn *conn;
 	json_t *msg;
-	h_setup(&h);
-	make_photo_frames(&h);
-	write_config(&h, 10);
-	h_start(&h, 0);
-	assert_true(h_wait_notify(&h, "READY=1", START_TIMEOUT_MS));
+	h_setup(h);
+	make_photo_frames(h);
+	write_config(h, 10);
+	h_start(h, 0);
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
 	/* READY means serving: the socket answers at once with a hello */
-	assert_int_equal(cli_connect(h.sock, &conn), 0);
+	assert_int_equal(cli_connect(h->sock, &conn), 0);
 	assert_int_equal(cli_read_msg(conn, 5000, &msg, NULL, NULL), 0);
 	assert_string_equal(json_string_value(json_object_get(msg, "type")), "hello");
 	json_decref(msg);
-	assert_true(h_wait_notify(&h, "STATUS=streaming", 10000));
-	assert_false(h_wait_notify(&h, "WATCHDOG=1", 1500)); /* no WATCHDOG_USEC, no pings */
+	assert_true(h_wait_notify(h, "STATUS=streaming", 10000));
+	assert_false(h_wait_notify(h, "WATCHDOG=1", 1500)); /* no WATCHDOG_USEC, no pings */
 
 	/* a broken file: rejected, logged with its line, old config kept, still serving */
-	h_write(h.ini, "[camera]\nsource = file\nfile = %s\n[model]\nthreads = 0\n", h.frames);
-	assert_int_equal(kill(h.pid, SIGHUP), 0);
-	assert_true(h_wait_notify(&h, "RELOADING=1", 5000));
-	assert_true(h_wait_notify(&h, "READY=1", 10000));
-	assert_true(h_alive(&h));
+	h_write(h->ini, "[camera]\nsource = file\nfile = %s\n[model]\nthreads = 0\n", h->frames);
+	assert_int_equal(kill(h->pid, SIGHUP), 0);
+	assert_true(h_wait_notify(h, "RELOADING=1", 5000));
+	assert_true(h_wait_notify(h, "READY=1", 10000));
+	assert_true(h_alive(h));
 	char want[4400];
-	snprintf(want, sizeof(want), "reload rejected, keeping the running configuration: %s:5: "
-		 "[model] threads: 0 is out of range", h.ini);
-	if (!strstr(h_log(&h), want))
-		fail_msg("log lacks '%s':\n%s", want, h_log(&h));
+	snprintf(want, sizeof(want), "reload rejected, keeping the running configuration: %.4000s:5: "
+		 "[model] threads: 0 is out of range", h->ini);
+	if (!strstr(h_log(h), want))
+		fail_msg("log lacks '%s':\n%s", want, h_log(h));
 	assert_int_equal(cli_request(conn, "ping", NULL, 5000, &msg), 0);
 	assert_string_equal(json_string_value(json_object_get(msg, "type")), "pong");
 	json_decref(msg);
 
 	/* a good file with a new log level: accepted */
-	write_config(&h, 10);
-	assert_int_equal(kill(h.pid, SIGHUP), 0);
-	assert_true(h_wait_notify(&h, "RELOADING=1", 5000));
-	assert_true(h_wait_notify(&h, "READY=1", 10000));
-	assert_non_null(strstr(h_log(&h), "configuration reloaded"));
+	write_config(h, 10);
+	assert_int_equal(kill(h->pid, SIGHUP), 0);
+	assert_true(h_wait_notify(h, "RELOADING=1", 5000));
+	assert_true(h_wait_notify(h, "READY=1", 10000));
+	assert_non_null(strstr(h_log(h), "configuration reloaded"));
 
-	assert_int_equal(kill(h.pid, SIGTERM), 0);
-	assert_true(h_wait_notify(&h, "STOPPING=1", 10000));
-	assert_int_equal(h_wait_exit(&h, 10000), 0);
+	assert_int_equal(kill(h->pid, SIGTERM), 0);
+	assert_true(h_wait_notify(h, "STOPPING=1", 10000));
+	assert_int_equal(h_wait_exit(h, 10000), 0);
 	struct stat st;
-	assert_int_equal(stat(h.sock, &st), -1); /* it removed its socket */
+	assert_int_equal(stat(h->sock, &st), -1); /* it removed its socket */
 	cli_close(conn);
-	h_teardown(&h);
 }
 
 static void sigint_also_stops_cleanly(void **state)
 {
 	(void)state;
-	struct harness h;
-	h_setup(&h);
-	make_photo_frames(&h);
-	write_config(&h, 10);
-	h_start(&h, 0);
-	assert_true(h_wait_notify(&h, "READY=1", START_TIMEOUT_MS));
-	assert_int_equal(kill(h.pid, SIGINT), 0);
-	assert_true(h_wait_notify(&h, "STOPPING=1", 10000));
-	assert_int_equal(h_wait_exit(&h, 10000), 0);
-	h_teardown(&h);
+	struct harness *h = &the_harness;
+	h_setup(h);
+	make_photo_frames(h);
+	write_config(h, 10);
+	h_start(h, 0);
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
+	assert_int_equal(kill(h->pid, SIGINT), 0);
+	assert_true(h_wait_notify(h, "STOPPING=1", 10000));
+	assert_int_equal(h_wait_exit(h, 10000), 0);
 }
 
 /* tid of the daemon thread called `name` (threads are named by the pipeline). */
@@ -193,17 +201,17 @@ static int count_notes(const struct harness *h, size_t from, const char *what)
 static void watchdog_only_while_frames_flow(void **state)
 {
 	(void)state;
-	struct harness h;
-	h_setup(&h);
-	make_photo_frames(&h);
-	write_config(&h, 10);
-	h_start(&h, 900000); /* 0.9 s: the daemon checks health every 0.3 s */
-	assert_true(h_wait_notify(&h, "READY=1", START_TIMEOUT_MS));
-	assert_true(h_wait_notify(&h, "WATCHDOG=1", 3000));
-	assert_true(h_wait_notify(&h, "WATCHDOG=1", 3000));
+	struct harness *h = &the_harness;
+	h_setup(h);
+	make_photo_frames(h);
+	write_config(h, 10);
+	h_start(h, 900000); /* 0.9 s: the daemon checks health every 0.3 s */
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
+	assert_true(h_wait_notify(h, "WATCHDOG=1", 3000));
+	assert_true(h_wait_notify(h, "WATCHDOG=1", 3000));
 
 	/* Freeze only the capture thread: frames stop, everything else keeps running. */
-	pid_t tid = thread_named(h.pid, "capture");
+	pid_t tid = thread_named(h->pid, "capture");
 	assert_true(tid > 0);
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
 		fail_msg("ptrace(SEIZE) of the capture thread: %s", strerror(errno));
@@ -213,33 +221,32 @@ static void watchdog_only_while_frames_flow(void **state)
 	double frozen_at = tu_now_ms();
 
 	/* health allows 2×CAP_STALL_MS plus a few frames; after that, silence */
-	h_wait_notify(&h, NULL, 6500);
-	size_t mark = h.notes_len;
-	h_wait_notify(&h, NULL, 2500);
-	assert_int_equal(count_notes(&h, mark, "WATCHDOG=1"), 0);
-	assert_true(h_alive(&h));
-	assert_non_null(strstr(h_log(&h), "pipeline unhealthy (no frame from the camera)"));
+	h_wait_notify(h, NULL, 6500);
+	size_t mark = h->notes_len;
+	h_wait_notify(h, NULL, 2500);
+	assert_int_equal(count_notes(h, mark, "WATCHDOG=1"), 0);
+	assert_true(h_alive(h));
+	assert_non_null(strstr(h_log(h), "pipeline unhealthy (no frame from the camera)"));
 	assert_true(tu_now_ms() - frozen_at >= 9000);
 
 	/* release it: frames flow again, and so do the pings */
 	assert_int_equal(ptrace(PTRACE_DETACH, tid, NULL, NULL), 0);
-	h.notes_seen = h.notes_len;
-	assert_true(h_wait_notify(&h, "WATCHDOG=1", 5000));
-	assert_non_null(strstr(h_log(&h), "pipeline healthy again"));
+	h->notes_seen = h->notes_len;
+	assert_true(h_wait_notify(h, "WATCHDOG=1", 5000));
+	assert_non_null(strstr(h_log(h), "pipeline healthy again"));
 
-	assert_int_equal(kill(h.pid, SIGTERM), 0);
-	assert_int_equal(h_wait_exit(&h, 10000), 0);
-	h_teardown(&h);
+	assert_int_equal(kill(h->pid, SIGTERM), 0);
+	assert_int_equal(h_wait_exit(h, 10000), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(check_config_exit_codes_and_messages),
-		cmocka_unit_test(bad_config_refuses_to_start),
-		cmocka_unit_test(ready_status_reload_and_stop),
-		cmocka_unit_test(sigint_also_stops_cleanly),
-		cmocka_unit_test(watchdog_only_while_frames_flow),
+		cmocka_unit_test_teardown(check_config_exit_codes_and_messages, harness_teardown),
+		cmocka_unit_test_teardown(bad_config_refuses_to_start, harness_teardown),
+		cmocka_unit_test_teardown(ready_status_reload_and_stop, harness_teardown),
+		cmocka_unit_test_teardown(sigint_also_stops_cleanly, harness_teardown),
+		cmocka_unit_test_teardown(watchdog_only_while_frames_flow, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("daemon_lifecycle", tests, NULL, NULL);
 }

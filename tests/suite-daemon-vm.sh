@@ -1,0 +1,105 @@
+#!/bin/bash
+# suite-daemon-vm.sh — camclassd with a real V4L2 camera: the vivid driver in a throw-away QEMU
+# VM (../shared/infra/vivid-vm.sh). A `camclass watch --json` subscriber must see results, then
+# `camera_disconnected` and `camera_connected` around each unplug, and results again after it:
+#   1. vivid's `disconnect` control (the stream dies, the node stays);
+#   2. a real unplug and replug: unbind the vivid device (/dev/video0 disappears), bind it again.
+# The daemon must then stop cleanly on SIGTERM (exit 0). The model is the shared
+# mobilenet_v1_0.25_128_quant (fast under TCG); it and the binaries are copied into a temporary
+# payload folder, never into the repository.
+# Prints one line per check and "daemon-vm: N passed, M failed".
+#   CAMCLASS_BUILD  build folder with camclassd and camclass (default build)
+set -u
+cd "$(dirname "$0")/.."
+VM=../shared/infra/vivid-vm.sh
+MODELS=${CAMCLASS_MODELS:-../shared/models}
+B=${CAMCLASS_BUILD:-build}
+
+if [ ! -x "$VM" ] || [ ! -d "$MODELS" ]; then
+	echo "suite-daemon-vm: $VM or $MODELS missing: ../shared is needed (docs/CONTRIBUTING.md)" >&2
+	echo "daemon-vm: 0 passed, 1 failed"
+	exit 1
+fi
+if ! make -s BUILD="$B" "$B/camclassd" "$B/camclass"; then
+	echo "daemon-vm: 0 passed, 1 failed"
+	exit 1
+fi
+
+payload=$(mktemp -d /tmp/camclass-dvm.XXXXXX)
+trap 'rm -rf "$payload"' EXIT
+cp "$B/camclassd" "$B/camclass" "$payload/"
+cp "$MODELS/mobilenet_v1_0.25_128_quant.tflite" "$payload/model.tflite"
+cp "$MODELS/imagenet_labels.txt" "$payload/labels.txt"
+cat > "$payload/camclassd.ini" <<'EOF'
+[camera]
+source = v4l2
+device = /dev/video0
+format = yuyv
+width = 640
+height = 480
+fps = 15
+[model]
+path = /payload/model.tflite
+labels = /payload/labels.txt
+threads = 1
+[classify]
+rate = 4
+[socket]
+path = /payload/camclassd.sock
+EOF
+# Runs inside the guest (busybox sh). Prints "ok|FAIL <check>" lines and a summary.
+cat > "$payload/run.sh" <<'EOF'
+#!/bin/sh
+cd /payload
+pass=0; failn=0
+check() { if [ "$1" = 0 ]; then echo "ok   $2"; pass=$((pass+1)); else echo "FAIL $2"; failn=$((failn+1)); fi; }
+results() { grep -c '"type":"result"' watch.out; }
+# after_last PATTERN: results after the last line matching PATTERN
+after_last() { awk -v p="$1" 'index($0, p) { n = 0; seen = 1; next } seen && /"type":"result"/ { n++ } END { print n + 0 }' watch.out; }
+wait_for() { i=0; while [ $i -lt $2 ]; do eval "$1" && return 0; sleep 0.5; i=$((i+1)); done; return 1; }
+
+./camclassd -c camclassd.ini 2>daemon.log &
+D=$!
+wait_for '[ -S camclassd.sock ]' 60; check $? "daemon serves its socket"
+./camclass --socket camclassd.sock watch --json > watch.out 2>watch.err &
+W=$!
+wait_for '[ "$(results)" -ge 3 ]' 60; check $? "results from /dev/video0 (vivid, YUYV)"
+
+v4l2-ctl -d /dev/video0 -c disconnect=1 >/dev/null 2>&1
+wait_for 'grep -q camera_disconnected watch.out' 40; check $? "disconnect control: camera_disconnected"
+wait_for 'grep -q camera_connected watch.out' 60; check $? "disconnect control: camera_connected"
+wait_for '[ "$(after_last camera_connected)" -ge 2 ]' 60; check $? "disconnect control: results resume"
+
+n_disc=$(grep -c camera_disconnected watch.out)
+echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
+wait_for '[ "$(grep -c camera_disconnected watch.out)" -gt "$n_disc" ]' 40; check $? "unplug: camera_disconnected"
+[ ! -e /dev/video0 ]; check $? "unplug: /dev/video0 is gone"
+sleep 3
+kill -0 $D 2>/dev/null; check $? "unplug: daemon keeps running while the camera is away"
+n_conn=$(grep -c camera_connected watch.out)
+echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
+wait_for '[ "$(grep -c camera_connected watch.out)" -gt "$n_conn" ]' 60; check $? "replug: camera_connected"
+wait_for '[ "$(after_last camera_connected)" -ge 2 ]' 60; check $? "replug: results resume"
+kill -0 $W 2>/dev/null; check $? "the subscriber stayed connected throughout"
+
+kill $W 2>/dev/null
+kill -TERM $D
+wait $D
+check $? "SIGTERM: daemon exits 0"
+if [ $failn -gt 0 ]; then
+	echo "--- daemon log"; cat daemon.log
+	echo "--- watch (events)"; grep -v '"type":"result"' watch.out; cat watch.err
+fi
+echo "daemon-vm: $pass passed, $failn failed"
+[ $failn = 0 ]
+EOF
+chmod +x "$payload/run.sh"
+
+"$VM" --timeout 300 --bin /usr/bin/v4l2-ctl "$payload" -- ./run.sh
+rc=$?
+case $rc in
+	0|1) ;;
+	124) echo "suite-daemon-vm: the VM timed out"; echo "daemon-vm: 0 passed, 1 failed" ;;
+	*) echo "suite-daemon-vm: the VM failed (exit $rc)"; echo "daemon-vm: 0 passed, 1 failed" ;;
+esac
+exit $rc

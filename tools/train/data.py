@@ -85,11 +85,11 @@ def augment_items(items_u8, size, channels, gen):
     """Fashion-MNIST style items (N×28×28 uint8, black background) → augmented camera views."""
     n = items_u8.shape[0]
     src = torch.from_numpy(items_u8).float().div_(255.0).unsqueeze(1)
-    # The demo shows the item at 448/480 = 0.93 of the view; cameras vary: 0.65–1.0.
-    scale = torch.empty(n).uniform_(0.65, 1.0, generator=gen)
+    # The demo shows the item at 448/480 = 0.93 of the view; cameras vary: 0.75–1.0.
+    scale = torch.empty(n).uniform_(0.75, 1.0, generator=gen)
     # 1.0 = centre crop; 0.75 = a 4:3 frame stretched to a square.
-    aspect = torch.empty(n).uniform_(0.72, 1.08, generator=gen)
-    slack = (1.0 - scale).clamp(min=0.0) + 0.08
+    aspect = torch.empty(n).uniform_(0.74, 1.05, generator=gen)
+    slack = (1.0 - scale).clamp(min=0.0) * 0.5 + 0.05
     tx = (torch.rand(n, generator=gen) * 2 - 1) * slack
     ty = (torch.rand(n, generator=gen) * 2 - 1) * slack
     flip = torch.rand(n, generator=gen) < 0.5

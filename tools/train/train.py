@@ -44,7 +44,8 @@ def parse_args(argv):
     p.add_argument("--width-mult", type=float, default=1.0)
     p.add_argument("--val-split", type=float, default=0.1, help="held-out fraction (--data)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: on a busy machine more threads spin-wait)")
     p.add_argument("--calib", type=int, default=500, help="calibration images (default 500)")
     p.add_argument("--camclass", default=os.environ.get("CAMCLASS",
                    os.path.join(os.environ.get("CAMCLASS_BUILD", "build"), "camclass")),
@@ -104,7 +105,7 @@ def evaluate_float(model, x_u8, y, batch=256):
     return correct / max(1, len(y))
 
 
-def train(model, ds, args):
+def train(model, ds, args, ckpt=None):
     gen = torch.Generator().manual_seed(args.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     n = len(ds.labels)
@@ -134,6 +135,8 @@ def train(model, ds, args):
         print(f"train: epoch {epoch + 1}/{args.epochs} loss {loss_sum / seen:.4f} "
               f"train-acc {correct / seen:.4f} held-out float acc {acc:.4f} "
               f"({time.time() - t0:.0f} s)", flush=True)
+        if ckpt:  # after every epoch, so a long run that is cut short still leaves a model
+            torch.save(model.state_dict(), ckpt)
 
 
 def reestimate_batchnorm(model, ds, args, max_images=6400):
@@ -172,9 +175,9 @@ def main(argv):
     print(f"train: model {sum(p.numel() for p in model.parameters())} parameters, "
           f"input {args.size}x{args.size}x{ds.channels}", flush=True)
     if args.epochs > 0:
-        train(model, ds, args)
-        reestimate_batchnorm(model, ds, args)
         ckpt = args.checkpoint or os.path.splitext(args.out)[0] + ".pt"
+        train(model, ds, args, ckpt)
+        reestimate_batchnorm(model, ds, args)
         torch.save(model.state_dict(), ckpt)
         print(f"train: float checkpoint {ckpt}", flush=True)
     model.eval()

@@ -867,7 +867,13 @@ void pl_tick(struct pipeline *pl, char *line, size_t len)
 	}
 
 	const char *state = camera_state_name(pl);
-	int n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);
+	int n;
+	if (strcmp(state, "stopped") == 0 && pl->mode == CONFIG_MODE_ON_DEMAND)
+		n = snprintf(line, len, "idle (on demand, camera closed)");
+	else if (strcmp(state, "disconnected") == 0)
+		n = snprintf(line, len, "camera disconnected, retrying");
+	else
+		n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (last.seq && last.n_labels && last.labels[0].index < pl->model->labels.count)

@@ -57,7 +57,7 @@ def to_float(batch_u8):
     return torch.from_numpy(batch_u8).permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def _affine(src, out_size, scale, aspect, tx, ty, flip, gen):
+def _affine(src, out_size, scale, aspect, tx, ty, flip):
     """Resample src (N,C,h,w) into (N,C,out,out): the source spans `scale` of the output
     height and scale×aspect of its width, centred at (tx, ty) (normalized), zeros outside."""
     n = src.shape[0]
@@ -93,7 +93,7 @@ def augment_items(items_u8, size, channels, gen):
     tx = (torch.rand(n, generator=gen) * 2 - 1) * slack
     ty = (torch.rand(n, generator=gen) * 2 - 1) * slack
     flip = torch.rand(n, generator=gen) < 0.5
-    x = _affine(src, size, scale, aspect, tx, ty, flip, gen)
+    x = _affine(src, size, scale, aspect, tx, ty, flip)
     x = _photometric(x, gen)
     return x.expand(-1, channels, -1, -1).contiguous()
 
@@ -107,7 +107,7 @@ def augment_views(views_u8, gen):
     tx = (torch.rand(n, generator=gen) * 2 - 1) * (scale - 1.0) / 2
     ty = (torch.rand(n, generator=gen) * 2 - 1) * (scale - 1.0) / 2
     flip = torch.rand(n, generator=gen) < 0.5
-    x = _affine(x, x.shape[2], scale, aspect, tx, ty, flip, gen)
+    x = _affine(x, x.shape[2], scale, aspect, tx, ty, flip)
     return _photometric(x, gen)
 
 

@@ -167,10 +167,6 @@ def fully_connected(x, in_t, w_t, b_t, out_t, o):
 
 # --- softmax: gemmlowp fixed point, scalar Python ints (a handful of classes per image) ---
 
-def _i32(v):
-    return int(v)
-
-
 def _srdhm1(a, b):
     if a == INT32_MIN and b == INT32_MIN:
         return INT32_MAX

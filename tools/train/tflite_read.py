@@ -61,7 +61,7 @@ class T:
         return [T(self.t.Bytes, self.t.Indirect(start + 4 * k)) for k in range(n)]
 
 
-def _options(op_name, opt, t):
+def _options(op_name, opt):
     if op_name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         sw, sh = opt.scalar(1, N.Int32Flags), opt.scalar(2, N.Int32Flags)
         if sw != sh:
@@ -162,7 +162,7 @@ def read(path, strict=True):
             raise ModelError(f"{path}: operator {k}: tensor index out of range")
         opt = op.table(W.OP_OPTIONS)
         ops.append({"op": opcodes[idx], "inputs": ins, "outputs": outs,
-                    "options": _options(opcodes[idx], opt, None) if opt else {}})
+                    "options": _options(opcodes[idx], opt) if opt else {}})
     inputs = [int(v) for v in sg.vector(W.SUBGRAPH_INPUTS, np.int32)]
     outputs = [int(v) for v in sg.vector(W.SUBGRAPH_OUTPUTS, np.int32)]
     if any(not 0 <= v < len(tensors) for v in inputs + outputs):

@@ -69,7 +69,7 @@ struct pipeline {
 	struct cap_source *source;   /* capture thread writes, under cam_lock */
 	struct camera_settings cam;  /* under cam_lock */
 	bool reopen_req, stopping, wanted; /* under cam_lock */
-	enum camera_state cam_state; /* under cam_lock */
+	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
 	struct cap_slot *slot;
 
 	/* classify thread */
@@ -98,6 +98,7 @@ struct pipeline {
 	uint64_t snap_seq;
 	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
 	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
+	char format[64];             /* "yuyv 640x480" as negotiated, for status */
 	char fail_msg[256];
 	bool failed;
 
@@ -225,12 +226,23 @@ static struct srv_latency_stat ring_stat(const struct latency_ring *r)
 
 static void set_cam_state(struct pipeline *pl, enum camera_state st)
 {
-	pthread_mutex_lock(&pl->cam_lock);
-	pl->cam_state = st;
-	pthread_mutex_unlock(&pl->cam_lock);
+	atomic_store(&pl->cam_state, st);
 }
 
 /* --- capture thread ------------------------------------------------------------------------- */
+
+/* What the device gave, kept for the status hook (which must not touch the source). */
+static void remember_format(struct pipeline *pl, struct cap_source *src)
+{
+	enum cap_pixfmt fmt;
+	int w, h, fps;
+	char buf[sizeof(pl->format)] = "";
+	if (cap_negotiated(src, &fmt, &w, &h, &fps) == 0)
+		snprintf(buf, sizeof(buf), "%s %dx%d", cap_format_name(fmt), w, h);
+	pthread_mutex_lock(&pl->stats_lock);
+	memcpy(pl->format, buf, sizeof(buf));
+	pthread_mutex_unlock(&pl->stats_lock);
+}
 
 /* Returns with cam_lock held and either pl->stopping or a source to read from. */
 static void capture_wait_for_work(struct pipeline *pl)
@@ -244,7 +256,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 			pl->source = NULL;
 			if (!pl->wanted) {
 				log_info("camera stopped (no demand)");
-				pl->cam_state = CAM_IDLE;
+				set_cam_state(pl, CAM_IDLE);
 			}
 		}
 		if (pl->source)
@@ -263,7 +275,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 			pthread_mutex_lock(&pl->cam_lock);
 			return;
 		}
-		pl->cam_state = CAM_STARTING;
+		set_cam_state(pl, CAM_STARTING);
 		health_streaming(pl->health, health_now_ns());
 		log_info("camera started (%s)",
 			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
@@ -298,6 +310,8 @@ static void *capture_main(void *arg)
 				log_info("camera connected again");
 				srv_publish_event(pl->srv, "camera_connected", NULL);
 			}
+			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
+				remember_format(pl, src);
 			set_cam_state(pl, CAM_STREAMING);
 			r = cap_slot_put(pl->slot, &frame);
 			cap_release(src, &frame);
@@ -349,7 +363,7 @@ static void *capture_main(void *arg)
 		cap_close(pl->source);
 		pl->source = NULL;
 	}
-	pl->cam_state = CAM_IDLE;
+	set_cam_state(pl, CAM_IDLE);
 	pthread_mutex_unlock(&pl->cam_lock);
 	cap_slot_close(pl->slot);
 	return NULL;
@@ -475,10 +489,7 @@ static void *classify_main(void *arg)
 
 static const char *camera_state_name(struct pipeline *pl)
 {
-	pthread_mutex_lock(&pl->cam_lock);
-	const char *s = camera_state_names[pl->cam_state];
-	pthread_mutex_unlock(&pl->cam_lock);
-	return s;
+	return camera_state_names[atomic_load(&pl->cam_state)];
 }
 
 static int hook_hello(void *userdata, struct srv_hello *ret)
@@ -496,15 +507,11 @@ static int hook_hello(void *userdata, struct srv_hello *ret)
 static int hook_status(void *userdata, struct srv_status *ret)
 {
 	struct pipeline *pl = userdata;
-	static char format[64];
-	enum cap_pixfmt fmt;
-	int w, h, fps;
+	static char format[sizeof(pl->format)];
 
-	format[0] = 0;
-	pthread_mutex_lock(&pl->cam_lock);
-	if (pl->source && cap_negotiated(pl->source, &fmt, &w, &h, &fps) == 0)
-		snprintf(format, sizeof(format), "%s %dx%d", cap_format_name(fmt), w, h);
-	pthread_mutex_unlock(&pl->cam_lock);
+	pthread_mutex_lock(&pl->stats_lock);
+	memcpy(format, pl->format, sizeof(format));
+	pthread_mutex_unlock(&pl->stats_lock);
 	*ret = (struct srv_status){
 		.camera_state = camera_state_name(pl),
 		.device = pl->device_desc,

@@ -5,14 +5,34 @@
  * channel for int8, a float product for uint8 — the difference shows in the last bit).
  * Everything a run needs (padding, offsets, clamp range, multipliers) is fixed in prepare, so
  * invoke is the bare loop nest: NHWC, innermost over input channels, which are contiguous in both
- * the input and the filter ([out_ch, kh, kw, in_ch]). */
+ * the input and the filter ([out_ch, kh, kw, in_ch]).
+ *
+ * The fast path (ops_fast_kernels(), the default) computes the same accumulators as one GEMM
+ * (gemm.h): weights minus their zero point packed as int16 at prepare, tiles of CONV_TILE output
+ * pixels gathered (im2col; for 1×1 stride-1 convolutions just a widening copy) minus the input
+ * zero point into a per-worker int16 scratch, then the reference's bias add and requantization
+ * per value. Padding contributes 0, exactly as the reference skips it. Tiles are split across the
+ * workers of g->kernel_ctx; each worker owns its scratch, allocated here at prepare. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inference/ops/gemm.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/requant.h"
+#include "inference/ops/workers.h"
 #include "inference/quant.h"
+
+#define CONV_TILE 32 /* output pixels per GEMM tile (a multiple of GEMM_MR) */
+
+struct conv_fast {
+	int k, k_pairs, nblocks, nworkers;
+	gemm_s16_fn gemm;
+	int16_t *b;             /* packed weights (gemm_pack_b) */
+	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
+	int32_t *c;             /* nworkers × CONV_TILE × nblocks*GEMM_NR accumulators */
+};
 
 struct conv_params {
 	int pad_h, pad_w;
@@ -22,7 +42,44 @@ struct conv_params {
 	int32_t act_min, act_max;
 	int32_t *multiplier;    /* per output channel (same value repeated for per-tensor) */
 	int *shift;
+	struct conv_fast *fast; /* NULL: the reference loops; else inside the same allocation */
 };
+
+static size_t align64(size_t v)
+{
+	return (v + 63) & ~(size_t)63;
+}
+
+/* Bytes of the fast-path block following the params (0 when the fast path is off). */
+static size_t conv_fast_bytes(int out_ch, int k, int nworkers)
+{
+	if (!ops_fast_kernels())
+		return 0;
+	const size_t k_pairs = ((size_t)k + 1) / 2, nblocks = ((size_t)out_ch + GEMM_NR - 1) / GEMM_NR;
+	return align64(sizeof(struct conv_fast)) + align64(gemm_packed_bytes(out_ch, k)) +
+	       align64((size_t)nworkers * CONV_TILE * k_pairs * 2 * sizeof(int16_t)) +
+	       align64((size_t)nworkers * CONV_TILE * nblocks * GEMM_NR * sizeof(int32_t)) + 64;
+}
+
+static struct conv_fast *conv_fast_init(void *mem, const struct tensor *filter, bool is_signed,
+					int out_ch, int k, int nworkers)
+{
+	uint8_t *at = (uint8_t *)align64((size_t)mem);
+	struct conv_fast *f = (struct conv_fast *)at;
+	f->k = k;
+	f->k_pairs = (k + 1) / 2;
+	f->nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR;
+	f->nworkers = nworkers;
+	f->gemm = gemm_select();
+	at += align64(sizeof(*f));
+	f->b = (int16_t *)at;
+	at += align64(gemm_packed_bytes(out_ch, k));
+	f->a = (int16_t *)at;
+	at += align64((size_t)nworkers * CONV_TILE * f->k_pairs * 2 * sizeof(int16_t));
+	f->c = (int32_t *)at;
+	gemm_pack_b(f->b, filter->data, is_signed, is_signed ? 0 : filter->zero_point, out_ch, k);
+	return f;
+}
 
 /* Products per output value: each |(w - wzp) * (x - xzp)| <= 255 * 255 = 65025, so an int32
  * accumulator holds at most (2^31 - 1) / 65025 = 33025 of them. prepare refuses larger filters. */
@@ -70,11 +127,17 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	    (r = ku_check_conv_weights(n, in, filter, bias, out_ch, 0, err, errlen)) < 0)
 		return r;
 
-	struct conv_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * (sizeof(int32_t) + sizeof(int)));
+	const int k = kh * kw * in_ch, nworkers = workers_count(g->kernel_ctx);
+	const size_t base = sizeof(struct conv_params) + (size_t)out_ch * (sizeof(int32_t) + sizeof(int));
+	const size_t fast_bytes = conv_fast_bytes(out_ch, k, nworkers);
+	struct conv_params *p = calloc(1, base + fast_bytes);
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->shift = (int *)(p->multiplier + out_ch);
+	if (fast_bytes)
+		p->fast = conv_fast_init((uint8_t *)p + base, filter, in->type == TT_INT8, out_ch, k,
+					 nworkers);
 	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
 				     errlen)) < 0) {
 		free(p);
@@ -96,9 +159,105 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
+struct conv_job {
+	const struct graph *g;
+	const struct node *n;
+};
+
+/* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each, minus the input
+ * zero point, 0 where it falls into the padding; rows past `rows` up to `rows_padded` are 0. */
+static void conv_im2col(const struct conv_params *p, const struct graph *g, const struct node *n,
+			int pix0, int rows, int rows_padded, int16_t *a)
+{
+	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
+	const struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = in->type == TT_INT8;
+	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
+	const int out_h = out->dims[1], out_w = out->dims[2];
+	const int kh = filter->dims[1], kw = filter->dims[2];
+	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
+	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
+	const size_t lda = (size_t)p->fast->k_pairs * 2;
+	const int32_t x_off = p->input_offset;
+	for (int r = 0; r < rows_padded; r++) {
+		int16_t *row = a + (size_t)r * lda;
+		if (r >= rows) {
+			memset(row, 0, lda * sizeof(*row));
+			continue;
+		}
+		const int pix = pix0 + r;
+		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
+		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
+		int16_t *dst = row;
+		for (int ky = 0; ky < kh; ky++) {
+			const int iy = in_y0 + ky * dil_h;
+			for (int kx = 0; kx < kw; kx++, dst += in_ch) {
+				const int ix = in_x0 + kx * dil_w;
+				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+					memset(dst, 0, (size_t)in_ch * sizeof(*dst));
+					continue;
+				}
+				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
+				/* |x - zp| <= 255: exact in int16. */
+				if (is_signed) {
+					const int8_t *x = (const int8_t *)in->data + base;
+					for (int c = 0; c < in_ch; c++)
+						dst[c] = (int16_t)(x[c] + x_off);
+				} else {
+					const uint8_t *x = in->data + base;
+					for (int c = 0; c < in_ch; c++)
+						dst[c] = (int16_t)(x[c] + x_off);
+				}
+			}
+		}
+		if (p->fast->k & 1)
+			row[p->fast->k] = 0;
+	}
+}
+
+static void conv_fast_work(void *arg, int worker, int nworkers)
+{
+	const struct conv_job *job = arg;
+	const struct graph *g = job->g;
+	const struct node *n = job->n;
+	const struct conv_params *p = n->params;
+	const struct conv_fast *f = p->fast;
+	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = out->type == TT_INT8;
+	const int out_ch = out->dims[3];
+	const int npix = out->dims[0] * out->dims[1] * out->dims[2];
+	const int ntiles = (npix + CONV_TILE - 1) / CONV_TILE;
+	const size_t lda = (size_t)f->k_pairs * 2, ldc = (size_t)f->nblocks * GEMM_NR;
+	int16_t *a = f->a + (size_t)worker * CONV_TILE * lda;
+	int32_t *c = f->c + (size_t)worker * CONV_TILE * ldc;
+	const struct requant rq = {
+		.bias = bias ? (const int32_t *)bias->data : NULL,
+		.multiplier = p->multiplier, .shift = p->shift,
+		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
+	};
+	int t0, t1;
+	workers_split(ntiles, worker, nworkers, &t0, &t1);
+	for (int t = t0; t < t1; t++) {
+		const int pix0 = t * CONV_TILE;
+		const int rows = npix - pix0 < CONV_TILE ? npix - pix0 : CONV_TILE;
+		const int rows_padded = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+		conv_im2col(p, g, n, pix0, rows, rows_padded, a);
+		f->gemm(rows_padded, f->k_pairs, a, lda, f->b, f->nblocks, c, ldc);
+		for (int r = 0; r < rows; r++)
+			requant_row(&rq, c + (size_t)r * ldc, out_ch, is_signed,
+				    out->data + (size_t)(pix0 + r) * out_ch);
+	}
+}
+
 static void conv_invoke(struct graph *g, const struct node *n)
 {
 	const struct conv_params *p = n->params;
+	if (p->fast) {
+		struct conv_job job = { .g = g, .n = n };
+		workers_run(g->kernel_ctx, conv_fast_work, &job);
+		return;
+	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
 	const struct tensor *bias = ku_in(g, n, 2);
 	const struct tensor *out = &g->tensors[n->outputs[0]];

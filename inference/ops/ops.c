@@ -23,3 +23,15 @@ const struct op_kernel *ops_find(int op)
 			return kernels[i];
 	return NULL;
 }
+
+static bool fast_kernels = true;
+
+void ops_set_fast_kernels(bool enabled)
+{
+	fast_kernels = enabled;
+}
+
+bool ops_fast_kernels(void)
+{
+	return fast_kernels;
+}

@@ -15,6 +15,7 @@
 #ifndef CAMCLASS_INFERENCE_OPS_H
 #define CAMCLASS_INFERENCE_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "inference/graph.h"
@@ -29,5 +30,11 @@ struct op_kernel {
 
 /* The kernel for a builtin op code, or NULL when unsupported. */
 const struct op_kernel *ops_find(int op);
+
+/* Whether prepare() sets up the fast paths (packed weights, SIMD, threads) where an op has
+ * them; on by default. Tests turn them off to run the reference loops on the same node and
+ * compare. Read at prepare, not thread-safe: set it before loading. */
+void ops_set_fast_kernels(bool enabled);
+bool ops_fast_kernels(void);
 
 #endif

@@ -1,0 +1,85 @@
+/* gemm.c — packing, the portable int16 GEMM and the run-time choice of kernel (see gemm.h for
+ * why int16 keeps every sum exact). The portable kernel is the plain loop over the packed
+ * layout; SIMD kernels live in gemm_<isa>.c, built only for their architecture. */
+#include <string.h>
+
+#include "inference/ops/gemm.h"
+
+static enum gemm_isa isa_limit = GEMM_ISA_SIMD;
+
+void gemm_set_isa_limit(enum gemm_isa limit)
+{
+	isa_limit = limit;
+}
+
+static int have_avx2(void)
+{
+#if defined(__x86_64__)
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+gemm_s16_fn gemm_select(void)
+{
+#if defined(__x86_64__)
+	if (isa_limit >= GEMM_ISA_SIMD && have_avx2())
+		return gemm_s16_avx2;
+#endif
+	return gemm_s16_portable;
+}
+
+const char *gemm_isa_name(void)
+{
+	return gemm_select() == gemm_s16_portable ? "portable" : "avx2";
+}
+
+size_t gemm_packed_bytes(int out_ch, int k)
+{
+	const size_t nblocks = ((size_t)out_ch + GEMM_NR - 1) / GEMM_NR;
+	const size_t k_pairs = ((size_t)k + 1) / 2;
+	return nblocks * k_pairs * GEMM_NR * 2 * sizeof(int16_t);
+}
+
+void gemm_pack_b(int16_t *dst, const uint8_t *w, int is_signed, int32_t w_zp, int out_ch, int k)
+{
+	const int nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR, k_pairs = (k + 1) / 2;
+	memset(dst, 0, gemm_packed_bytes(out_ch, k));
+	for (int nb = 0; nb < nblocks; nb++)
+		for (int kp = 0; kp < k_pairs; kp++)
+			for (int j = 0; j < GEMM_NR; j++) {
+				const int ch = nb * GEMM_NR + j;
+				if (ch >= out_ch)
+					continue;
+				for (int t = 0; t < 2; t++) {
+					const int kk = 2 * kp + t;
+					if (kk >= k)
+						continue;
+					const size_t src = (size_t)ch * k + kk;
+					const int32_t v = is_signed ? (int32_t)(int8_t)w[src] : (int32_t)w[src];
+					/* |v - w_zp| <= 255: exact in int16. */
+					dst[(((size_t)nb * k_pairs + kp) * GEMM_NR + j) * 2 + t] = (int16_t)(v - w_zp);
+				}
+			}
+}
+
+void gemm_s16_portable(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
+		       int nblocks, int32_t *c, size_t ldc)
+{
+	for (int nb = 0; nb < nblocks; nb++) {
+		const int16_t *bb = b + (size_t)nb * k_pairs * GEMM_NR * 2;
+		for (int m = 0; m < rows; m++) {
+			const int16_t *am = a + (size_t)m * lda;
+			int32_t acc[GEMM_NR] = { 0 };
+			/* Partial sums of exact int32 products, bounded as gemm.h argues. */
+			for (int kp = 0; kp < k_pairs; kp++) {
+				const int32_t a0 = am[2 * kp], a1 = am[2 * kp + 1];
+				const int16_t *bk = bb + (size_t)kp * GEMM_NR * 2;
+				for (int j = 0; j < GEMM_NR; j++)
+					acc[j] += a0 * bk[2 * j] + a1 * bk[2 * j + 1];
+			}
+			memcpy(c + (size_t)m * ldc + (size_t)nb * GEMM_NR, acc, sizeof(acc));
+		}
+	}
+}

@@ -1,0 +1,28 @@
+/* requant.h — the output stage of CONV_2D / DEPTHWISE_CONV_2D fast paths: int32 accumulators →
+ * + bias (int32 wrap, as TFLite) → MultiplyByQuantizedMultiplier per channel → + output zero
+ * point → clamp → 8-bit store. The same steps, in the same order, as the reference loops in
+ * conv.c and depthwise_conv.c, with quant.h's exact helpers; requant_row() picks a SIMD version
+ * (requant_avx2.c) when the CPU has one, which tests compare against the portable one. */
+#ifndef CAMCLASS_INFERENCE_OPS_REQUANT_H
+#define CAMCLASS_INFERENCE_OPS_REQUANT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct requant {
+	const int32_t *bias;        /* per channel, or NULL */
+	const int32_t *multiplier;  /* per channel */
+	const int *shift;           /* per channel */
+	int32_t output_offset, act_min, act_max;
+};
+
+void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
+			  uint8_t *out);
+#if defined(__x86_64__)
+void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
+		      uint8_t *out);
+#endif
+/* Channels [0, n) of one output pixel. */
+void requant_row(const struct requant *rq, const int32_t *acc, int n, bool is_signed, uint8_t *out);
+
+#endif

@@ -1,0 +1,26 @@
+/* workers.h — a small persistent thread pool for the builtin kernels (graph->kernel_ctx).
+ *
+ * Created once at load (eng_load with threads > 1), it runs one function on every worker at a
+ * time: the caller's thread is worker 0, the pool's threads are workers 1..n-1, and
+ * workers_run() returns when all of them finished. Nothing is allocated per run, so kernels may
+ * call it from invoke(). A NULL pool means one worker (the caller), so kernels need no special
+ * case. One thread at a time may call workers_run() on a pool (the engine is single-caller). */
+#ifndef CAMCLASS_INFERENCE_OPS_WORKERS_H
+#define CAMCLASS_INFERENCE_OPS_WORKERS_H
+
+struct workers;
+
+/* fn(arg, worker, nworkers) on each worker; worker in [0, nworkers). */
+typedef void (*workers_fn)(void *arg, int worker, int nworkers);
+
+/* nthreads >= 2 workers in total (the caller included). 0 or a negative errno. */
+int workers_create(int nthreads, struct workers **ret_workers);
+void workers_destroy(struct workers *w);
+/* Workers in the pool, 1 for NULL. */
+int workers_count(const struct workers *w);
+void workers_run(struct workers *w, workers_fn fn, void *arg);
+
+/* Split [0, total) into nworkers contiguous parts; part `worker` is [*ret_begin, *ret_end). */
+void workers_split(int total, int worker, int nworkers, int *ret_begin, int *ret_end);
+
+#endif

@@ -31,6 +31,7 @@ struct harness {
 	char *dir;
 	char ini[4200], sock[4200], notify[4200], log[4200], frames[4200];
 	int notify_fd;
+	int listen_fd; /* >= 0: passed to the daemon as fd 3, like systemd socket activation */
 	pid_t pid;
 	char notes[65536]; /* every notify datagram so far, one per line */
 	size_t notes_len, notes_seen; /* notes_seen: where the next wait starts looking */
@@ -84,6 +85,7 @@ static void h_setup(struct harness *h)
 	memset(h, 0, sizeof(*h));
 	h->dir = tu_tmpdir();
 	h->pid = -1;
+	h->listen_fd = -1;
 	snprintf(h->ini, sizeof(h->ini), "%s/camclassd.ini", h->dir);
 	snprintf(h->sock, sizeof(h->sock), "%s/camclassd.sock", h->dir);
 	snprintf(h->notify, sizeof(h->notify), "%s/notify.sock", h->dir);
@@ -133,6 +135,15 @@ static void h_start(struct harness *h, unsigned long watchdog_usec)
 		unsetenv("JOURNAL_STREAM");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDNAMES");
+		if (h->listen_fd >= 0) {
+			char v[32];
+			if (dup2(h->listen_fd, 3) != 3) /* dup2 also clears FD_CLOEXEC */
+				_exit(126);
+			snprintf(v, sizeof(v), "%d", (int)getpid());
+			setenv("LISTEN_PID", v, 1);
+			setenv("LISTEN_FDS", "1", 1);
+		}
 		if (watchdog_usec) {
 			char v[32];
 			snprintf(v, sizeof(v), "%lu", watchdog_usec);
@@ -230,6 +241,8 @@ static void h_teardown(struct harness *h)
 		fprintf(stderr, "--- daemon log:\n%s--- notify:\n%s", h_log(h), h->notes);
 	if (h->notify_fd > 0)
 		close(h->notify_fd);
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
 	tu_rm_rf(h->dir);
 	free(h->dir);
 }

@@ -166,6 +166,39 @@ static void sigint_also_stops_cleanly(void **state)
 	assert_int_equal(h_wait_exit(h, 10000), 0);
 }
 
+static void serves_a_socket_passed_by_systemd(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	struct cli_conn *conn;
+	json_t *msg;
+	char path[4300];
+	struct stat st;
+	h_setup(h);
+	make_photo_frames(h);
+	write_config(h, 10);
+	/* what systemd does for camclassd.socket: bind + listen, then pass it as fd 3 */
+	snprintf(path, sizeof(path), "%.4000s/activated.sock", h->dir);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	h->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(h->listen_fd >= 0);
+	assert_int_equal(bind(h->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(h->listen_fd, 16), 0);
+	h_start(h, 0);
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
+	assert_int_equal(cli_connect(path, &conn), 0);
+	assert_int_equal(cli_read_msg(conn, 5000, &msg, NULL, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(msg, "type")), "hello");
+	json_decref(msg);
+	assert_int_equal(stat(h->sock, &st), -1); /* the configured path was not used */
+	cli_close(conn);
+	assert_int_equal(kill(h->pid, SIGTERM), 0);
+	assert_int_equal(h_wait_exit(h, 10000), 0);
+	assert_int_equal(stat(path, &st), 0); /* systemd's socket file is systemd's to remove */
+}
+
 /* tid of the daemon thread called `name` (threads are named by the pipeline). */
 static pid_t thread_named(pid_t pid, const char *name)
 {
@@ -246,6 +279,7 @@ int main(void)
 		cmocka_unit_test_teardown(bad_config_refuses_to_start, harness_teardown),
 		cmocka_unit_test_teardown(ready_status_reload_and_stop, harness_teardown),
 		cmocka_unit_test_teardown(sigint_also_stops_cleanly, harness_teardown),
+		cmocka_unit_test_teardown(serves_a_socket_passed_by_systemd, harness_teardown),
 		cmocka_unit_test_teardown(watchdog_only_while_frames_flow, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("daemon_lifecycle", tests, NULL, NULL);

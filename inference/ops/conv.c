@@ -29,6 +29,7 @@
 struct conv_fast {
 	int k, k_pairs, nblocks, nworkers;
 	gemm_s16_fn gemm;
+	requant_row_fn requant;
 	int16_t *b;             /* packed weights (gemm_pack_b) */
 	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
 	int32_t *c;             /* nworkers × CONV_TILE × nblocks*GEMM_NR accumulators */
@@ -71,6 +72,7 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *filter, 
 	f->nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR;
 	f->nworkers = nworkers;
 	f->gemm = gemm_select();
+	f->requant = requant_select();
 	at += align64(sizeof(*f));
 	f->b = (int16_t *)at;
 	at += align64(gemm_packed_bytes(out_ch, k));
@@ -245,7 +247,7 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 		conv_im2col(p, g, n, pix0, rows, rows_padded, a);
 		f->gemm(rows_padded, f->k_pairs, a, lda, f->b, f->nblocks, c, ldc);
 		for (int r = 0; r < rows; r++)
-			requant_row(&rq, c + (size_t)r * ldc, out_ch, is_signed,
+			f->requant(&rq, c + (size_t)r * ldc, out_ch, is_signed,
 				    out->data + (size_t)(pix0 + r) * out_ch);
 	}
 }

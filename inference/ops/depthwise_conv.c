@@ -8,14 +8,31 @@
  * multiplier is taken from the shapes (out_ch / in_ch) and the option must agree with it, so a
  * file whose option contradicts its own tensors is refused instead of read out of bounds. Loop
  * order: per output pixel, then filter taps, then channels, so the innermost loop walks
- * contiguous input, filter and accumulator rows. */
+ * contiguous input, filter and accumulator rows.
+ *
+ * Fast path (ops_fast_kernels(), depth multiplier 1, up to DW_FAST_MAX_TAPS taps): the weights
+ * minus their zero point are widened to int32 at prepare, each output pixel's in-bounds taps are
+ * summed by a SIMD kernel (dwconv.h) with the accumulators in registers, and requant.h finishes
+ * the row — the same sums and the same requantization as below. Output rows are split across
+ * the workers of g->kernel_ctx, each with its own accumulator row. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inference/ops/dwconv.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/requant.h"
+#include "inference/ops/workers.h"
 #include "inference/quant.h"
+
+struct dw_fast {
+	int nworkers;
+	dw_pixel_fn pixel;
+	requant_row_fn requant;
+	int32_t *w;             /* [kh*kw][out_ch] weights minus their zero point */
+	int32_t *acc;           /* nworkers × out_ch accumulators */
+};
 
 /* Per output value at most kh*kw products of magnitude <= 255*255 = 65025. */
 #define DW_MAX_TERMS 33025
@@ -27,7 +44,30 @@ struct dw_params {
 	int32_t *multiplier;
 	int *shift;
 	int32_t *acc;           /* out_ch scratch accumulators, so invoke allocates nothing */
+	struct dw_fast *fast;   /* NULL: reference loops; else inside the same allocation */
 };
+
+static size_t dw_fast_bytes(int dm, int taps, int out_ch, int nworkers)
+{
+	if (!ops_fast_kernels() || dm != 1 || taps > DW_FAST_MAX_TAPS)
+		return 0;
+	return sizeof(struct dw_fast) + ((size_t)taps + (size_t)nworkers) * out_ch * sizeof(int32_t);
+}
+
+static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool is_signed,
+				    int taps, int out_ch, int nworkers)
+{
+	struct dw_fast *f = mem;
+	f->nworkers = nworkers;
+	f->pixel = dw_pixel_select();
+	f->requant = requant_select();
+	f->w = (int32_t *)(f + 1);
+	f->acc = f->w + (size_t)taps * out_ch;
+	const int32_t w_zp = is_signed ? 0 : filter->zero_point;
+	for (size_t i = 0; i < (size_t)taps * out_ch; i++)
+		f->w[i] = ku_load8(is_signed, filter->data, i) - w_zp;
+	return f;
+}
 
 static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
@@ -78,12 +118,20 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 		return r;
 
 	const size_t per_channel_bytes = 2 * sizeof(int32_t) + sizeof(int);
-	struct dw_params *p = calloc(1, sizeof(*p) + (size_t)out_ch * per_channel_bytes);
+	const size_t base = sizeof(struct dw_params) + (size_t)out_ch * per_channel_bytes;
+	const int nworkers = workers_count(g->kernel_ctx);
+	const size_t fast_bytes = dw_fast_bytes(dm, kh * kw, out_ch, nworkers);
+	struct dw_params *p = calloc(1, base + fast_bytes + sizeof(void *));
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->acc = p->multiplier + out_ch;
 	p->shift = (int *)(p->acc + out_ch);
+	if (fast_bytes) {
+		const size_t at = (base + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+		p->fast = dw_fast_init((uint8_t *)p + at, filter, in->type == TT_INT8, kh * kw, out_ch,
+				       nworkers);
+	}
 	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
 				     errlen)) < 0) {
 		free(p);
@@ -147,9 +195,71 @@ static void mac_taps_u8(int32_t *acc, const uint8_t *x, const uint8_t *w, int in
 	}
 }
 
+struct dw_job {
+	const struct graph *g;
+	const struct node *n;
+};
+
+static void dw_fast_work(void *arg, int worker, int nworkers)
+{
+	const struct dw_job *job = arg;
+	const struct graph *g = job->g;
+	const struct node *n = job->n;
+	const struct dw_params *p = n->params;
+	const struct dw_fast *f = p->fast;
+	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
+	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+	const struct tensor *out = &g->tensors[n->outputs[0]];
+	const bool is_signed = in->type == TT_INT8;
+	const int in_h = in->dims[1], in_w = in->dims[2], ch = in->dims[3];
+	const int out_h = out->dims[1], out_w = out->dims[2];
+	const int kh = filter->dims[1], kw = filter->dims[2];
+	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
+	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
+	int32_t *acc = f->acc + (size_t)worker * ch;
+	const struct requant rq = {
+		.bias = bias ? (const int32_t *)bias->data : NULL,
+		.multiplier = p->multiplier, .shift = p->shift,
+		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
+	};
+	const uint8_t *xs[DW_FAST_MAX_TAPS];
+	const int32_t *ws[DW_FAST_MAX_TAPS];
+	int r0, r1;
+	workers_split(in->dims[0] * out_h, worker, nworkers, &r0, &r1);
+	for (int row = r0; row < r1; row++) {
+		const int b = row / out_h, oy = row % out_h;
+		const int in_y0 = oy * stride_h - p->pad_h;
+		for (int ox = 0; ox < out_w; ox++) {
+			const int in_x0 = ox * stride_w - p->pad_w;
+			int ntaps = 0;
+			for (int ky = 0; ky < kh; ky++) {
+				const int iy = in_y0 + ky * dil_h;
+				if (iy < 0 || iy >= in_h)
+					continue;
+				for (int kx = 0; kx < kw; kx++) {
+					const int ix = in_x0 + kx * dil_w;
+					if (ix < 0 || ix >= in_w)
+						continue;
+					xs[ntaps] = in->data + (((size_t)b * in_h + iy) * in_w + ix) * ch;
+					ws[ntaps] = f->w + ((size_t)ky * kw + kx) * ch;
+					ntaps++;
+				}
+			}
+			f->pixel(acc, xs, ws, ntaps, ch, is_signed, p->input_offset);
+			f->requant(&rq, acc, ch, is_signed,
+				   out->data + (((size_t)b * out_h + oy) * out_w + ox) * ch);
+		}
+	}
+}
+
 static void dw_invoke(struct graph *g, const struct node *n)
 {
 	const struct dw_params *p = n->params;
+	if (p->fast) {
+		struct dw_job job = { .g = g, .n = n };
+		workers_run(g->kernel_ctx, dw_fast_work, &job);
+		return;
+	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
 	const struct tensor *bias = ku_in(g, n, 2);
 	const struct tensor *out = &g->tensors[n->outputs[0]];

@@ -18,7 +18,11 @@ void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, b
 	}
 }
 
-void requant_row(const struct requant *rq, const int32_t *acc, int n, bool is_signed, uint8_t *out)
+requant_row_fn requant_select(void)
 {
-	requant_row_portable(rq, acc, n, is_signed, out);
+#if defined(__x86_64__)
+	if (gemm_select() == gemm_s16_avx2)
+		return requant_row_avx2;
+#endif
+	return requant_row_portable;
 }

@@ -23,6 +23,9 @@ void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool 
 		      uint8_t *out);
 #endif
 /* Channels [0, n) of one output pixel. */
-void requant_row(const struct requant *rq, const int32_t *acc, int n, bool is_signed, uint8_t *out);
+typedef void (*requant_row_fn)(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
+			       uint8_t *out);
+/* The best version for this CPU, capped by gemm_set_isa_limit() like the GEMM kernels. */
+requant_row_fn requant_select(void);
 
 #endif

@@ -1,0 +1,323 @@
+/* test_ops_fast.c — the fast CONV_2D / DEPTHWISE_CONV_2D paths (gemm*.c, dwconv*.c,
+ * requant*.c, workers.c) against the reference loops of the same kernels, on random shapes and
+ * parameters: odd channel counts (tails of every SIMD block), 1×1 / 3×3 / other filters,
+ * strides 1 and 2, dilation, SAME/VALID, per-tensor uint8 with both zero points, per-channel
+ * int8, fused activations, batch 1 and 2; each with the best SIMD kernels of this CPU, with the
+ * portable ones, and with a pool of 2 and 3 workers. The reference path (ops_set_fast_kernels
+ * (false)) is the one the golden test pins to TFLite, so equality here is bit-exactness.
+ * Also the SIMD requantization against the portable one on extreme accumulators and shifts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inference/graph.h"
+#include "inference/ops/gemm.h"
+#include "inference/ops/ops.h"
+#include "inference/ops/requant.h"
+#include "inference/ops/workers.h"
+
+#define MAX_CH 48
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static int rnd_in(int lo, int hi) /* inclusive */
+{
+	return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static float rnd_scale(float lo, float hi)
+{
+	return lo + (hi - lo) * (float)(rnd() % 10000) / 10000.0f;
+}
+
+struct fg {
+	struct graph g;
+	struct tensor t[4];
+	struct node n;
+	float scales[4][MAX_CH];
+	int32_t zps[4][MAX_CH];
+	uint8_t *buf[4];
+	char err[256];
+};
+
+static void fg_tensor(struct fg *fg, int i, enum tensor_type type, int ndim, const int32_t *dims,
+		      float scale, int32_t zp)
+{
+	struct tensor *t = &fg->t[i];
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->ndim = ndim;
+	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
+	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
+	t->name = "";
+	free(fg->buf[i]);
+	fg->buf[i] = malloc(t->bytes);
+	assert_non_null(fg->buf[i]);
+	t->data = fg->buf[i];
+	t->is_const = i == 1 || i == 2;
+	t->nq = 1;
+	fg->scales[i][0] = scale;
+	fg->zps[i][0] = zp;
+	t->scales = fg->scales[i];
+	t->zero_points = fg->zps[i];
+	t->scale = scale;
+	t->zero_point = zp;
+}
+
+static void fg_fill_random(struct fg *fg, int i)
+{
+	if (fg->t[i].type == TT_INT32) {
+		int32_t *v = (int32_t *)fg->t[i].data;
+		for (size_t k = 0; k < fg->t[i].bytes / 4; k++)
+			v[k] = rnd_in(-40000, 40000);
+		return;
+	}
+	for (size_t k = 0; k < fg->t[i].bytes; k++)
+		fg->t[i].data[k] = (uint8_t)rnd();
+}
+
+static void fg_free(struct fg *fg)
+{
+	for (int i = 0; i < 4; i++)
+		free(fg->buf[i]);
+	free(fg->n.params);
+}
+
+static int out_size(enum padding pad, int in, int k, int stride, int dil)
+{
+	const int eff = (k - 1) * dil + 1;
+	return pad == PAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
+}
+
+/* Prepares and runs the node with the given settings; the output bytes go to ret_out. */
+static void fg_run(struct fg *fg, bool fast, enum gemm_isa isa, struct workers *w, uint8_t *ret_out)
+{
+	ops_set_fast_kernels(fast);
+	gemm_set_isa_limit(isa);
+	fg->g.kernel_ctx = w;
+	free(fg->n.params);
+	fg->n.params = NULL;
+	const struct op_kernel *k = ops_find(fg->n.op);
+	int r = k->prepare(&fg->g, &fg->n, fg->err, sizeof(fg->err));
+	if (r != 0)
+		fail_msg("prepare: %s", fg->err);
+	memset(fg->t[3].data, 0xa5, fg->t[3].bytes);
+	k->invoke(&fg->g, &fg->n);
+	memcpy(ret_out, fg->t[3].data, fg->t[3].bytes);
+	ops_set_fast_kernels(true);
+	gemm_set_isa_limit(GEMM_ISA_SIMD);
+}
+
+/* A random CONV_2D (depthwise = false) or DEPTHWISE_CONV_2D node. */
+static void build_case(struct fg *fg, bool depthwise, int iter)
+{
+	memset(&fg->n, 0, sizeof(fg->n));
+	const bool is_signed = rnd() & 1;
+	const enum tensor_type type = is_signed ? TT_INT8 : TT_UINT8;
+	const int batches = iter % 5 == 0 ? 2 : 1;
+	const int in_h = rnd_in(1, 11), in_w = rnd_in(1, 13);
+	const int in_ch = depthwise ? rnd_in(1, MAX_CH) : rnd_in(1, 37);
+	const int dm = depthwise ? (iter % 4 == 3 ? 2 : 1) : 1;
+	const int out_ch = depthwise ? (in_ch * dm > MAX_CH ? in_ch : in_ch * dm) : rnd_in(1, 41);
+	const int real_dm = out_ch / in_ch;
+	static const int ksizes[][2] = { { 1, 1 }, { 3, 3 }, { 3, 3 }, { 1, 1 }, { 2, 3 }, { 5, 5 } };
+	const int kk = rnd_in(0, 5);
+	const int kh = ksizes[kk][0], kw = ksizes[kk][1];
+	const int stride = rnd_in(1, 2), dil = iter % 7 == 6 ? 2 : 1;
+	enum padding pad = rnd() & 1 ? PAD_SAME : PAD_VALID;
+	if (out_size(pad, in_h, kh, stride, dil) < 1 || out_size(pad, in_w, kw, stride, dil) < 1)
+		pad = PAD_SAME;
+	const int out_h = out_size(pad, in_h, kh, stride, dil), out_w = out_size(pad, in_w, kw, stride, dil);
+	const int32_t zp_lo = is_signed ? -128 : 0, zp_hi = is_signed ? 127 : 255;
+	const float in_scale = rnd_scale(0.005f, 0.05f), out_scale = rnd_scale(0.02f, 0.5f);
+
+	const int32_t in_dims[4] = { batches, in_h, in_w, in_ch };
+	const int32_t f_dims[4] = { depthwise ? 1 : out_ch, kh, kw, depthwise ? out_ch : in_ch };
+	const int32_t b_dims[1] = { out_ch };
+	const int32_t o_dims[4] = { batches, out_h, out_w, out_ch };
+	fg_tensor(fg, 0, type, 4, in_dims, in_scale, rnd_in(zp_lo, zp_hi));
+	fg_tensor(fg, 1, type, 4, f_dims, rnd_scale(0.001f, 0.02f), is_signed ? 0 : rnd_in(0, 255));
+	fg_tensor(fg, 2, TT_INT32, 1, b_dims, 0, 0);
+	fg->t[2].nq = 0;
+	fg_tensor(fg, 3, type, 4, o_dims, out_scale, rnd_in(zp_lo, zp_hi));
+	if (is_signed && (rnd() & 1)) { /* per-channel weights */
+		struct tensor *f = &fg->t[1];
+		f->nq = out_ch;
+		f->quant_axis = depthwise ? 3 : 0;
+		for (int c = 0; c < out_ch; c++) {
+			fg->scales[1][c] = rnd_scale(0.0005f, 0.03f);
+			fg->zps[1][c] = 0;
+		}
+		f->scale = fg->scales[1][0];
+	}
+	for (int i = 0; i < 3; i++)
+		fg_fill_random(fg, i);
+	fg->g.tensors = fg->t;
+	fg->g.ntensors = 4;
+	fg->g.nodes = &fg->n;
+	fg->g.nnodes = 1;
+	fg->n.op = depthwise ? OP_DEPTHWISE_CONV_2D : OP_CONV_2D;
+	fg->n.ninputs = 3;
+	fg->n.noutputs = 1;
+	fg->n.inputs[0] = 0;
+	fg->n.inputs[1] = 1;
+	fg->n.inputs[2] = iter % 6 == 5 ? -1 : 2;
+	fg->n.outputs[0] = 3;
+	static const enum activation acts[] = { ACT_NONE, ACT_RELU, ACT_RELU6 };
+	if (depthwise) {
+		fg->n.opt.depthwise.padding = pad;
+		fg->n.opt.depthwise.stride_h = stride;
+		fg->n.opt.depthwise.stride_w = stride;
+		fg->n.opt.depthwise.dilation_h = dil;
+		fg->n.opt.depthwise.dilation_w = dil;
+		fg->n.opt.depthwise.depth_multiplier = real_dm;
+		fg->n.opt.depthwise.activation = acts[iter % 3];
+	} else {
+		fg->n.opt.conv.padding = pad;
+		fg->n.opt.conv.stride_h = stride;
+		fg->n.opt.conv.stride_w = stride;
+		fg->n.opt.conv.dilation_h = dil;
+		fg->n.opt.conv.dilation_w = dil;
+		fg->n.opt.conv.activation = acts[iter % 3];
+	}
+}
+
+static void compare_paths(bool depthwise, int iters)
+{
+	struct workers *w2 = NULL, *w3 = NULL;
+	assert_int_equal(workers_create(2, &w2), 0);
+	assert_int_equal(workers_create(3, &w3), 0);
+	struct fg fg;
+	memset(&fg, 0, sizeof(fg));
+	for (int it = 0; it < iters; it++) {
+		build_case(&fg, depthwise, it);
+		const size_t bytes = fg.t[3].bytes;
+		uint8_t *ref = malloc(bytes), *got = malloc(bytes);
+		assert_non_null(ref);
+		assert_non_null(got);
+		fg_run(&fg, false, GEMM_ISA_SIMD, NULL, ref);
+		struct {
+			const char *what;
+			enum gemm_isa isa;
+			struct workers *w;
+		} runs[] = {
+			{ "simd", GEMM_ISA_SIMD, NULL },
+			{ "portable", GEMM_ISA_PORTABLE, NULL },
+			{ "simd, 2 workers", GEMM_ISA_SIMD, w2 },
+			{ "portable, 3 workers", GEMM_ISA_PORTABLE, w3 },
+		};
+		for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+			fg_run(&fg, true, runs[r].isa, runs[r].w, got);
+			for (size_t i = 0; i < bytes; i++)
+				if (got[i] != ref[i])
+					fail_msg("case %d (%s, %s, in %dx%dx%dx%d ch->%d, filter %dx%d): "
+						 "byte %zu is %u, reference %u",
+						 it, depthwise ? "depthwise" : "conv", runs[r].what,
+						 fg.t[0].dims[0], fg.t[0].dims[1], fg.t[0].dims[2],
+						 fg.t[0].dims[3], fg.t[3].dims[3], fg.t[1].dims[1],
+						 fg.t[1].dims[2], i, got[i], ref[i]);
+		}
+		free(ref);
+		free(got);
+	}
+	fg_free(&fg);
+	workers_destroy(w2);
+	workers_destroy(w3);
+}
+
+static void fast_conv_equals_reference_on_random_cases(void **state)
+{
+	(void)state;
+	compare_paths(false, 300);
+}
+
+static void fast_depthwise_equals_reference_on_random_cases(void **state)
+{
+	(void)state;
+	compare_paths(true, 300);
+}
+
+/* The SIMD requantization against the portable one: accumulators at both int32 extremes,
+ * multipliers across [2^30, 2^31) and 0, right shifts up to 31 and left shifts, offsets and
+ * clamps of both types, lengths that leave every tail size. */
+static void simd_requant_equals_portable(void **state)
+{
+	(void)state;
+	enum { N = 45 };
+	int32_t acc[N], bias[N], mult[N];
+	int shift[N];
+	uint8_t got[N], want[N];
+	const requant_row_fn simd = requant_select();
+	for (int it = 0; it < 4000; it++) {
+		for (int c = 0; c < N; c++) {
+			switch (rnd() % 6) {
+			case 0: acc[c] = INT32_MIN + (int32_t)(rnd() % 3); break;
+			case 1: acc[c] = INT32_MAX - (int32_t)(rnd() % 3); break;
+			case 2: acc[c] = (int32_t)rnd_in(-3, 3); break;
+			default: acc[c] = (int32_t)(rnd() ^ (rnd() << 16)); break;
+			}
+			bias[c] = rnd() % 4 ? (int32_t)(rnd() ^ (rnd() << 16)) >> (rnd() % 20) : INT32_MAX;
+			mult[c] = rnd() % 50 ? (int32_t)((1u << 30) + (rnd() ^ (rnd() << 15)) % (1u << 30)) : 0;
+			shift[c] = rnd() % 8 ? -rnd_in(0, 31) : rnd_in(1, 8);
+		}
+		const bool is_signed = rnd() & 1;
+		const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+		struct requant rq = {
+			.bias = rnd() % 5 ? bias : NULL, .multiplier = mult, .shift = shift,
+			.output_offset = rnd_in(lo, hi), .act_min = lo + rnd_in(0, 10), .act_max = hi - rnd_in(0, 10),
+		};
+		const int n = rnd_in(1, N);
+		requant_row_portable(&rq, acc, n, is_signed, want);
+		simd(&rq, acc, n, is_signed, got);
+		assert_memory_equal(got, want, (size_t)n);
+	}
+}
+
+/* Every worker runs exactly once per workers_run, and the split covers the range once. */
+static void workers_run_each_worker_once_and_split_covers_range(void **state)
+{
+	(void)state;
+	struct workers *w = NULL;
+	assert_int_equal(workers_create(3, &w), 0);
+	assert_int_equal(workers_count(w), 3);
+	assert_int_equal(workers_count(NULL), 1);
+	for (int total = 0; total < 50; total++) {
+		int covered = 0, prev_end = 0;
+		for (int k = 0; k < 3; k++) {
+			int b, e;
+			workers_split(total, k, 3, &b, &e);
+			assert_int_equal(b, prev_end);
+			covered += e - b;
+			prev_end = e;
+		}
+		assert_int_equal(covered, total);
+		assert_int_equal(prev_end, total);
+	}
+	workers_destroy(w);
+}
+
+int main(void)
+{
+	printf("fast kernels: %s\n", gemm_isa_name());
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fast_conv_equals_reference_on_random_cases),
+		cmocka_unit_test(fast_depthwise_equals_reference_on_random_cases),
+		cmocka_unit_test(simd_requant_equals_portable),
+		cmocka_unit_test(workers_run_each_worker_once_and_split_covers_range),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -30,16 +30,22 @@
 #define BACKEND "builtin"
 #endif
 
-static void write_config(struct harness *h, const char *model, const char *mode)
+static void write_config_full(struct harness *h, const char *model, const char *mode, int fps,
+			      double rate)
 {
 	char model_path[4200];
 	snprintf(model_path, sizeof(model_path), "%s", tu_model_path(model));
 	h_write(h->ini,
 		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
 		"[model]\npath = %s\nlabels = %s\nbackend = " BACKEND "\n"
-		"[classify]\nmode = %s\ntop_k = 3\nthreshold = 0.05\n"
+		"[classify]\nmode = %s\ntop_k = 3\nthreshold = 0.05\nrate = %g\n"
 		"[socket]\npath = %s\n",
-		h->frames, FPS, model_path, tu_model_path("imagenet_labels.txt"), mode, h->sock);
+		h->frames, fps, model_path, tu_model_path("imagenet_labels.txt"), mode, rate, h->sock);
+}
+
+static void write_config(struct harness *h, const char *model, const char *mode)
+{
+	write_config_full(h, model, mode, FPS, 0);
 }
 
 static struct harness the_harness;
@@ -371,6 +377,46 @@ static void sighup_swaps_model_under_a_live_subscription(void **state)
 	stop(h);
 }
 
+static void status_rates(struct cli_conn *c, double *ret_in, double *ret_out)
+{
+	json_t *reply;
+	assert_int_equal(cli_request(c, "status", NULL, 5000, &reply), 0);
+	*ret_in = json_number_value(json_object_get(reply, "fps_in"));
+	*ret_out = json_number_value(json_object_get(reply, "fps_out"));
+	json_decref(reply);
+}
+
+static void rate_limit_and_camera_reopen_on_reload(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	double fin, fout;
+	static const char *const photos[] = { "images/cat.bmp", "images/grace_hopper.bmp" };
+	h_setup(h);
+	h_make_frames(h, "frames", photos, 2);
+	write_config_full(h, "mobilenet_v2_1.0_224_quant.tflite", "continuous", 8, 1.0);
+	h_start(h, 0);
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
+	struct cli_conn *c = connect_and_hello(h, NULL);
+	sleep(7); /* two 3 s rate windows */
+	status_rates(c, &fin, &fout);
+	if (fin < 8 * 0.5 || fin > 8 * 1.5 || fout > 1.5 || fout < 0.3)
+		fail_msg("rate = 1 at 8 fps: fps_in %.2f fps_out %.2f", fin, fout);
+
+	/* new camera settings reopen the camera; the rate limit goes away */
+	write_config_full(h, "mobilenet_v2_1.0_224_quant.tflite", "continuous", 3, 0);
+	assert_int_equal(kill(h->pid, SIGHUP), 0);
+	assert_true(h_wait_notify(h, "RELOADING=1", 5000));
+	assert_true(h_wait_notify(h, "READY=1", 10000));
+	sleep(7);
+	status_rates(c, &fin, &fout);
+	if (fin < 3 * 0.5 || fin > 3 * 1.5 || fout < 1.5)
+		fail_msg("after reload to 3 fps, rate 0: fps_in %.2f fps_out %.2f", fin, fout);
+	assert_non_null(strstr(h_log(h), "camera settings changed: reopening"));
+	cli_close(c);
+	stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +424,7 @@ int main(void)
 		cmocka_unit_test_teardown(latest_classify_snapshot_status, harness_teardown),
 		cmocka_unit_test_teardown(on_demand_stops_and_restarts_capture, harness_teardown),
 		cmocka_unit_test_teardown(sighup_swaps_model_under_a_live_subscription, harness_teardown),
+		cmocka_unit_test_teardown(rate_limit_and_camera_reopen_on_reload, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("daemon_e2e", tests, NULL, NULL);
 }

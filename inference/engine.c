@@ -19,6 +19,7 @@
 #include "inference/graph.h"
 #include "inference/model.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/workers.h"
 #include "inference/plan.h"
 #include "inference/xnnpack.h"
 
@@ -40,6 +41,7 @@ struct engine {
 	size_t map_len;
 	void *copy;                       /* … or private copy (eng_load_memory) */
 	struct xnnpack_delegate *xnn;     /* NULL on the builtin backend */
+	struct workers *workers;          /* builtin kernels' pool (g.kernel_ctx); NULL for 1 thread */
 	enum eng_backend backend;
 	int threads;
 	int input, output;                /* tensor indices */
@@ -129,6 +131,14 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 	if (rc < 0)
 		return failf(err, errlen, rc, "%s: %s", name, msg);
 	e->have_graph = true;
+	/* The kernels size their per-worker scratch at prepare, so the pool comes first. */
+	if (e->threads > 1) {
+		rc = workers_create(e->threads, &e->workers);
+		if (rc < 0)
+			return failf(err, errlen, rc, "%s: cannot start %d threads: %s", name, e->threads,
+				     strerror(-rc));
+		e->g.kernel_ctx = e->workers;
+	}
 	if (e->g.ninputs != 1 || e->g.noutputs != 1)
 		return failf(err, errlen, -ENOTSUP, "%s: model has %d inputs and %d outputs; the engine runs models "
 			     "with one of each", name, e->g.ninputs, e->g.noutputs);
@@ -151,6 +161,7 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 		opt = &defaults;
 	char msg[256];
 	int rc = check_options(opt, name, err, errlen);
+	e->threads = opt->threads;
 	if (rc >= 0)
 		rc = load_graph(e, buf, len, name, err, errlen);
 	/* AUTO stays on the builtin kernels (bit-exact with TFLite's reference) until XNNPACK's
@@ -231,6 +242,7 @@ void eng_free(struct engine *e)
 	if (!e)
 		return;
 	xnnpack_delegate_free(e->xnn);
+	workers_destroy(e->workers);
 	if (e->have_graph)
 		model_free_graph(&e->g);
 	free(e->kernels);

@@ -498,7 +498,7 @@ static void prepare_rejects_bad_shapes_and_quantization(void **state)
 	/* filter rank, mixed types, activation, stride */
 	tg.t[1].ndim = 3;
 	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);
-	assert_non_null(strstr(tg.err, "CONV_2D: filter has 3 dims, expected 4"));
+	assert_string_equal(tg.err, "filter has 3 dims, expected 4"); /* the engine names the op */
 	tg.t[1].ndim = 4;
 	tg.t[0].type = TT_UINT8;
 	assert_true(tg_prepare(&tg, OP_CONV_2D, 3) < 0);

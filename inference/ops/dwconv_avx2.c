@@ -1,16 +1,21 @@
 /* dwconv_avx2.c — dwconv.h's per-pixel kernel, 16 channels per step in two int32 accumulators
  * kept in registers across the taps (exactness: dwconv.h). vpmulld of values below 2^16 in
- * magnitude is exact. Channels past the last multiple of 8 take the portable loop. */
+ * magnitude is exact. Channels past the last multiple of 8 take the portable loop. *
+ * The functions carry target("avx2") as well as the Makefile's -mavx2, so a build that compiles
+ * every file with the same flags (the fuzzer's) still compiles them; they run only after
+ * gemm_select() saw AVX2. */
 #include <immintrin.h>
 
 #include "inference/ops/dwconv.h"
 
+__attribute__((target("avx2")))
 static inline __m256i load_x(const uint8_t *p, bool is_signed)
 {
 	const __m128i b = _mm_loadl_epi64((const __m128i *)p);
 	return is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
 }
 
+__attribute__((target("avx2")))
 void dw_pixel_avx2(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		   int channels, bool is_signed, int32_t x_off)
 {

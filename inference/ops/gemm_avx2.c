@@ -1,12 +1,16 @@
 /* gemm_avx2.c — the int16 GEMM of gemm.h with AVX2 vpmaddwd: each instruction multiplies 16
  * int16 pairs and adds neighbours into 8 exact int32 lanes (|pair sum| <= 2 * 65025), so the
  * result equals the portable kernel's and the reference accumulator. Micro-tile: 4 rows × 16
- * channels = 8 ymm accumulators; per k pair, 2 weight loads and 4 broadcast activation pairs. */
+ * channels = 8 ymm accumulators; per k pair, 2 weight loads and 4 broadcast activation pairs. *
+ * The functions carry target("avx2") as well as the Makefile's -mavx2, so a build that compiles
+ * every file with the same flags (the fuzzer's) still compiles them; they run only after
+ * gemm_select() saw AVX2. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "inference/ops/gemm.h"
 
+__attribute__((target("avx2")))
 static inline __m256i bcast_pair(const int16_t *p)
 {
 	int32_t v;
@@ -14,6 +18,7 @@ static inline __m256i bcast_pair(const int16_t *p)
 	return _mm256_set1_epi32(v);
 }
 
+__attribute__((target("avx2")))
 void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc)
 {

@@ -10,14 +10,12 @@
 
 int ku_fail(char *err, size_t errlen, const struct node *n, const char *fmt, ...)
 {
+	(void)n; /* the engine's message already names the operator and its op */
 	if (err && errlen > 0) {
-		int len = snprintf(err, errlen, "%s: ", builtin_op_name(n->op));
-		if (len >= 0 && (size_t)len < errlen) {
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(err + len, errlen - (size_t)len, fmt, ap);
-			va_end(ap);
-		}
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
 	}
 	return -EINVAL;
 }

@@ -3,7 +3,8 @@
  *
  * Every prepare() starts with the same questions — how many inputs, which types, how many dims,
  * is the quantization there — and must answer them with a message naming the op and the tensor.
- * These helpers keep those messages uniform ("CONV_2D: filter has 3 dims, expected 4") and the
+ * These helpers keep those messages uniform ("filter has 3 dims, expected 4"; the engine puts
+ * "operator 12 (CONV_2D v3): " in front, so the op is named once) and the
  * kernels short. Padding and output-size arithmetic follows TFLite's ComputePadding /
  * ComputeOutSize (kernels/padding.h) exactly. */
 #ifndef CAMCLASS_INFERENCE_OPS_KERNEL_UTIL_H
@@ -15,7 +16,7 @@
 
 #include "inference/graph.h"
 
-/* Writes "<OP>: <message>" into err and returns -EINVAL. */
+/* Writes the message into err (no op name: the engine prefixes the operator) and returns -EINVAL. */
 int ku_fail(char *err, size_t errlen, const struct node *n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

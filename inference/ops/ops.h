@@ -4,8 +4,8 @@
  * prepare() runs once at load, after the reader checked generic facts (tensor indices in range,
  * buffers present and sized, static shapes). It checks everything op-specific — input count,
  * types, shapes consistent with the options, quantization parameters (per-channel scale count
- * equals the output channels, …) — and writes a clear message into err on failure ("CONV_2D:
- * filter has 3 dims, expected 4"; the engine prefixes the operator index). It computes the
+ * equals the output channels, …) — and writes a clear message into err on failure ("filter has
+ * 3 dims, expected 4"; the engine prefixes the operator index, op name and version). It computes the
  * per-op parameters (quantized multipliers and shifts, clamp ranges, padding offsets, packed
  * weights) into a malloc'd n->params. prepare() may allocate; invoke() must not.
  *

@@ -11,11 +11,15 @@
  *   [2^30, 2^31) or are 0);
  * - RoundingDivideByPOT with per-lane exponents (vpsravd) and the reference's threshold;
  * - output zero point, clamp, then the low byte of each lane (the same truncation as the
- *   reference's 8-bit store, the value being inside the type's range after the clamp). */
+ *   reference's 8-bit store, the value being inside the type's range after the clamp). *
+ * The functions carry target("avx2") as well as the Makefile's -mavx2, so a build that compiles
+ * every file with the same flags (the fuzzer's) still compiles them; they run only after
+ * gemm_select() saw AVX2. */
 #include <immintrin.h>
 
 #include "inference/ops/requant.h"
 
+__attribute__((target("avx2")))
 void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
 		      uint8_t *out)
 {

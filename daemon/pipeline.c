@@ -1,112 +1,25 @@
-/* pipeline.c — capture thread, classify thread, and the hooks the IPC server calls.
+/* pipeline.c — the pipeline's life: create, start, reconfigure on reload, tick, stop.
  *
  * Why it is built this way:
- * - Two threads joined by capture's newest-frame slot: the camera is drained at its own rate
- *   (a slow model never makes V4L2 buffers pile up, stale frames are dropped and counted), and
- *   the classify thread always works on the freshest frame.
- * - The capture thread owns the cap_source; the main thread only ever calls cap_stop() on it,
- *   under cam_lock, to wake it (shutdown, on-demand stop, camera reconfiguration). The thread
- *   then closes the source itself and decides under the lock whether to open a new one.
- * - The classify thread owns the model while it runs; a reload pauses it between two frames
- *   (pause_req/paused under cl_lock) and swaps the model from the main thread. That keeps the
- *   engine single-threaded, as engine.h requires, without a lock around every inference.
- * - Everything the status/snapshot hooks read (last result, last image, latencies) is copied
- *   under stats_lock by the classify thread once per frame. */
-#include "daemon/pipeline.h"
+ * - Two worker threads joined by capture's newest-frame slot (capture_thread.c,
+ *   classify_thread.c): the camera is drained at its own rate (a slow model never makes V4L2
+ *   buffers pile up; stale frames are dropped and counted) and the classifier always works on
+ *   the freshest frame. The IPC server's questions are answered in hooks.c.
+ * - Everything that changes the workers' world happens here, on the main thread: a new model is
+ *   swapped in while the classify thread is paused between two frames; new camera settings are
+ *   handed to the capture thread under cam_lock, and cap_stop() wakes it to reopen. */
+#include <stdarg.h>
+#include <sys/eventfd.h>
 
 #include <errno.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <turbojpeg.h>
 #include <unistd.h>
 
-#include "capture/capture.h"
+#include "daemon/health.h"
 #include "daemon/log.h"
-#include "daemon/model_internal.h"
-#include "daemon/postproc.h"
-
-#define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
-#define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
-#define LATENCY_SAMPLES 256
-#define SNAPSHOT_QUALITY 90
-#define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
-#define NS_PER_MS 1000000.0
-#define RATE_WINDOW_NS (3ull * 1000000000ull)
-
-enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
-static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
-						  "disconnected" };
-
-/* The camera part of the config, owned by the pipeline (cap_config points into it). */
-struct camera_settings {
-	struct config_control controls[CONFIG_MAX_CONTROLS];
-	struct cap_control cap_controls[CONFIG_MAX_CONTROLS];
-	struct cap_config cap;
-	char *device, *file;
-};
-
-struct latency_ring {
-	double ms[LATENCY_SAMPLES];
-	size_t n, next;
-};
-
-struct pipeline {
-	struct health *health;
-	struct server *srv;
-	int event_fd;
-
-	/* capture thread */
-	pthread_t cap_thread;
-	bool cap_started;
-	pthread_mutex_t cam_lock;
-	pthread_cond_t cam_cond;
-	struct cap_source *source;   /* capture thread writes, under cam_lock */
-	struct camera_settings cam;  /* under cam_lock */
-	bool reopen_req, stopping, wanted; /* under cam_lock */
-	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
-	struct cap_slot *slot;
-
-	/* classify thread */
-	pthread_t cl_thread;
-	bool cl_started;
-	pthread_mutex_t cl_lock;
-	pthread_cond_t cl_cond;
-	bool pause_req, paused, classify_stopping; /* under cl_lock */
-	struct pl_model *model;      /* classify thread uses; swapped only while paused */
-	struct postproc pp;
-	uint64_t min_interval_ns;    /* from [classify] rate */
-	struct cap_decoder *decoder;
-	uint64_t seq;
-
-	/* settings read by the hooks (main thread only) */
-	enum config_mode mode;
-	int threads;
-	char *device_desc;           /* for status */
-
-	/* shared with the hooks and pl_tick, under stats_lock */
-	pthread_mutex_t stats_lock;
-	struct srv_result last;      /* valid when last.seq != 0 */
-	uint8_t *snap_pixels;
-	int snap_w, snap_h, snap_channels;
-	size_t snap_cap;
-	uint64_t snap_seq;
-	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
-	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
-	char format[64];             /* "yuyv 640x480" as negotiated, for status */
-	char fail_msg[256];
-	bool failed;
-
-	/* main thread: rates for status */
-	uint64_t tick_ns, tick_frames_in, tick_results_out;
-	double fps_in, fps_out;
-	uint64_t start_ns;
-};
+#include "daemon/pipeline_internal.h"
 
 /* --- settings ----------------------------------------------------------------------------- */
 
@@ -182,8 +95,8 @@ static void wake_main(struct pipeline *pl)
 	(void)w; /* the counter cannot overflow in practice; a failed wake-up only delays */
 }
 
-static void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_failed(struct pipeline *pl, const char *fmt, ...)
+void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void set_failed(struct pipeline *pl, const char *fmt, ...)
 {
 	va_list ap;
 	pthread_mutex_lock(&pl->stats_lock);
@@ -197,7 +110,7 @@ static void set_failed(struct pipeline *pl, const char *fmt, ...)
 	wake_main(pl);
 }
 
-static void ring_add(struct latency_ring *r, double ms)
+void ring_add(struct latency_ring *r, double ms)
 {
 	r->ms[r->next] = ms;
 	r->next = (r->next + 1) % LATENCY_SAMPLES;
@@ -211,7 +124,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static struct srv_latency_stat ring_stat(const struct latency_ring *r)
+struct srv_latency_stat ring_stat(const struct latency_ring *r)
 {
 	double sorted[LATENCY_SAMPLES];
 	struct srv_latency_stat st = { 0, 0 };
@@ -224,393 +137,9 @@ static struct srv_latency_stat ring_stat(const struct latency_ring *r)
 	return st;
 }
 
-static void set_cam_state(struct pipeline *pl, enum camera_state st)
+void set_cam_state(struct pipeline *pl, enum camera_state st)
 {
 	atomic_store(&pl->cam_state, st);
-}
-
-/* --- capture thread ------------------------------------------------------------------------- */
-
-/* What the device gave, kept for the status hook (which must not touch the source). */
-static void remember_format(struct pipeline *pl, struct cap_source *src)
-{
-	enum cap_pixfmt fmt;
-	int w, h, fps;
-	char buf[sizeof(pl->format)] = "";
-	if (cap_negotiated(src, &fmt, &w, &h, &fps) == 0)
-		snprintf(buf, sizeof(buf), "%s %dx%d", cap_format_name(fmt), w, h);
-	pthread_mutex_lock(&pl->stats_lock);
-	memcpy(pl->format, buf, sizeof(buf));
-	pthread_mutex_unlock(&pl->stats_lock);
-}
-
-/* Returns with cam_lock held and either pl->stopping or a source to read from. */
-static void capture_wait_for_work(struct pipeline *pl)
-{
-	char err[256];
-	for (;;) {
-		if (pl->stopping)
-			return;
-		if (pl->source && (pl->reopen_req || !pl->wanted)) {
-			cap_close(pl->source);
-			pl->source = NULL;
-			if (!pl->wanted) {
-				log_info("camera stopped (no demand)");
-				set_cam_state(pl, CAM_IDLE);
-			}
-		}
-		if (pl->source)
-			return;
-		if (!pl->wanted) {
-			health_idle(pl->health, health_now_ns());
-			pthread_cond_wait(&pl->cam_cond, &pl->cam_lock);
-			continue;
-		}
-		pl->reopen_req = false;
-		int r = cap_open(&pl->cam.cap, &pl->source, err, sizeof(err));
-		if (r < 0) {
-			pl->stopping = true;
-			pthread_mutex_unlock(&pl->cam_lock);
-			set_failed(pl, "camera: %s", err);
-			pthread_mutex_lock(&pl->cam_lock);
-			return;
-		}
-		set_cam_state(pl, CAM_STARTING);
-		health_streaming(pl->health, health_now_ns());
-		log_info("camera started (%s)",
-			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
-	}
-}
-
-static void *capture_main(void *arg)
-{
-	struct pipeline *pl = arg;
-	bool disconnected = false;
-
-	pthread_setname_np(pthread_self(), "capture"); /* for top -H, and the watchdog test */
-	uint64_t corrupt_logged = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&pl->cam_lock);
-		capture_wait_for_work(pl);
-		struct cap_source *src = pl->source;
-		bool stop = pl->stopping;
-		pthread_mutex_unlock(&pl->cam_lock);
-		if (stop)
-			break;
-
-		struct cap_frame frame;
-		int r = cap_next(src, NEXT_TIMEOUT_MS, &frame);
-		uint64_t now = health_now_ns();
-		switch (r) {
-		case 0:
-			health_frame(pl->health, now);
-			if (disconnected) {
-				disconnected = false;
-				log_info("camera connected again");
-				srv_publish_event(pl->srv, "camera_connected", NULL);
-			}
-			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
-				remember_format(pl, src);
-			set_cam_state(pl, CAM_STREAMING);
-			r = cap_slot_put(pl->slot, &frame);
-			cap_release(src, &frame);
-			pthread_mutex_lock(&pl->stats_lock);
-			pl->frames_in++;
-			pthread_mutex_unlock(&pl->stats_lock);
-			if (r < 0 && r != CAP_ERR_STOPPED) /* STOPPED: shutting down */
-				log_errno(LOG_WARNING, r, "frame dropped");
-			break;
-		case CAP_ERR_TIMEOUT:
-			break; /* still streaming: health judges by the last frame */
-		case CAP_ERR_DISCONNECTED:
-			health_backoff(pl->health, now);
-			if (!disconnected) {
-				disconnected = true;
-				log_warning("camera disconnected: %s; retrying", cap_last_error(src));
-				srv_publish_event(pl->srv, "camera_disconnected", NULL);
-			}
-			set_cam_state(pl, CAM_DISCONNECTED);
-			break;
-		case CAP_ERR_CORRUPT:
-			pthread_mutex_lock(&pl->stats_lock);
-			pl->frames_corrupt++;
-			pthread_mutex_unlock(&pl->stats_lock);
-			if (corrupt_logged++ < 10)
-				log_warning("corrupt frame skipped");
-			break;
-		case CAP_ERR_STOPPED:
-			pthread_mutex_lock(&pl->cam_lock);
-			if (pl->source == src && !pl->stopping && pl->wanted)
-				pl->reopen_req = true; /* woken for a reconfiguration */
-			pthread_mutex_unlock(&pl->cam_lock);
-			break;
-		default:
-			if (cap_error_is_config(r)) {
-				set_failed(pl, "camera: %s", cap_last_error(src));
-				pthread_mutex_lock(&pl->cam_lock);
-				pl->stopping = true;
-				pthread_mutex_unlock(&pl->cam_lock);
-			} else {
-				log_errno(LOG_WARNING, r, "camera: %s", cap_last_error(src));
-				health_backoff(pl->health, now);
-			}
-			break;
-		}
-	}
-	pthread_mutex_lock(&pl->cam_lock);
-	if (pl->source) {
-		cap_close(pl->source);
-		pl->source = NULL;
-	}
-	set_cam_state(pl, CAM_IDLE);
-	pthread_mutex_unlock(&pl->cam_lock);
-	cap_slot_close(pl->slot);
-	return NULL;
-}
-
-/* --- classify thread ------------------------------------------------------------------------ */
-
-/* Between frames: honour a pause request (reload). Returns false when stopping. */
-static bool classify_checkpoint(struct pipeline *pl)
-{
-	bool go_on;
-	pthread_mutex_lock(&pl->cl_lock);
-	if (pl->pause_req) {
-		pl->paused = true;
-		pthread_cond_broadcast(&pl->cl_cond);
-		while (pl->pause_req)
-			pthread_cond_wait(&pl->cl_cond, &pl->cl_lock);
-		pl->paused = false;
-	}
-	go_on = !pl->classify_stopping;
-	pthread_mutex_unlock(&pl->cl_lock);
-	return go_on;
-}
-
-static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint64_t seq)
-{
-	size_t row = (size_t)img->width * (size_t)img->channels;
-	size_t need = row * (size_t)img->height;
-	if (need > pl->snap_cap) {
-		uint8_t *p = realloc(pl->snap_pixels, need);
-		if (!p)
-			return; /* keep the older snapshot; a later frame may fit */
-		pl->snap_pixels = p;
-		pl->snap_cap = need;
-	}
-	for (int y = 0; y < img->height; y++)
-		memcpy(pl->snap_pixels + (size_t)y * row, img->pixels + (size_t)y * img->stride_bytes, row);
-	pl->snap_w = img->width;
-	pl->snap_h = img->height;
-	pl->snap_channels = img->channels;
-	pl->snap_seq = seq;
-}
-
-static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uint64_t t0)
-{
-	struct pl_model *m = pl->model;
-	struct cap_image img;
-	struct srv_result res = { 0 };
-	int r;
-
-	r = cap_decode(pl->decoder, frame, &m->prep, &img);
-	uint64_t t1 = health_now_ns();
-	if (r == 0)
-		r = cap_preprocess(&img, &m->prep, eng_input(m->engine), m->input.bytes);
-	uint64_t t2 = health_now_ns();
-	if (r < 0) {
-		pthread_mutex_lock(&pl->stats_lock);
-		pl->frames_corrupt++;
-		pthread_mutex_unlock(&pl->stats_lock);
-		log_errno(LOG_DEBUG, r, "frame %llu not decodable", (unsigned long long)frame->sequence);
-		return;
-	}
-	r = eng_invoke(m->engine);
-	uint64_t t3 = health_now_ns();
-	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", m->name, strerror(-r));
-		return;
-	}
-	for (size_t i = 0; i < m->n_classes; i++)
-		m->scores[i] = eng_output_value(m->engine, i);
-	pp_run(&pl->pp, m->scores, &res);
-	uint64_t t4 = health_now_ns();
-	res.seq = ++pl->seq;
-	res.frame_ts_ns = frame->timestamp_ns;
-	res.result_ts_ns = t4;
-	res.latency_ms.capture_to_result =
-		t4 > frame->timestamp_ns ? (double)(t4 - frame->timestamp_ns) / NS_PER_MS : 0;
-	res.latency_ms.decode = (double)(t1 - t0) / NS_PER_MS;
-	res.latency_ms.preprocess = (double)(t2 - t1) / NS_PER_MS;
-	res.latency_ms.inference = (double)(t3 - t2) / NS_PER_MS;
-	srv_publish_result(pl->srv, &res);
-
-	pthread_mutex_lock(&pl->stats_lock);
-	pl->last = res;
-	pl->results_out++;
-	ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
-	ring_add(&pl->lat_decode, res.latency_ms.decode);
-	ring_add(&pl->lat_prep, res.latency_ms.preprocess);
-	ring_add(&pl->lat_infer, res.latency_ms.inference);
-	keep_snapshot(pl, &img, res.seq);
-	pthread_mutex_unlock(&pl->stats_lock);
-}
-
-static void *classify_main(void *arg)
-{
-	struct pipeline *pl = arg;
-	uint64_t last_start_ns = 0;
-
-	pthread_setname_np(pthread_self(), "classify");
-	while (classify_checkpoint(pl)) {
-		struct cap_frame frame;
-		int r = cap_slot_take(pl->slot, TAKE_TIMEOUT_MS, &frame);
-		if (r == CAP_ERR_STOPPED)
-			break;
-		if (r < 0)
-			continue;
-		uint64_t now = health_now_ns();
-		if (pl->min_interval_ns && last_start_ns && now - last_start_ns < pl->min_interval_ns) {
-			pthread_mutex_lock(&pl->stats_lock);
-			pl->frames_rate_skipped++;
-			pthread_mutex_unlock(&pl->stats_lock);
-			continue;
-		}
-		last_start_ns = now;
-		health_classify_begin(pl->health, now);
-		classify_one(pl, &frame, now);
-		health_classify_end(pl->health);
-	}
-	return NULL;
-}
-
-/* --- hooks (main thread, called from srv_dispatch) ----------------------------------------- */
-
-static const char *camera_state_name(struct pipeline *pl)
-{
-	return camera_state_names[atomic_load(&pl->cam_state)];
-}
-
-static int hook_hello(void *userdata, struct srv_hello *ret)
-{
-	struct pipeline *pl = userdata;
-	const struct pl_model *m = pl->model;
-	*ret = (struct srv_hello){ .model = m->name, .input_dims = (unsigned)m->input.ndim,
-				   .label_count = (unsigned)m->n_classes,
-				   .camera_state = camera_state_name(pl) };
-	for (int i = 0; i < m->input.ndim && i < 4; i++)
-		ret->input_shape[i] = (unsigned)m->input.dims[i];
-	return 0;
-}
-
-static int hook_status(void *userdata, struct srv_status *ret)
-{
-	struct pipeline *pl = userdata;
-	static char format[sizeof(pl->format)];
-
-	pthread_mutex_lock(&pl->stats_lock);
-	memcpy(format, pl->format, sizeof(format));
-	pthread_mutex_unlock(&pl->stats_lock);
-	*ret = (struct srv_status){
-		.camera_state = camera_state_name(pl),
-		.device = pl->device_desc,
-		.format = format,
-		.fps_in = pl->fps_in,
-		.fps_out = pl->fps_out,
-		.model = pl->model->name,
-		.backend = eng_backend_name(eng_backend_used(pl->model->engine)),
-		.threads = (unsigned)pl->threads,
-		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
-	};
-	pthread_mutex_lock(&pl->stats_lock);
-	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;
-	ret->frames_corrupt = pl->frames_corrupt;
-	ret->capture_to_result = ring_stat(&pl->lat_c2r);
-	ret->decode = ring_stat(&pl->lat_decode);
-	ret->preprocess = ring_stat(&pl->lat_prep);
-	ret->inference = ring_stat(&pl->lat_infer);
-	pthread_mutex_unlock(&pl->stats_lock);
-	return 0;
-}
-
-static void set_wanted(struct pipeline *pl, bool wanted)
-{
-	pthread_mutex_lock(&pl->cam_lock);
-	if (pl->wanted != wanted) {
-		pl->wanted = wanted;
-		if (!wanted && pl->source)
-			cap_stop(pl->source);
-		pthread_cond_broadcast(&pl->cam_cond);
-	}
-	pthread_mutex_unlock(&pl->cam_lock);
-}
-
-static int hook_classify(void *userdata)
-{
-	struct pipeline *pl = userdata;
-	set_wanted(pl, true); /* demand_changed follows; this makes it immediate */
-	return 0;
-}
-
-static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned classify_pending)
-{
-	struct pipeline *pl = userdata;
-	if (pl->mode == CONFIG_MODE_ON_DEMAND)
-		set_wanted(pl, subscribers + classify_pending > 0);
-}
-
-static int hook_snapshot(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq)
-{
-	struct pipeline *pl = userdata;
-	unsigned char *jpeg = NULL;
-	unsigned long jpeg_len = 0;
-	int r = 0;
-	tjhandle tj = tjInitCompress();
-
-	if (!tj)
-		return -ENOMEM;
-	pthread_mutex_lock(&pl->stats_lock);
-	if (!pl->snap_seq) {
-		r = -ENODATA;
-	} else if (tjCompress2(tj, pl->snap_pixels, pl->snap_w, pl->snap_w * pl->snap_channels,
-			       pl->snap_h, pl->snap_channels == 1 ? TJPF_GRAY : TJPF_RGB, &jpeg,
-			       &jpeg_len, pl->snap_channels == 1 ? TJSAMP_GRAY : TJSAMP_420,
-			       SNAPSHOT_QUALITY, 0) != 0) {
-		log_error("snapshot: JPEG encoding failed: %s", tjGetErrorStr2(tj));
-		r = -EIO;
-	} else {
-		*ret_seq = pl->snap_seq;
-	}
-	pthread_mutex_unlock(&pl->stats_lock);
-	tjDestroy(tj);
-	if (r < 0) {
-		tjFree(jpeg);
-		return r;
-	}
-	/* the server frees with free(); turbojpeg's buffer must go through tjFree() */
-	uint8_t *copy = malloc(jpeg_len);
-	if (!copy) {
-		tjFree(jpeg);
-		return -ENOMEM;
-	}
-	memcpy(copy, jpeg, jpeg_len);
-	tjFree(jpeg);
-	*ret_jpeg = copy;
-	*ret_len = jpeg_len;
-	return 0;
-}
-
-void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)
-{
-	*ret_hooks = (struct srv_hooks){
-		.userdata = pl,
-		.hello = hook_hello,
-		.status = hook_status,
-		.classify = hook_classify,
-		.snapshot = hook_snapshot,
-		.demand_changed = hook_demand_changed,
-	};
 }
 
 /* --- lifecycle ------------------------------------------------------------------------------ */
@@ -917,3 +446,4 @@ void pl_health_limits(const struct pipeline *pl, struct health_limits *ret)
 	ret->loop_stall_ns = 10ull * NEXT_TIMEOUT_MS * 1000000ull;
 	ret->classify_stall_ns = CLASSIFY_STALL_NS;
 }
+

@@ -1,0 +1,157 @@
+/* capture_thread.c — the capture thread: keep the camera open while frames are wanted, put
+ * each frame into the newest-frame slot, report disconnects and reconnects to clients.
+ *
+ * It owns the cap_source: other threads only call cap_stop() on it, under cam_lock, to wake it
+ * (shutdown, on-demand stop, new camera settings); the thread then closes the source itself
+ * and decides under the lock whether to open a new one. cap_next() returns at least every
+ * NEXT_TIMEOUT_MS, also during the camera's back-off, so health sees the loop turn. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/health.h"
+#include "daemon/log.h"
+#include "daemon/pipeline_internal.h"
+
+/* --- capture thread ------------------------------------------------------------------------- */
+
+/* What the device gave, kept for the status hook (which must not touch the source). */
+static void remember_format(struct pipeline *pl, struct cap_source *src)
+{
+	enum cap_pixfmt fmt;
+	int w, h, fps;
+	char buf[sizeof(pl->format)] = "";
+	if (cap_negotiated(src, &fmt, &w, &h, &fps) == 0)
+		snprintf(buf, sizeof(buf), "%s %dx%d", cap_format_name(fmt), w, h);
+	pthread_mutex_lock(&pl->stats_lock);
+	memcpy(pl->format, buf, sizeof(buf));
+	pthread_mutex_unlock(&pl->stats_lock);
+}
+
+/* Returns with cam_lock held and either pl->stopping or a source to read from. */
+static void capture_wait_for_work(struct pipeline *pl)
+{
+	char err[256];
+	for (;;) {
+		if (pl->stopping)
+			return;
+		if (pl->source && (pl->reopen_req || !pl->wanted)) {
+			cap_close(pl->source);
+			pl->source = NULL;
+			if (!pl->wanted) {
+				log_info("camera stopped (no demand)");
+				set_cam_state(pl, CAM_IDLE);
+			}
+		}
+		if (pl->source)
+			return;
+		if (!pl->wanted) {
+			health_idle(pl->health, health_now_ns());
+			pthread_cond_wait(&pl->cam_cond, &pl->cam_lock);
+			continue;
+		}
+		pl->reopen_req = false;
+		int r = cap_open(&pl->cam.cap, &pl->source, err, sizeof(err));
+		if (r < 0) {
+			pl->stopping = true;
+			pthread_mutex_unlock(&pl->cam_lock);
+			set_failed(pl, "camera: %s", err);
+			pthread_mutex_lock(&pl->cam_lock);
+			return;
+		}
+		set_cam_state(pl, CAM_STARTING);
+		health_streaming(pl->health, health_now_ns());
+		log_info("camera started (%s)",
+			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
+	}
+}
+
+void *capture_main(void *arg)
+{
+	struct pipeline *pl = arg;
+	bool disconnected = false;
+
+	pthread_setname_np(pthread_self(), "capture"); /* for top -H, and the watchdog test */
+	uint64_t corrupt_logged = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->cam_lock);
+		capture_wait_for_work(pl);
+		struct cap_source *src = pl->source;
+		bool stop = pl->stopping;
+		pthread_mutex_unlock(&pl->cam_lock);
+		if (stop)
+			break;
+
+		struct cap_frame frame;
+		int r = cap_next(src, NEXT_TIMEOUT_MS, &frame);
+		uint64_t now = health_now_ns();
+		switch (r) {
+		case 0:
+			health_frame(pl->health, now);
+			if (disconnected) {
+				disconnected = false;
+				log_info("camera connected again");
+				srv_publish_event(pl->srv, "camera_connected", NULL);
+			}
+			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
+				remember_format(pl, src);
+			set_cam_state(pl, CAM_STREAMING);
+			r = cap_slot_put(pl->slot, &frame);
+			cap_release(src, &frame);
+			pthread_mutex_lock(&pl->stats_lock);
+			pl->frames_in++;
+			pthread_mutex_unlock(&pl->stats_lock);
+			if (r < 0 && r != CAP_ERR_STOPPED) /* STOPPED: shutting down */
+				log_errno(LOG_WARNING, r, "frame dropped");
+			break;
+		case CAP_ERR_TIMEOUT:
+			break; /* still streaming: health judges by the last frame */
+		case CAP_ERR_DISCONNECTED:
+			health_backoff(pl->health, now);
+			if (!disconnected) {
+				disconnected = true;
+				log_warning("camera disconnected: %s; retrying", cap_last_error(src));
+				srv_publish_event(pl->srv, "camera_disconnected", NULL);
+			}
+			set_cam_state(pl, CAM_DISCONNECTED);
+			break;
+		case CAP_ERR_CORRUPT:
+			pthread_mutex_lock(&pl->stats_lock);
+			pl->frames_corrupt++;
+			pthread_mutex_unlock(&pl->stats_lock);
+			if (corrupt_logged++ < 10)
+				log_warning("corrupt frame skipped");
+			break;
+		case CAP_ERR_STOPPED:
+			pthread_mutex_lock(&pl->cam_lock);
+			if (pl->source == src && !pl->stopping && pl->wanted)
+				pl->reopen_req = true; /* woken for a reconfiguration */
+			pthread_mutex_unlock(&pl->cam_lock);
+			break;
+		default:
+			if (cap_error_is_config(r)) {
+				set_failed(pl, "camera: %s", cap_last_error(src));
+				pthread_mutex_lock(&pl->cam_lock);
+				pl->stopping = true;
+				pthread_mutex_unlock(&pl->cam_lock);
+			} else {
+				log_errno(LOG_WARNING, r, "camera: %s", cap_last_error(src));
+				health_backoff(pl->health, now);
+			}
+			break;
+		}
+	}
+	pthread_mutex_lock(&pl->cam_lock);
+	if (pl->source) {
+		cap_close(pl->source);
+		pl->source = NULL;
+	}
+	set_cam_state(pl, CAM_IDLE);
+	pthread_mutex_unlock(&pl->cam_lock);
+	cap_slot_close(pl->slot);
+	return NULL;
+}
+

@@ -1,0 +1,133 @@
+/* classify_thread.c — the classify thread: newest frame → decode → preprocess → invoke →
+ * smoothing/top-k → srv_publish_result, limited to [classify] rate.
+ *
+ * It owns the model while it runs: a reload pauses it between two frames (pause_req/paused
+ * under cl_lock) and swaps the model from the main thread, which keeps the engine
+ * single-threaded as engine.h requires, without a lock around each inference. What the status
+ * and snapshot hooks read is copied under stats_lock once per frame. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/health.h"
+#include "daemon/log.h"
+#include "daemon/pipeline_internal.h"
+
+/* --- classify thread ------------------------------------------------------------------------ */
+
+/* Between frames: honour a pause request (reload). Returns false when stopping. */
+static bool classify_checkpoint(struct pipeline *pl)
+{
+	bool go_on;
+	pthread_mutex_lock(&pl->cl_lock);
+	if (pl->pause_req) {
+		pl->paused = true;
+		pthread_cond_broadcast(&pl->cl_cond);
+		while (pl->pause_req)
+			pthread_cond_wait(&pl->cl_cond, &pl->cl_lock);
+		pl->paused = false;
+	}
+	go_on = !pl->classify_stopping;
+	pthread_mutex_unlock(&pl->cl_lock);
+	return go_on;
+}
+
+static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint64_t seq)
+{
+	size_t row = (size_t)img->width * (size_t)img->channels;
+	size_t need = row * (size_t)img->height;
+	if (need > pl->snap_cap) {
+		uint8_t *p = realloc(pl->snap_pixels, need);
+		if (!p)
+			return; /* keep the older snapshot; a later frame may fit */
+		pl->snap_pixels = p;
+		pl->snap_cap = need;
+	}
+	for (int y = 0; y < img->height; y++)
+		memcpy(pl->snap_pixels + (size_t)y * row, img->pixels + (size_t)y * img->stride_bytes, row);
+	pl->snap_w = img->width;
+	pl->snap_h = img->height;
+	pl->snap_channels = img->channels;
+	pl->snap_seq = seq;
+}
+
+static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uint64_t t0)
+{
+	struct pl_model *m = pl->model;
+	struct cap_image img;
+	struct srv_result res = { 0 };
+	int r;
+
+	r = cap_decode(pl->decoder, frame, &m->prep, &img);
+	uint64_t t1 = health_now_ns();
+	if (r == 0)
+		r = cap_preprocess(&img, &m->prep, eng_input(m->engine), m->input.bytes);
+	uint64_t t2 = health_now_ns();
+	if (r < 0) {
+		pthread_mutex_lock(&pl->stats_lock);
+		pl->frames_corrupt++;
+		pthread_mutex_unlock(&pl->stats_lock);
+		log_errno(LOG_DEBUG, r, "frame %llu not decodable", (unsigned long long)frame->sequence);
+		return;
+	}
+	r = eng_invoke(m->engine);
+	uint64_t t3 = health_now_ns();
+	if (r < 0) {
+		set_failed(pl, "inference failed on model %s: %s", m->name, strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < m->n_classes; i++)
+		m->scores[i] = eng_output_value(m->engine, i);
+	pp_run(&pl->pp, m->scores, &res);
+	uint64_t t4 = health_now_ns();
+	res.seq = ++pl->seq;
+	res.frame_ts_ns = frame->timestamp_ns;
+	res.result_ts_ns = t4;
+	res.latency_ms.capture_to_result =
+		t4 > frame->timestamp_ns ? (double)(t4 - frame->timestamp_ns) / NS_PER_MS : 0;
+	res.latency_ms.decode = (double)(t1 - t0) / NS_PER_MS;
+	res.latency_ms.preprocess = (double)(t2 - t1) / NS_PER_MS;
+	res.latency_ms.inference = (double)(t3 - t2) / NS_PER_MS;
+	srv_publish_result(pl->srv, &res);
+
+	pthread_mutex_lock(&pl->stats_lock);
+	pl->last = res;
+	pl->results_out++;
+	ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
+	ring_add(&pl->lat_decode, res.latency_ms.decode);
+	ring_add(&pl->lat_prep, res.latency_ms.preprocess);
+	ring_add(&pl->lat_infer, res.latency_ms.inference);
+	keep_snapshot(pl, &img, res.seq);
+	pthread_mutex_unlock(&pl->stats_lock);
+}
+
+void *classify_main(void *arg)
+{
+	struct pipeline *pl = arg;
+	uint64_t last_start_ns = 0;
+
+	pthread_setname_np(pthread_self(), "classify");
+	while (classify_checkpoint(pl)) {
+		struct cap_frame frame;
+		int r = cap_slot_take(pl->slot, TAKE_TIMEOUT_MS, &frame);
+		if (r == CAP_ERR_STOPPED)
+			break;
+		if (r < 0)
+			continue;
+		uint64_t now = health_now_ns();
+		if (pl->min_interval_ns && last_start_ns && now - last_start_ns < pl->min_interval_ns) {
+			pthread_mutex_lock(&pl->stats_lock);
+			pl->frames_rate_skipped++;
+			pthread_mutex_unlock(&pl->stats_lock);
+			continue;
+		}
+		last_start_ns = now;
+		health_classify_begin(pl->health, now);
+		classify_one(pl, &frame, now);
+		health_classify_end(pl->health);
+	}
+	return NULL;
+}
+

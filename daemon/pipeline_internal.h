@@ -1,0 +1,104 @@
+/* pipeline_internal.h — what the pipeline's files share (daemon/pipeline.c, capture_thread.c,
+ * classify_thread.c, hooks.c); nothing outside daemon/ includes it. Which lock guards which
+ * field is written beside the field; see pipeline.c for why the threads are split this way. */
+#ifndef CAMCLASS_DAEMON_PIPELINE_INTERNAL_H
+#define CAMCLASS_DAEMON_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "daemon/model_internal.h"
+#include "daemon/pipeline.h"
+#include "daemon/postproc.h"
+
+#define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
+#define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
+#define LATENCY_SAMPLES 256
+#define SNAPSHOT_QUALITY 90
+#define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
+#define NS_PER_MS 1000000.0
+#define RATE_WINDOW_NS (3ull * 1000000000ull)
+
+enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
+
+/* The camera part of the config, owned by the pipeline (cap_config points into it). */
+struct camera_settings {
+	struct config_control controls[CONFIG_MAX_CONTROLS];
+	struct cap_control cap_controls[CONFIG_MAX_CONTROLS];
+	struct cap_config cap;
+	char *device, *file;
+};
+
+struct latency_ring {
+	double ms[LATENCY_SAMPLES];
+	size_t n, next;
+};
+
+struct pipeline {
+	struct health *health;
+	struct server *srv;
+	int event_fd;
+
+	/* capture thread */
+	pthread_t cap_thread;
+	bool cap_started;
+	pthread_mutex_t cam_lock;
+	pthread_cond_t cam_cond;
+	struct cap_source *source;   /* capture thread writes, under cam_lock */
+	struct camera_settings cam;  /* under cam_lock */
+	bool reopen_req, stopping, wanted; /* under cam_lock */
+	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
+	struct cap_slot *slot;
+
+	/* classify thread */
+	pthread_t cl_thread;
+	bool cl_started;
+	pthread_mutex_t cl_lock;
+	pthread_cond_t cl_cond;
+	bool pause_req, paused, classify_stopping; /* under cl_lock */
+	struct pl_model *model;      /* classify thread uses; swapped only while paused */
+	struct postproc pp;
+	uint64_t min_interval_ns;    /* from [classify] rate */
+	struct cap_decoder *decoder;
+	uint64_t seq;
+
+	/* settings read by the hooks (main thread only) */
+	enum config_mode mode;
+	int threads;
+	char *device_desc;           /* for status */
+
+	/* shared with the hooks and pl_tick, under stats_lock */
+	pthread_mutex_t stats_lock;
+	struct srv_result last;      /* valid when last.seq != 0 */
+	uint8_t *snap_pixels;
+	int snap_w, snap_h, snap_channels;
+	size_t snap_cap;
+	uint64_t snap_seq;
+	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
+	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
+	char format[64];             /* "yuyv 640x480" as negotiated, for status */
+	char fail_msg[256];
+	bool failed;
+
+	/* main thread: rates for status */
+	uint64_t tick_ns, tick_frames_in, tick_results_out;
+	double fps_in, fps_out;
+	uint64_t start_ns;
+};
+
+/* pipeline.c */
+void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void set_cam_state(struct pipeline *pl, enum camera_state st);
+void ring_add(struct latency_ring *r, double ms);
+struct srv_latency_stat ring_stat(const struct latency_ring *r);
+/* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
+void *capture_main(void *arg);
+void *classify_main(void *arg);
+/* hooks.c */
+const char *camera_state_name(struct pipeline *pl);
+void set_wanted(struct pipeline *pl, bool wanted);
+
+#endif

@@ -460,7 +460,8 @@ static void prepare_rejects_bad_shapes_and_quantization(void **state)
 {
 	(void)state;
 	struct tg tg = { 0 };
-	int8_t in[18] = { 0 }, filter[12] = { 0 }, out[16] = { 0 };
+	/* filter holds the 16 values of the valid [2,2,2,2] shape below: prepare packs them. */
+	int8_t in[18] = { 0 }, filter[16] = { 0 }, out[16] = { 0 };
 	int32_t bias[3] = { 0 };
 	int32_t in_dims[4] = { 1, 3, 3, 2 }, f_dims[4] = { 2, 2, 3, 1 }, b_dims[1] = { 2 };
 	int32_t o_dims[4] = { 1, 2, 2, 2 };

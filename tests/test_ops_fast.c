@@ -125,6 +125,7 @@ static void fg_run(struct fg *fg, bool fast, enum gemm_isa isa, struct workers *
 /* A random CONV_2D (depthwise = false) or DEPTHWISE_CONV_2D node. */
 static void build_case(struct fg *fg, bool depthwise, int iter)
 {
+	free(fg->n.params);
 	memset(&fg->n, 0, sizeof(fg->n));
 	const bool is_signed = rnd() & 1;
 	const enum tensor_type type = is_signed ? TT_INT8 : TT_UINT8;

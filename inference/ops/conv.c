@@ -30,6 +30,7 @@ struct conv_fast {
 	int k, k_pairs, nblocks, nworkers;
 	gemm_s16_fn gemm;
 	requant_row_fn requant;
+	gemm_widen_fn widen;
 	int16_t *b;             /* packed weights (gemm_pack_b) */
 	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
 	int32_t *c;             /* nworkers × CONV_TILE × nblocks*GEMM_NR accumulators */
@@ -73,6 +74,7 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *filter, 
 	f->nworkers = nworkers;
 	f->gemm = gemm_select();
 	f->requant = requant_select();
+	f->widen = gemm_widen_select();
 	at += align64(sizeof(*f));
 	f->b = (int16_t *)at;
 	at += align64(gemm_packed_bytes(out_ch, k));
@@ -200,16 +202,7 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 					continue;
 				}
 				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
-				/* |x - zp| <= 255: exact in int16. */
-				if (is_signed) {
-					const int8_t *x = (const int8_t *)in->data + base;
-					for (int c = 0; c < in_ch; c++)
-						dst[c] = (int16_t)(x[c] + x_off);
-				} else {
-					const uint8_t *x = in->data + base;
-					for (int c = 0; c < in_ch; c++)
-						dst[c] = (int16_t)(x[c] + x_off);
-				}
+				p->fast->widen(dst, in->data + base, in_ch, is_signed, -x_off);
 			}
 		}
 		if (p->fast->k & 1)

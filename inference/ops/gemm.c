@@ -30,6 +30,25 @@ gemm_s16_fn gemm_select(void)
 	return gemm_s16_portable;
 }
 
+gemm_widen_fn gemm_widen_select(void)
+{
+#if defined(__x86_64__)
+	if (gemm_select() == gemm_s16_avx2)
+		return gemm_widen_avx2;
+#endif
+	return gemm_widen_portable;
+}
+
+void gemm_widen_portable(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp)
+{
+	if (is_signed)
+		for (int i = 0; i < n; i++)
+			dst[i] = (int16_t)((int8_t)x[i] - x_zp);
+	else
+		for (int i = 0; i < n; i++)
+			dst[i] = (int16_t)(x[i] - x_zp);
+}
+
 const char *gemm_isa_name(void)
 {
 	return gemm_select() == gemm_s16_portable ? "portable" : "avx2";

@@ -34,6 +34,14 @@ void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const in
 		   int nblocks, int32_t *c, size_t ldc);
 #endif
 
+/* dst[i] = x[i] - x_zp as int16 for n 8-bit values (the im2col copy; |x - x_zp| <= 255). */
+typedef void (*gemm_widen_fn)(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp);
+void gemm_widen_portable(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp);
+#if defined(__x86_64__)
+void gemm_widen_avx2(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp);
+#endif
+gemm_widen_fn gemm_widen_select(void);
+
 /* Instruction-set levels the fast kernels may use. */
 enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_SIMD = 1 };
 

@@ -58,3 +58,17 @@ void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const in
 		}
 	}
 }
+
+__attribute__((target("avx2")))
+void gemm_widen_avx2(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp)
+{
+	const __m256i zp = _mm256_set1_epi16((int16_t)x_zp);
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		const __m128i b = _mm_loadu_si128((const __m128i *)(x + i));
+		const __m256i w = is_signed ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b);
+		_mm256_storeu_si256((__m256i *)(dst + i), _mm256_sub_epi16(w, zp));
+	}
+	if (i < n)
+		gemm_widen_portable(dst + i, x + i, n - i, is_signed, x_zp);
+}

@@ -5,12 +5,18 @@
  * Both inputs are brought to a common scale before adding: each (x - zp) is shifted left by 20
  * bits, scaled by in_scale / (2 * max in_scale) (a multiplier < 1), summed, and the sum scaled by
  * 2 * max in_scale / (2^20 * out_scale). Those three multipliers are derived exactly as TFLite's
- * Prepare does (QuantizeMultiplierSmallerThanOneExp). */
+ * Prepare does (QuantizeMultiplierSmallerThanOneExp).
+ *
+ * Fast path (ops_fast_kernels()): the scaled value of each input depends on its 8-bit value
+ * alone, so prepare tabulates it for all 256 values with the same function (add_scaled) and
+ * invoke looks both up — the same int32 values, hence the same outputs. Same-shape adds are
+ * split across the workers of g->kernel_ctx. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/workers.h"
 #include "inference/quant.h"
 
 #define ADD_LEFT_SHIFT 20
@@ -21,7 +27,25 @@ struct add_params {
 	int32_t in1_multiplier, in2_multiplier, out_multiplier;
 	int in1_shift, in2_shift, out_shift;
 	int32_t act_min, act_max;
+	bool fast;
+	int32_t scaled1[256], scaled2[256]; /* fast path: add_scaled of every 8-bit value */
 };
+
+/* One input's contribution: (x - zp) << 20 scaled by its multiplier. |x - zp| <= 255, so the
+ * shifted value is below 2^28: no overflow; the scaled one (multiplier < 1) is smaller still, so
+ * the sum of two fits as well. */
+static inline int32_t add_scaled(int32_t x, int32_t offset, int32_t multiplier, int shift)
+{
+	return q_mul_by_quantized_multiplier_smaller_than_one((x + offset) * (1 << ADD_LEFT_SHIFT),
+							       multiplier, shift);
+}
+
+static inline int32_t add_out(const struct add_params *p, int32_t s1, int32_t s2)
+{
+	const int32_t raw = q_mul_by_quantized_multiplier_smaller_than_one(s1 + s2, p->out_multiplier,
+									 p->out_shift) + p->out_offset;
+	return q_clamp(raw, p->act_min, p->act_max);
+}
 
 static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
@@ -69,6 +93,12 @@ static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 	p->in1_offset = -a->zero_point;
 	p->in2_offset = -b->zero_point;
 	p->out_offset = out->zero_point;
+	p->fast = ops_fast_kernels();
+	const int32_t lowest = out->type == TT_INT8 ? -128 : 0;
+	for (int i = 0; i < 256; i++) {
+		p->scaled1[i] = add_scaled(lowest + i, p->in1_offset, p->in1_multiplier, p->in1_shift);
+		p->scaled2[i] = add_scaled(lowest + i, p->in2_offset, p->in2_multiplier, p->in2_shift);
+	}
 	free(n->params);
 	n->params = p;
 	return 0;
@@ -76,15 +106,36 @@ static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 
 static inline int32_t add_one(const struct add_params *p, int32_t x1, int32_t x2)
 {
-	/* |x - zp| <= 255, so (x - zp) << 20 < 2^28: no overflow; the scaled values are smaller
-	 * still (multipliers < 1), so their sum fits as well. */
-	const int32_t s1 = q_mul_by_quantized_multiplier_smaller_than_one(
-		(x1 + p->in1_offset) * (1 << ADD_LEFT_SHIFT), p->in1_multiplier, p->in1_shift);
-	const int32_t s2 = q_mul_by_quantized_multiplier_smaller_than_one(
-		(x2 + p->in2_offset) * (1 << ADD_LEFT_SHIFT), p->in2_multiplier, p->in2_shift);
-	const int32_t raw = q_mul_by_quantized_multiplier_smaller_than_one(s1 + s2, p->out_multiplier,
-									 p->out_shift) + p->out_offset;
-	return q_clamp(raw, p->act_min, p->act_max);
+	return add_out(p, add_scaled(x1, p->in1_offset, p->in1_multiplier, p->in1_shift),
+		       add_scaled(x2, p->in2_offset, p->in2_multiplier, p->in2_shift));
+}
+
+struct add_job {
+	const struct graph *g;
+	const struct node *n;
+};
+
+/* Same-shape fast path: elements [begin, end) of this worker's share, by table lookup. */
+static void add_fast_work(void *arg, int worker, int nworkers)
+{
+	const struct add_job *job = arg;
+	const struct node *n = job->n;
+	const struct add_params *p = n->params;
+	const struct tensor *a = &job->g->tensors[n->inputs[0]], *b = &job->g->tensors[n->inputs[1]];
+	const struct tensor *out = &job->g->tensors[n->outputs[0]];
+	int begin, end;
+	workers_split(tensor_num_elements(out), worker, nworkers, &begin, &end);
+	if (out->type == TT_INT8) {
+		const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
+		int8_t *o = (int8_t *)out->data;
+		for (int i = begin; i < end; i++)
+			o[i] = (int8_t)add_out(p, p->scaled1[x1[i] + 128], p->scaled2[x2[i] + 128]);
+	} else {
+		const uint8_t *x1 = a->data, *x2 = b->data;
+		uint8_t *o = out->data;
+		for (int i = begin; i < end; i++)
+			o[i] = (uint8_t)add_out(p, p->scaled1[x1[i]], p->scaled2[x2[i]]);
+	}
 }
 
 static void add_invoke(struct graph *g, const struct node *n)
@@ -95,6 +146,11 @@ static void add_invoke(struct graph *g, const struct node *n)
 	const bool is_signed = out->type == TT_INT8;
 	const int total = tensor_num_elements(out);
 	const struct ku_bcast *bc = &p->bc;
+	if (p->fast && bc->same_shape) {
+		struct add_job job = { .g = g, .n = n };
+		workers_run(g->kernel_ctx, add_fast_work, &job);
+		return;
+	}
 	int idx[GRAPH_MAX_DIMS] = { 0 };
 	size_t ia = 0, ib = 0;
 	for (int i = 0; i < total; i++) {

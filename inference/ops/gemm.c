@@ -12,20 +12,15 @@ void gemm_set_isa_limit(enum gemm_isa limit)
 	isa_limit = limit;
 }
 
-static int have_avx2(void)
-{
-#if defined(__x86_64__)
-	return __builtin_cpu_supports("avx2");
-#else
-	return 0;
-#endif
-}
-
 gemm_s16_fn gemm_select(void)
 {
 #if defined(__x86_64__)
-	if (isa_limit >= GEMM_ISA_SIMD && have_avx2())
+	if (isa_limit >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2"))
 		return gemm_s16_avx2;
+#endif
+#if defined(__aarch64__)
+	if (isa_limit >= GEMM_ISA_SIMD)
+		return gemm_s16_neon;
 #endif
 	return gemm_s16_portable;
 }
@@ -51,7 +46,11 @@ void gemm_widen_portable(int16_t *dst, const uint8_t *x, int n, int is_signed, i
 
 const char *gemm_isa_name(void)
 {
+#if defined(__aarch64__)
+	return gemm_select() == gemm_s16_portable ? "portable" : "neon";
+#else
 	return gemm_select() == gemm_s16_portable ? "portable" : "avx2";
+#endif
 }
 
 size_t gemm_packed_bytes(int out_ch, int k)

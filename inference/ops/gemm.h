@@ -33,6 +33,10 @@ void gemm_s16_portable(int rows, int k_pairs, const int16_t *a, size_t lda, cons
 void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc);
 #endif
+#if defined(__aarch64__)
+void gemm_s16_neon(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
+		   int nblocks, int32_t *c, size_t ldc);
+#endif
 
 /* dst[i] = x[i] - x_zp as int16 for n 8-bit values (the im2col copy; |x - x_zp| <= 255). */
 typedef void (*gemm_widen_fn)(int16_t *dst, const uint8_t *x, int n, int is_signed, int32_t x_zp);

@@ -187,8 +187,8 @@ static int apply_controls(struct cap_session *s, const struct cap_config *cfg, c
 	for (size_t i = 0; i < cfg->n_controls; i++) {
 		const struct cap_control *c = &cfg->controls[i];
 		char offered[1024];
-		uint32_t id;
-		int64_t lo, hi;
+		uint32_t id = 0;
+		int64_t lo = 0, hi = 0;
 		int r = find_control(s, c->name, &id, &lo, &hi, offered, sizeof(offered));
 		if (r == CAP_ERR_UNKNOWN_CONTROL) {
 			snprintf(err, errlen, "%s: control '%s' is not offered (offered: %s)",
@@ -274,7 +274,7 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 			     size_t errlen)
 {
 	struct cap_session *s = calloc(1, sizeof(*s));
-	uint32_t fcc;
+	uint32_t fcc = 0;
 	int r;
 	if (!s)
 		return CAP_ERR_NOMEM;

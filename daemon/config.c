@@ -364,6 +364,14 @@ static int apply_key(struct parse_ctx *ctx, const struct key_def *k, const char 
 				  value, range);
 			return 0;
 		}
+		/* The daemon itself must be able to use its socket: a mode without owner read
+		 * and write would be replaced or unusable, so it is refused here. */
+		if ((lv & 0600) != 0600) {
+			set_error(ctx, ctx->lineno, k->section, k->name,
+				  "%s does not give the owner read and write (use e.g. 0600 or 0660)",
+				  value);
+			return 0;
+		}
 		*(mode_t *)slot = (mode_t)lv;
 		return 1;
 	}

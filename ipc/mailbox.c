@@ -158,6 +158,9 @@ int srv_set_labels(struct server *srv, const char *const *labels, size_t n_label
 	}
 	free_labels(&srv->labels);
 	srv->labels = copy;
+	/* The stored latest result holds indexes of the previous model: naming them with the new
+	 * table would be wrong, so `latest` says no_result until the new model's first result. */
+	srv->have_latest = false;
 	return 0;
 }
 

@@ -140,7 +140,8 @@ int srv_fd(const struct server *srv);
 int srv_dispatch(struct server *srv);
 
 /* Replace the label table (copied; e.g. after a model reload). Labels of results published
- * afterwards resolve against the new table; indexes outside it get "label":null. */
+ * afterwards resolve against the new table; indexes outside it get "label":null. The stored
+ * latest result is forgotten (it belongs to the previous model). */
 int srv_set_labels(struct server *srv, const char *const *labels, size_t n_labels);
 
 /* Any thread; never blocks on clients (see the contract above). */

@@ -242,12 +242,20 @@ static void bounds_are_inclusive_where_documented(void **state)
 	assert_int_equal(c.socket.mode, 0777);
 	config_free(&c);
 	assert_int_equal(load_text("[classify]\ntop_k = 20\nthreshold = 0\n[socket]\nmax_clients = 1\n"
-				   "mode = 0\n",
+				   "mode = 0600\n",
 				   &c),
 			 0);
 	assert_int_equal(c.classify.top_k, SRV_RESULT_MAX_LABELS);
 	assert_int_equal(c.socket.max_clients, 1);
+	assert_int_equal(c.socket.mode, 0600);
 	config_free(&c);
+}
+
+static void socket_mode_must_let_the_owner_read_and_write(void **state)
+{
+	(void)state;
+	expect_error("[socket]\nmode = 0\n", 2, "[socket] mode: ", "does not give the owner read and write");
+	expect_error("[socket]\nmode = 0460\n", 2, "[socket] mode: ", "does not give the owner read and write");
 }
 
 static void values_with_inline_comments_and_indentation(void **state)
@@ -465,6 +473,7 @@ int main(void)
 		cmocka_unit_test(every_key_takes_effect),
 		cmocka_unit_test(every_choice_is_accepted),
 		cmocka_unit_test(bounds_are_inclusive_where_documented),
+		cmocka_unit_test(socket_mode_must_let_the_owner_read_and_write),
 		cmocka_unit_test(values_with_inline_comments_and_indentation),
 		cmocka_unit_test(unknown_section_names_line),
 		cmocka_unit_test(unknown_key_names_line),

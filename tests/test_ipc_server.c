@@ -300,9 +300,16 @@ static void model_reload_switches_label_names(void **state)
 	struct harness *h = harness_open(8);
 	struct cli_conn *c = connect_hello(h);
 	json_decref(request(c, "subscribe", "{\"top_k\":1}"));
+	struct srv_result old = make_result(1, 3, 1);
+	publish(h, &old);
+	json_decref(read_msg(c));
 	stop_loop(h); /* srv_set_labels belongs to the main-loop thread */
 	set_labels(h, "new");
 	start_loop(h);
+	/* the old model's result is not renamed with the new labels */
+	json_t *latest = request(c, "latest", NULL);
+	assert_string_equal(code_of(latest), "no_result");
+	json_decref(latest);
 	assert_int_equal(srv_publish_event(h->srv, "model_reloaded",
 					   json_pack("{s:s}", "model", "other.tflite")), 0);
 	struct srv_result r = make_result(1, 9, 1);

@@ -1,14 +1,26 @@
-/* workers.c — the pool of workers.h: threads sleep on a condition variable and wake when the
- * generation counter moves; each runs the posted function once per generation and counts
- * itself done. All shared fields are read and written under one mutex, and the function and its
- * argument are published under that mutex before the generation moves, so a worker never sees
- * a half-posted job. The caller works as worker 0 while the others run, then waits for them. */
+/* workers.c — the pool of workers.h. Between two kernels the gap is short (often a few
+ * microseconds), so sleeping on a futex after every op cost ~20 % of a two-thread MobileNetV2 run
+ * in scheduler time. Workers and the caller therefore poll the atomics a bounded number of times
+ * (WORKERS_SPIN, well under a millisecond) before they sleep on condition variables, calling
+ * sched_yield() between polls: on a board (or VM) whose other core is busy, a plain or `pause`
+ * spin steals the time slice the other worker needs — measured here: two threads 20-200 ms
+ * instead of 8 — while yielding keeps the gain (9.3 → 7.8-8.3 ms on MobileNetV2 under load).
+ *
+ * Publication: the caller writes fn/arg and pending, then moves `generation` with a release
+ * store; a worker that sees the new generation with an acquire load also sees fn/arg. A worker
+ * signals completion with a release decrement of `pending`; the caller's acquire load of 0 makes
+ * the workers' writes visible. No wake-up is lost: a sleeper re-checks the atomic under the
+ * mutex before waiting, and the other side takes that mutex before it signals. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "inference/ops/workers.h"
+
+#define WORKERS_SPIN 1000
 
 struct workers {
 	int nthreads;               /* in total, the caller included */
@@ -16,10 +28,10 @@ struct workers {
 	int nstarted;
 	pthread_mutex_t lock;
 	pthread_cond_t wake, done;
-	unsigned long generation;   /* moves once per workers_run */
-	int pending;                /* pool threads still running this generation */
-	bool stop;
-	workers_fn fn;
+	atomic_ulong generation;    /* moves once per workers_run */
+	atomic_int pending;         /* pool threads still running this generation */
+	atomic_bool stop;
+	workers_fn fn;              /* published by the release store of generation */
 	void *arg;
 };
 
@@ -28,28 +40,46 @@ struct worker_start {
 	int index;
 };
 
+static inline void cpu_relax(void)
+{
+	sched_yield();
+}
+
+/* Waits until generation differs from seen (or stop); returns the new generation. */
+static unsigned long wait_generation(struct workers *w, unsigned long seen)
+{
+	for (int i = 0; i < WORKERS_SPIN; i++) {
+		unsigned long g = atomic_load_explicit(&w->generation, memory_order_acquire);
+		if (g != seen || atomic_load_explicit(&w->stop, memory_order_acquire))
+			return g;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&w->lock);
+	unsigned long g;
+	while ((g = atomic_load_explicit(&w->generation, memory_order_acquire)) == seen &&
+	       !atomic_load_explicit(&w->stop, memory_order_acquire))
+		pthread_cond_wait(&w->wake, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return g;
+}
+
 static void *worker_main(void *p)
 {
 	struct workers *w = ((struct worker_start *)p)->w;
 	const int index = ((struct worker_start *)p)->index;
 	free(p);
-	pthread_mutex_lock(&w->lock);
 	unsigned long seen = 0; /* workers_run cannot start before workers_create returned */
 	for (;;) {
-		while (!w->stop && w->generation == seen)
-			pthread_cond_wait(&w->wake, &w->lock);
-		if (w->stop)
+		seen = wait_generation(w, seen);
+		if (atomic_load_explicit(&w->stop, memory_order_acquire))
 			break;
-		seen = w->generation;
-		workers_fn fn = w->fn;
-		void *arg = w->arg;
-		pthread_mutex_unlock(&w->lock);
-		fn(arg, index, w->nthreads);
-		pthread_mutex_lock(&w->lock);
-		if (--w->pending == 0)
+		w->fn(w->arg, index, w->nthreads);
+		if (atomic_fetch_sub_explicit(&w->pending, 1, memory_order_acq_rel) == 1) {
+			pthread_mutex_lock(&w->lock);
 			pthread_cond_signal(&w->done);
+			pthread_mutex_unlock(&w->lock);
+		}
 	}
-	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
@@ -66,6 +96,9 @@ int workers_create(int nthreads, struct workers **ret_workers)
 		free(w);
 		return -ENOMEM;
 	}
+	atomic_init(&w->generation, 0);
+	atomic_init(&w->pending, 0);
+	atomic_init(&w->stop, false);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->done, NULL);
@@ -94,7 +127,7 @@ void workers_destroy(struct workers *w)
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
-	w->stop = true;
+	atomic_store_explicit(&w->stop, true, memory_order_release);
 	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	for (int i = 0; i < w->nstarted; i++)
@@ -117,16 +150,21 @@ void workers_run(struct workers *w, workers_fn fn, void *arg)
 		fn(arg, 0, 1);
 		return;
 	}
-	pthread_mutex_lock(&w->lock);
 	w->fn = fn;
 	w->arg = arg;
-	w->pending = w->nthreads - 1;
-	w->generation++;
+	atomic_store_explicit(&w->pending, w->nthreads - 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
+	pthread_mutex_lock(&w->lock);
 	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	fn(arg, 0, w->nthreads);
+	for (int i = 0; i < WORKERS_SPIN; i++) {
+		if (atomic_load_explicit(&w->pending, memory_order_acquire) == 0)
+			return;
+		cpu_relax();
+	}
 	pthread_mutex_lock(&w->lock);
-	while (w->pending > 0)
+	while (atomic_load_explicit(&w->pending, memory_order_acquire) > 0)
 		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }

@@ -250,7 +250,9 @@ static void conv_invoke(struct graph *g, const struct node *n)
 	const struct conv_params *p = n->params;
 	if (p->fast) {
 		struct conv_job job = { .g = g, .n = n };
-		workers_run(g->kernel_ctx, conv_fast_work, &job);
+		const struct tensor *out = &g->tensors[n->outputs[0]];
+		workers_run_sized(g->kernel_ctx, conv_fast_work, &job,
+				  (long long)tensor_num_elements(out) * p->fast->k);
 		return;
 	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];

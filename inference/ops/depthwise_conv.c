@@ -257,7 +257,9 @@ static void dw_invoke(struct graph *g, const struct node *n)
 	const struct dw_params *p = n->params;
 	if (p->fast) {
 		struct dw_job job = { .g = g, .n = n };
-		workers_run(g->kernel_ctx, dw_fast_work, &job);
+		const struct tensor *out = &g->tensors[n->outputs[0]], *filter = &g->tensors[n->inputs[1]];
+		workers_run_sized(g->kernel_ctx, dw_fast_work, &job,
+				  (long long)tensor_num_elements(out) * filter->dims[1] * filter->dims[2]);
 		return;
 	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];

@@ -169,6 +169,14 @@ void workers_run(struct workers *w, workers_fn fn, void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
+void workers_run_sized(struct workers *w, workers_fn fn, void *arg, long long work)
+{
+	if (work < WORKERS_MIN_WORK)
+		fn(arg, 0, 1);
+	else
+		workers_run(w, fn, arg);
+}
+
 void workers_split(int total, int worker, int nworkers, int *ret_begin, int *ret_end)
 {
 	*ret_begin = (int)((long long)total * worker / nworkers);

@@ -25,7 +25,7 @@ void dw_pixel_portable(int32_t *acc, const uint8_t *const *x, const int32_t *con
 dw_pixel_fn dw_pixel_select(void)
 {
 #if defined(__x86_64__)
-	if (gemm_select() == gemm_s16_avx2)
+	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return dw_pixel_avx2;
 #endif
 	return dw_pixel_portable;

@@ -5,30 +5,50 @@
 
 #include "inference/ops/gemm.h"
 
-static enum gemm_isa isa_limit = GEMM_ISA_SIMD;
+static enum gemm_isa isa_limit = GEMM_ISA_BEST;
 
 void gemm_set_isa_limit(enum gemm_isa limit)
 {
 	isa_limit = limit;
 }
 
-gemm_s16_fn gemm_select(void)
+enum gemm_isa gemm_isa_level(void)
 {
 #if defined(__x86_64__)
+	if (isa_limit >= GEMM_ISA_BEST && __builtin_cpu_supports("avx512vnni") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+		return GEMM_ISA_BEST;
 	if (isa_limit >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2"))
-		return gemm_s16_avx2;
+		return GEMM_ISA_SIMD;
 #endif
 #if defined(__aarch64__)
 	if (isa_limit >= GEMM_ISA_SIMD)
+		return GEMM_ISA_SIMD; /* NEON is part of every arm64 CPU */
+#endif
+	return GEMM_ISA_PORTABLE;
+}
+
+gemm_s16_fn gemm_select(void)
+{
+	const enum gemm_isa level = gemm_isa_level();
+#if defined(__x86_64__)
+	if (level == GEMM_ISA_BEST)
+		return gemm_s16_avx512vnni;
+	if (level == GEMM_ISA_SIMD)
+		return gemm_s16_avx2;
+#endif
+#if defined(__aarch64__)
+	if (level >= GEMM_ISA_SIMD)
 		return gemm_s16_neon;
 #endif
+	(void)level;
 	return gemm_s16_portable;
 }
 
 gemm_widen_fn gemm_widen_select(void)
 {
 #if defined(__x86_64__)
-	if (gemm_select() == gemm_s16_avx2)
+	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return gemm_widen_avx2;
 #endif
 	return gemm_widen_portable;
@@ -46,11 +66,18 @@ void gemm_widen_portable(int16_t *dst, const uint8_t *x, int n, int is_signed, i
 
 const char *gemm_isa_name(void)
 {
+	switch (gemm_isa_level()) {
+	case GEMM_ISA_BEST:
+		return "avx512vnni";
+	case GEMM_ISA_SIMD:
 #if defined(__aarch64__)
-	return gemm_select() == gemm_s16_portable ? "portable" : "neon";
+		return "neon";
 #else
-	return gemm_select() == gemm_s16_portable ? "portable" : "avx2";
+		return "avx2";
 #endif
+	default:
+		return "portable";
+	}
 }
 
 size_t gemm_packed_bytes(int out_ch, int k)

@@ -33,6 +33,10 @@ void gemm_s16_portable(int rows, int k_pairs, const int16_t *a, size_t lda, cons
 void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc);
 #endif
+#if defined(__x86_64__)
+void gemm_s16_avx512vnni(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
+			 int nblocks, int32_t *c, size_t ldc);
+#endif
 #if defined(__aarch64__)
 void gemm_s16_neon(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc);
@@ -46,15 +50,20 @@ void gemm_widen_avx2(int16_t *dst, const uint8_t *x, int n, int is_signed, int32
 #endif
 gemm_widen_fn gemm_widen_select(void);
 
-/* Instruction-set levels the fast kernels may use. */
-enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_SIMD = 1 };
+/* Instruction-set levels the fast kernels may use: plain C; the baseline SIMD of the
+ * architecture (x86-64: AVX2, arm64: NEON); the best one (x86-64: AVX-512 VNNI for the GEMM,
+ * AVX2 for the rest; arm64: as SIMD — sdot multiplies int8, and x - zp needs 9 bits). */
+enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_SIMD = 1, GEMM_ISA_BEST = 2 };
+
+/* The level this CPU supports, capped by gemm_set_isa_limit(). */
+enum gemm_isa gemm_isa_level(void);
 
 /* The best kernel this CPU runs, capped by gemm_set_isa_limit(). */
 gemm_s16_fn gemm_select(void);
 /* Tests: cap the ISA (GEMM_ISA_PORTABLE forces the plain C kernels). Not thread-safe; call
  * before loading models. */
 void gemm_set_isa_limit(enum gemm_isa limit);
-/* The ISA gemm_select() would use now ("avx2", "neon", "portable"). */
+/* The ISA gemm_select() would use now ("avx512vnni", "avx2", "neon", "portable"). */
 const char *gemm_isa_name(void);
 
 /* Bytes of packed B for out_ch channels of k values. */

@@ -21,7 +21,7 @@ void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, b
 requant_row_fn requant_select(void)
 {
 #if defined(__x86_64__)
-	if (gemm_select() == gemm_s16_avx2)
+	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return requant_row_avx2;
 #endif
 	return requant_row_portable;

@@ -44,6 +44,13 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	return 0;
 }
 
+bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node)
+{
+	(void)d;
+	(void)node;
+	return false;
+}
+
 void xnnpack_delegate_stats(const struct xnnpack_delegate *d, int *ret_delegated_nodes,
 			    int *ret_runtimes)
 {
@@ -357,6 +364,16 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	}
 	*ret_next_node = s->end_node;
 	return 1;
+}
+
+bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node)
+{
+	if (!d)
+		return false;
+	for (int i = 0; i < d->nsegments; i++)
+		if (node >= d->segments[i].first_node && node < d->segments[i].end_node)
+			return true;
+	return false;
 }
 
 void xnnpack_delegate_stats(const struct xnnpack_delegate *d, int *ret_delegated_nodes,

@@ -48,6 +48,10 @@ int xnnpack_delegate_create(struct graph *g, int threads, struct xnnpack_delegat
  * failed (logged). A NULL delegate returns 0. */
 int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, int *ret_next_node);
 
+/* True when node `node` (execution index) runs inside an XNNPACK runtime: its builtin kernel is
+ * never invoked, so its prepared parameters are not needed after load. False without XNNPACK. */
+bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node);
+
 /* Nodes handed to XNNPACK and the number of XNNPACK runtimes (for model-info and logs). */
 void xnnpack_delegate_stats(const struct xnnpack_delegate *d, int *ret_delegated_nodes,
 			    int *ret_runtimes);

@@ -119,6 +119,39 @@ static bool is_spatial_mean(const struct graph *g, const struct node *n)
 	       tensor_num_elements(y) == x->dims[0] * x->dims[3];
 }
 
+/* TFLite's output size of a convolution window along one axis. */
+static long conv_out_size(enum padding pad, int in, int kernel, int stride, int dilation)
+{
+	long effective = (long)(kernel - 1) * dilation + 1;
+	if (stride < 1 || dilation < 1 || kernel < 1)
+		return -1;
+	return pad == PAD_SAME ? ((long)in + stride - 1) / stride : ((long)in - effective + stride) / stride;
+}
+
+/* The output shape is the one TFLite computes from input, filter and options: XNNPACK writes
+ * what it computes into our buffer, so a file that says otherwise must not reach it (the builtin
+ * kernels' prepare() refuses such files too; this keeps the delegate safe on its own). */
+static bool conv_shape_ok(const struct tensor *x, const struct tensor *w, const struct tensor *y, enum padding pad,
+			  int stride_h, int stride_w, int dilation_h, int dilation_w)
+{
+	return y->dims[0] == x->dims[0] &&
+	       y->dims[1] == conv_out_size(pad, x->dims[1], w->dims[1], stride_h, dilation_h) &&
+	       y->dims[2] == conv_out_size(pad, x->dims[2], w->dims[2], stride_w, dilation_w);
+}
+
+/* numpy broadcasting of two shapes of the same rank, as XNNPACK's add computes it. */
+static bool broadcast_shape_ok(const struct tensor *a, const struct tensor *b, const struct tensor *y)
+{
+	if (a->ndim != b->ndim || a->ndim != y->ndim)
+		return false;
+	for (int i = 0; i < y->ndim; i++) {
+		int32_t d = a->dims[i] > b->dims[i] ? a->dims[i] : b->dims[i];
+		if ((a->dims[i] != d && a->dims[i] != 1) || (b->dims[i] != d && b->dims[i] != 1) || y->dims[i] != d)
+			return false;
+	}
+	return true;
+}
+
 bool xnnpack_node_supported(const struct graph *g, const struct node *n)
 {
 	const struct tensor *x = node_input(g, n, 0), *y = node_output(g, n), *w = node_input(g, n, 1);
@@ -128,11 +161,15 @@ bool xnnpack_node_supported(const struct graph *g, const struct node *n)
 	case OP_CONV_2D:
 		return x->ndim == 4 && y->ndim == 4 && w && w->ndim == 4 && w->dims[3] == x->dims[3] &&
 		       w->dims[0] == y->dims[3] && activation_supported(n->opt.conv.activation) &&
+		       conv_shape_ok(x, w, y, n->opt.conv.padding, n->opt.conv.stride_h, n->opt.conv.stride_w,
+				     n->opt.conv.dilation_h, n->opt.conv.dilation_w) &&
 		       weights_supported(w, x->type, w->dims[0], 0, true) && bias_supported(g, n, w->dims[0]);
 	case OP_DEPTHWISE_CONV_2D:
 		return x->ndim == 4 && y->ndim == 4 && w && w->ndim == 4 && w->dims[0] == 1 &&
 		       w->dims[3] == y->dims[3] && x->dims[3] > 0 && y->dims[3] % x->dims[3] == 0 &&
 		       activation_supported(n->opt.depthwise.activation) &&
+		       conv_shape_ok(x, w, y, n->opt.depthwise.padding, n->opt.depthwise.stride_h,
+				     n->opt.depthwise.stride_w, n->opt.depthwise.dilation_h, n->opt.depthwise.dilation_w) &&
 		       weights_supported(w, x->type, w->dims[3], 3, true) && bias_supported(g, n, w->dims[3]);
 	case OP_FULLY_CONNECTED:
 		/* No per-channel fully connected in this XNNPACK snapshot. */
@@ -142,7 +179,8 @@ bool xnnpack_node_supported(const struct graph *g, const struct node *n)
 		       activation_supported(n->opt.fc.activation) &&
 		       weights_supported(w, x->type, w->dims[0], 0, false) && bias_supported(g, n, w->dims[0]);
 	case OP_ADD:
-		return is_q8_activation(w) && w->type == x->type && activation_supported(n->opt.add.activation);
+		return is_q8_activation(w) && w->type == x->type && broadcast_shape_ok(x, w, y) &&
+		       activation_supported(n->opt.add.activation);
 	case OP_MEAN:
 		return is_spatial_mean(g, n);
 	case OP_RESHAPE:

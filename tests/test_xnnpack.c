@@ -229,6 +229,8 @@ static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
 	xnnpack_delegate_stats(d, &delegated, &runtimes);
 	assert_int_equal(delegated, g.nnodes - builtin_only);
 	assert_int_equal(runtimes, 1);
+	for (int i = 0; i < g.nnodes; i++)
+		assert_int_equal(xnnpack_delegate_covers(d, i), g.nodes[i].op != OP_SOFTMAX && g.nodes[i].op != OP_QUANTIZE);
 	xnnpack_delegate_free(d);
 	free(arena);
 	model_free_graph(&g);
@@ -274,6 +276,34 @@ static void a_run_xnnpack_refuses_stays_builtin(void **state)
 	free(buf);
 }
 
+/* A convolution whose output shape is not the one TFLite computes from its input and options is
+ * never handed to XNNPACK (which would write the shape it computes into the smaller buffer). */
+static void a_conv_with_an_inconsistent_output_shape_stays_builtin(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *buf = tu_read_file(tu_model_path("person_detect.tflite"), &len);
+	struct graph g;
+	void *arena = NULL;
+	size_t arena_bytes = 0;
+	struct xnnpack_delegate *d = NULL;
+	char err[512] = "";
+
+	memset(&g, 0, sizeof(g));
+	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
+		fail_msg("loading the graph: %s", err);
+	struct tensor *out0 = &g.tensors[g.nodes[0].outputs[0]];
+	assert_true(out0->ndim == 4 && out0->dims[1] > 1);
+	out0->dims[1] -= 1;
+	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+		fail_msg("xnnpack_delegate_create: %s", err);
+	assert_false(xnnpack_delegate_covers(d, 0));
+	xnnpack_delegate_free(d);
+	free(arena);
+	model_free_graph(&g);
+	free(buf);
+}
+
 static void asking_for_xnnpack_fails_cleanly_without_it(void **state)
 {
 	(void)state;
@@ -295,6 +325,7 @@ int main(void)
 		cmocka_unit_test(two_threads_give_the_same_output_as_one),
 		cmocka_unit_test(partition_leaves_only_softmax_and_quantize_to_builtin),
 		cmocka_unit_test(a_run_xnnpack_refuses_stays_builtin),
+		cmocka_unit_test(a_conv_with_an_inconsistent_output_shape_stays_builtin),
 	};
 	const struct CMUnitTest without_xnnpack[] = {
 		cmocka_unit_test(asking_for_xnnpack_fails_cleanly_without_it),

@@ -74,7 +74,7 @@ void *capture_main(void *arg)
 	bool disconnected = false;
 
 	pthread_setname_np(pthread_self(), "capture"); /* for top -H, and the watchdog test */
-	uint64_t corrupt_logged = 0;
+	uint64_t corrupt_burst = 0; /* bad frames in a row: logged once per burst */
 
 	for (;;) {
 		pthread_mutex_lock(&pl->cam_lock);
@@ -91,6 +91,7 @@ void *capture_main(void *arg)
 		switch (r) {
 		case 0:
 			health_frame(pl->health, now);
+			corrupt_burst = 0;
 			if (disconnected) {
 				disconnected = false;
 				log_info("camera connected again");
@@ -122,8 +123,9 @@ void *capture_main(void *arg)
 			pthread_mutex_lock(&pl->stats_lock);
 			pl->frames_corrupt++;
 			pthread_mutex_unlock(&pl->stats_lock);
-			if (corrupt_logged++ < 10)
-				log_warning("corrupt frame skipped");
+			if (corrupt_burst++ == 0)
+				log_warning("camera: frame skipped: %s (further ones counted as frames_corrupt)",
+					    cap_strerror(r));
 			break;
 		case CAP_ERR_STOPPED:
 			pthread_mutex_lock(&pl->cam_lock);

@@ -69,8 +69,15 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->frames_corrupt++;
 		pthread_mutex_unlock(&pl->stats_lock);
-		log_errno(LOG_DEBUG, r, "frame %llu not decodable", (unsigned long long)frame->sequence);
+		/* Once per burst: the first bad frame says why; the count is in status. */
+		if (pl->corrupt_burst++ == 0)
+			log_warning("frame %llu skipped: %s (further bad frames counted as frames_corrupt)",
+				    (unsigned long long)frame->sequence, cap_strerror(r));
 		return;
+	}
+	if (pl->corrupt_burst) {
+		log_info("frames decode again after %llu skipped", (unsigned long long)pl->corrupt_burst);
+		pl->corrupt_burst = 0;
 	}
 	r = eng_invoke(m->engine);
 	uint64_t t3 = health_now_ns();

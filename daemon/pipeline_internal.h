@@ -64,6 +64,7 @@ struct pipeline {
 	uint64_t min_interval_ns;    /* from [classify] rate */
 	struct cap_decoder *decoder;
 	uint64_t seq;
+	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
 
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;

@@ -377,6 +377,61 @@ static void sighup_swaps_model_under_a_live_subscription(void **state)
 	stop(h);
 }
 
+/* A damaged frame (here: a JPEG cut in half) is skipped and counted; the log says so once per
+ * run of bad frames, not once per frame; good frames keep being classified. */
+static void corrupt_frames_are_counted_and_logged_once_per_burst(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	static const char *const photos[] = { "images/cat.bmp" };
+	char *good, *bad;
+	h_setup(h);
+	h_make_frames(h, "frames", photos, 1);
+	assert_true(asprintf(&good, "%s/00-cat.bmp.jpg", h->frames) > 0);
+	size_t len;
+	uint8_t *jpeg = tu_read_file(good, &len);
+	for (int i = 1; i <= 2; i++) {
+		assert_true(asprintf(&bad, "%s/%02d-broken.jpg", h->frames, i) > 0);
+		FILE *f = fopen(bad, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(jpeg, 1, len / 2, f), len / 2);
+		assert_int_equal(fclose(f), 0);
+		free(bad);
+	}
+	free(jpeg);
+	free(good);
+	write_config_full(h, "mobilenet_v2_1.0_224_quant.tflite", "continuous", 8, 0);
+	h_start(h, 0);
+	if (!h_wait_notify(h, "READY=1", START_TIMEOUT_MS))
+		fail_msg("no READY=1; log:\n%s", h_log(h));
+
+	struct cli_conn *c = connect_and_hello(h, NULL);
+	json_t *reply;
+	assert_int_equal(cli_request(c, "subscribe", NULL, 5000, &reply), 0);
+	json_decref(reply);
+	/* three passes over the folder: good, bad, bad, good, bad, bad, … */
+	json_decref(wait_result_with_top1(c, CAT, 20000));
+	double end = tu_now_ms() + 20000;
+	json_int_t corrupt = 0;
+	while (tu_now_ms() < end && corrupt < 6) {
+		json_decref(wait_result_with_top1(c, CAT, 20000));
+		struct cli_conn *q = connect_and_hello(h, NULL);
+		assert_int_equal(cli_request(q, "status", NULL, 5000, &reply), 0);
+		corrupt = json_integer_value(json_object_get(reply, "frames_corrupt"));
+		json_decref(reply);
+		cli_close(q);
+	}
+	assert_true(corrupt >= 6);
+	int warnings = 0;
+	for (const char *p = h_log(h); (p = strstr(p, "skipped: ")); p++)
+		warnings++;
+	assert_true(warnings >= 1);
+	assert_true(warnings < corrupt); /* two bad frames in a row make one line */
+	assert_non_null(strstr(h_log(h), "frames decode again after"));
+	cli_close(c);
+	stop(h);
+}
+
 static void status_rates(struct cli_conn *c, double *ret_in, double *ret_out)
 {
 	json_t *reply;
@@ -421,6 +476,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(subscriber_gets_documented_labels, harness_teardown),
+		cmocka_unit_test_teardown(corrupt_frames_are_counted_and_logged_once_per_burst, harness_teardown),
 		cmocka_unit_test_teardown(latest_classify_snapshot_status, harness_teardown),
 		cmocka_unit_test_teardown(on_demand_stops_and_restarts_capture, harness_teardown),
 		cmocka_unit_test_teardown(sighup_swaps_model_under_a_live_subscription, harness_teardown),

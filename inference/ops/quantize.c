@@ -2,7 +2,11 @@
  * following TFLite 2.8: reference_ops::AffineQuantize (round half away from zero of x / scale,
  * in float) and reference_ops::Requantize (one multiplier in_scale / out_scale derived in double,
  * MultiplyByQuantizedMultiplier; its int8↔uint8 "xor 0x80" fast path gives the same bytes as the
- * general formula, so there is only the general one here). */
+ * general formula, so there is only the general one here).
+ *
+ * Fast path (ops_fast_kernels()): an 8-bit → 8-bit requantization maps each of the 256 input
+ * bytes to one output byte, so prepare evaluates the general formula for all of them and invoke
+ * looks the bytes up. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +22,15 @@ struct quantize_params {
 	int shift;
 	int32_t qmin, qmax;
 	float out_scale;
+	bool use_table;
+	uint8_t table[256];     /* 8-bit input: output byte for input byte b (fast path) */
 };
+
+static int32_t requantize_one(const struct quantize_params *p, int32_t x)
+{
+	const int32_t v = q_mul_by_quantized_multiplier(x - p->in_zp, p->multiplier, p->shift) + p->out_zp;
+	return q_clamp(v, p->qmin, p->qmax);
+}
 
 static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
@@ -48,6 +60,11 @@ static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t e
 			free(p);
 			return ku_fail(err, errlen, n, "requantize multiplier %g out of range", real);
 		}
+		p->use_table = ops_fast_kernels();
+		for (int b = 0; b < 256; b++) {
+			const int32_t x = in->type == TT_INT8 ? (int32_t)(int8_t)b : b;
+			p->table[b] = (uint8_t)requantize_one(p, x);
+		}
 	}
 	free(n->params);
 	n->params = p;
@@ -61,6 +78,11 @@ static void quantize_invoke(struct graph *g, const struct node *n)
 	struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool out_signed = out->type == TT_INT8, in_signed = in->type == TT_INT8;
 	const float *fin = (const float *)in->data;
+	if (p->use_table) {
+		for (int i = 0; i < p->count; i++)
+			out->data[i] = p->table[in->data[i]];
+		return;
+	}
 	for (int i = 0; i < p->count; i++) {
 		int32_t v;
 		if (in->type == TT_FLOAT32) {
@@ -72,8 +94,7 @@ static void quantize_invoke(struct graph *g, const struct node *n)
 			q = q <= 1073741824.0f ? q : 1073741824.0f;
 			v = (int32_t)q + p->out_zp;
 		} else {
-			v = ku_load8(in_signed, in->data, i) - p->in_zp;
-			v = q_mul_by_quantized_multiplier(v, p->multiplier, p->shift) + p->out_zp;
+			v = requantize_one(p, ku_load8(in_signed, in->data, i));
 		}
 		v = q_clamp(v, p->qmin, p->qmax);
 		ku_store8(out_signed, out->data, i, v);

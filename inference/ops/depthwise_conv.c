@@ -10,10 +10,11 @@
  * order: per output pixel, then filter taps, then channels, so the innermost loop walks
  * contiguous input, filter and accumulator rows.
  *
- * Fast path (ops_fast_kernels(), depth multiplier 1, up to DW_FAST_MAX_TAPS taps): the weights
- * minus their zero point are widened to int32 at prepare, each output pixel's in-bounds taps are
- * summed by a SIMD kernel (dwconv.h) with the accumulators in registers, and requant.h finishes
- * the row — the same sums and the same requantization as below. Output rows are split across
+ * Fast path (ops_fast_kernels(), up to DW_FAST_MAX_TAPS taps): the weights minus their zero
+ * point are widened to int32 at prepare, each output pixel's in-bounds taps are summed by a SIMD
+ * kernel (dwconv.h) with the accumulators in registers, and requant.h finishes the row — the
+ * same sums and the same requantization as below. With a depth multiplier above 1 each tap's
+ * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output rows are split across
  * the workers of g->kernel_ctx, each with its own accumulator row. */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct dw_fast {
 	requant_row_fn requant;
 	int32_t *w;             /* [kh*kw][out_ch] weights minus their zero point */
 	int32_t *acc;           /* nworkers × out_ch accumulators */
+	uint8_t *expanded;      /* depth multiplier > 1: nworkers × taps × out_ch input bytes */
 };
 
 /* Per output value at most kh*kw products of magnitude <= 255*255 = 65025. */
@@ -49,9 +51,11 @@ struct dw_params {
 
 static size_t dw_fast_bytes(int dm, int taps, int out_ch, int nworkers)
 {
-	if (!ops_fast_kernels() || dm != 1 || taps > DW_FAST_MAX_TAPS)
+	if (!ops_fast_kernels() || taps > DW_FAST_MAX_TAPS)
 		return 0;
-	return sizeof(struct dw_fast) + ((size_t)taps + (size_t)nworkers) * out_ch * sizeof(int32_t);
+	const size_t expanded = dm > 1 ? (size_t)nworkers * taps * out_ch : 0;
+	return sizeof(struct dw_fast) + ((size_t)taps + (size_t)nworkers) * out_ch * sizeof(int32_t) +
+	       expanded;
 }
 
 static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool is_signed,
@@ -63,6 +67,7 @@ static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool
 	f->requant = requant_select();
 	f->w = (int32_t *)(f + 1);
 	f->acc = f->w + (size_t)taps * out_ch;
+	f->expanded = (uint8_t *)(f->acc + (size_t)nworkers * out_ch);
 	const int32_t w_zp = is_signed ? 0 : filter->zero_point;
 	for (size_t i = 0; i < (size_t)taps * out_ch; i++)
 		f->w[i] = ku_load8(is_signed, filter->data, i) - w_zp;
@@ -211,9 +216,10 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	const struct tensor *bias = n->ninputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
 	const struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool is_signed = in->type == TT_INT8;
-	const int in_h = in->dims[1], in_w = in->dims[2], ch = in->dims[3];
-	const int out_h = out->dims[1], out_w = out->dims[2];
-	const int kh = filter->dims[1], kw = filter->dims[2];
+	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
+	const int out_h = out->dims[1], out_w = out->dims[2], ch = out->dims[3];
+	const int kh = filter->dims[1], kw = filter->dims[2], dm = p->depth_multiplier;
+	uint8_t *expanded = f->expanded + (size_t)worker * kh * kw * ch;
 	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
 	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
 	int32_t *acc = f->acc + (size_t)worker * ch;
@@ -240,7 +246,14 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 					const int ix = in_x0 + kx * dil_w;
 					if (ix < 0 || ix >= in_w)
 						continue;
-					xs[ntaps] = in->data + (((size_t)b * in_h + iy) * in_w + ix) * ch;
+					const uint8_t *x = in->data + (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
+					if (dm > 1) {
+						uint8_t *e = expanded + (size_t)ntaps * ch;
+						for (int ic = 0; ic < in_ch; ic++)
+							memset(e + (size_t)ic * dm, x[ic], (size_t)dm);
+						x = e;
+					}
+					xs[ntaps] = x;
 					ws[ntaps] = f->w + ((size_t)ky * kw + kx) * ch;
 					ntaps++;
 				}

@@ -231,17 +231,35 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 		.multiplier = p->multiplier, .shift = p->shift,
 		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
 	};
-	int t0, t1;
-	workers_split(ntiles, worker, nworkers, &t0, &t1);
-	for (int t = t0; t < t1; t++) {
+	/* Few tiles (the 7×7 and 14×14 layers) would leave a worker idle or unbalanced: then the
+	 * output channel blocks are split as well, each unit being (tile, channel group). */
+	const int ngroups = ntiles >= 4 * nworkers ? 1 : (f->nblocks < nworkers ? f->nblocks : nworkers);
+	int u0, u1, gathered = -1;
+	workers_split(ntiles * ngroups, worker, nworkers, &u0, &u1);
+	for (int u = u0; u < u1; u++) {
+		const int t = u / ngroups, group = u % ngroups;
 		const int pix0 = t * CONV_TILE;
 		const int rows = npix - pix0 < CONV_TILE ? npix - pix0 : CONV_TILE;
 		const int rows_padded = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
-		conv_im2col(p, g, n, pix0, rows, rows_padded, a);
-		f->gemm(rows_padded, f->k_pairs, a, lda, f->b, f->nblocks, c, ldc);
+		int nb0, nb1;
+		workers_split(f->nblocks, group, ngroups, &nb0, &nb1);
+		if (nb0 == nb1)
+			continue;
+		if (gathered != t) {
+			conv_im2col(p, g, n, pix0, rows, rows_padded, a);
+			gathered = t;
+		}
+		f->gemm(rows_padded, f->k_pairs, a, lda, f->b + (size_t)nb0 * f->k_pairs * GEMM_NR * 2,
+			nb1 - nb0, c + (size_t)nb0 * GEMM_NR, ldc);
+		const int ch0 = nb0 * GEMM_NR, ch1 = nb1 * GEMM_NR < out_ch ? nb1 * GEMM_NR : out_ch;
+		struct requant sub = rq;
+		if (sub.bias)
+			sub.bias += ch0;
+		sub.multiplier += ch0;
+		sub.shift += ch0;
 		for (int r = 0; r < rows; r++)
-			f->requant(&rq, c + (size_t)r * ldc, out_ch, is_signed,
-				    out->data + (size_t)(pix0 + r) * out_ch);
+			f->requant(&sub, c + (size_t)r * ldc + ch0, ch1 - ch0, is_signed,
+				   out->data + (size_t)(pix0 + r) * out_ch + ch0);
 	}
 }
 

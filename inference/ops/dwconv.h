@@ -2,7 +2,7 @@
  * acc[c] = sum over the pixel's in-bounds taps t of (x_t[c] + x_off) * w_t[c], with the weights
  * minus their zero point widened to int32 at prepare. Every product is at most 255 * 255 and a
  * pixel has at most DW_FAST_MAX_TAPS of them, so the int32 sums are exact in any order and equal
- * the reference's accumulators. Portable and AVX2 versions, chosen like the GEMM (gemm.h). */
+ * the reference's accumulators. Portable, AVX2 and NEON versions, chosen like the GEMM (gemm.h). */
 #ifndef CAMCLASS_INFERENCE_OPS_DWCONV_H
 #define CAMCLASS_INFERENCE_OPS_DWCONV_H
 
@@ -18,6 +18,10 @@ void dw_pixel_portable(int32_t *acc, const uint8_t *const *x, const int32_t *con
 		       int channels, bool is_signed, int32_t x_off);
 #if defined(__x86_64__)
 void dw_pixel_avx2(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
+		   int channels, bool is_signed, int32_t x_off);
+#endif
+#if defined(__aarch64__)
+void dw_pixel_neon(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		   int channels, bool is_signed, int32_t x_off);
 #endif
 dw_pixel_fn dw_pixel_select(void);

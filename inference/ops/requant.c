@@ -24,5 +24,9 @@ requant_row_fn requant_select(void)
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return requant_row_avx2;
 #endif
+#if defined(__aarch64__)
+	if (gemm_isa_level() >= GEMM_ISA_SIMD)
+		return requant_row_neon;
+#endif
 	return requant_row_portable;
 }

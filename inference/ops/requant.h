@@ -2,7 +2,7 @@
  * + bias (int32 wrap, as TFLite) → MultiplyByQuantizedMultiplier per channel → + output zero
  * point → clamp → 8-bit store. The same steps, in the same order, as the reference loops in
  * conv.c and depthwise_conv.c, with quant.h's exact helpers; requant_row() picks a SIMD version
- * (requant_avx2.c) when the CPU has one, which tests compare against the portable one. */
+ * (requant_avx2.c, requant_neon.c) when the CPU has one, which tests compare against the portable one. */
 #ifndef CAMCLASS_INFERENCE_OPS_REQUANT_H
 #define CAMCLASS_INFERENCE_OPS_REQUANT_H
 
@@ -20,6 +20,10 @@ void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, b
 			  uint8_t *out);
 #if defined(__x86_64__)
 void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
+		      uint8_t *out);
+#endif
+#if defined(__aarch64__)
+void requant_row_neon(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
 		      uint8_t *out);
 #endif
 /* Channels [0, n) of one output pixel. */

@@ -158,7 +158,14 @@ static void every_case_is_bit_exact(void **state)
 /* The xnnpack backend (when built in) against TFLite 2.8 + XNNPACK delegate's outputs: same
  * top-1 as the reference, within XNNPACK_MAX_LSB of TFLite's XNNPACK numbers. Without XNNPACK
  * in the build, asking for it must fail with a clear message instead. */
+#if defined(__aarch64__) || defined(__arm__)
+/* TFLite's numbers come from XNNPACK's x86 kernels; its ARM kernels requantize with their own
+ * rounding and land up to 2 LSB away on MobileNetV2 uint8 (../shared/infra/xnnpack.md notes the
+ * same arm-vs-x86 spread). The reference top-1 must still hold. */
+#define XNNPACK_MAX_LSB 2
+#else
 #define XNNPACK_MAX_LSB 1
+#endif
 static void xnnpack_backend_matches_tflite_xnnpack(void **state)
 {
 	(void)state;
@@ -208,6 +215,8 @@ static void xnnpack_backend_matches_tflite_xnnpack(void **state)
 /* Runs argv (argv[0] a path) with stdout+stderr into out_path; returns the exit status. */
 static int run(char *const argv[], const char *out_path)
 {
+	char *wrapped[64];
+	const char *file = tu_exec_argv(argv, wrapped, 64); /* qemu-user for cross builds */
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -216,7 +225,7 @@ static int run(char *const argv[], const char *out_path)
 			_exit(127);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		execv(argv[0], argv);
+		execvp(file, wrapped);
 		_exit(127);
 	}
 	int status;

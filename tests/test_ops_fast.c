@@ -5,8 +5,8 @@
  * int8, fused activations, batch 1 and 2. Each case runs with the best kernels of this CPU
  * (AVX-512 VNNI GEMM where present), the baseline SIMD ones (AVX2/NEON), the portable ones, and
  * pools of 2 and 3 workers. The reference path (ops_set_fast_kernels(false)) is the one the
- * golden test pins to TFLite, so equality here is bit-exactness. Also the SIMD requantization
- * against the portable one on extreme accumulators and shifts. */
+ * golden test pins to TFLite, so equality here is bit-exactness. Also ADD's fast path the same
+ * way, and the SIMD requantization against the portable one on extreme accumulators and shifts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -254,6 +254,63 @@ static void fast_depthwise_equals_reference_on_random_cases(void **state)
 	compare_paths(true, 300);
 }
 
+/* ADD's fast path (tabulated inputs, SIMD output stage, worker split) against its reference
+ * loop: same-shape and broadcast inputs of both types, random scales and zero points. */
+static void fast_add_equals_reference_on_random_cases(void **state)
+{
+	(void)state;
+	struct workers *w2 = NULL;
+	assert_int_equal(workers_create(2, &w2), 0);
+	struct fg fg;
+	memset(&fg, 0, sizeof(fg));
+	for (int it = 0; it < 300; it++) {
+		free(fg.n.params);
+		memset(&fg.n, 0, sizeof(fg.n));
+		const bool is_signed = rnd() & 1;
+		const enum tensor_type type = is_signed ? TT_INT8 : TT_UINT8;
+		const int32_t zp_lo = is_signed ? -128 : 0, zp_hi = is_signed ? 127 : 255;
+		/* up to 1100 elements, beyond ADD_CHUNK and the pool's size threshold for big ones */
+		const int32_t dims[4] = { 1, rnd_in(1, 10), rnd_in(1, 10), it % 10 == 9 ? 1500 : rnd_in(1, 11) };
+		int32_t bdims[4];
+		memcpy(bdims, dims, sizeof(bdims));
+		if (it % 3 == 2)
+			bdims[1] = bdims[2] = 1; /* broadcast over H and W: the reference loop */
+		fg_tensor(&fg, 0, type, 4, dims, rnd_scale(0.01f, 0.1f), rnd_in(zp_lo, zp_hi));
+		fg_tensor(&fg, 1, type, 4, bdims, rnd_scale(0.01f, 0.1f), rnd_in(zp_lo, zp_hi));
+		fg_tensor(&fg, 3, type, 4, dims, rnd_scale(0.02f, 0.2f), rnd_in(zp_lo, zp_hi));
+		fg_fill_random(&fg, 0);
+		fg_fill_random(&fg, 1);
+		fg.g.tensors = fg.t;
+		fg.g.ntensors = 4;
+		fg.g.nodes = &fg.n;
+		fg.g.nnodes = 1;
+		fg.n.op = OP_ADD;
+		fg.n.ninputs = 2;
+		fg.n.noutputs = 1;
+		fg.n.inputs[0] = 0;
+		fg.n.inputs[1] = 1;
+		fg.n.outputs[0] = 3;
+		static const enum activation acts[] = { ACT_NONE, ACT_RELU, ACT_RELU6 };
+		fg.n.opt.add.activation = acts[it % 3];
+		const size_t bytes = fg.t[3].bytes;
+		uint8_t *ref = malloc(bytes), *got = malloc(bytes);
+		assert_non_null(ref);
+		assert_non_null(got);
+		fg_run(&fg, false, GEMM_ISA_BEST, NULL, ref);
+		for (int r = 0; r < 3; r++) {
+			fg_run(&fg, true, r == 1 ? GEMM_ISA_PORTABLE : GEMM_ISA_BEST, r == 2 ? w2 : NULL, got);
+			for (size_t i = 0; i < bytes; i++)
+				if (got[i] != ref[i])
+					fail_msg("add case %d run %d: byte %zu is %u, reference %u", it, r, i,
+						 got[i], ref[i]);
+		}
+		free(ref);
+		free(got);
+	}
+	fg_free(&fg);
+	workers_destroy(w2);
+}
+
 /* The SIMD requantization against the portable one: accumulators at both int32 extremes,
  * multipliers across [2^30, 2^31) and 0, right shifts up to 31 and left shifts, offsets and
  * clamps of both types, lengths that leave every tail size. */
@@ -319,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fast_conv_equals_reference_on_random_cases),
 		cmocka_unit_test(fast_depthwise_equals_reference_on_random_cases),
+		cmocka_unit_test(fast_add_equals_reference_on_random_cases),
 		cmocka_unit_test(simd_requant_equals_portable),
 		cmocka_unit_test(workers_run_each_worker_once_and_split_covers_range),
 	};

@@ -9,17 +9,22 @@
  *
  * Fast path (ops_fast_kernels()): the scaled value of each input depends on its 8-bit value
  * alone, so prepare tabulates it for all 256 values with the same function (add_scaled) and
- * invoke looks both up — the same int32 values, hence the same outputs. Same-shape adds are
+ * invoke looks both up — the same int32 values, hence the same outputs. The output step is
+ * MultiplyByQuantizedMultiplierSmallerThanOne, which is requant.h's stage with a shift <= 0 and
+ * no bias, so same-shape adds sum chunks of ADD_CHUNK elements and hand them to the SIMD
+ * requantization (multiplier and shift repeated per element of a chunk). Same-shape adds are
  * split across the workers of g->kernel_ctx. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/requant.h"
 #include "inference/ops/workers.h"
 #include "inference/quant.h"
 
 #define ADD_LEFT_SHIFT 20
+#define ADD_CHUNK 256 /* elements per requantization call in the fast path */
 
 struct add_params {
 	struct ku_bcast bc;
@@ -29,6 +34,9 @@ struct add_params {
 	int32_t act_min, act_max;
 	bool fast;
 	int32_t scaled1[256], scaled2[256]; /* fast path: add_scaled of every 8-bit value */
+	requant_row_fn requant;
+	int32_t out_multipliers[ADD_CHUNK];  /* out_multiplier, once per element of a chunk */
+	int out_shifts[ADD_CHUNK];
 };
 
 /* One input's contribution: (x - zp) << 20 scaled by its multiplier. |x - zp| <= 255, so the
@@ -94,6 +102,11 @@ static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 	p->in2_offset = -b->zero_point;
 	p->out_offset = out->zero_point;
 	p->fast = ops_fast_kernels();
+	p->requant = requant_select();
+	for (int i = 0; i < ADD_CHUNK; i++) {
+		p->out_multipliers[i] = p->out_multiplier;
+		p->out_shifts[i] = p->out_shift; /* <= 0: a right shift, as smaller_than_one does */
+	}
 	const int32_t lowest = out->type == TT_INT8 ? -128 : 0;
 	for (int i = 0; i < 256; i++) {
 		p->scaled1[i] = add_scaled(lowest + i, p->in1_offset, p->in1_multiplier, p->in1_shift);
@@ -123,18 +136,21 @@ static void add_fast_work(void *arg, int worker, int nworkers)
 	const struct add_params *p = n->params;
 	const struct tensor *a = &job->g->tensors[n->inputs[0]], *b = &job->g->tensors[n->inputs[1]];
 	const struct tensor *out = &job->g->tensors[n->outputs[0]];
+	const struct requant rq = {
+		.bias = NULL, .multiplier = p->out_multipliers, .shift = p->out_shifts,
+		.output_offset = p->out_offset, .act_min = p->act_min, .act_max = p->act_max,
+	};
+	const bool is_signed = out->type == TT_INT8;
+	const int index_bias = is_signed ? 128 : 0; /* table index of the type's lowest value */
+	int32_t sums[ADD_CHUNK];
 	int begin, end;
 	workers_split(tensor_num_elements(out), worker, nworkers, &begin, &end);
-	if (out->type == TT_INT8) {
-		const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
-		int8_t *o = (int8_t *)out->data;
-		for (int i = begin; i < end; i++)
-			o[i] = (int8_t)add_out(p, p->scaled1[x1[i] + 128], p->scaled2[x2[i] + 128]);
-	} else {
-		const uint8_t *x1 = a->data, *x2 = b->data;
-		uint8_t *o = out->data;
-		for (int i = begin; i < end; i++)
-			o[i] = (uint8_t)add_out(p, p->scaled1[x1[i]], p->scaled2[x2[i]]);
+	for (int i0 = begin; i0 < end; i0 += ADD_CHUNK) {
+		const int len = end - i0 < ADD_CHUNK ? end - i0 : ADD_CHUNK;
+		for (int i = 0; i < len; i++)
+			sums[i] = p->scaled1[ku_load8(is_signed, a->data, (size_t)(i0 + i)) + index_bias] +
+				  p->scaled2[ku_load8(is_signed, b->data, (size_t)(i0 + i)) + index_bias];
+		p->requant(&rq, sums, len, is_signed, out->data + i0);
 	}
 }
 

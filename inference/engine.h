@@ -29,7 +29,7 @@ struct eng_tensor_info {
 };
 
 struct eng_options {
-	enum eng_backend backend; /* AUTO: builtin (bit-exact with TFLite's reference kernels) */
+	enum eng_backend backend; /* AUTO: XNNPACK when built in, else builtin (bit-exact) */
 	int threads;              /* >= 1 */
 };
 

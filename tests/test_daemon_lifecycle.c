@@ -33,7 +33,7 @@ static void write_config(struct harness *h, int fps)
 {
 	h_write(h->ini,
 		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
-		"[model]\npath = %s\n",
+		"[model]\nbackend = builtin\npath = %s\n", /* e2e runs XNNPACK; this the builtin engine */
 		h->frames, fps, tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
 	/* labels on a line of their own: tu_model_path returns a static buffer */
 	FILE *f = fopen(h->ini, "a");

@@ -10,7 +10,7 @@
  * and kernel rounding may differ.
  *
  * Built without XNNPACK (make XNNPACK=0), the test checks that asking for the backend fails with
- * a clear message and that `auto` means the builtin kernels. */
+ * a clear message and that `auto` means the builtin kernels; built with it, `auto` means XNNPACK. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +203,15 @@ static void auto_backend_is_builtin_without_xnnpack(void **state)
 	eng_free(e);
 }
 
+/* Issue 6: `auto` takes XNNPACK when it is built in. */
+static void auto_backend_is_xnnpack_when_built_in(void **state)
+{
+	(void)state;
+	struct engine *e = load("person_detect.tflite", ENG_BACKEND_AUTO, 1);
+	assert_int_equal(eng_backend_used(e), ENG_BACKEND_XNNPACK);
+	eng_free(e);
+}
+
 /* The partition: everything but the ops XNNPACK lacks (quantized softmax, u8<->s8 conversion)
  * goes into one subgraph on TF2's per-channel MobileNetV2, which has them only at its ends. */
 static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
@@ -323,6 +332,7 @@ int main(void)
 	const struct CMUnitTest with_xnnpack[] = {
 		cmocka_unit_test(every_shared_case_matches_the_reference_within_xnnpack_tolerance),
 		cmocka_unit_test(two_threads_give_the_same_output_as_one),
+		cmocka_unit_test(auto_backend_is_xnnpack_when_built_in),
 		cmocka_unit_test(partition_leaves_only_softmax_and_quantize_to_builtin),
 		cmocka_unit_test(a_run_xnnpack_refuses_stays_builtin),
 		cmocka_unit_test(a_conv_with_an_inconsistent_output_shape_stays_builtin),

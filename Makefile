@@ -177,7 +177,10 @@ demo-clip:
 	@scripts/install-deps --check demo >/dev/null 2>&1 || scripts/install-deps demo
 	/usr/bin/python3 tools/demo_clip.py --out $(DEMO_CLIP_DIR)
 
-run: check-deps all
+# make run needs only the build and demo packages (not the test VM and cross toolchains).
+run:
+	@scripts/install-deps --check build demo >/dev/null 2>&1 || scripts/install-deps build demo
+	$(MAKE) all
 	scripts/run-demo
 
 bench: all

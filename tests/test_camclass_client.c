@@ -228,10 +228,12 @@ static void classify_and_snapshot_talk_to_the_daemon(void **state)
 	free(out);
 	free(err);
 
+	stop_loop(h); /* the hooks read h->jpeg on the loop thread */
 	h->jpeg_len = 5000;
 	h->jpeg = malloc(h->jpeg_len);
 	for (size_t i = 0; i < h->jpeg_len; i++)
 		h->jpeg[i] = (uint8_t)(i ^ (i >> 3));
+	start_loop(h);
 	char file[600];
 	snprintf(file, sizeof(file), "%s/snap.jpg", h->dir);
 	assert_int_equal(run(h->path, (const char *[]){ "snapshot", "-o", file, NULL }, &out, &err), 0);

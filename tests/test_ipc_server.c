@@ -245,10 +245,12 @@ static void snapshot_returns_the_jpeg_in_base64(void **state)
 	assert_string_equal(code_of(m), "no_result");
 	json_decref(m);
 
+	stop_loop(h); /* the hooks read h->jpeg on the loop thread */
 	h->jpeg_len = 100001;
 	h->jpeg = malloc(h->jpeg_len);
 	for (size_t i = 0; i < h->jpeg_len; i++)
 		h->jpeg[i] = (uint8_t)(i * 131 + (i >> 8));
+	start_loop(h);
 	m = request(c, "snapshot", NULL);
 	assert_string_equal(type_of(m), "snapshot");
 	assert_string_equal(json_string_value(json_object_get(m, "format")), "jpeg");

@@ -19,77 +19,7 @@
 #include "inference/graph.h"
 #include "inference/ops/ops.h"
 
-/* --- a one-node graph built by hand ------------------------------------------------------- */
-#define TG_MAX_TENSORS 4
-#define TG_MAX_CH 64
-
-struct tg {
-	struct graph g;
-	struct tensor t[TG_MAX_TENSORS];
-	struct node n;
-	float scales[TG_MAX_TENSORS][TG_MAX_CH];
-	int32_t zps[TG_MAX_TENSORS][TG_MAX_CH];
-	bool bias_absent;          /* input 2 given as -1, TFLite's "optional input absent" */
-	char err[256];
-};
-
-static struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim,
-				const int32_t *dims, void *data, float scale, int32_t zp)
-{
-	struct tensor *t = &tg->t[i];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->ndim = ndim;
-	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
-	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
-	t->name = "";
-	t->data = data;
-	t->is_const = i == 1 || i == 2; /* filter and bias */
-	if (scale > 0) {
-		t->nq = 1;
-		tg->scales[i][0] = scale;
-		tg->zps[i][0] = zp;
-		t->scales = tg->scales[i];
-		t->zero_points = tg->zps[i];
-		t->scale = scale;
-		t->zero_point = zp;
-	}
-	tg->g.tensors = tg->t;
-	if (tg->g.ntensors <= i)
-		tg->g.ntensors = i + 1;
-	return t;
-}
-
-static void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis)
-{
-	struct tensor *t = &tg->t[i];
-	t->nq = n;
-	t->quant_axis = axis;
-	for (int c = 0; c < n; c++) {
-		tg->scales[i][c] = scales[c];
-		tg->zps[i][c] = 0;
-	}
-	t->scale = scales[0];
-}
-
-static int tg_prepare(struct tg *tg, int op, int ninputs)
-{
-	tg->n.op = op;
-	tg->n.ninputs = ninputs;
-	tg->n.noutputs = 1;
-	for (int i = 0; i < ninputs; i++)
-		tg->n.inputs[i] = i == 2 && tg->bias_absent ? -1 : i;
-	tg->n.outputs[0] = 3;
-	tg->g.nodes = &tg->n;
-	tg->g.nnodes = 1;
-	tg->err[0] = 0;
-	return ops_find(op)->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
-}
-
-static void tg_run(struct tg *tg)
-{
-	ops_find(tg->n.op)->invoke(&tg->g, &tg->n);
-}
+#include "tests/ops_graph.h"
 
 static void set_dw(struct tg *tg, enum padding padding, int stride_h, int stride_w, int dil_h,
 		     int dil_w, int depth_multiplier, enum activation act)
@@ -101,12 +31,6 @@ static void set_dw(struct tg *tg, enum padding padding, int stride_h, int stride
 	tg->n.opt.depthwise.dilation_w = dil_w;
 	tg->n.opt.depthwise.depth_multiplier = depth_multiplier;
 	tg->n.opt.depthwise.activation = act;
-}
-
-static void tg_free(struct tg *tg)
-{
-	free(tg->n.params);
-	tg->n.params = NULL;
 }
 
 /* --- an independent double-precision reference -------------------------------------------- */

@@ -3,10 +3,11 @@
  * parameters: odd channel counts (tails of every SIMD block), 1×1 / 3×3 / other filters,
  * strides 1 and 2, dilation, SAME/VALID, per-tensor uint8 with both zero points, per-channel
  * int8, fused activations, batch 1 and 2. Each case runs with the best kernels of this CPU
- * (AVX-512 VNNI GEMM where present), the baseline SIMD ones (AVX2/NEON), the portable ones, and
- * pools of 2 and 3 workers. The reference path (ops_set_fast_kernels(false)) is the one the
- * golden test pins to TFLite, so equality here is bit-exactness. Also ADD's fast path the same
- * way, and the SIMD requantization against the portable one on extreme accumulators and shifts. */
+ * (AVX-512 VNNI GEMM where present), the baseline SIMD ones (AVX2/NEON), the basic SIMD GEMM
+ * (SSE4.1) with portable helpers, the portable ones, and pools of 2 and 3 workers. The
+ * reference path (ops_set_fast_kernels(false)) is the one the golden test pins to TFLite, so
+ * equality here is bit-exactness. Also ADD's fast path the same way, and the SIMD
+ * requantization against the portable one on extreme accumulators and shifts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +220,7 @@ static void compare_paths(bool depthwise, int iters)
 		} runs[] = {
 			{ "best isa", GEMM_ISA_BEST, NULL },
 			{ "baseline simd", GEMM_ISA_SIMD, NULL },
+			{ "basic simd", GEMM_ISA_BASIC, NULL },
 			{ "portable", GEMM_ISA_PORTABLE, NULL },
 			{ "best isa, 2 workers", GEMM_ISA_BEST, w2 },
 			{ "portable, 3 workers", GEMM_ISA_PORTABLE, w3 },

@@ -20,10 +20,13 @@ enum gemm_isa gemm_isa_level(void)
 		return GEMM_ISA_BEST;
 	if (isa_limit >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2"))
 		return GEMM_ISA_SIMD;
+	if (isa_limit >= GEMM_ISA_BASIC && __builtin_cpu_supports("sse4.1"))
+		return GEMM_ISA_BASIC;
 #endif
 #if defined(__aarch64__)
-	if (isa_limit >= GEMM_ISA_SIMD)
-		return GEMM_ISA_SIMD; /* NEON is part of every arm64 CPU */
+	/* NEON is part of every arm64 CPU */
+	if (isa_limit >= GEMM_ISA_BASIC)
+		return isa_limit >= GEMM_ISA_SIMD ? GEMM_ISA_SIMD : GEMM_ISA_BASIC;
 #endif
 	return GEMM_ISA_PORTABLE;
 }
@@ -36,9 +39,11 @@ gemm_s16_fn gemm_select(void)
 		return gemm_s16_avx512vnni;
 	if (level == GEMM_ISA_SIMD)
 		return gemm_s16_avx2;
+	if (level == GEMM_ISA_BASIC)
+		return gemm_s16_sse41;
 #endif
 #if defined(__aarch64__)
-	if (level >= GEMM_ISA_SIMD)
+	if (level >= GEMM_ISA_BASIC)
 		return gemm_s16_neon;
 #endif
 	(void)level;
@@ -74,6 +79,12 @@ const char *gemm_isa_name(void)
 		return "neon";
 #else
 		return "avx2";
+#endif
+	case GEMM_ISA_BASIC:
+#if defined(__aarch64__)
+		return "neon";
+#else
+		return "sse4.1";
 #endif
 	default:
 		return "portable";

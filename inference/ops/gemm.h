@@ -30,6 +30,8 @@ typedef void (*gemm_s16_fn)(int rows, int k_pairs, const int16_t *a, size_t lda,
 void gemm_s16_portable(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		       int nblocks, int32_t *c, size_t ldc);
 #if defined(__x86_64__)
+void gemm_s16_sse41(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
+		    int nblocks, int32_t *c, size_t ldc);
 void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc);
 #endif
@@ -50,10 +52,11 @@ void gemm_widen_avx2(int16_t *dst, const uint8_t *x, int n, int is_signed, int32
 #endif
 gemm_widen_fn gemm_widen_select(void);
 
-/* Instruction-set levels the fast kernels may use: plain C; the baseline SIMD of the
- * architecture (x86-64: AVX2, arm64: NEON); the best one (x86-64: AVX-512 VNNI for the GEMM,
- * AVX2 for the rest; arm64: as SIMD — sdot multiplies int8, and x - zp needs 9 bits). */
-enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_SIMD = 1, GEMM_ISA_BEST = 2 };
+/* Instruction-set levels the fast kernels may use: plain C; a basic SIMD GEMM (x86-64: SSE4.1,
+ * the rest portable; arm64: NEON); the baseline SIMD of the architecture (x86-64: AVX2; arm64:
+ * NEON everywhere); the best one (x86-64: AVX-512 VNNI for the GEMM, AVX2 for the rest; arm64:
+ * as SIMD — sdot multiplies int8, and x - zp needs 9 bits). */
+enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_BASIC = 1, GEMM_ISA_SIMD = 2, GEMM_ISA_BEST = 3 };
 
 /* The level this CPU supports, capped by gemm_set_isa_limit(). */
 enum gemm_isa gemm_isa_level(void);
@@ -63,7 +66,7 @@ gemm_s16_fn gemm_select(void);
 /* Tests: cap the ISA (GEMM_ISA_PORTABLE forces the plain C kernels). Not thread-safe; call
  * before loading models. */
 void gemm_set_isa_limit(enum gemm_isa limit);
-/* The ISA gemm_select() would use now ("avx512vnni", "avx2", "neon", "portable"). */
+/* The ISA gemm_select() would use now ("avx512vnni", "avx2", "sse4.1", "neon", "portable"). */
 const char *gemm_isa_name(void);
 
 /* Bytes of packed B for out_ch channels of k values. */

@@ -344,7 +344,9 @@ static int load_model(const struct t_model *m, struct engine **ret)
 	size_t len;
 	uint8_t *buf = build(m, &len);
 	err[0] = 0;
-	int rc = eng_load_memory(buf, len, "tiny.tflite", NULL, ret, err, sizeof(err));
+	/* the builtin engine: these tests are about reading and planning, not backend choice */
+	static const struct eng_options builtin = { .backend = ENG_BACKEND_BUILTIN, .threads = 1 };
+	int rc = eng_load_memory(buf, len, "tiny.tflite", &builtin, ret, err, sizeof(err));
 	free(buf);
 	return rc;
 }

@@ -198,7 +198,7 @@ int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
  * Quantization: the pixel range 0…255 is mapped linearly onto the real range the input's
  * quantization represents, [scale·(qmin−zp), scale·(qmax−zp)], so q = qmin + pixel:
  * uint8 inputs take the pixel, int8 inputs pixel − 128, whatever scale/zp say (see
- * docs/capture.md for why this matches every TFLite image model in ../shared/models). */
+ * README.md "Preprocessing rule" for why this matches every TFLite image model in ../shared/models). */
 int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *tensor,
 		   size_t tensor_bytes);
 /* cap_decode + cap_preprocess. */

@@ -7,7 +7,7 @@
  * like OpenCV's INTER_AREA); `bilinear` uses half-pixel centres (TF's half_pixel_centers,
  * OpenCV's INTER_LINEAR) without antialiasing. For each output row the vertical taps' source
  * rows are filtered horizontally and accumulated in floats, then converted to grey if needed,
- * rounded to a pixel and quantized as q = qmin + pixel (see capture.h and docs/capture.md). */
+ * rounded to a pixel and quantized as q = qmin + pixel (see capture.h and README.md "Preprocessing rule"). */
 #include "capture/capture.h"
 #include "capture/internal.h"
 

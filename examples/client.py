@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Minimal camclassd client: connect, read the hello, subscribe, print labels.
 
-Standard library only (Python 3.6+). The protocol is documented in docs/protocol.md:
+Standard library only (Python 3.6+). The protocol is documented in README.md, section "Socket protocol":
 one JSON object per line over a Unix stream socket.
 
 Usage:

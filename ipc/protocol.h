@@ -3,7 +3,7 @@
  * Pure functions over jansson values, no sockets and no server state, so the request parser can
  * be unit-tested and fuzzed alone. Message builders return a new reference (NULL on ENOMEM);
  * proto_serialize turns one into a malloc'd '\n'-terminated line. Field names here are the
- * public API documented in docs/protocol.md. */
+ * public API documented in README.md ("Socket protocol"). */
 #ifndef CAMCLASS_IPC_PROTOCOL_H
 #define CAMCLASS_IPC_PROTOCOL_H
 

@@ -1,4 +1,4 @@
-/* server.h — the Unix-socket JSON-lines server of camclassd (protocol: docs/protocol.md).
+/* server.h — the Unix-socket JSON-lines server of camclassd (protocol: README.md, "Socket protocol").
  *
  * Contract
  * - Threads: the server runs entirely on the daemon's main-loop thread. srv_open, srv_fd,

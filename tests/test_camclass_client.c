@@ -315,7 +315,7 @@ static void example_python_client_prints_labels(void **state)
 	harness_close(h);
 }
 
-/* The session docs/protocol.md shows, with socat as the client. */
+/* The session README.md shows ("A session with socat"), with socat as the client. */
 static void socat_session_from_the_docs_works(void **state)
 {
 	(void)state;

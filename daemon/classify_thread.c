@@ -97,8 +97,8 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	res.latency_ms.decode = (double)(t1 - t0) / NS_PER_MS;
 	res.latency_ms.preprocess = (double)(t2 - t1) / NS_PER_MS;
 	res.latency_ms.inference = (double)(t3 - t2) / NS_PER_MS;
-	srv_publish_result(pl->srv, &res);
-
+	/* Stats and the snapshot first: a client that got this result may at once ask for its
+	 * snapshot or status, and must find them. */
 	pthread_mutex_lock(&pl->stats_lock);
 	pl->last = res;
 	pl->results_out++;
@@ -108,6 +108,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	ring_add(&pl->lat_infer, res.latency_ms.inference);
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
+	srv_publish_result(pl->srv, &res);
 }
 
 void *classify_main(void *arg)

@@ -47,40 +47,6 @@ struct conv_case {
 	bool bias;
 };
 
-static int ref_out_size(enum padding pad, int in, int k, int stride, int dil)
-{
-	int eff = (k - 1) * dil + 1;
-	return pad == PAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
-}
-
-static int ref_pad_before(int in, int k, int stride, int dil, int out)
-{
-	int eff = (k - 1) * dil + 1;
-	int total = (out - 1) * stride + eff - in;
-	return total > 0 ? total / 2 : 0;
-}
-
-static int32_t ref_quantize(double real, float scale, int32_t zp, enum tensor_type type,
-			    enum activation act)
-{
-	double lo = type == TT_INT8 ? -128 : 0, hi = type == TT_INT8 ? 127 : 255;
-	double q = round(real / scale) + zp;
-	if (act == ACT_RELU || act == ACT_RELU6)
-		lo = fmax(lo, zp);
-	if (act == ACT_RELU6)
-		hi = fmin(hi, zp + round(6.0 / scale));
-	if (act == ACT_RELU_N1_TO_1) {
-		lo = fmax(lo, zp + round(-1.0 / scale));
-		hi = fmin(hi, zp + round(1.0 / scale));
-	}
-	return (int32_t)fmin(fmax(q, lo), hi);
-}
-
-static int32_t get8(enum tensor_type t, const void *p, size_t i)
-{
-	return t == TT_INT8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
-}
-
 static void ref_dw(const struct conv_case *c, const void *in, const void *filter,
 		   const int32_t *bias, int32_t *out, int out_h, int out_w)
 {
@@ -109,22 +75,6 @@ static void ref_dw(const struct conv_case *c, const void *in, const void *filter
 					out[(((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc] =
 						ref_quantize(sum, c->out_scale, c->out_zp, c->type, c->act);
 				}
-}
-
-static uint32_t lcg_state = 777;
-static uint32_t lcg(void)
-{
-	lcg_state = lcg_state * 1664525u + 1013904223u;
-	return lcg_state >> 8;
-}
-
-/* A quantized value within 8 steps of zp (clamped to the type), as bytes of that type. */
-static uint8_t small_around(enum tensor_type t, int32_t zp)
-{
-	int32_t v = zp + (int32_t)(lcg() % 17) - 8;
-	int32_t lo = t == TT_INT8 ? -128 : 0, hi = t == TT_INT8 ? 127 : 255;
-	v = v < lo ? lo : (v > hi ? hi : v);
-	return (uint8_t)(v & 0xff);
 }
 
 static void run_case(const struct conv_case *c)

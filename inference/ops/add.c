@@ -57,29 +57,15 @@ static inline int32_t add_out(const struct add_params *p, int32_t s1, int32_t s2
 
 static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 2, 2, err, errlen);
+	struct tensor *a, *b, *out;
+	struct ku_bcast bc;
+	int r = ku_prepare_binary(g, n, &a, &b, &out, &bc, err, errlen);
 	if (r < 0)
-		return r;
-	struct tensor *a = ku_in(g, n, 0), *b = ku_in(g, n, 1), *out = ku_out(g, n, 0);
-	if (!a || !b || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, a, "input 1", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, b, "input 2", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, a, "input 1", b, "input 2", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, a, "input 1", out, "output", err, errlen)) < 0)
 		return r;
 	struct add_params *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	if (ku_broadcast(a, b, &p->bc) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "input shapes cannot be broadcast together");
-	}
-	if ((r = ku_check_out_shape(n, out, p->bc.ndim, p->bc.dims, err, errlen)) < 0) {
-		free(p);
-		return r;
-	}
+	p->bc = bc;
 	const double twice_max_in_scale = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
 	const double real1 = (double)a->scale / twice_max_in_scale;
 	const double real2 = (double)b->scale / twice_max_in_scale;

@@ -236,3 +236,30 @@ int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast
 	*ret = bc;
 	return 0;
 }
+
+int ku_prepare_binary(struct graph *g, struct node *n, struct tensor **ret_a, struct tensor **ret_b,
+		      struct tensor **ret_out, struct ku_bcast *ret_bc, char *err, size_t errlen)
+{
+	struct ku_bcast bc;
+	int r = ku_check_arity(n, 2, 2, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *a = ku_in(g, n, 0), *b = ku_in(g, n, 1), *out = ku_out(g, n, 0);
+	if (!a || !b || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, a, "input 1", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", b, "input 2", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, a, "input 1", out, "output", err, errlen)) < 0)
+		return r;
+	if (ku_broadcast(a, b, &bc) < 0)
+		return ku_fail(err, errlen, n, "input shapes cannot be broadcast together");
+	if ((r = ku_check_out_shape(n, out, bc.ndim, bc.dims, err, errlen)) < 0)
+		return r;
+	*ret_a = a;
+	*ret_b = b;
+	*ret_out = out;
+	*ret_bc = bc;
+	return 0;
+}

@@ -130,4 +130,10 @@ struct ku_bcast {
 };
 int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast *ret);
 
+/* The common prepare of two-input element-wise ops (ADD, MUL): two 8-bit quantized inputs and
+ * an output of one type, broadcastable input shapes, and the output shape they give. Writes the
+ * tensors and the broadcast on success; on failure err names the problem. */
+int ku_prepare_binary(struct graph *g, struct node *n, struct tensor **ret_a, struct tensor **ret_b,
+		      struct tensor **ret_out, struct ku_bcast *ret_bc, char *err, size_t errlen);
+
 #endif

@@ -6,8 +6,12 @@
  * (AVX-512 VNNI GEMM where present), the baseline SIMD ones (AVX2/NEON), the basic SIMD GEMM
  * (SSE4.1) with portable helpers, the portable ones, and pools of 2 and 3 workers. The
  * reference path (ops_set_fast_kernels(false)) is the one the golden test pins to TFLite, so
- * equality here is bit-exactness. Also ADD's fast path the same way, and the SIMD
- * requantization against the portable one on extreme accumulators and shifts. */
+ * equality here is bit-exactness. On arm64 CPUs with the dot-product instructions the best
+ * level is the 8-bit sdot/udot conv GEMM: the random cases run it, and so do cases with extreme
+ * bytes and zero points, and a filter at the largest K the int32 bound allows (elsewhere those
+ * run the other levels, and the output says "dotprod: not available"). Also ADD's fast path the
+ * same way, and the SIMD requantization against the portable one on extreme accumulators and
+ * shifts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,6 +248,125 @@ static void compare_paths(bool depthwise, int iters)
 	workers_destroy(w3);
 }
 
+/* The fast paths (every level, 1 and 2 workers) equal the reference on the built case. */
+static void expect_all_levels_equal_reference(struct fg *fg, struct workers *w2, const char *what)
+{
+	const size_t bytes = fg->t[3].bytes;
+	uint8_t *ref = malloc(bytes), *got = malloc(bytes);
+	assert_non_null(ref);
+	assert_non_null(got);
+	fg_run(fg, false, GEMM_ISA_SIMD, NULL, ref);
+	static const enum gemm_isa levels[] = { GEMM_ISA_BEST, GEMM_ISA_SIMD, GEMM_ISA_PORTABLE,
+						GEMM_ISA_BEST };
+	for (size_t r = 0; r < sizeof(levels) / sizeof(levels[0]); r++) {
+		fg_run(fg, true, levels[r], r == 3 ? w2 : NULL, got);
+		for (size_t i = 0; i < bytes; i++)
+			if (got[i] != ref[i])
+				fail_msg("%s, level %d%s (in zp %d, filter zp %d, in %dx%dx%d ch->%d, "
+					 "filter %dx%d): byte %zu is %u, reference %u",
+					 what, (int)levels[r], r == 3 ? ", 2 workers" : "",
+					 fg->t[0].zero_point, fg->t[1].zero_point, fg->t[0].dims[1],
+					 fg->t[0].dims[2], fg->t[0].dims[3], fg->t[3].dims[3],
+					 fg->t[1].dims[1], fg->t[1].dims[2], i, got[i], ref[i]);
+	}
+	free(ref);
+	free(got);
+}
+
+static bool dotprod_available(void)
+{
+	gemm_dot_rowsum_fn rowsum;
+	gemm_set_isa_limit(GEMM_ISA_BEST);
+	return gemm_dot_select(0, &rowsum) != NULL && gemm_dot_select(1, &rowsum) != NULL;
+}
+
+/* Random conv cases whose input and weight bytes and zero points are all taken from the ends of
+ * their ranges (0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff): the dot path's uint8 products and the zero-
+ * point corrections at their largest, the padding filled with an extreme zero point. */
+static void conv_extreme_bytes_equal_reference(void **state)
+{
+	(void)state;
+	if (!dotprod_available())
+		printf("dotprod: not available (no HWCAP_ASIMDDP); these cases ran the other levels\n");
+	static const uint8_t ends[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff };
+	struct workers *w2 = NULL;
+	assert_int_equal(workers_create(2, &w2), 0);
+	struct fg fg;
+	memset(&fg, 0, sizeof(fg));
+	for (int it = 0; it < 150; it++) {
+		build_case(&fg, false, it);
+		for (int t = 0; t < 2; t++)
+			for (size_t i = 0; i < fg.t[t].bytes; i++)
+				fg.t[t].data[i] = ends[rnd() % 6];
+		const bool is_signed = fg.t[0].type == TT_INT8;
+		const int32_t zp = is_signed ? (int32_t)(int8_t)ends[rnd() % 6] : ends[rnd() % 6];
+		fg.t[0].zero_point = fg.zps[0][0] = zp;
+		if (!is_signed)
+			fg.t[1].zero_point = fg.zps[1][0] = ends[rnd() % 6];
+		expect_all_levels_equal_reference(&fg, w2, "extreme bytes");
+	}
+	fg_free(&fg);
+	workers_destroy(w2);
+}
+
+/* A 1×1 convolution over K = 33025 input channels, the most prepare accepts and the most the dot
+ * path's int32 bound allows (33025 * 255 * 255 < 2^31): extreme inputs and weights at every
+ * combination of extreme zero points, so accumulators reach about ±2^31. The output scale maps
+ * them inside the output range, checked, so a wrong accumulator cannot hide behind the clamp. */
+static void conv_at_largest_k_equals_reference(void **state)
+{
+	(void)state;
+	enum { K = 33025, OUT_CH = 3 };
+	struct workers *w2 = NULL;
+	assert_int_equal(workers_create(2, &w2), 0);
+	struct fg fg;
+	memset(&fg, 0, sizeof(fg));
+	for (int is_signed = 0; is_signed < 2; is_signed++) {
+		const enum tensor_type type = is_signed ? TT_INT8 : TT_UINT8;
+		const uint8_t lo = is_signed ? 0x80 : 0x00, hi = is_signed ? 0x7f : 0xff;
+		for (int zps = 0; zps < 4; zps++) {
+			free(fg.n.params);
+			memset(&fg.n, 0, sizeof(fg.n));
+			const int32_t in_dims[4] = { 1, 1, 2, K }, f_dims[4] = { OUT_CH, 1, 1, K };
+			const int32_t o_dims[4] = { 1, 1, 2, OUT_CH };
+			const int32_t z_lo = is_signed ? -128 : 0, z_hi = is_signed ? 127 : 255;
+			fg_tensor(&fg, 0, type, 4, in_dims, 0.01f, zps & 1 ? z_hi : z_lo);
+			fg_tensor(&fg, 1, type, 4, f_dims, 0.01f, is_signed ? 0 : (zps & 2 ? 255 : 0));
+			fg_tensor(&fg, 3, type, 4, o_dims, 2500.0f, is_signed ? 0 : 128);
+			for (int k = 0; k < K; k++) {
+				fg.t[0].data[k] = hi;     /* pixel 0: all high */
+				fg.t[0].data[K + k] = lo; /* pixel 1: all low */
+				fg.t[1].data[k] = hi;
+				fg.t[1].data[K + k] = lo;
+				fg.t[1].data[2 * K + k] = k & 1 ? hi : lo;
+			}
+			fg.g.tensors = fg.t;
+			fg.g.ntensors = 4;
+			fg.g.nodes = &fg.n;
+			fg.g.nnodes = 1;
+			fg.n.op = OP_CONV_2D;
+			fg.n.ninputs = 3;
+			fg.n.noutputs = 1;
+			fg.n.inputs[0] = 0;
+			fg.n.inputs[1] = 1;
+			fg.n.inputs[2] = -1;
+			fg.n.outputs[0] = 3;
+			fg.n.opt.conv.padding = PAD_VALID;
+			fg.n.opt.conv.stride_h = fg.n.opt.conv.stride_w = 1;
+			fg.n.opt.conv.dilation_h = fg.n.opt.conv.dilation_w = 1;
+			expect_all_levels_equal_reference(&fg, w2, "largest K");
+			/* the reference outputs lie inside the range: no clamp hides the accumulator */
+			for (size_t i = 0; i < fg.t[3].bytes; i++) {
+				const int v = is_signed ? (int8_t)fg.t[3].data[i] : fg.t[3].data[i];
+				if (v <= z_lo || v >= z_hi)
+					fail_msg("largest K: output %zu is %d, at the clamp", i, v);
+			}
+		}
+	}
+	fg_free(&fg);
+	workers_destroy(w2);
+}
+
 static void fast_conv_equals_reference_on_random_cases(void **state)
 {
 	(void)state;
@@ -375,8 +498,12 @@ static void workers_run_each_worker_once_and_split_covers_range(void **state)
 int main(void)
 {
 	printf("fast kernels: %s\n", gemm_isa_name());
+	printf("dotprod: %s\n", dotprod_available() ? "available, the best level runs the 8-bit conv GEMM"
+						  : "not available");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fast_conv_equals_reference_on_random_cases),
+		cmocka_unit_test(conv_extreme_bytes_equal_reference),
+		cmocka_unit_test(conv_at_largest_k_equals_reference),
 		cmocka_unit_test(fast_depthwise_equals_reference_on_random_cases),
 		cmocka_unit_test(fast_add_equals_reference_on_random_cases),
 		cmocka_unit_test(simd_requant_equals_portable),

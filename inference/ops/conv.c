@@ -12,7 +12,10 @@
  * pixels gathered (im2col; for 1×1 stride-1 convolutions just a widening copy) minus the input
  * zero point into a per-worker int16 scratch, then the reference's bias add and requantization
  * per value. Padding contributes 0, exactly as the reference skips it. Tiles are split across the
- * workers of g->kernel_ctx; each worker owns its scratch, allocated here at prepare. */
+ * workers of g->kernel_ctx; each worker owns its scratch, allocated here at prepare.
+ * On arm64 CPUs with the dot-product instructions the GEMM is the 8-bit one instead (gemm.h,
+ * gemm_dotprod.c): weights packed as bytes, the im2col copies bytes and fills the padding with the
+ * input zero point, and the zero points are corrected exactly per row and per channel. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,15 @@ struct conv_fast {
 	int16_t *b;             /* packed weights (gemm_pack_b) */
 	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
 	int32_t *c;             /* nworkers × CONV_TILE × nblocks*GEMM_NR accumulators */
+	/* The 8-bit dot path (dot != NULL) uses these instead of gemm, widen, b and a. */
+	gemm_dot_fn dot;
+	gemm_dot_rowsum_fn rowsum;
+	int k_quads;
+	int32_t w_zp;           /* filter zero point (0 for int8) */
+	uint8_t *b8;            /* packed weights (gemm_dot_pack_b) */
+	uint8_t *a8;            /* nworkers × CONV_TILE × 4*k_quads bytes of x */
+	int32_t *col_corr;      /* nblocks*GEMM_NR: -x_zp * sum (w - w_zp) */
+	int32_t *row_corr;      /* nworkers × CONV_TILE: -w_zp * sum x (stays 0 when w_zp = 0) */
 };
 
 struct conv_params {
@@ -52,36 +64,64 @@ static size_t align64(size_t v)
 	return (v + 63) & ~(size_t)63;
 }
 
-/* Bytes of the fast-path block following the params (0 when the fast path is off). */
-static size_t conv_fast_bytes(int out_ch, int k, int nworkers)
+/* Bytes of the fast-path block following the params (0 when the fast path is off); dot: the
+ * layout of the 8-bit dot path. */
+static size_t conv_fast_bytes(int out_ch, int k, int nworkers, bool dot)
 {
 	if (!ops_fast_kernels())
 		return 0;
 	const size_t k_pairs = ((size_t)k + 1) / 2, nblocks = ((size_t)out_ch + GEMM_NR - 1) / GEMM_NR;
+	const size_t k_quads = ((size_t)k + 3) / 4;
+	const size_t acc = align64((size_t)nworkers * CONV_TILE * nblocks * GEMM_NR * sizeof(int32_t));
+	if (dot)
+		return align64(sizeof(struct conv_fast)) + align64(gemm_dot_packed_bytes(out_ch, k)) +
+		       align64((size_t)nworkers * CONV_TILE * k_quads * 4) + acc +
+		       align64(nblocks * GEMM_NR * sizeof(int32_t)) +
+		       align64((size_t)nworkers * CONV_TILE * sizeof(int32_t)) + 64;
 	return align64(sizeof(struct conv_fast)) + align64(gemm_packed_bytes(out_ch, k)) +
-	       align64((size_t)nworkers * CONV_TILE * k_pairs * 2 * sizeof(int16_t)) +
-	       align64((size_t)nworkers * CONV_TILE * nblocks * GEMM_NR * sizeof(int32_t)) + 64;
+	       align64((size_t)nworkers * CONV_TILE * k_pairs * 2 * sizeof(int16_t)) + acc + 64;
 }
 
-static struct conv_fast *conv_fast_init(void *mem, const struct tensor *filter, bool is_signed,
-					int out_ch, int k, int nworkers)
+/* Lays out the fast-path block in mem (conv_fast_bytes, zeroed) and packs the weights. */
+static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
+					int out_ch, int k, int nworkers, gemm_dot_fn dot,
+					gemm_dot_rowsum_fn rowsum)
 {
+	const bool is_signed = in->type == TT_INT8;
 	uint8_t *at = (uint8_t *)align64((size_t)mem);
 	struct conv_fast *f = (struct conv_fast *)at;
 	f->k = k;
 	f->k_pairs = (k + 1) / 2;
+	f->k_quads = (k + 3) / 4;
 	f->nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR;
 	f->nworkers = nworkers;
-	f->gemm = gemm_select();
 	f->requant = requant_select();
-	f->widen = gemm_widen_select();
+	f->w_zp = is_signed ? 0 : filter->zero_point;
 	at += align64(sizeof(*f));
+	if (dot) {
+		f->dot = dot;
+		f->rowsum = rowsum;
+		f->b8 = at;
+		at += align64(gemm_dot_packed_bytes(out_ch, k));
+		f->a8 = at;
+		at += align64((size_t)nworkers * CONV_TILE * f->k_quads * 4);
+		f->c = (int32_t *)at;
+		at += align64((size_t)nworkers * CONV_TILE * f->nblocks * GEMM_NR * sizeof(int32_t));
+		f->col_corr = (int32_t *)at;
+		at += align64((size_t)f->nblocks * GEMM_NR * sizeof(int32_t));
+		f->row_corr = (int32_t *)at;
+		gemm_dot_pack_b(f->b8, f->col_corr, filter->data, is_signed, in->zero_point, f->w_zp,
+				out_ch, k);
+		return f;
+	}
+	f->gemm = gemm_select();
+	f->widen = gemm_widen_select();
 	f->b = (int16_t *)at;
 	at += align64(gemm_packed_bytes(out_ch, k));
 	f->a = (int16_t *)at;
 	at += align64((size_t)nworkers * CONV_TILE * f->k_pairs * 2 * sizeof(int16_t));
 	f->c = (int32_t *)at;
-	gemm_pack_b(f->b, filter->data, is_signed, is_signed ? 0 : filter->zero_point, out_ch, k);
+	gemm_pack_b(f->b, filter->data, is_signed, f->w_zp, out_ch, k);
 	return f;
 }
 
@@ -132,16 +172,21 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 		return r;
 
 	const int k = kh * kw * in_ch, nworkers = workers_count(g->kernel_ctx);
+	/* The dot path where the CPU has it and K keeps its sums in int32 (gemm_dotprod.c; as
+	 * CONV_MAX_TERMS is the same bound, every filter prepare accepts qualifies). */
+	gemm_dot_rowsum_fn rowsum = NULL;
+	const gemm_dot_fn dot = ops_fast_kernels() && k <= GEMM_DOT_MAX_K ?
+		gemm_dot_select(in->type == TT_INT8, &rowsum) : NULL;
 	const size_t base = sizeof(struct conv_params) + (size_t)out_ch * (sizeof(int32_t) + sizeof(int));
-	const size_t fast_bytes = conv_fast_bytes(out_ch, k, nworkers);
+	const size_t fast_bytes = conv_fast_bytes(out_ch, k, nworkers, dot != NULL);
 	struct conv_params *p = calloc(1, base + fast_bytes);
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->shift = (int *)(p->multiplier + out_ch);
 	if (fast_bytes)
-		p->fast = conv_fast_init((uint8_t *)p + base, filter, in->type == TT_INT8, out_ch, k,
-					 nworkers);
+		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers, dot,
+					 rowsum);
 	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
 				     errlen)) < 0) {
 		free(p);
@@ -168,10 +213,12 @@ struct conv_job {
 	const struct node *n;
 };
 
-/* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each, minus the input
- * zero point, 0 where it falls into the padding; rows past `rows` up to `rows_padded` are 0. */
+/* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each; rows past `rows`
+ * up to `rows_padded` and the K tail are 0. int16 path: x minus the input zero point, 0 in the
+ * padding. Dot path (bytes): x itself, the input zero point in the padding (so x - x_zp = 0 there,
+ * as the reference skips it, and the row sums see the same bytes the dot products do). */
 static void conv_im2col(const struct conv_params *p, const struct graph *g, const struct node *n,
-			int pix0, int rows, int rows_padded, int16_t *a)
+			int pix0, int rows, int rows_padded, void *a)
 {
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
 	const struct tensor *out = &g->tensors[n->outputs[0]];
@@ -181,32 +228,38 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 	const int kh = filter->dims[1], kw = filter->dims[2];
 	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
 	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
-	const size_t lda = (size_t)p->fast->k_pairs * 2;
+	const struct conv_fast *f = p->fast;
+	const bool bytes = f->dot != NULL;
+	const size_t lda = bytes ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
+	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
 	const int32_t x_off = p->input_offset;
+	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
 	for (int r = 0; r < rows_padded; r++) {
-		int16_t *row = a + (size_t)r * lda;
+		uint8_t *row = (uint8_t *)a + (size_t)r * lda * esize;
 		if (r >= rows) {
-			memset(row, 0, lda * sizeof(*row));
+			memset(row, 0, lda * esize);
 			continue;
 		}
 		const int pix = pix0 + r;
 		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
 		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
-		int16_t *dst = row;
+		uint8_t *dst = row;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
-			for (int kx = 0; kx < kw; kx++, dst += in_ch) {
+			for (int kx = 0; kx < kw; kx++, dst += tap_bytes) {
 				const int ix = in_x0 + kx * dil_w;
 				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-					memset(dst, 0, (size_t)in_ch * sizeof(*dst));
+					memset(dst, bytes ? x_zp_byte : 0, tap_bytes);
 					continue;
 				}
 				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
-				p->fast->widen(dst, in->data + base, in_ch, is_signed, -x_off);
+				if (bytes)
+					memcpy(dst, in->data + base, tap_bytes);
+				else
+					f->widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
 			}
 		}
-		if (p->fast->k & 1)
-			row[p->fast->k] = 0;
+		memset(row + (size_t)f->k * esize, 0, (lda - (size_t)f->k) * esize);
 	}
 }
 
@@ -223,8 +276,11 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 	const int out_ch = out->dims[3];
 	const int npix = out->dims[0] * out->dims[1] * out->dims[2];
 	const int ntiles = (npix + CONV_TILE - 1) / CONV_TILE;
-	const size_t lda = (size_t)f->k_pairs * 2, ldc = (size_t)f->nblocks * GEMM_NR;
-	int16_t *a = f->a + (size_t)worker * CONV_TILE * lda;
+	const size_t lda = f->dot ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
+	const size_t ldc = (size_t)f->nblocks * GEMM_NR;
+	int16_t *a = f->dot ? NULL : f->a + (size_t)worker * CONV_TILE * lda;
+	uint8_t *a8 = f->dot ? f->a8 + (size_t)worker * CONV_TILE * lda : NULL;
+	int32_t *row_corr = f->dot ? f->row_corr + (size_t)worker * CONV_TILE : NULL;
 	int32_t *c = f->c + (size_t)worker * CONV_TILE * ldc;
 	const struct requant rq = {
 		.bias = bias ? (const int32_t *)bias->data : NULL,
@@ -246,11 +302,22 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 		if (nb0 == nb1)
 			continue;
 		if (gathered != t) {
-			conv_im2col(p, g, n, pix0, rows, rows_padded, a);
+			conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
+			/* -w_zp * sum x per pixel, shared by all channels; |.| <= 65025 * K < 2^31 */
+			if (f->dot && f->w_zp) {
+				f->rowsum(rows_padded, (int)lda, a8, lda, is_signed, row_corr);
+				for (int r = 0; r < rows_padded; r++)
+					row_corr[r] *= -f->w_zp;
+			}
 			gathered = t;
 		}
-		f->gemm(rows_padded, f->k_pairs, a, lda, f->b + (size_t)nb0 * f->k_pairs * GEMM_NR * 2,
-			nb1 - nb0, c + (size_t)nb0 * GEMM_NR, ldc);
+		if (f->dot)
+			f->dot(rows_padded, f->k_quads, a8, lda, f->b8 + (size_t)nb0 * f->k_quads * GEMM_NR * 4,
+			       nb1 - nb0, row_corr, f->col_corr + (size_t)nb0 * GEMM_NR,
+			       c + (size_t)nb0 * GEMM_NR, ldc);
+		else
+			f->gemm(rows_padded, f->k_pairs, a, lda, f->b + (size_t)nb0 * f->k_pairs * GEMM_NR * 2,
+				nb1 - nb0, c + (size_t)nb0 * GEMM_NR, ldc);
 		const int ch0 = nb0 * GEMM_NR, ch1 = nb1 * GEMM_NR < out_ch ? nb1 * GEMM_NR : out_ch;
 		struct requant sub = rq;
 		if (sub.bias)

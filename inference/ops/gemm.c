@@ -2,6 +2,12 @@
  * why int16 keeps every sum exact). The portable kernel is the plain loop over the packed
  * layout; SIMD kernels live in gemm_<isa>.c, built only for their architecture. */
 #include <string.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
 
 #include "inference/ops/gemm.h"
 
@@ -24,6 +30,9 @@ enum gemm_isa gemm_isa_level(void)
 		return GEMM_ISA_BASIC;
 #endif
 #if defined(__aarch64__)
+	/* the dot-product instructions only where the kernel says the CPU has them (not on A53/A72) */
+	if (isa_limit >= GEMM_ISA_BEST && (getauxval(AT_HWCAP) & HWCAP_ASIMDDP))
+		return GEMM_ISA_BEST;
 	/* NEON is part of every arm64 CPU */
 	if (isa_limit >= GEMM_ISA_BASIC)
 		return isa_limit >= GEMM_ISA_SIMD ? GEMM_ISA_SIMD : GEMM_ISA_BASIC;
@@ -50,6 +59,19 @@ gemm_s16_fn gemm_select(void)
 	return gemm_s16_portable;
 }
 
+gemm_dot_fn gemm_dot_select(int is_signed, gemm_dot_rowsum_fn *ret_rowsum)
+{
+#if defined(__aarch64__)
+	if (gemm_isa_level() >= GEMM_ISA_BEST) {
+		*ret_rowsum = gemm_dot_rowsum_dotprod;
+		return is_signed ? gemm_dot_s8_dotprod : gemm_dot_u8_dotprod;
+	}
+#endif
+	(void)is_signed;
+	(void)ret_rowsum;
+	return NULL;
+}
+
 gemm_widen_fn gemm_widen_select(void)
 {
 #if defined(__x86_64__)
@@ -73,7 +95,11 @@ const char *gemm_isa_name(void)
 {
 	switch (gemm_isa_level()) {
 	case GEMM_ISA_BEST:
+#if defined(__aarch64__)
+		return "dotprod";
+#else
 		return "avx512vnni";
+#endif
 	case GEMM_ISA_SIMD:
 #if defined(__aarch64__)
 		return "neon";
@@ -118,6 +144,36 @@ void gemm_pack_b(int16_t *dst, const uint8_t *w, int is_signed, int32_t w_zp, in
 					dst[(((size_t)nb * k_pairs + kp) * GEMM_NR + j) * 2 + t] = (int16_t)(v - w_zp);
 				}
 			}
+}
+
+size_t gemm_dot_packed_bytes(int out_ch, int k)
+{
+	const size_t nblocks = ((size_t)out_ch + GEMM_NR - 1) / GEMM_NR;
+	const size_t k_quads = ((size_t)k + 3) / 4;
+	return nblocks * k_quads * GEMM_NR * 4;
+}
+
+void gemm_dot_pack_b(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w, int is_signed,
+		     int32_t x_zp, int32_t w_zp, int out_ch, int k)
+{
+	const int nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR, k_quads = (k + 3) / 4;
+	memset(dst, 0, gemm_dot_packed_bytes(out_ch, k));
+	for (int ch = 0; ch < nblocks * GEMM_NR; ch++) {
+		if (ch >= out_ch) {
+			ret_col_corr[ch] = 0;
+			continue;
+		}
+		const int nb = ch / GEMM_NR, j = ch % GEMM_NR;
+		/* |sum (w - w_zp)| <= 255 * k and |x_zp| <= 255: the product is at most
+		 * 65025 * GEMM_DOT_MAX_K < 2^31 (conv.c takes the dot path only below that K). */
+		int32_t wsum = 0;
+		for (int kk = 0; kk < k; kk++) {
+			const uint8_t byte = w[(size_t)ch * k + kk];
+			wsum += (is_signed ? (int32_t)(int8_t)byte : (int32_t)byte) - w_zp;
+			dst[(((size_t)nb * k_quads + kk / 4) * GEMM_NR + j) * 4 + kk % 4] = byte;
+		}
+		ret_col_corr[ch] = -x_zp * wsum;
+	}
 }
 
 void gemm_s16_portable(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,

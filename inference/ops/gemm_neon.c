@@ -4,7 +4,9 @@
  * into lanes that each sum a subset of one output's terms (bounded as gemm.h argues); one
  * vpaddq_s32 per 4 channels at the end adds each lane pair into the output. Micro-tile: 2 rows ×
  * 16 channels = 16 accumulators, 4 weight vectors and 2 activation vectors (22 of 32 registers).
- * Not the dot-product instructions: sdot multiplies int8, and x - zp needs 9 bits. */
+ * CPUs with the dot-product instructions (A76) run conv through gemm_dotprod.c instead, which
+ * keeps x and w as bytes and corrects for the zero points; this kernel is for the A53/A72 (and
+ * for the test levels capped below GEMM_ISA_BEST). */
 #include <arm_neon.h>
 #include <string.h>
 

@@ -160,13 +160,16 @@ int cap_resize_from_name(const char *name);
 const char *cap_resize_name(enum cap_resize r);
 
 /* The model input, in capture's own terms (convert from eng_tensor_info: width=dims[2],
- * height=dims[1], channels=dims[3], is_int8 = type==ENG_INT8, scale, zero_point). */
+ * height=dims[1], channels=dims[3], is_float = type==ENG_FLOAT32, and from its effective
+ * 8-bit quantization: is_int8 = quantized_type==ENG_INT8, scale = quantized_scale,
+ * zero_point = quantized_zero_point). */
 struct cap_target {
 	int width, height;
 	int channels;             /* 1 (grey) or 3 (RGB) */
-	bool is_int8;             /* else uint8 */
+	bool is_int8;             /* the (effective) quantized type is int8, else uint8 */
 	float scale;
 	int32_t zero_point;
+	bool is_float;            /* a float32 tensor (4 bytes a value) in front of a QUANTIZE */
 };
 
 struct cap_prep {
@@ -198,7 +201,10 @@ int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
  * Quantization: the pixel range 0…255 is mapped linearly onto the real range the input's
  * quantization represents, [scale·(qmin−zp), scale·(qmax−zp)], so q = qmin + pixel:
  * uint8 inputs take the pixel, int8 inputs pixel − 128, whatever scale/zp say (see
- * README.md "Preprocessing rule" for why this matches every TFLite image model in ../shared/models). */
+ * README.md "Preprocessing rule" for why this matches every TFLite image model in ../shared/models).
+ * A float target (is_float) gets the real value of that q, scale·(q − zero_point) computed in
+ * float, which the model's own QUANTIZE (round(x / scale) + zero_point) turns back into exactly
+ * q; its scale must be > 0. tensor_bytes: width·height·channels, times 4 for a float target. */
 int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *tensor,
 		   size_t tensor_bytes);
 /* cap_decode + cap_preprocess. */

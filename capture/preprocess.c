@@ -7,12 +7,15 @@
  * like OpenCV's INTER_AREA); `bilinear` uses half-pixel centres (TF's half_pixel_centers,
  * OpenCV's INTER_LINEAR) without antialiasing. For each output row the vertical taps' source
  * rows are filtered horizontally and accumulated in floats, then converted to grey if needed,
- * rounded to a pixel and quantized as q = qmin + pixel (see capture.h and README.md "Preprocessing rule"). */
+ * rounded to a pixel and quantized as q = qmin + pixel (see capture.h and README.md "Preprocessing rule").
+ * A float32 input in front of the model's own QUANTIZE gets scale·(q − zp) instead of q, so the
+ * integer body sees the same q either way. */
 #include "capture/capture.h"
 #include "capture/internal.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define LUMA_R 0.299f
 #define LUMA_G 0.587f
@@ -107,7 +110,9 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 	    t->height < 1 || t->width > CAP_MAX_SIDE || t->height > CAP_MAX_SIDE ||
 	    (t->channels != 1 && t->channels != 3) || !tensor)
 		return CAP_ERR_INVALID;
-	if (tensor_bytes != (size_t)t->width * t->height * t->channels)
+	if (t->is_float && !(t->scale > 0.0f))
+		return CAP_ERR_INVALID;
+	if (tensor_bytes != (size_t)t->width * t->height * t->channels * (t->is_float ? sizeof(float) : 1))
 		return CAP_ERR_INVALID;
 
 	if (p->crop == CAP_CROP_CENTER)
@@ -159,7 +164,14 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 					val = LUMA_R * v[0] + LUMA_G * v[1] + LUMA_B * v[2];
 				else
 					val = v[0];
-				*out++ = (uint8_t)(qmin + to_pixel(val));
+				const int q = qmin + to_pixel(val);
+				if (t->is_float) {
+					const float x = t->scale * (float)(q - t->zero_point);
+					memcpy(out, &x, sizeof(x));
+					out += sizeof(x);
+				} else {
+					*out++ = (uint8_t)q;
+				}
 			}
 		}
 	}

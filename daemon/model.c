@@ -60,10 +60,18 @@ int pl_model_load(const struct config *cfg, struct pl_model **ret_model, char *e
 	}
 	if (m->input.ndim != 4 || m->input.dims[0] != 1 ||
 	    (m->input.dims[3] != 1 && m->input.dims[3] != 3) ||
-	    (m->input.type != ENG_UINT8 && m->input.type != ENG_INT8)) {
+	    (m->input.type != ENG_UINT8 && m->input.type != ENG_INT8 &&
+	     m->input.type != ENG_FLOAT32)) {
 		r = fail(err, errlen, -EINVAL,
-			 "%s: input must be a 1xHxWx1 or 1xHxWx3 uint8/int8 image (it is %dD %s)",
+			 "%s: input must be a 1xHxWx1 or 1xHxWx3 uint8/int8/float32 image (it is %dD %s)",
 			 cfg->model.path, m->input.ndim, eng_dtype_name(m->input.type));
+		goto out;
+	}
+	if (m->input.quantized_type == ENG_FLOAT32) {
+		r = fail(err, errlen, -EINVAL,
+			 "%s: input '%s' is float32 but is not read by a single QUANTIZE to uint8/int8, "
+			 "so there is no integer input to preprocess for (convert with full-integer "
+			 "quantization)", cfg->model.path, m->input.name);
 		goto out;
 	}
 	m->n_classes = eng_output_count(m->engine);
@@ -85,9 +93,10 @@ int pl_model_load(const struct config *cfg, struct pl_model **ret_model, char *e
 		.width = m->input.dims[2],
 		.height = m->input.dims[1],
 		.channels = m->input.dims[3],
-		.is_int8 = m->input.type == ENG_INT8,
-		.scale = m->input.scale,
-		.zero_point = m->input.zero_point,
+		.is_int8 = m->input.quantized_type == ENG_INT8,
+		.scale = m->input.quantized_scale,
+		.zero_point = m->input.quantized_zero_point,
+		.is_float = m->input.type == ENG_FLOAT32,
 	};
 	m->prep.crop = (enum cap_crop)cap_crop_from_name(config_crop_name(cfg->model.crop));
 	m->prep.resize = (enum cap_resize)cap_resize_from_name(config_resize_name(cfg->model.resize));

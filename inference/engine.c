@@ -281,8 +281,34 @@ int eng_invoke(struct engine *e)
 	return 0;
 }
 
-static int fill_info(const struct tensor *t, struct eng_tensor_info *ret)
+static bool is_q8_per_tensor(const struct tensor *t)
 {
+	return (t->type == TT_UINT8 || t->type == TT_INT8) && t->nq == 1 && t->scale > 0.0f;
+}
+
+/* The per-tensor 8-bit tensor a float32 tensor is quantized into, when exactly one operator reads
+ * it and that operator is such a QUANTIZE; else NULL. */
+static const struct tensor *quantized_by(const struct graph *g, int ti)
+{
+	const struct tensor *q = NULL;
+	int readers = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const struct node *n = &g->nodes[i];
+		for (int k = 0; k < n->ninputs; k++) {
+			if (n->inputs[k] != ti)
+				continue;
+			readers++;
+			if (n->op == OP_QUANTIZE && n->noutputs == 1 && n->outputs[0] >= 0 &&
+			    n->outputs[0] < g->ntensors)
+				q = &g->tensors[n->outputs[0]];
+		}
+	}
+	return readers == 1 && q && is_q8_per_tensor(q) ? q : NULL;
+}
+
+static int fill_info(const struct graph *g, int ti, struct eng_tensor_info *ret)
+{
+	const struct tensor *t = &g->tensors[ti];
 	struct eng_tensor_info info = { 0 };
 	switch (t->type) {
 	case TT_UINT8: info.type = ENG_UINT8; break;
@@ -298,18 +324,25 @@ static int fill_info(const struct tensor *t, struct eng_tensor_info *ret)
 	info.scale = t->scale;
 	info.zero_point = t->zero_point;
 	info.name = t->name;
+	const struct tensor *q = t->type == TT_FLOAT32 ? quantized_by(g, ti) : t;
+	info.quantized_type = ENG_FLOAT32;
+	if (q && (q->type == TT_UINT8 || q->type == TT_INT8)) {
+		info.quantized_type = q->type == TT_INT8 ? ENG_INT8 : ENG_UINT8;
+		info.quantized_scale = q->scale;
+		info.quantized_zero_point = q->zero_point;
+	}
 	*ret = info;
 	return 0;
 }
 
 int eng_input_info(const struct engine *e, struct eng_tensor_info *ret_info)
 {
-	return fill_info(&e->g.tensors[e->input], ret_info);
+	return fill_info(&e->g, e->input, ret_info);
 }
 
 int eng_output_info(const struct engine *e, struct eng_tensor_info *ret_info)
 {
-	return fill_info(&e->g.tensors[e->output], ret_info);
+	return fill_info(&e->g, e->output, ret_info);
 }
 
 void *eng_input(struct engine *e)

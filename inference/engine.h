@@ -26,6 +26,15 @@ struct eng_tensor_info {
 	float scale;              /* 0 when not quantized */
 	int32_t zero_point;
 	const char *name;
+	/* The 8-bit quantization the model's integer body expects here. For a uint8/int8 tensor:
+	 * its own type, scale and zero point. For a float32 model input read by exactly one
+	 * operator, a QUANTIZE to per-tensor int8/uint8 (what the TFLite converter's default
+	 * full-integer recipe emits): that QUANTIZE's output type and parameters, so that a caller
+	 * writing scale·(q − zero point) as floats has the model turn them back into exactly q.
+	 * Otherwise (float without such a QUANTIZE, int32): ENG_FLOAT32 and scale 0. */
+	enum eng_dtype quantized_type;
+	float quantized_scale;
+	int32_t quantized_zero_point;
 };
 
 struct eng_options {

@@ -1,7 +1,7 @@
 /* test_capture_preprocess.c — capture/preprocess.c against a plain double-precision reference
  * written from the definitions (crop rule, exact box filter, half-pixel bilinear, BT.601
  * luma, q = qmin + pixel), over every path: crop center/full × area/bilinear × RGB/grey in ×
- * RGB/grey out × int8/uint8, down- and upscaling. Also pins the quantization rule to the
+ * RGB/grey out × int8/uint8, down- and upscaling; a float32 target gets scale·(q − zp). Also pins the quantization rule to the
  * input conventions of the shared models (MANIFEST.md). */
 #include <math.h>
 #include <setjmp.h>
@@ -147,7 +147,7 @@ static void every_path_matches_the_reference(void **state)
 						for (int q = 0; q < 2; q++) {
 							struct cap_prep p = {
 								.target = { sizes[s][2], sizes[s][3], cout, q == 1,
-									    1.0f / 128, q ? 0 : 128 },
+									    1.0f / 128, q ? 0 : 128, false },
 								.crop = (enum cap_crop)crop,
 								.resize = (enum cap_resize)rs,
 							};
@@ -168,7 +168,7 @@ static void area_downscale_is_antialiased(void **state)
 	for (int y = 0; y < 30; y++)
 		for (int x = 0; x < 30; x++)
 			m.px[y * 30 + x] = ((x + y) & 1) ? 255 : 0;
-	struct cap_prep p = { .target = { 10, 10, 1, false, 1.0f / 128, 128 },
+	struct cap_prep p = { .target = { 10, 10, 1, false, 1.0f / 128, 128, false },
 			      .crop = CAP_CROP_FULL, .resize = CAP_RESIZE_AREA };
 	uint8_t out[100];
 	struct cap_image ci = { m.px, 30, 30, 1, 30 };
@@ -193,7 +193,7 @@ static void center_crop_keeps_the_middle(void **state)
 	for (int y = 0; y < 10; y++)
 		for (int x = 0; x < 30; x++)
 			m.px[y * 30 + x] = x < 10 ? 0 : x < 20 ? 200 : 50;
-	struct cap_prep p = { .target = { 5, 5, 1, true, 1.0f, -128 }, .crop = CAP_CROP_CENTER,
+	struct cap_prep p = { .target = { 5, 5, 1, true, 1.0f, -128, false }, .crop = CAP_CROP_CENTER,
 			      .resize = CAP_RESIZE_AREA };
 	int8_t out[25];
 	struct cap_image ci = { m.px, 30, 10, 1, 30 };
@@ -202,6 +202,58 @@ static void center_crop_keeps_the_middle(void **state)
 		assert_int_equal(out[i], 200 - 128);
 	assert_int_equal(cap_preprocess(&ci, &p, out, 24), CAP_ERR_INVALID);
 	free(m.px);
+}
+
+/* A float32 input in front of the model's QUANTIZE: each value is scale·(q − zp) in float for
+ * the q the definitions give (reference()), and the model's QUANTIZE rule round(x / scale) + zp
+ * gives that q back exactly. */
+static void float_target_writes_the_real_value_of_q(void **state)
+{
+	(void)state;
+	static const struct { bool is_int8; float scale; int zp; int cin, cout; } cases[] = {
+		{ true, 1.0f / 255, -128, 3, 3 },   /* vww-like */
+		{ true, 0.007843f, -1, 3, 1 },      /* person_detect-like, grey out */
+		{ false, 1.0f / 128, 128, 1, 1 },
+		{ false, 0.02f, 3, 3, 3 },
+		{ true, 1.0f, -128, 1, 3 },
+	};
+	struct img m = random_img(37, 29, 3, 7);
+	struct img g = random_img(37, 29, 1, 8);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct img *src = cases[k].cin == 3 ? &m : &g;
+		struct cap_prep p = { .target = { .width = 20, .height = 16, .channels = cases[k].cout,
+						  .is_int8 = cases[k].is_int8, .scale = cases[k].scale,
+						  .zero_point = cases[k].zp, .is_float = true },
+				      .crop = k % 2 ? CAP_CROP_CENTER : CAP_CROP_FULL,
+				      .resize = k % 3 ? CAP_RESIZE_AREA : CAP_RESIZE_BILINEAR };
+		size_t n = (size_t)20 * 16 * cases[k].cout;
+		float *got = malloc(n * sizeof(float));
+		bool *tie;
+		uint8_t *want = reference(src, &p, &tie);
+		struct cap_image ci = { src->px, src->w, src->h, src->c, (size_t)src->w * src->c };
+		assert_non_null(got);
+		assert_int_equal(cap_preprocess(&ci, &p, got, n), CAP_ERR_INVALID);
+		assert_int_equal(cap_preprocess(&ci, &p, got, n * sizeof(float)), 0);
+		for (size_t i = 0; i < n; i++) {
+			int q_want = cases[k].is_int8 ? (int8_t)want[i] : want[i];
+			double back = floor((double)got[i] / cases[k].scale + 0.5) + cases[k].zp;
+			int q = (int)back;
+			if (q != q_want && !(tie[i] && abs(q - q_want) == 1))
+				fail_msg("case %zu element %zu: %g quantizes to %d, want %d", k, i,
+					 (double)got[i], q, q_want);
+			float exact = cases[k].scale * (float)(q - cases[k].zp);
+			if (memcmp(&exact, &got[i], sizeof(float)) != 0)
+				fail_msg("case %zu element %zu: %.9g is not scale·(q − zp) = %.9g", k, i,
+					 (double)got[i], (double)exact);
+		}
+		p.target.scale = 0.0f;
+		assert_int_equal(cap_preprocess(&ci, &p, got, n * sizeof(float)), CAP_ERR_INVALID);
+		free(got);
+		free(want);
+		free(tie);
+	}
+	free(m.px);
+	free(g.px);
 }
 
 /* The real value the model sees for pixel p is scale·(q − zp); compare with what each model
@@ -227,7 +279,7 @@ static void quantization_matches_each_models_convention(void **state)
 			uint8_t px[4] = { (uint8_t)pix, (uint8_t)pix, (uint8_t)pix, (uint8_t)pix }, q;
 			struct cap_image ci = { px, 2, 2, 1, 2 };
 			struct cap_prep p = { .target = { 1, 1, 1, models[k].is_int8, models[k].scale,
-							  models[k].zp } };
+							  models[k].zp, false } };
 			assert_int_equal(cap_preprocess(&ci, &p, &q, 1), 0);
 			int qv = models[k].is_int8 ? (int8_t)q : q;
 			double real = models[k].scale * (qv - models[k].zp);
@@ -246,6 +298,7 @@ int main(void)
 		cmocka_unit_test(area_downscale_is_antialiased),
 		cmocka_unit_test(center_crop_keeps_the_middle),
 		cmocka_unit_test(quantization_matches_each_models_convention),
+		cmocka_unit_test(float_target_writes_the_real_value_of_q),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -780,6 +780,46 @@ static void tiny_model_loads_and_runs(void **state)
 	eng_free(e);
 }
 
+/* The converter's default full-integer recipe: a float32 input read by QUANTIZE. The input's
+ * effective quantization is the QUANTIZE output's, and feeding scale·(q − zp) as floats gives
+ * exactly the outputs of the int8-input model fed q. */
+static void float_input_exposes_its_quantize_and_matches_the_int8_model(void **state)
+{
+	(void)state;
+	struct t_model m8 = tiny(), mf = tiny();
+	struct engine *e8 = NULL, *ef = NULL;
+	struct eng_tensor_info in8, inf;
+	mf.codes[mf.ncodes++] = (struct t_opcode){ .dep = OP_QUANTIZE, .code = OP_QUANTIZE, .version = 1 };
+	mf.t[mf.nt] = (struct t_tensor){ .type = TT_FLOAT32, .ndim = 2, .dims = { 1, 4 }, .name = "input_f" };
+	mf.ops[mf.nops++] = (struct t_op){ .opcode = 2, .nin = 1, .in = { mf.nt }, .nout = 1, .out = { 0 } };
+	mf.in[0] = mf.nt++;
+	if (load_model(&m8, &e8) < 0 || load_model(&mf, &ef) < 0)
+		fail_msg("load: %s", err);
+	assert_int_equal(eng_input_info(e8, &in8), 0);
+	assert_int_equal(eng_input_info(ef, &inf), 0);
+	assert_int_equal(in8.quantized_type, ENG_INT8);
+	assert_true(in8.quantized_scale == in8.scale && in8.quantized_zero_point == in8.zero_point);
+	assert_int_equal(inf.type, ENG_FLOAT32);
+	assert_int_equal(inf.bytes, 16);
+	assert_true(inf.scale == 0.0f);
+	assert_int_equal(inf.quantized_type, ENG_INT8);
+	assert_true(inf.quantized_scale == 0.5f);       /* tiny()'s "input" tensor */
+	assert_int_equal(inf.quantized_zero_point, -1);
+	const int8_t q[][4] = { { 5, -3, 7, 1 }, { -128, 127, 0, -1 }, { 100, -100, 50, -50 } };
+	for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
+		float x[4];
+		for (int i = 0; i < 4; i++)
+			x[i] = inf.quantized_scale * (float)(q[k][i] - inf.quantized_zero_point);
+		memcpy(eng_input(e8), q[k], 4);
+		memcpy(eng_input(ef), x, sizeof(x));
+		assert_int_equal(eng_invoke(e8), 0);
+		assert_int_equal(eng_invoke(ef), 0);
+		assert_memory_equal(eng_output(ef), eng_output(e8), 2);
+	}
+	eng_free(e8);
+	eng_free(ef);
+}
+
 static void bad_options_and_missing_files_are_refused(void **state)
 {
 	(void)state;
@@ -875,6 +915,7 @@ int main(void)
 		cmocka_unit_test(custom_and_malformed_options_are_refused),
 		cmocka_unit_test(unsupported_ops_are_named_with_version_and_index),
 		cmocka_unit_test(float_models_are_refused_with_advice),
+		cmocka_unit_test(float_input_exposes_its_quantize_and_matches_the_int8_model),
 		cmocka_unit_test(tiny_model_loads_and_runs),
 		cmocka_unit_test(bad_options_and_missing_files_are_refused),
 		cmocka_unit_test(real_model_plans_never_overlap_live_tensors),

@@ -9,7 +9,9 @@
  * Defaults: --crop full --resize area. Stretching the whole picture is how the reference
  * tensors in ../shared/models/ref were made (MobileNet ones match --resize bilinear to 1 LSB,
  * vww/ResNet8 ones match area), and area's antialiasing is what the small models need.
- * Output: per image the top-k "index score label" lines (preceded by "== PATH" when several
+ * A float32 input in front of the model's own QUANTIZE is accepted (capture writes the real
+ * values of the integers); scores are eng_output_value(), so a DEQUANTIZE'd float output is
+ * used as is. Output: per image the top-k "index score label" lines (preceded by "== PATH" when several
  * images are given), or with --json one JSON object per line (jansson).
  * Exit: 0 all images classified, 1 a model/label/image error (other images still run),
  * 2 usage. */
@@ -101,14 +103,20 @@ static int target_of(const struct eng_tensor_info *in, struct cap_target *ret, c
 		     size_t errlen)
 {
 	if (in->ndim != 4 || in->dims[0] != 1 || (in->dims[3] != 1 && in->dims[3] != 3) ||
-	    (in->type != ENG_UINT8 && in->type != ENG_INT8)) {
-		snprintf(err, errlen, "input is %s with %d dims: not a [1,H,W,1|3] uint8/int8 image",
+	    (in->type != ENG_UINT8 && in->type != ENG_INT8 && in->type != ENG_FLOAT32)) {
+		snprintf(err, errlen, "input is %s with %d dims: not a [1,H,W,1|3] uint8/int8/float32 image",
 			 eng_dtype_name(in->type), in->ndim);
 		return -EINVAL;
 	}
+	if (in->quantized_type == ENG_FLOAT32) {
+		snprintf(err, errlen, "input '%s' is float32 but is not read by a single QUANTIZE to "
+			 "uint8/int8, so there is no integer input to preprocess for", in->name);
+		return -EINVAL;
+	}
 	*ret = (struct cap_target){ .width = in->dims[2], .height = in->dims[1],
-				    .channels = in->dims[3], .is_int8 = in->type == ENG_INT8,
-				    .scale = in->scale, .zero_point = in->zero_point };
+				    .channels = in->dims[3], .is_int8 = in->quantized_type == ENG_INT8,
+				    .scale = in->quantized_scale, .zero_point = in->quantized_zero_point,
+				    .is_float = in->type == ENG_FLOAT32 };
 	return 0;
 }
 

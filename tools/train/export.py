@@ -24,6 +24,16 @@ def held_out_int8(ds, limit):
     return (x.astype(np.int16) - 128).astype(np.int8), y
 
 
+def as_model_input(graph, x_int8):
+    """The int8 input tensors as the model takes them: unchanged, or for a float-input model
+    (--float-io) their real values scale·(q − zp) in float32, which its QUANTIZE maps back to q."""
+    t = graph["tensors"][graph["inputs"][0]]
+    if t["dtype"] != "float32":
+        return x_int8
+    q = graph["tensors"][graph["ops"][0]["outputs"][0]]
+    return np.float32(q["scale"][0]) * (x_int8.astype(np.int32) - q["zero_point"][0]).astype(np.float32)
+
+
 def reference_outputs(graph, x, batch=200):
     return np.concatenate([int8_ref.run(graph, x[i:i + batch]) for i in range(0, len(x), batch)])
 
@@ -31,6 +41,8 @@ def reference_outputs(graph, x, batch=200):
 def export_and_report(model, ds, args, float_acc, calib_x):
     model.eval()
     graph = quantize.build_graph(model, calib_x, args.size, ds.channels)
+    if getattr(args, "float_io", False):
+        graph = quantize.with_float_io(graph)
     nbytes = tflite_writer.write(graph, args.out)
     labels_path = args.labels_out or os.path.join(os.path.dirname(os.path.abspath(args.out)), "labels.txt")
     with open(labels_path, "w") as f:
@@ -38,6 +50,8 @@ def export_and_report(model, ds, args, float_acc, calib_x):
     print(f"train: wrote {args.out} ({nbytes} bytes), {labels_path}", flush=True)
 
     x, y = held_out_int8(ds, args.eval_limit)
+    x = as_model_input(graph, x)
+    out_dtype = np.float32 if graph["tensors"][graph["outputs"][0]]["dtype"] == "float32" else np.int8
     n_classes = len(ds.classes)
     print(f"train: {ds.held_name}: float accuracy {float_acc:.4f} (all {len(ds.held_y)} images)", flush=True)
     engine = engine_run.available(args.camclass)
@@ -51,7 +65,7 @@ def export_and_report(model, ds, args, float_acc, calib_x):
         print(f"train: {args.camclass} not found: no engine figure (build it with make)", flush=True)
         return 0
     try:
-        eng = engine_run.infer(args.camclass, args.out, x, (n_classes,))
+        eng = engine_run.infer(args.camclass, args.out, x, (n_classes,), out_dtype)
     except engine_run.EngineError as e:
         print(f"train: engine run failed: {e}", flush=True)
         return 1

@@ -293,10 +293,26 @@ def requantize(x, in_t, out_t):
     return np.clip(y, -128, 127)
 
 
+def quantize_float(x, out_t):
+    """QUANTIZE float32 → int8, as reference_ops::AffineQuantize: round half away from zero of
+    x / scale computed in float32, plus the zero point, clamped."""
+    x = np.asarray(x, dtype=np.float32)
+    q = round_half_away((x / np.float32(out_t["scale"][0])).astype(np.float64)).astype(np.int64)
+    return np.clip(q + int(out_t["zero_point"][0]), -128, 127)
+
+
+def dequantize(x, in_t):
+    """DEQUANTIZE int8 → float32, as reference_ops::Dequantize: (double scale) × (q − zp), to float."""
+    return (float(np.float32(in_t["scale"][0])) *
+            (np.asarray(x, dtype=np.int64) - int(in_t["zero_point"][0])).astype(np.float64)).astype(np.float32)
+
+
 def run(graph, x_int8):
-    """Run the graph on a batch: x_int8 (N, H, W, C) → the output tensor values (N, ...) int8."""
+    """Run the graph on a batch: x_int8 (N, H, W, C) → the output tensor values (N, ...) int8.
+    A float32 graph input (with_float_io) takes float32 values, a float32 output gives them."""
     t = graph["tensors"]
-    vals = {graph["inputs"][0]: np.asarray(x_int8, dtype=np.int64)}
+    x0 = graph["inputs"][0]
+    vals = {x0: np.asarray(x_int8, dtype=np.float32 if t[x0]["dtype"] == "float32" else np.int64)}
     for op in graph["ops"]:
         name, ins, out, o = op["op"], op["inputs"], op["outputs"][0], op.get("options", {})
         x = vals[ins[0]]
@@ -314,7 +330,12 @@ def run(graph, x_int8):
             y = softmax(x, t[ins[0]], t[out], o)
         elif name == "QUANTIZE" and t[ins[0]]["dtype"] == "int8" and t[out]["dtype"] == "int8":
             y = requantize(x, t[ins[0]], t[out])
+        elif name == "QUANTIZE" and t[ins[0]]["dtype"] == "float32" and t[out]["dtype"] == "int8":
+            y = quantize_float(x, t[out])
+        elif name == "DEQUANTIZE" and t[ins[0]]["dtype"] == "int8" and t[out]["dtype"] == "float32":
+            y = dequantize(x, t[ins[0]])
         else:
             raise ValueError(f"int8_ref: op {name} not supported")
         vals[out] = y
-    return vals[graph["outputs"][0]].astype(np.int8)
+    y = graph["outputs"][0]
+    return vals[y].astype(np.float32 if t[y]["dtype"] == "float32" else np.int8)

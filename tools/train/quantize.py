@@ -10,7 +10,10 @@ The TFLite converter's scheme, so the result runs on any TFLite int8 runtime:
   always includes 0). The input is pixel/255 as int8: scale 1/255, zero point −128, so a camera
   pixel p is p − 128. AVERAGE_POOL_2D and RESHAPE keep their input's parameters (TFLite requires
   it); SOFTMAX outputs TFLite's fixed scale 1/256, zero point −128.
-Output: the graph dict described in tflite_writer.py.
+Output: the graph dict described in tflite_writer.py. with_float_io() wraps it the way the
+converter's default full-integer recipe (no inference_input_type/inference_output_type) does:
+a float32 input read by QUANTIZE (float32 → the int8 input) and a float32 output written by
+DEQUANTIZE (the int8 probabilities → float32); the integer body is unchanged.
 """
 import numpy as np
 import torch
@@ -133,3 +136,19 @@ def build_graph(model, calib_x, size, channels):
     probs = add("probabilities", [1, n], "int8", SOFTMAX_SCALE, SOFTMAX_ZERO_POINT)
     ops.append({"op": "SOFTMAX", "inputs": [logits], "outputs": [probs], "options": {"beta": 1.0}})
     return {"tensors": tensors, "ops": ops, "inputs": [0], "outputs": [probs]}
+
+
+def with_float_io(graph):
+    """The graph with a float32 input → QUANTIZE → (int8 body) → DEQUANTIZE → float32 output."""
+    tensors = [dict(t) for t in graph["tensors"]]
+    q_in, q_out = graph["inputs"][0], graph["outputs"][0]
+    f_in = len(tensors)
+    tensors.append({"name": "input_float", "shape": list(tensors[q_in]["shape"]), "dtype": "float32",
+                    "scale": None, "zero_point": None, "quantized_dimension": 0, "data": None})
+    f_out = len(tensors)
+    tensors.append({"name": "probabilities_float", "shape": list(tensors[q_out]["shape"]),
+                    "dtype": "float32", "scale": None, "zero_point": None, "quantized_dimension": 0,
+                    "data": None})
+    ops = ([{"op": "QUANTIZE", "inputs": [f_in], "outputs": [q_in]}] + list(graph["ops"]) +
+           [{"op": "DEQUANTIZE", "inputs": [q_out], "outputs": [f_out]}])
+    return {"tensors": tensors, "ops": ops, "inputs": [f_in], "outputs": [f_out]}

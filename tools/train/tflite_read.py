@@ -15,7 +15,6 @@ import numpy as np
 import tflite_writer as W
 
 OPNAME = {v: k for k, v in W.BUILTIN.items()}
-OPNAME[114] = "QUANTIZE"                 # read only (converter-made files), never written
 DTYPE = {v: k for k, v in W.TENSOR_TYPE.items()}
 NP = {"int8": np.int8, "int32": np.int32, "uint8": np.uint8, "float32": np.float32}
 PADNAME = {v: k for k, v in W.PADDING.items()}

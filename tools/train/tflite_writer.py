@@ -8,7 +8,7 @@ The result is what the TFLite converter would emit for the same graph: operator 
 constant tensor, named tensors, int8 per-channel quantization on conv filters.
 
 The graph format (also read by int8_ref.py) is a dict:
-  tensors: [{name, shape, dtype ('int8'|'int32'), scale [..], zero_point [..],
+  tensors: [{name, shape, dtype ('int8'|'int32'|'float32'), scale [..], zero_point [..],
              quantized_dimension, data (numpy array or None)}]
   ops:     [{op ('CONV_2D', ...), inputs [tensor idx], outputs [tensor idx], options {...}}]
   inputs, outputs: [tensor idx]
@@ -21,10 +21,12 @@ SCHEMA_VERSION = 3
 
 # enum BuiltinOperator, and the op version TFLite gives each op for int8 tensors
 # (tensorflow/lite/tools/versioning/op_version.cc; the same as the converter's own int8 output).
-BUILTIN = {"AVERAGE_POOL_2D": 1, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9,
-           "RESHAPE": 22, "SOFTMAX": 25, "MEAN": 40}
-INT8_VERSION = {"AVERAGE_POOL_2D": 2, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4,
-                "RESHAPE": 1, "SOFTMAX": 2, "MEAN": 2}
+# QUANTIZE (float32 → per-tensor int8) is version 1 and DEQUANTIZE (int8 → float32) version 2 there;
+# both take no options (the converter's empty QuantizeOptions/DequantizeOptions are left out).
+BUILTIN = {"AVERAGE_POOL_2D": 1, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "DEQUANTIZE": 6,
+           "FULLY_CONNECTED": 9, "RESHAPE": 22, "SOFTMAX": 25, "MEAN": 40, "QUANTIZE": 114}
+INT8_VERSION = {"AVERAGE_POOL_2D": 2, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "DEQUANTIZE": 2,
+                "FULLY_CONNECTED": 4, "RESHAPE": 1, "SOFTMAX": 2, "MEAN": 2, "QUANTIZE": 1}
 TENSOR_TYPE = {"float32": 0, "int32": 2, "uint8": 3, "int8": 9}
 PADDING = {"SAME": 0, "VALID": 1}
 ACTIVATION = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
@@ -95,6 +97,8 @@ def _options(b, op):
         return OPT_RESHAPE, _table(b, 1, [(0, "offset", shape)])
     if name == "MEAN":  # keep_dims 0
         return OPT_REDUCER, _table(b, 1, [(0, "bool", bool(o.get("keep_dims", False)))])
+    if name in ("QUANTIZE", "DEQUANTIZE"):
+        return 0, None
     raise ValueError(f"no options writer for {name}")
 
 
@@ -145,9 +149,11 @@ def write(graph, path, description="camclassd tools/train"):
         ins = _vec(b, op["inputs"], np.int32)
         outs = _vec(b, op["outputs"], np.int32)
         otype, ooff = _options(b, op)
-        op_offs.append(_table(b, 9, [(OP_OPCODE_INDEX, "uint32", opcode_list.index(op["op"])),
-                                     (OP_INPUTS, "offset", ins), (OP_OUTPUTS, "offset", outs),
-                                     (OP_OPTIONS_TYPE, "int8", otype), (OP_OPTIONS, "offset", ooff)]))
+        fields = [(OP_OPCODE_INDEX, "uint32", opcode_list.index(op["op"])),
+                  (OP_INPUTS, "offset", ins), (OP_OUTPUTS, "offset", outs)]
+        if ooff is not None:
+            fields += [(OP_OPTIONS_TYPE, "int8", otype), (OP_OPTIONS, "offset", ooff)]
+        op_offs.append(_table(b, 9, fields))
     opcode_offs = []
     for name in opcode_list:
         code = BUILTIN[name]

@@ -3,7 +3,7 @@
 
     tools/train/train.py --data DIR --out model.tflite [--size 96] [--gray] [--epochs N]
         [--batch B] [--lr LR] [--width-mult W] [--val-split 0.1] [--seed S] [--labels-out L]
-        [--camclass build/camclass] [--eval-limit N]
+        [--camclass build/camclass] [--eval-limit N] [--float-io]
     tools/train/train.py --fashion-mnist [DIR] --out fashion.tflite ...
 
 DIR/<label>/*.jpg|png is an image folder (one sub-folder per class, sorted names = class order);
@@ -38,6 +38,9 @@ def parse_args(argv):
     p.add_argument("--labels-out", help="labels file (default: labels.txt beside --out)")
     p.add_argument("--size", type=int, default=96, help="input height = width (default 96)")
     p.add_argument("--gray", action="store_true", help="one-channel input (default RGB)")
+    p.add_argument("--float-io", action="store_true",
+                   help="float32 input/output around the int8 body (QUANTIZE first, DEQUANTIZE "
+                        "last), as the TFLite converter's default full-integer recipe writes")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)

@@ -160,17 +160,8 @@ static void add_invoke(struct graph *g, const struct node *n)
 		size_t ra = bc->same_shape ? (size_t)i : ia, rb = bc->same_shape ? (size_t)i : ib;
 		int32_t v = add_one(p, ku_load8(is_signed, a->data, ra), ku_load8(is_signed, b->data, rb));
 		ku_store8(is_signed, out->data, i, v);
-		if (bc->same_shape)
-			continue;
-		for (int d = bc->ndim - 1; d >= 0; d--) {
-			ia += bc->stride_a[d];
-			ib += bc->stride_b[d];
-			if (++idx[d] < bc->dims[d])
-				break;
-			ia -= (size_t)bc->stride_a[d] * bc->dims[d];
-			ib -= (size_t)bc->stride_b[d] * bc->dims[d];
-			idx[d] = 0;
-		}
+		if (!bc->same_shape)
+			ku_bcast_next(bc, idx, &ia, &ib);
 	}
 }
 

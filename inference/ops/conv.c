@@ -131,31 +131,14 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, cons
 
 static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 2, 3, err, errlen);
-	if (r < 0)
-		return r;
-	struct tensor *in = ku_in(g, n, 0), *filter = ku_in(g, n, 1), *bias = ku_in(g, n, 2);
-	struct tensor *out = ku_out(g, n, 0);
-	if (!in || !filter || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_q8_weights(n, filter, "filter", err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, filter, "filter", 4, err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||
-	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
-		return r;
 	const enum padding padding = n->opt.conv.padding;
 	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
 	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
-	if (padding != PAD_SAME && padding != PAD_VALID)
-		return ku_fail(err, errlen, n, "unknown padding %d", (int)padding);
-	if (stride_h < 1 || stride_w < 1 || dil_h < 1 || dil_w < 1)
-		return ku_fail(err, errlen, n, "stride %dx%d / dilation %dx%d must be >= 1", stride_h,
-			       stride_w, dil_h, dil_w);
+	struct tensor *in, *filter, *bias, *out;
+	int r = ku_prepare_weighted(g, n, padding, stride_h, stride_w, dil_h, dil_w, &in, &filter,
+				    &bias, &out, err, errlen);
+	if (r < 0)
+		return r;
 	const int out_ch = filter->dims[0], kh = filter->dims[1], kw = filter->dims[2];
 	const int in_ch = in->dims[3];
 	if (filter->dims[3] != in_ch)

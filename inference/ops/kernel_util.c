@@ -263,3 +263,37 @@ int ku_prepare_binary(struct graph *g, struct node *n, struct tensor **ret_a, st
 	*ret_bc = bc;
 	return 0;
 }
+
+int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, int stride_h,
+			int stride_w, int dil_h, int dil_w, struct tensor **ret_in,
+			struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
+			char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 2, 3, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *filter = ku_in(g, n, 1), *bias = ku_in(g, n, 2);
+	struct tensor *out = ku_out(g, n, 0);
+	if (!in || !filter || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_q8_weights(n, filter, "filter", err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, filter, "filter", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||
+	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
+		return r;
+	if (padding != PAD_SAME && padding != PAD_VALID)
+		return ku_fail(err, errlen, n, "unknown padding %d", (int)padding);
+	if (stride_h < 1 || stride_w < 1 || dil_h < 1 || dil_w < 1)
+		return ku_fail(err, errlen, n, "stride %dx%d / dilation %dx%d must be >= 1", stride_h,
+			       stride_w, dil_h, dil_w);
+	*ret_in = in;
+	*ret_filter = filter;
+	*ret_bias = bias;
+	*ret_out = out;
+	return 0;
+}

@@ -130,6 +130,30 @@ struct ku_bcast {
 };
 int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast *ret);
 
+/* The common prepare of windowed ops with constant weights (CONV_2D, DEPTHWISE_CONV_2D): 2 or
+ * 3 inputs (bias optional: *ret_bias may be NULL), 8-bit quantized 4-D input, filter and output
+ * of one type, a constant filter, a known padding, strides and dilations >= 1. Writes the
+ * tensors on success; on failure err names the problem. */
+int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, int stride_h,
+			int stride_w, int dil_h, int dil_w, struct tensor **ret_in,
+			struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
+			char *err, size_t errlen);
+
+/* Steps a broadcast walk to the next output element: idx holds the output coordinates, *ia and
+ * *ib the element offsets in the two inputs. */
+static inline void ku_bcast_next(const struct ku_bcast *bc, int *idx, size_t *ia, size_t *ib)
+{
+	for (int d = bc->ndim - 1; d >= 0; d--) {
+		*ia += bc->stride_a[d];
+		*ib += bc->stride_b[d];
+		if (++idx[d] < bc->dims[d])
+			return;
+		*ia -= (size_t)bc->stride_a[d] * bc->dims[d];
+		*ib -= (size_t)bc->stride_b[d] * bc->dims[d];
+		idx[d] = 0;
+	}
+}
+
 /* The common prepare of two-input element-wise ops (ADD, MUL): two 8-bit quantized inputs and
  * an output of one type, broadcastable input shapes, and the output shape they give. Writes the
  * tensors and the broadcast on success; on failure err names the problem. */

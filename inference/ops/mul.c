@@ -66,17 +66,8 @@ static void mul_invoke(struct graph *g, const struct node *n)
 		int32_t v = q_mul_by_quantized_multiplier(prod, p->multiplier, p->shift) + p->out_offset;
 		v = q_clamp(v, p->act_min, p->act_max);
 		ku_store8(is_signed, out->data, i, v);
-		if (bc->same_shape)
-			continue;
-		for (int d = bc->ndim - 1; d >= 0; d--) {
-			ia += bc->stride_a[d];
-			ib += bc->stride_b[d];
-			if (++idx[d] < bc->dims[d])
-				break;
-			ia -= (size_t)bc->stride_a[d] * bc->dims[d];
-			ib -= (size_t)bc->stride_b[d] * bc->dims[d];
-			idx[d] = 0;
-		}
+		if (!bc->same_shape)
+			ku_bcast_next(bc, idx, &ia, &ib);
 	}
 }
 

@@ -22,16 +22,9 @@ struct hard_swish_params {
 
 static int hard_swish_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_prepare_unary(g, n, &in, &out, err, errlen);
 	if (r < 0)
-		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
 		return r;
 	struct hard_swish_params *p = calloc(1, sizeof(*p));
 	if (!p)

@@ -297,3 +297,22 @@ int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, i
 	*ret_out = out;
 	return 0;
 }
+
+int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		     char *err, size_t errlen)
+{
+	int r = ku_check_arity(n, 1, 1, err, errlen);
+	if (r < 0)
+		return r;
+	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
+	if (!in || !out)
+		return ku_fail(err, errlen, n, "tensor index out of range");
+	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
+	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
+	    (r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
+		return r;
+	*ret_in = in;
+	*ret_out = out;
+	return 0;
+}

@@ -154,6 +154,11 @@ static inline void ku_bcast_next(const struct ku_bcast *bc, int *idx, size_t *ia
 	}
 }
 
+/* The common prepare of one-input element-wise ops (RELU, HARD_SWISH, LOGISTIC, …): 8-bit
+ * quantized input and output of one type and one shape. */
+int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		     char *err, size_t errlen);
+
 /* The common prepare of two-input element-wise ops (ADD, MUL): two 8-bit quantized inputs and
  * an output of one type, broadcastable input shapes, and the output shape they give. Writes the
  * tensors and the broadcast on success; on failure err names the problem. */

@@ -28,7 +28,7 @@ dw_pixel_fn dw_pixel_select(void)
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return dw_pixel_avx2;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return dw_pixel_neon;
 #endif

@@ -20,7 +20,7 @@ void dw_pixel_portable(int32_t *acc, const uint8_t *const *x, const int32_t *con
 void dw_pixel_avx2(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		   int channels, bool is_signed, int32_t x_off);
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 void dw_pixel_neon(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		   int channels, bool is_signed, int32_t x_off);
 #endif

@@ -1,7 +1,7 @@
-/* dwconv_neon.c — dwconv.h's per-pixel kernel with NEON (AArch64): 8 channels per step, input
- * bytes widened to int16 with the offset added (|x - zp| <= 255), then vmlal_s16 against the
- * weights narrowed back to int16 (|w - zp| <= 255 too) into two int32x4 accumulators held
- * across the taps. Products and sums are exact (dwconv.h); the channel tail is portable. */
+/* dwconv_neon.c — dwconv.h's per-pixel kernel with NEON (AArch64, and AArch32 when HWCAP_NEON
+ * says so): 8 channels per step, input bytes widened to int16 with the offset added
+ * (|x - zp| <= 255), then vmlal_s16 against the weights narrowed back to int16 (|w - zp| <= 255
+ * too) into two int32x4 accumulators held across the taps. Products and sums are exact (dwconv.h); the channel tail is portable. */
 #include <arm_neon.h>
 
 #include "inference/ops/dwconv.h"

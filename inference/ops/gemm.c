@@ -1,12 +1,17 @@
 /* gemm.c — packing, the portable int16 GEMM and the run-time choice of kernel (see gemm.h for
  * why int16 keeps every sum exact). The portable kernel is the plain loop over the packed
- * layout; SIMD kernels live in gemm_<isa>.c, built only for their architecture. */
+ * layout; SIMD kernels live in gemm_<isa>.c, built only for their architecture. 32-bit ARM
+ * (Debian armhf) does not promise NEON, so there the NEON kernels run only when the kernel's
+ * hwcaps say the CPU has it; everything else is built for the VFPv3-D16 baseline. */
 #include <string.h>
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 #include <sys/auxv.h>
-#ifndef HWCAP_ASIMDDP
+#endif
+#if defined(__aarch64__) && !defined(HWCAP_ASIMDDP)
 #define HWCAP_ASIMDDP (1 << 20)
 #endif
+#if defined(__arm__) && !defined(HWCAP_ARM_NEON)
+#define HWCAP_ARM_NEON (1 << 12)
 #endif
 
 #include "inference/ops/gemm.h"
@@ -37,6 +42,12 @@ enum gemm_isa gemm_isa_level(void)
 	if (isa_limit >= GEMM_ISA_BASIC)
 		return isa_limit >= GEMM_ISA_SIMD ? GEMM_ISA_SIMD : GEMM_ISA_BASIC;
 #endif
+#if defined(__arm__)
+	/* NEON only where the kernel says the CPU has it (Debian armhf's baseline has none); no
+	 * level above it yet, so BEST runs what SIMD runs */
+	if (isa_limit >= GEMM_ISA_BASIC && (getauxval(AT_HWCAP) & HWCAP_ARM_NEON))
+		return isa_limit >= GEMM_ISA_SIMD ? GEMM_ISA_SIMD : GEMM_ISA_BASIC;
+#endif
 	return GEMM_ISA_PORTABLE;
 }
 
@@ -51,7 +62,7 @@ gemm_s16_fn gemm_select(void)
 	if (level == GEMM_ISA_BASIC)
 		return gemm_s16_sse41;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 	if (level >= GEMM_ISA_BASIC)
 		return gemm_s16_neon;
 #endif
@@ -101,13 +112,13 @@ const char *gemm_isa_name(void)
 		return "avx512vnni";
 #endif
 	case GEMM_ISA_SIMD:
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 		return "neon";
 #else
 		return "avx2";
 #endif
 	case GEMM_ISA_BASIC:
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 		return "neon";
 #else
 		return "sse4.1";

@@ -43,7 +43,7 @@ void gemm_s16_avx2(int rows, int k_pairs, const int16_t *a, size_t lda, const in
 void gemm_s16_avx512vnni(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 			 int nblocks, int32_t *c, size_t ldc);
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 void gemm_s16_neon(int rows, int k_pairs, const int16_t *a, size_t lda, const int16_t *b,
 		   int nblocks, int32_t *c, size_t ldc);
 #endif
@@ -60,7 +60,8 @@ gemm_widen_fn gemm_widen_select(void);
  * the rest portable; arm64: NEON); the baseline SIMD of the architecture (x86-64: AVX2; arm64:
  * NEON everywhere); the best one (x86-64: AVX-512 VNNI for the GEMM, AVX2 for the rest; arm64:
  * the 8-bit sdot/udot GEMM for CONV_2D when getauxval(AT_HWCAP) has HWCAP_ASIMDDP, NEON for the
- * rest — without the hwcap, arm64 stops at SIMD). */
+ * rest — without the hwcap, arm64 stops at SIMD). 32-bit ARM: NEON for BASIC and up when
+ * AT_HWCAP has HWCAP_NEON (BEST adds nothing there), else portable at every level. */
 enum gemm_isa { GEMM_ISA_PORTABLE = 0, GEMM_ISA_BASIC = 1, GEMM_ISA_SIMD = 2, GEMM_ISA_BEST = 3 };
 
 /* The level this CPU supports, capped by gemm_set_isa_limit(). */

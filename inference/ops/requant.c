@@ -24,7 +24,7 @@ requant_row_fn requant_select(void)
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return requant_row_avx2;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return requant_row_neon;
 #endif

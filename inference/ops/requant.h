@@ -22,7 +22,7 @@ void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, b
 void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
 		      uint8_t *out);
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 void requant_row_neon(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
 		      uint8_t *out);
 #endif

@@ -1,5 +1,5 @@
-/* requant_neon.c — requant.h's output stage with NEON (AArch64), 8 channels at a time, equal to
- * the portable one:
+/* requant_neon.c — requant.h's output stage with NEON (AArch64, and AArch32 when HWCAP_NEON says
+ * so; every intrinsic here exists in both), 8 channels at a time, equal to the portable one:
  * - vqrdmulhq_s32 computes floor((2ab + 2^31) / 2^32) = floor((ab + 2^30) / 2^31), which is
  *   exactly gemmlowp's SaturatingRoundingDoublingHighMul for either sign (see requant_avx2.c);
  *   its one saturating case (both INT32_MIN) cannot occur, multipliers being non-negative;

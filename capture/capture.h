@@ -118,8 +118,10 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 /* Wait up to timeout_ms for the next frame, (re)opening the device as needed.
  * 0: *ret_frame filled. CAP_ERR_TIMEOUT: nothing yet (still streaming).
  * CAP_ERR_DISCONNECTED: the stream just failed or the source is in back-off (see cap_state).
- * Config errors found at open (CAP_ERR_UNKNOWN_CONTROL, CAP_ERR_CONTROL_VALUE,
- * CAP_ERR_UNSUPPORTED): permanent; cap_last_error() has the message. CAP_ERR_STOPPED. */
+ * Config errors found at the first open (CAP_ERR_UNKNOWN_CONTROL, CAP_ERR_CONTROL_VALUE,
+ * CAP_ERR_UNSUPPORTED): permanent; cap_last_error() has the message. The same errors on a
+ * reopen after streaming (another device at the node) give CAP_ERR_DISCONNECTED and retries
+ * every 2 s, with the message in cap_last_error(). CAP_ERR_STOPPED. */
 int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame);
 /* Give the frame's buffer back (V4L2: QBUF). Idempotent. */
 void cap_release(struct cap_source *s, struct cap_frame *frame);

@@ -7,7 +7,10 @@
  * away. Back-off runs 0.25 s, 0.5 s, 1 s, 2 s, 2 s …; while waiting, an inotify watch on the
  * device's directory cuts the wait short when a node appears or changes (a replugged camera
  * is picked up at once instead of up to 2 s later). Logging happens here, once per event:
- * the fault, the first failed reopen of a burst, the recovery. */
+ * the fault, the first failed reopen of a burst, the recovery. A configuration the device
+ * refuses (unknown control, format not offered) is permanent on the first open, but on a
+ * reopen it means another device answered at the node: that is retried like an absent camera
+ * (at the slow pace), so a swapped camera never takes the daemon down. */
 #include "capture/capture.h"
 #include "capture/internal.h"
 #include "daemon/log.h"
@@ -44,6 +47,7 @@ struct cap_source {
 	int backoff_ms;
 	bool had_stream;         /* a session was streaming before; the next open is a reconnect */
 	bool logged_open_failure;
+	int logged_failure_code; /* the error of the open failure logged last */
 
 	struct cap_stats stats;
 	enum cap_pixfmt neg_format;
@@ -159,17 +163,27 @@ static int try_open(struct cap_source *s)
 	s->sess = NULL;
 	snprintf(s->last_error, sizeof(s->last_error), "%s", err);
 	s->last_error_code = r;
-	if (cap_error_is_config(r) || r == CAP_ERR_NOMEM) {
+	if (r == CAP_ERR_NOMEM || (cap_error_is_config(r) && !s->had_stream)) {
 		s->config_error = r;
 		s->state = CAP_STATE_STOPPED;
 		log_error("capture: %s", err);
 		return r;
 	}
 	s->stats.open_failures++;
-	if (!s->logged_open_failure)
+	if (cap_error_is_config(r)) {
+		/* The configuration worked with the device that was here before: what came back at
+		 * this node is another device (or one set up differently). Not fatal: say so each
+		 * time the reason changes, and keep trying at the slow pace for the right one. */
+		if (!s->logged_open_failure || r != s->logged_failure_code)
+			log_error("capture: %s — not the device configured before; retrying every %.0f s",
+				  err, CAP_BACKOFF_MAX_MS / 1000.0);
+		s->backoff_ms = CAP_BACKOFF_MAX_MS;
+	} else if (!s->logged_open_failure) {
 		log_warning("capture: %s (retrying every %.2f…%.0f s)", err,
 			    CAP_BACKOFF_MIN_MS / 1000.0, CAP_BACKOFF_MAX_MS / 1000.0);
+	}
 	s->logged_open_failure = true;
+	s->logged_failure_code = r;
 	s->retry_at_ns = cap_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
 	s->backoff_ms = s->backoff_ms * 2 > CAP_BACKOFF_MAX_MS ? CAP_BACKOFF_MAX_MS : s->backoff_ms * 2;
 	return CAP_ERR_DISCONNECTED;

@@ -282,7 +282,8 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	s->held = -1;
 	s->fd = v4l2_open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0) {
-		snprintf(err, errlen, "%s: %s", cfg->device, strerror(errno));
+		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet */
+		snprintf(err, errlen, "%s: open: %s", cfg->device, strerror(errno));
 		r = CAP_ERR_NO_DEVICE;
 		goto fail;
 	}

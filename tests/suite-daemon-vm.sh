@@ -3,7 +3,10 @@
 # VM (../shared/infra/vivid-vm.sh). A `camclass watch --json` subscriber must see results, then
 # `camera_disconnected` and `camera_connected` around each unplug, and results again after it:
 #   1. vivid's `disconnect` control (the stream dies, the node stays);
-#   2. a real unplug and replug: unbind the vivid device (/dev/video0 disappears), bind it again.
+#   2. a real unplug and replug: unbind the vivid device (/dev/video0 disappears), bind it again;
+#   3. another device at the node: vivid unbound, /dev/video0 made to lead to v4l2loopback (no
+#      `brightness` control, no YUYV without a producer): the daemon must log why it refuses that
+#      device, keep serving `status`, and stream again once vivid is bound back.
 # The daemon must then stop cleanly on SIGTERM (exit 0). The model is the shared
 # mobilenet_v1_0.25_128_quant (fast under TCG); it and the binaries are copied into a temporary
 # payload folder, never into the repository.
@@ -28,6 +31,10 @@ fi
 payload=$(mktemp -d /tmp/camclass-dvm.XXXXXX)
 trap 'rm -rf "$payload"' EXIT
 cp "$B/camclassd" "$B/camclass" "$payload/"
+if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$payload/loopback_producer" tests/vm/loopback_producer.c; then
+	echo "daemon-vm: 0 passed, 1 failed"
+	exit 1
+fi
 cp "$MODELS/mobilenet_v1_0.25_128_quant.tflite" "$payload/model.tflite"
 cp "$MODELS/imagenet_labels.txt" "$payload/labels.txt"
 cat > "$payload/camclassd.ini" <<'EOF'
@@ -38,6 +45,7 @@ format = yuyv
 width = 640
 height = 480
 fps = 15
+control.brightness = 140
 [model]
 path = /payload/model.tflite
 labels = /payload/labels.txt
@@ -80,6 +88,27 @@ n_conn=$(grep -c camera_connected watch.out)
 echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
 wait_for '[ "$(grep -c camera_connected watch.out)" -gt "$n_conn" ]' 60; check $? "replug: camera_connected"
 wait_for '[ "$(after_last camera_connected)" -ge 2 ]' 60; check $? "replug: results resume"
+
+n_disc=$(grep -c camera_disconnected watch.out)
+echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
+wait_for '[ "$(grep -c camera_disconnected watch.out)" -gt "$n_disc" ]' 40; check $? "swap: camera_disconnected"
+# a producer gives the loopback node a YUYV 640x480 capture side, so only the control differs
+./loopback_producer /dev/video10 640 480 2>producer.err &
+P=$!
+ln -s /dev/video10 /dev/video0
+wait_for 'grep -q "not the device configured before" daemon.log' 40
+check $? "swap: the other device at /dev/video0 is refused with a reason"
+grep "not the device configured before" daemon.log | head -n 1
+sleep 3
+kill -0 $D 2>/dev/null; check $? "swap: daemon keeps running"
+./camclass --socket camclassd.sock status > status.out 2>&1; check $? "swap: status still answers"
+grep -q disconnected status.out; check $? "swap: status says the camera is disconnected"
+n_conn=$(grep -c camera_connected watch.out)
+rm /dev/video0
+kill $P 2>/dev/null
+echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
+wait_for '[ "$(grep -c camera_connected watch.out)" -gt "$n_conn" ]' 60; check $? "swap back: camera_connected"
+wait_for '[ "$(after_last camera_connected)" -ge 2 ]' 60; check $? "swap back: results resume"
 kill -0 $W 2>/dev/null; check $? "the subscriber stayed connected throughout"
 
 kill $W 2>/dev/null
@@ -89,13 +118,15 @@ check $? "SIGTERM: daemon exits 0"
 if [ $failn -gt 0 ]; then
 	echo "--- daemon log"; cat daemon.log
 	echo "--- watch (events)"; grep -v '"type":"result"' watch.out; cat watch.err
+	echo "--- producer"; cat producer.err
 fi
 echo "daemon-vm: $pass passed, $failn failed"
 [ $failn = 0 ]
 EOF
 chmod +x "$payload/run.sh"
 
-"$VM" --timeout 300 --bin /usr/bin/v4l2-ctl "$payload" -- ./run.sh
+"$VM" --timeout 300 --bin /usr/bin/v4l2-ctl \
+	--module 'v4l2loopback:video_nr=10 exclusive_caps=0 card_label=not-the-camera' "$payload" -- ./run.sh
 rc=$?
 case $rc in
 	0|1) ;;

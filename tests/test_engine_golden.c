@@ -100,15 +100,19 @@ static int argmax(const uint8_t *out, size_t n, bool is_int8)
 	return best;
 }
 
-static void every_case_is_bit_exact(void **state)
+/* Every case through the builtin engine with `threads` workers; the kernels split their work
+ * differently on more than one worker, and the result must not depend on it. */
+static void check_every_case_bit_exact(int threads)
 {
-	(void)state;
 	int c_model = column("model"), c_case = column("case"), c_in = column("input"),
 	    c_ref = column("ref_output"), c_tflm = column("tflm_output"), c_top1 = column("ref_top1"),
 	    c_out_dtype = column("out_dtype");
 	int exact = 0, mismatched = 0;
 	char path[4096], err[512];
-	struct eng_options opt = { .backend = ENG_BACKEND_BUILTIN, .threads = 1 };
+	struct eng_options opt = { .backend = ENG_BACKEND_BUILTIN, .threads = threads };
+	char label[32] = "golden";
+	if (threads > 1)
+		snprintf(label, sizeof(label), "golden (%d threads)", threads);
 
 	for (int r = 0; r < cases.nrows; r++) {
 		char **row = cases.rows[r].col;
@@ -137,12 +141,14 @@ static void every_case_is_bit_exact(void **state)
 				int d = is_int8 ? (int8_t)y[i] - (int8_t)ref[i] : y[i] - ref[i];
 				worst = abs(d) > worst ? abs(d) : worst;
 			}
-			printf("golden: %s %s differs from ref_output by up to %d LSB\n", row[c_model], row[c_case], worst);
+			printf("%s: %s %s differs from ref_output by up to %d LSB\n", label, row[c_model],
+			       row[c_case], worst);
 			mismatched++;
 		}
 		int top1 = argmax(y, out.bytes, out.type == ENG_INT8);
 		if (top1 != atoi(row[c_top1])) {
-			printf("golden: %s %s top-1 %d, reference says %s\n", row[c_model], row[c_case], top1, row[c_top1]);
+			printf("%s: %s %s top-1 %d, reference says %s\n", label, row[c_model], row[c_case],
+			       top1, row[c_top1]);
 			mismatched += same; /* count each case once */
 		}
 		free(x);
@@ -150,9 +156,21 @@ static void every_case_is_bit_exact(void **state)
 		free(tflm);
 		eng_free(e);
 	}
-	printf("golden: %d/%d cases bit-exact\n", exact, cases.nrows);
+	printf("%s: %d/%d cases bit-exact\n", label, exact, cases.nrows);
 	assert_int_equal(mismatched, 0);
 	assert_int_equal(exact, cases.nrows);
+}
+
+static void every_case_is_bit_exact(void **state)
+{
+	(void)state;
+	check_every_case_bit_exact(1);
+}
+
+static void every_case_is_bit_exact_on_two_threads(void **state)
+{
+	(void)state;
+	check_every_case_bit_exact(2);
 }
 
 /* The xnnpack backend (when built in) against TFLite 2.8 + XNNPACK delegate's outputs: same
@@ -331,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_case_is_bit_exact),
+		cmocka_unit_test(every_case_is_bit_exact_on_two_threads),
 		cmocka_unit_test(xnnpack_backend_matches_tflite_xnnpack),
 		cmocka_unit_test(camclass_infer_writes_the_reference_output),
 		cmocka_unit_test(camclass_bench_and_model_info_print_their_summary),

@@ -11,8 +11,9 @@
  * (gemm.h): weights minus their zero point packed as int16 at prepare, tiles of CONV_TILE output
  * pixels gathered (im2col; for 1×1 stride-1 convolutions just a widening copy) minus the input
  * zero point into a per-worker int16 scratch, then the reference's bias add and requantization
- * per value. Padding contributes 0, exactly as the reference skips it. Tiles are split across the
- * workers of g->kernel_ctx; each worker owns its scratch, allocated here at prepare.
+ * per value. Padding contributes 0, exactly as the reference skips it. Output pixels (or, on
+ * layers with few pixels, channel blocks) are split in equal shares across the workers of
+ * g->kernel_ctx; each worker owns its scratch, allocated here at prepare.
  * On arm64 CPUs with the dot-product instructions the GEMM is the 8-bit one instead (gemm.h,
  * gemm_dotprod.c): weights packed as bytes, the im2col copies bytes and fills the padding with the
  * input zero point, and the zero points are corrected exactly per row and per channel. */
@@ -28,6 +29,8 @@
 #include "inference/quant.h"
 
 #define CONV_TILE 32 /* output pixels per GEMM tile (a multiple of GEMM_MR) */
+/* Below this many output pixels per worker, workers split the channels instead (conv_fast_work). */
+#define CONV_SPLIT_MIN_PIXELS 64
 
 struct conv_fast {
 	int k, k_pairs, nblocks, nworkers;
@@ -258,7 +261,6 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 	const bool is_signed = out->type == TT_INT8;
 	const int out_ch = out->dims[3];
 	const int npix = out->dims[0] * out->dims[1] * out->dims[2];
-	const int ntiles = (npix + CONV_TILE - 1) / CONV_TILE;
 	const size_t lda = f->dot ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
 	const size_t ldc = (size_t)f->nblocks * GEMM_NR;
 	int16_t *a = f->dot ? NULL : f->a + (size_t)worker * CONV_TILE * lda;
@@ -270,29 +272,27 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 		.multiplier = p->multiplier, .shift = p->shift,
 		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
 	};
-	/* Few tiles (the 7×7 and 14×14 layers) would leave a worker idle or unbalanced: then the
-	 * output channel blocks are split as well, each unit being (tile, channel group). */
-	const int ngroups = ntiles >= 4 * nworkers ? 1 : (f->nblocks < nworkers ? f->nblocks : nworkers);
-	int u0, u1, gathered = -1;
-	workers_split(ntiles * ngroups, worker, nworkers, &u0, &u1);
-	for (int u = u0; u < u1; u++) {
-		const int t = u / ngroups, group = u % ngroups;
-		const int pix0 = t * CONV_TILE;
-		const int rows = npix - pix0 < CONV_TILE ? npix - pix0 : CONV_TILE;
+	/* Many pixels: each worker takes an equal contiguous range of output pixels (to the row, so
+	 * the shares stay balanced on the 28×28 and 14×14 layers, and each worker's output is the
+	 * range the next op's worker reads) for all channels. Few pixels (the 7×7 layers, the
+	 * classifier's single one): every worker runs all pixels on its share of channel blocks. */
+	const bool split_pixels = npix >= CONV_SPLIT_MIN_PIXELS * nworkers || f->nblocks < nworkers;
+	int p0 = 0, p1 = npix, nb0 = 0, nb1 = f->nblocks;
+	if (split_pixels)
+		workers_split(npix, worker, nworkers, &p0, &p1);
+	else
+		workers_split(f->nblocks, worker, nworkers, &nb0, &nb1);
+	if (nb0 == nb1)
+		return;
+	for (int pix0 = p0; pix0 < p1; pix0 += CONV_TILE) {
+		const int rows = p1 - pix0 < CONV_TILE ? p1 - pix0 : CONV_TILE;
 		const int rows_padded = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
-		int nb0, nb1;
-		workers_split(f->nblocks, group, ngroups, &nb0, &nb1);
-		if (nb0 == nb1)
-			continue;
-		if (gathered != t) {
-			conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
-			/* -w_zp * sum x per pixel, shared by all channels; |.| <= 65025 * K < 2^31 */
-			if (f->dot && f->w_zp) {
-				f->rowsum(rows_padded, (int)lda, a8, lda, is_signed, row_corr);
-				for (int r = 0; r < rows_padded; r++)
-					row_corr[r] *= -f->w_zp;
-			}
-			gathered = t;
+		conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
+		/* -w_zp * sum x per pixel, shared by all channels; |.| <= 65025 * K < 2^31 */
+		if (f->dot && f->w_zp) {
+			f->rowsum(rows_padded, (int)lda, a8, lda, is_signed, row_corr);
+			for (int r = 0; r < rows_padded; r++)
+				row_corr[r] *= -f->w_zp;
 		}
 		if (f->dot)
 			f->dot(rows_padded, f->k_quads, a8, lda, f->b8 + (size_t)nb0 * f->k_quads * GEMM_NR * 4,

@@ -14,8 +14,9 @@
  * point are widened to int32 at prepare, each output pixel's in-bounds taps are summed by a SIMD
  * kernel (dwconv.h) with the accumulators in registers, and requant.h finishes the row — the
  * same sums and the same requantization as below. With a depth multiplier above 1 each tap's
- * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output rows are split across
- * the workers of g->kernel_ctx, each with its own accumulator row. */
+ * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output
+ * pixels are split in equal shares across the workers of g->kernel_ctx, each with its own
+ * accumulator row. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ struct dw_fast {
 	int32_t *acc;           /* nworkers × out_ch accumulators */
 	uint8_t *expanded;      /* depth multiplier > 1: nworkers × taps × out_ch input bytes */
 };
+
+/* workers_run_sized() counts GEMM multiply-adds (~0.01 ns each); a depthwise output value costs
+ * about 1 ns here (3×3 taps, its requantization and the per-pixel setup). */
+#define DW_WORK_PER_OUTPUT 100
 
 /* Per output value at most kh*kw products of magnitude <= 255*255 = 65025. */
 #define DW_MAX_TERMS 33025
@@ -213,38 +218,35 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	};
 	const uint8_t *xs[DW_FAST_MAX_TAPS];
 	const int32_t *ws[DW_FAST_MAX_TAPS];
-	int r0, r1;
-	workers_split(in->dims[0] * out_h, worker, nworkers, &r0, &r1);
-	for (int row = r0; row < r1; row++) {
-		const int b = row / out_h, oy = row % out_h;
-		const int in_y0 = oy * stride_h - p->pad_h;
-		for (int ox = 0; ox < out_w; ox++) {
-			const int in_x0 = ox * stride_w - p->pad_w;
-			int ntaps = 0;
-			for (int ky = 0; ky < kh; ky++) {
-				const int iy = in_y0 + ky * dil_h;
-				if (iy < 0 || iy >= in_h)
+	/* Equal shares of output pixels (not rows: the 7×7 layers have too few rows to balance). */
+	int pix0, pix1;
+	workers_split(in->dims[0] * out_h * out_w, worker, nworkers, &pix0, &pix1);
+	for (int pix = pix0; pix < pix1; pix++) {
+		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
+		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
+		int ntaps = 0;
+		for (int ky = 0; ky < kh; ky++) {
+			const int iy = in_y0 + ky * dil_h;
+			if (iy < 0 || iy >= in_h)
+				continue;
+			for (int kx = 0; kx < kw; kx++) {
+				const int ix = in_x0 + kx * dil_w;
+				if (ix < 0 || ix >= in_w)
 					continue;
-				for (int kx = 0; kx < kw; kx++) {
-					const int ix = in_x0 + kx * dil_w;
-					if (ix < 0 || ix >= in_w)
-						continue;
-					const uint8_t *x = in->data + (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
-					if (dm > 1) {
-						uint8_t *e = expanded + (size_t)ntaps * ch;
-						for (int ic = 0; ic < in_ch; ic++)
-							memset(e + (size_t)ic * dm, x[ic], (size_t)dm);
-						x = e;
-					}
-					xs[ntaps] = x;
-					ws[ntaps] = f->w + ((size_t)ky * kw + kx) * ch;
-					ntaps++;
+				const uint8_t *x = in->data + (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
+				if (dm > 1) {
+					uint8_t *e = expanded + (size_t)ntaps * ch;
+					for (int ic = 0; ic < in_ch; ic++)
+						memset(e + (size_t)ic * dm, x[ic], (size_t)dm);
+					x = e;
 				}
+				xs[ntaps] = x;
+				ws[ntaps] = f->w + ((size_t)ky * kw + kx) * ch;
+				ntaps++;
 			}
-			f->pixel(acc, xs, ws, ntaps, ch, is_signed, p->input_offset);
-			f->requant(&rq, acc, ch, is_signed,
-				   out->data + (((size_t)b * out_h + oy) * out_w + ox) * ch);
 		}
+		f->pixel(acc, xs, ws, ntaps, ch, is_signed, p->input_offset);
+		f->requant(&rq, acc, ch, is_signed, out->data + (size_t)pix * ch);
 	}
 }
 
@@ -253,9 +255,9 @@ static void dw_invoke(struct graph *g, const struct node *n)
 	const struct dw_params *p = n->params;
 	if (p->fast) {
 		struct dw_job job = { .g = g, .n = n };
-		const struct tensor *out = &g->tensors[n->outputs[0]], *filter = &g->tensors[n->inputs[1]];
+		const struct tensor *out = &g->tensors[n->outputs[0]];
 		workers_run_sized(g->kernel_ctx, dw_fast_work, &job,
-				  (long long)tensor_num_elements(out) * filter->dims[1] * filter->dims[2]);
+				  (long long)tensor_num_elements(out) * DW_WORK_PER_OUTPUT);
 		return;
 	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];

@@ -6,6 +6,8 @@
 #   make SANITIZE=1      ASan+UBSan build (into build/san)
 #   make CC=clang        clang build
 #   make CROSS_COMPILE=aarch64-linux-gnu-   arm64 build (into build/aarch64)
+#   make CROSS_COMPILE=arm-linux-gnueabihf- TARGET_SYSROOT=build/sysroot-armhf   armhf build
+#                        (into build/arm; the sysroot comes from scripts/armhf-sysroot)
 #   make XNNPACK=0       build without the XNNPACK backend
 #   make install PREFIX=/usr DESTDIR=...
 #
@@ -36,8 +38,18 @@ ifneq ($(CROSS_COMPILE),)
   ifeq ($(TARGET_ARCH_NAME),arm)
     export PKG_CONFIG_LIBDIR := /usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
   endif
+  # TARGET_SYSROOT: the target's -dev packages unpacked into a private folder instead of installed
+  # (scripts/armhf-sysroot: Debian's armhf multiarch packages cannot be installed here). pkg-config
+  # reads its .pc files and moves their -I/-L paths into it; the linker finds the libraries those
+  # libraries need there too. libc stays the cross toolchain's.
+  TARGET_SYSROOT ?=
+  ifneq ($(TARGET_SYSROOT),)
+    TARGET_TRIPLET := $(shell $(CC) -dumpmachine)
+    export PKG_CONFIG_LIBDIR := $(TARGET_SYSROOT)/usr/lib/$(TARGET_TRIPLET)/pkgconfig:$(TARGET_SYSROOT)/usr/share/pkgconfig
+    LDFLAGS += -Wl,-rpath-link,$(TARGET_SYSROOT)/usr/lib/$(TARGET_TRIPLET):$(TARGET_SYSROOT)/lib/$(TARGET_TRIPLET)
+  endif
   # make 4.3 does not pass exported variables to $(shell): hand the target's .pc folder over.
-  PKG_CONFIG := PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) $(PKG_CONFIG)
+  PKG_CONFIG := PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) $(if $(TARGET_SYSROOT),PKG_CONFIG_SYSROOT_DIR=$(TARGET_SYSROOT)) $(PKG_CONFIG)
 else ifeq ($(SANITIZE),1)
   BUILD ?= build/san
 else
@@ -81,8 +93,12 @@ endif
 
 # Per-ISA kernels: a file named *_<isa>.c is compiled only for its architecture, with the flags
 # for that ISA; the code picks it at run time after checking the CPU.
+# 32-bit ARM (Debian armhf) is built for its baseline, ARMv7 with VFPv3-D16 and no NEON; only the
+# *_neon.c files get NEON (-mfpu=neon: VFPv3 with 32 registers and NEON, what HWCAP_NEON promises,
+# down to Cortex-A8), and gemm.c calls them only when the kernel reports HWCAP_NEON.
 ISA_X86   := sse41 avx2 avx512vnni
 ISA_ARM64 := neon dotprod
+ISA_ARM32 := neon
 ISA_ALL   := $(ISA_X86) $(ISA_ARM64)
 CFLAGS_sse41      := -msse4.1
 CFLAGS_avx2       := -mavx2 -mfma
@@ -93,6 +109,9 @@ ifeq ($(TARGET_ARCH_NAME),x86_64)
   ISA_HERE := $(ISA_X86)
 else ifeq ($(TARGET_ARCH_NAME),aarch64)
   ISA_HERE := $(ISA_ARM64)
+else ifeq ($(TARGET_ARCH_NAME),arm)
+  ISA_HERE := $(ISA_ARM32)
+  CFLAGS_neon := -mfpu=neon
 else
   ISA_HERE :=
 endif
@@ -114,7 +133,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all test unit-tests test-vm test-arm64 run install uninstall clean fuzz fuzz-run bench deps \
+.PHONY: all test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
 all: $(BUILD)/camclassd $(BUILD)/camclass
 
@@ -159,6 +178,9 @@ test-vm: all
 
 test-arm64:
 	scripts/test-arm64
+
+test-armhf:
+	scripts/test-armhf
 
 # --- fuzzing (clang + libFuzzer) ----------------------------------------------------------------
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \

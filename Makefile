@@ -41,7 +41,11 @@ ifneq ($(CROSS_COMPILE),)
   # TARGET_SYSROOT: the target's -dev packages unpacked into a private folder instead of installed
   # (scripts/armhf-sysroot: Debian's armhf multiarch packages cannot be installed here). pkg-config
   # reads its .pc files and moves their -I/-L paths into it; the linker finds the libraries those
-  # libraries need there too. libc stays the cross toolchain's.
+  # libraries need there too. libc stays the cross toolchain's. armhf without multiarch packages
+  # takes build/sysroot-armhf when scripts/armhf-sysroot has made it.
+  ifeq ($(TARGET_ARCH_NAME)$(wildcard /usr/lib/arm-linux-gnueabihf/pkgconfig/libturbojpeg.pc),arm)
+    TARGET_SYSROOT ?= $(wildcard build/sysroot-armhf)
+  endif
   TARGET_SYSROOT ?=
   ifneq ($(TARGET_SYSROOT),)
     TARGET_TRIPLET := $(shell $(CC) -dumpmachine)

@@ -1,5 +1,9 @@
 /* plan.c — dataflow checks, execution order and arena placement. See plan.h.
  *
+ * Ordering and placement are two calls because the XNNPACK backend sits between them: it
+ * partitions the ordered graph, and the tensors that live only inside its runtimes need no
+ * arena memory (XNNPACK keeps them in its own workspace).
+ *
  * Why this shape: the file's operator order is almost always already topological, so it is kept
  * when it is (same order as TFLite runs it); otherwise Kahn's algorithm orders the nodes. Memory
  * placement is the classic greedy "largest tensor first, lowest offset that does not collide
@@ -28,8 +32,8 @@ struct planner {
 	size_t errlen;
 	int *producer;            /* per tensor: node index (file order) or -1 */
 	char *is_input;
-	int *order;               /* execution order: node indices */
-	int *step_of;             /* per node (file order): its step */
+	char *is_output;          /* plan_arena only */
+	int *order;               /* execution order: node indices (plan_order only) */
 };
 
 static int failf(struct planner *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -191,7 +195,9 @@ static int place(struct planner *p, struct lifetime *lt, int nlt, size_t max_byt
 	return 0;
 }
 
-static int layout(struct planner *p, size_t max_bytes, void **ret_arena, size_t *ret_bytes)
+/* Lifetimes in the (already topological) node order: node i runs at step i. */
+static int layout(struct planner *p, const bool *skip_tensor, size_t max_bytes, void **ret_arena,
+		  size_t *ret_bytes)
 {
 	struct graph *g = p->g;
 	int last_step = g->nnodes > 0 ? g->nnodes - 1 : 0, nlt = 0, rc;
@@ -203,13 +209,19 @@ static int layout(struct planner *p, size_t max_bytes, void **ret_arena, size_t 
 		rc = failf(p, -ENOMEM, "out of memory planning %d tensors", g->ntensors);
 		goto out;
 	}
+	for (int k = 0; k < g->noutputs; k++)
+		p->is_output[g->outputs[k]] = 1;
 	for (int t = 0; t < g->ntensors; t++) {
 		slot[t] = -1;
 		if (g->tensors[t].is_const || (p->producer[t] < 0 && !p->is_input[t]))
 			continue;
+		if (skip_tensor && skip_tensor[t] && !p->is_input[t] && !p->is_output[t]) {
+			g->tensors[t].data = NULL;
+			continue;
+		}
 		slot[t] = nlt;
 		lt[nlt].tensor = t;
-		lt[nlt].first = p->is_input[t] ? 0 : p->step_of[p->producer[t]];
+		lt[nlt].first = p->is_input[t] ? 0 : p->producer[t];
 		lt[nlt].last = p->is_input[t] ? last_step : lt[nlt].first;
 		lt[nlt].size = (g->tensors[t].bytes + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
 		if (lt[nlt].size == 0)
@@ -217,7 +229,7 @@ static int layout(struct planner *p, size_t max_bytes, void **ret_arena, size_t 
 		nlt++;
 	}
 	for (int s = 0; s < g->nnodes; s++) {
-		const struct node *n = &g->nodes[p->order[s]];
+		const struct node *n = &g->nodes[s];
 		for (int k = 0; k < n->ninputs; k++)
 			if (n->inputs[k] >= 0 && slot[n->inputs[k]] >= 0 && lt[slot[n->inputs[k]]].last < s)
 				lt[slot[n->inputs[k]]].last = s;
@@ -243,8 +255,7 @@ out:
 	return rc;
 }
 
-int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t *ret_arena_bytes,
-	       char *err, size_t errlen)
+int plan_order(struct graph *g, char *err, size_t errlen)
 {
 	size_t nt = (size_t)(g->ntensors ? g->ntensors : 1), nn = (size_t)(g->nnodes ? g->nnodes : 1);
 	struct planner p = {
@@ -252,11 +263,10 @@ int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t
 		.producer = malloc(nt * sizeof(int)),
 		.is_input = calloc(nt, 1),
 		.order = malloc(nn * sizeof(int)),
-		.step_of = malloc(nn * sizeof(int)),
 	};
 	struct node *sorted = malloc(nn * sizeof(struct node));
 	int rc;
-	if (!p.producer || !p.is_input || !p.order || !p.step_of || !sorted) {
+	if (!p.producer || !p.is_input || !p.order || !sorted) {
 		rc = failf(&p, -ENOMEM, "out of memory planning %d operators", g->nnodes);
 		goto out;
 	}
@@ -267,11 +277,6 @@ int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t
 	if (rc < 0)
 		goto out;
 	for (int s = 0; s < g->nnodes; s++)
-		p.step_of[p.order[s]] = s;
-	rc = layout(&p, max_arena_bytes, ret_arena, ret_arena_bytes);
-	if (rc < 0)
-		goto out;
-	for (int s = 0; s < g->nnodes; s++)
 		sorted[s] = g->nodes[p.order[s]];
 	memcpy(g->nodes, sorted, (size_t)g->nnodes * sizeof(struct node));
 out:
@@ -279,6 +284,45 @@ out:
 	free(p.producer);
 	free(p.is_input);
 	free(p.order);
-	free(p.step_of);
 	return rc;
+}
+
+int plan_arena(struct graph *g, const bool *skip_tensor, size_t max_arena_bytes, void **ret_arena,
+	       size_t *ret_arena_bytes, char *err, size_t errlen)
+{
+	size_t nt = (size_t)(g->ntensors ? g->ntensors : 1);
+	struct planner p = {
+		.g = g, .err = err, .errlen = errlen,
+		.producer = malloc(nt * sizeof(int)),
+		.is_input = calloc(nt, 1),
+		.is_output = calloc(nt, 1),
+	};
+	int rc;
+	if (!p.producer || !p.is_input || !p.is_output) {
+		rc = failf(&p, -ENOMEM, "out of memory planning %d tensors", g->ntensors);
+		goto out;
+	}
+	for (int t = 0; t < g->ntensors; t++)
+		p.producer[t] = -1;
+	for (int k = 0; k < g->ninputs; k++)
+		p.is_input[g->inputs[k]] = 1;
+	for (int i = 0; i < g->nnodes; i++)
+		for (int k = 0; k < g->nodes[i].noutputs; k++)
+			if (g->nodes[i].outputs[k] >= 0)
+				p.producer[g->nodes[i].outputs[k]] = i;
+	rc = layout(&p, skip_tensor, max_arena_bytes, ret_arena, ret_arena_bytes);
+out:
+	free(p.producer);
+	free(p.is_input);
+	free(p.is_output);
+	return rc;
+}
+
+int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t *ret_arena_bytes,
+	       char *err, size_t errlen)
+{
+	int rc = plan_order(g, err, errlen);
+	if (rc < 0)
+		return rc;
+	return plan_arena(g, NULL, max_arena_bytes, ret_arena, ret_arena_bytes, err, errlen);
 }

@@ -10,10 +10,17 @@
  *
  * On success the arena (PLAN_ALIGN-aligned, zeroed) belongs to the caller (free() it) and every
  * non-constant tensor's data points into it. Errors: -EINVAL (bad dataflow), -ENOMEM, -E2BIG
- * (arena larger than max_arena_bytes), with err naming the operator and tensor. */
+ * (arena larger than max_arena_bytes), with err naming the operator and tensor.
+ *
+ * plan_graph() is the two steps in one: plan_order() (checks and reordering; g->nodes is in
+ * execution order afterwards), then plan_arena() on the ordered graph. Between them a caller
+ * may decide that some tensors need no memory (tensors an XNNPACK runtime keeps to itself):
+ * plan_arena() leaves their data NULL when skip_tensor[t] is true (skip_tensor may be NULL;
+ * graph inputs and outputs always get memory). */
 #ifndef CAMCLASS_INFERENCE_PLAN_H
 #define CAMCLASS_INFERENCE_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "inference/graph.h"
@@ -22,5 +29,8 @@
 
 int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t *ret_arena_bytes,
 	       char *err, size_t errlen);
+int plan_order(struct graph *g, char *err, size_t errlen);
+int plan_arena(struct graph *g, const bool *skip_tensor, size_t max_arena_bytes, void **ret_arena,
+	       size_t *ret_arena_bytes, char *err, size_t errlen);
 
 #endif

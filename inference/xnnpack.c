@@ -44,6 +44,22 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	return 0;
 }
 
+int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, char *err, size_t errlen)
+{
+	(void)d;
+	(void)g;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+bool xnnpack_delegate_tensor_internal(const struct xnnpack_delegate *d, int tensor)
+{
+	(void)d;
+	(void)tensor;
+	return false;
+}
+
 bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node)
 {
 	(void)d;
@@ -92,6 +108,8 @@ struct xnnpack_delegate {
 	int *segment_at;                 /* per node: index of the segment starting there, or -1 */
 	struct xnnpack_owned owned;      /* static data XNNPACK reads; must outlive the runtimes */
 	int delegated_nodes;
+	int ntensors;
+	bool *internal;                  /* per tensor: lives only inside one runtime's workspace */
 };
 
 /* Who produces and who last reads each tensor, in execution order. */
@@ -187,6 +205,17 @@ static enum xnn_status build_segment(struct xnnpack_delegate *d, struct xnnpack_
 	st = bind_externals(s, g);
 	if (st != xnn_status_success)
 		goto fail;
+	for (int i = first; i < end; i++) {
+		const struct node *n = &g->nodes[i];
+		for (int j = 0; j < n->noutputs; j++) {
+			int t = n->outputs[j];
+			bool external = false;
+			for (size_t e = 0; e < k && !external; e++)
+				external = s->external_tensor[e] == t;
+			if (t >= 0 && !external)
+				d->internal[t] = true;
+		}
+	}
 	free(flags);
 	return xnn_status_success;
 fail:
@@ -293,12 +322,14 @@ int xnnpack_delegate_create(struct graph *g, int threads, struct xnnpack_delegat
 	if (!d || !ix.producer || !ix.last_consumer || !ix.is_graph_output || !b.value_of)
 		goto fail;
 	d->nnodes = g->nnodes;
+	d->ntensors = g->ntensors;
+	d->internal = calloc(nt, sizeof(bool));
 	d->segments = calloc((size_t)g->nnodes + 1, sizeof(*d->segments));
 	d->segment_at = malloc(((size_t)g->nnodes + 1) * sizeof(int));
 	d->owned.cap = 2 * g->nnodes + 1; /* at most a bias and its per-channel scales per node */
 	d->owned.ptr = calloc((size_t)d->owned.cap, sizeof(void *));
 	b.owned = &d->owned;
-	if (!d->segments || !d->segment_at || !d->owned.ptr)
+	if (!d->internal || !d->segments || !d->segment_at || !d->owned.ptr)
 		goto fail;
 	if (threads > 1) {
 		d->threadpool = pthreadpool_create((size_t)threads);
@@ -366,6 +397,31 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	return 1;
 }
 
+int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, char *err, size_t errlen)
+{
+	for (int i = 0; d && i < d->nsegments; i++) {
+		struct segment *s = &d->segments[i];
+		bool complete = true;
+		for (size_t k = 0; k < s->nexternal; k++) {
+			s->externals[k].data = g->tensors[s->external_tensor[k]].data;
+			complete = complete && s->externals[k].data;
+		}
+		enum xnn_status st = complete ? xnn_setup_runtime(s->runtime, s->nexternal, s->externals) :
+						xnn_status_invalid_state;
+		if (st != xnn_status_success) {
+			snprintf(err, errlen, "xnnpack: cannot bind the buffers of operators %d..%d (status %d)",
+				 g->nodes[s->first_node].index, g->nodes[s->end_node - 1].index, (int)st);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool xnnpack_delegate_tensor_internal(const struct xnnpack_delegate *d, int tensor)
+{
+	return d && tensor >= 0 && tensor < d->ntensors && d->internal[tensor];
+}
+
 bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node)
 {
 	if (!d)
@@ -397,6 +453,7 @@ void xnnpack_delegate_free(struct xnnpack_delegate *d)
 	if (d->threadpool)
 		pthreadpool_destroy(d->threadpool);
 	free(d->owned.ptr);
+	free(d->internal);
 	free(d->segments);
 	free(d->segment_at);
 	free(d);

@@ -10,11 +10,12 @@
  * builtin kernels as a whole (logged at debug level), so a model that loads also runs.
  *
  * Memory: the partitions' boundary tensors are bound to the graph's own buffers (the arena and
- * the engine's input/output), the tensors inside a partition live in XNNPACK's workspace.
- * Everything is allocated by xnnpack_delegate_create(); xnnpack_delegate_run() allocates
- * nothing. Weights are packed by XNNPACK at create time (the model's mmap must outlive the
- * delegate; so must the graph's quantization arrays). If the engine moves tensor buffers after
- * create, run() notices and rebinds them.
+ * the engine's input/output), the tensors inside a partition live in XNNPACK's workspace only
+ * (xnnpack_delegate_tensor_internal(): the engine gives them no arena memory). Everything is
+ * allocated by xnnpack_delegate_create() and xnnpack_delegate_bind(); xnnpack_delegate_run()
+ * allocates nothing. Weights are packed by XNNPACK at create time (the model's memory must
+ * still outlive the delegate; so must the graph's quantization arrays). If the engine moves
+ * tensor buffers after bind, run() notices and rebinds them.
  *
  * Threads: `threads` > 1 gives the delegate its own pthreadpool of that many threads (the caller
  * runs in it). One delegate per engine; used by one thread at a time.
@@ -34,8 +35,9 @@ struct xnnpack_delegate;
 /* True when this build has the XNNPACK backend. */
 bool xnnpack_available(void);
 
-/* Partitions g (already planned and prepared: nodes in execution order, activation tensors have
- * their buffers) and creates one XNNPACK runtime per supported run of nodes. threads >= 1.
+/* Partitions g (nodes already in execution order, plan_order()) and creates one XNNPACK runtime
+ * per supported run of nodes. Activation buffers need not exist yet: the boundary tensors are
+ * bound now if they have buffers, else by xnnpack_delegate_bind(). threads >= 1.
  * Returns 0, -ENOTSUP (not built in), -ENOMEM, or -EINVAL (threads < 1); err says what. A model
  * of which nothing is supported still gets a delegate (with no runtimes): every node then runs
  * on the builtin kernels. */
@@ -47,6 +49,15 @@ int xnnpack_delegate_create(struct graph *g, int threads, struct xnnpack_delegat
  * when `node` is a builtin node: the caller runs it with its kernel. Returns -EIO when XNNPACK
  * failed (logged). A NULL delegate returns 0. */
 int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, int *ret_next_node);
+
+/* Binds every runtime's boundary tensors to their buffers in g (call once buffers are placed;
+ * XNNPACK sets up its operators here, not during the first run). 0, or -EINVAL with err set
+ * when a boundary tensor has no buffer or XNNPACK refuses. A NULL delegate returns 0. */
+int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, char *err, size_t errlen);
+
+/* True when tensor `tensor` is produced and consumed only inside one XNNPACK runtime, so it
+ * needs no buffer of the graph's own. False for a NULL delegate or without XNNPACK. */
+bool xnnpack_delegate_tensor_internal(const struct xnnpack_delegate *d, int tensor);
 
 /* True when node `node` (execution index) runs inside an XNNPACK runtime: its builtin kernel is
  * never invoked, so its prepared parameters are not needed after load. False without XNNPACK. */

@@ -11,9 +11,10 @@
  * (gemm.h): weights minus their zero point packed as int16 at prepare, tiles of CONV_TILE output
  * pixels gathered (im2col; for 1×1 stride-1 convolutions just a widening copy) minus the input
  * zero point into a per-worker int16 scratch, then the reference's bias add and requantization
- * per value. Padding contributes 0, exactly as the reference skips it. Output pixels (or, on
- * layers with few pixels, channel blocks) are split in equal shares across the workers of
- * g->kernel_ctx; each worker owns its scratch, allocated here at prepare.
+ * per value, a whole tile at a time (requant_tile.h). Padding contributes 0, exactly as the
+ * reference skips it. Output pixels (or, on layers with few pixels, channel blocks) are split
+ * in equal shares across the workers of g->kernel_ctx; each worker owns its scratch, allocated
+ * here at prepare.
  * On arm64 CPUs with the dot-product instructions the GEMM is the 8-bit one instead (gemm.h,
  * gemm_dotprod.c): weights packed as bytes, the im2col copies bytes and fills the padding with the
  * input zero point, and the zero points are corrected exactly per row and per channel. */
@@ -25,6 +26,7 @@
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
+#include "inference/ops/requant_tile.h"
 #include "inference/ops/workers.h"
 #include "inference/quant.h"
 
@@ -36,6 +38,7 @@ struct conv_fast {
 	int k, k_pairs, nblocks, nworkers;
 	gemm_s16_fn gemm;
 	requant_row_fn requant;
+	requant_tile_fn requant_tile; /* NULL: row by row with requant */
 	gemm_widen_fn widen;
 	int16_t *b;             /* packed weights (gemm_pack_b) */
 	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
@@ -99,6 +102,7 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, cons
 	f->nblocks = (out_ch + GEMM_NR - 1) / GEMM_NR;
 	f->nworkers = nworkers;
 	f->requant = requant_select();
+	f->requant_tile = requant_tile_select();
 	f->w_zp = is_signed ? 0 : filter->zero_point;
 	at += align64(sizeof(*f));
 	if (dot) {
@@ -307,9 +311,8 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 			sub.bias += ch0;
 		sub.multiplier += ch0;
 		sub.shift += ch0;
-		for (int r = 0; r < rows; r++)
-			f->requant(&sub, c + (size_t)r * ldc + ch0, ch1 - ch0, is_signed,
-				   out->data + (size_t)(pix0 + r) * out_ch + ch0);
+		requant_tile_run(f->requant_tile, f->requant, &sub, c + ch0, ldc, rows, ch1 - ch0,
+				 is_signed, out->data + (size_t)pix0 * out_ch + ch0, (size_t)out_ch);
 	}
 }
 

@@ -12,8 +12,8 @@
  *
  * Fast path (ops_fast_kernels(), up to DW_FAST_MAX_TAPS taps): the weights minus their zero
  * point are widened to int32 at prepare, each output pixel's in-bounds taps are summed by a SIMD
- * kernel (dwconv.h) with the accumulators in registers, and requant.h finishes the row — the
- * same sums and the same requantization as below. With a depth multiplier above 1 each tap's
+ * kernel (dwconv.h) with the accumulators in registers, and requant_tile.h finishes DW_BATCH
+ * pixels at a time — the same sums and the same requantization as below. With a depth multiplier above 1 each tap's
  * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output
  * pixels are split in equal shares across the workers of g->kernel_ctx, each with its own
  * accumulator row. */
@@ -25,6 +25,7 @@
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
+#include "inference/ops/requant_tile.h"
 #include "inference/ops/workers.h"
 #include "inference/quant.h"
 
@@ -32,10 +33,14 @@ struct dw_fast {
 	int nworkers;
 	dw_pixel_fn pixel;
 	requant_row_fn requant;
+	requant_tile_fn requant_tile; /* NULL: row by row with requant */
 	int32_t *w;             /* [kh*kw][out_ch] weights minus their zero point */
-	int32_t *acc;           /* nworkers × out_ch accumulators */
+	int32_t *acc;           /* nworkers × DW_BATCH × out_ch accumulators */
 	uint8_t *expanded;      /* depth multiplier > 1: nworkers × taps × out_ch input bytes */
 };
+
+/* Output pixels whose accumulators are requantized together (requant_tile.h). */
+#define DW_BATCH 4
 
 /* workers_run_sized() counts GEMM multiply-adds (~0.01 ns each); a depthwise output value costs
  * about 1 ns here (3×3 taps, its requantization and the per-pixel setup). */
@@ -59,8 +64,8 @@ static size_t dw_fast_bytes(int dm, int taps, int out_ch, int nworkers)
 	if (!ops_fast_kernels() || taps > DW_FAST_MAX_TAPS)
 		return 0;
 	const size_t expanded = dm > 1 ? (size_t)nworkers * taps * out_ch : 0;
-	return sizeof(struct dw_fast) + ((size_t)taps + (size_t)nworkers) * out_ch * sizeof(int32_t) +
-	       expanded;
+	return sizeof(struct dw_fast) +
+	       ((size_t)taps + (size_t)nworkers * DW_BATCH) * out_ch * sizeof(int32_t) + expanded;
 }
 
 static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool is_signed,
@@ -70,9 +75,10 @@ static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool
 	f->nworkers = nworkers;
 	f->pixel = dw_pixel_select();
 	f->requant = requant_select();
+	f->requant_tile = requant_tile_select();
 	f->w = (int32_t *)(f + 1);
 	f->acc = f->w + (size_t)taps * out_ch;
-	f->expanded = (uint8_t *)(f->acc + (size_t)nworkers * out_ch);
+	f->expanded = (uint8_t *)(f->acc + (size_t)nworkers * DW_BATCH * out_ch);
 	const int32_t w_zp = is_signed ? 0 : filter->zero_point;
 	for (size_t i = 0; i < (size_t)taps * out_ch; i++)
 		f->w[i] = ku_load8(is_signed, filter->data, i) - w_zp;
@@ -210,7 +216,7 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	uint8_t *expanded = f->expanded + (size_t)worker * kh * kw * ch;
 	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
 	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
-	int32_t *acc = f->acc + (size_t)worker * ch;
+	int32_t *acc = f->acc + (size_t)worker * DW_BATCH * ch;
 	const struct requant rq = {
 		.bias = bias ? (const int32_t *)bias->data : NULL,
 		.multiplier = p->multiplier, .shift = p->shift,
@@ -221,6 +227,7 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	/* Equal shares of output pixels (not rows: the 7×7 layers have too few rows to balance). */
 	int pix0, pix1;
 	workers_split(in->dims[0] * out_h * out_w, worker, nworkers, &pix0, &pix1);
+	int batch0 = pix0; /* first pixel whose accumulators wait in acc */
 	for (int pix = pix0; pix < pix1; pix++) {
 		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
 		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
@@ -245,8 +252,13 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 				ntaps++;
 			}
 		}
-		f->pixel(acc, xs, ws, ntaps, ch, is_signed, p->input_offset);
-		f->requant(&rq, acc, ch, is_signed, out->data + (size_t)pix * ch);
+		f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed, p->input_offset);
+		if (pix + 1 - batch0 == DW_BATCH || pix + 1 == pix1) {
+			requant_tile_run(f->requant_tile, f->requant, &rq, acc, (size_t)ch,
+					 pix + 1 - batch0, ch, is_signed, out->data + (size_t)batch0 * ch,
+					 (size_t)ch);
+			batch0 = pix + 1;
+		}
 	}
 }
 

@@ -87,6 +87,15 @@ if nice -n 10 $PY tools/train/train.py --data "$tmp/data" --out "$fio/f.tflite" 
 else
 	bad "train.py --float-io"; cat "$fio/export.log"
 fi
+# model-info on the float-I/O model names the quantization its QUANTIZE applies: the int8
+# model's own input quantization (same weights, same calibration).
+q8=$("$B/camclass" model-info --model "$tmp/rgb/m.tflite" | sed -n "s/^input: .* \(scale=[^ ]* zero_point=[^ ]*\) .*/\1/p")
+qf=$("$B/camclass" model-info --model "$fio/f.tflite" | sed -n "s/^input: .* quantized_by_model=int8 \(scale=[^ ]* zero_point=[^ ]*\).*/\1/p")
+if [ -n "$q8" ] && [ "$q8" = "$qf" ]; then
+	ok "model-info: float input quantized_by_model=int8 $qf, as the int8 model's input"
+else
+	bad "model-info: float input says '$qf', int8 model input '$q8'"
+fi
 counted "float-I/O model == int8 model (rgb)" $PY tools/train/check_float_io.py --camclass "$B/camclass" \
 	--int8 "$tmp/rgb/m.tflite" --float "$fio/f.tflite" --labels "$tmp/rgb/labels.txt" \
 	--images "$tmp/data" --count 6 --random 3

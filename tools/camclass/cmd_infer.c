@@ -230,8 +230,14 @@ static void print_tensor(const char *what, const struct eng_tensor_info *t)
 {
 	char shape[128];
 	format_tensor(t, shape, sizeof(shape));
-	printf("%s: '%s' %s scale=%g zero_point=%d bytes=%zu\n", what, t->name, shape, (double)t->scale,
+	printf("%s: '%s' %s scale=%g zero_point=%d bytes=%zu", what, t->name, shape, (double)t->scale,
 	       (int)t->zero_point, t->bytes);
+	/* a float32 input quantized by the model's first QUANTIZE: what it turns the floats into */
+	if (t->type == ENG_FLOAT32 && t->quantized_type != ENG_FLOAT32)
+		printf(" quantized_by_model=%s scale=%g zero_point=%d",
+		       eng_dtype_name(t->quantized_type), (double)t->quantized_scale,
+		       (int)t->quantized_zero_point);
+	putchar('\n');
 }
 
 int cmd_model_info(int argc, char **argv)

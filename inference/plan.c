@@ -239,12 +239,12 @@ static int layout(struct planner *p, const bool *skip_tensor, size_t max_bytes, 
 	rc = place(p, lt, nlt, max_bytes, &total);
 	if (rc < 0)
 		goto out;
-	arena = aligned_alloc(PLAN_ALIGN, total ? total : PLAN_ALIGN);
+	arena = aligned_alloc(PLAN_ALIGN, total + PLAN_TAIL_BYTES);
 	if (!arena) {
 		rc = failf(p, -ENOMEM, "out of memory for a %zu-byte activation arena", total);
 		goto out;
 	}
-	memset(arena, 0, total ? total : PLAN_ALIGN);
+	memset(arena, 0, total + PLAN_TAIL_BYTES);
 	for (int i = 0; i < nlt; i++)
 		g->tensors[lt[i].tensor].data = arena + lt[i].offset;
 	*ret_arena = arena;

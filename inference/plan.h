@@ -26,6 +26,10 @@
 #include "inference/graph.h"
 
 #define PLAN_ALIGN 64
+/* Slack allocated after the arena's last tensor (not counted in *ret_arena_bytes): XNNPACK may
+ * read (never write) up to XNN_EXTRA_BYTES (16) past the end of an input; every other tensor is
+ * followed by its PLAN_ALIGN rounding or by another tensor of the arena. */
+#define PLAN_TAIL_BYTES PLAN_ALIGN
 
 int plan_graph(struct graph *g, size_t max_arena_bytes, void **ret_arena, size_t *ret_arena_bytes,
 	       char *err, size_t errlen);

@@ -445,6 +445,31 @@ static void tiny_model_plans_in_order_with_aligned_arena(void **state)
 	free(buf);
 }
 
+/* plan_arena() gives no memory to the tensors it is told to skip (the XNNPACK backend's
+ * runtime-internal ones), but always to the graph's input and output. */
+static void skipped_tensors_get_no_arena_memory_but_graph_inputs_and_outputs_do(void **state)
+{
+	(void)state;
+	struct t_model m = tiny();
+	size_t len, arena_bytes;
+	struct graph g;
+	void *arena;
+	bool skip[5] = { true, true, true, true, true };
+	uint8_t *buf = build(&m, &len);
+	assert_int_equal(model_read(buf, len, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.ntensors, 5);
+	assert_int_equal(plan_order(&g, err, sizeof(err)), 0);
+	assert_int_equal(plan_arena(&g, skip, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)), 0);
+	assert_non_null(g.tensors[0].data);  /* input */
+	assert_null(g.tensors[3].data);      /* logits: between the two operators */
+	assert_non_null(g.tensors[4].data);  /* probs: the output */
+	assert_non_null(g.tensors[1].data);  /* constants keep pointing into the file */
+	assert_int_equal(arena_bytes, 2 * PLAN_ALIGN);
+	free(arena);
+	model_free_graph(&g);
+	free(buf);
+}
+
 /* ---- tests: corrupt files ------------------------------------------------------------------- */
 
 static void every_prefix_of_tiny_model_is_refused(void **state)
@@ -898,6 +923,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tiny_model_reads_as_specified),
 		cmocka_unit_test(tiny_model_plans_in_order_with_aligned_arena),
+		cmocka_unit_test(skipped_tensors_get_no_arena_memory_but_graph_inputs_and_outputs_do),
 		cmocka_unit_test(every_prefix_of_tiny_model_is_refused),
 		cmocka_unit_test(sampled_prefixes_of_real_model_are_refused),
 		cmocka_unit_test(wrong_identifier_is_not_a_tflite_model),

@@ -313,6 +313,75 @@ static void a_conv_with_an_inconsistent_output_shape_stays_builtin(void **state)
 	free(buf);
 }
 
+/* The tensors an XNNPACK runtime produces and consumes itself live in its workspace only: the
+ * planner gives them no arena memory, every other activation keeps a buffer, XNNPACK binds the
+ * boundaries once they exist, and the engine's arena shrinks accordingly. */
+static void tensors_inside_a_runtime_get_no_arena_memory(void **state)
+{
+	(void)state;
+	size_t len, all_bytes = 0, arena_bytes = 0;
+	uint8_t *buf = tu_read_file(tu_model_path("tf2_mobilenet_v2_1.0_224_ptq.tflite"), &len);
+	struct graph g;
+	void *arena = NULL;
+	struct xnnpack_delegate *d = NULL;
+	char err[512] = "";
+	int internal = 0, next = -1;
+
+	memset(&g, 0, sizeof(g));
+	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_order(&g, err, sizeof(err)) < 0)
+		fail_msg("loading the graph: %s", err);
+	assert_int_equal(plan_arena(&g, NULL, (size_t)1 << 30, &arena, &all_bytes, err, sizeof(err)), 0);
+	free(arena);
+	for (int t = 0; t < g.ntensors; t++)
+		if (!g.tensors[t].is_const)
+			g.tensors[t].data = NULL;
+	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+		fail_msg("xnnpack_delegate_create: %s", err);
+
+	bool *skip = calloc((size_t)g.ntensors, sizeof(bool));
+	assert_non_null(skip);
+	for (int t = 0; t < g.ntensors; t++) {
+		skip[t] = xnnpack_delegate_tensor_internal(d, t);
+		internal += skip[t];
+	}
+	assert_true(internal > 0);
+	for (int k = 0; k < g.ninputs; k++)
+		assert_false(skip[g.inputs[k]]);
+	for (int k = 0; k < g.noutputs; k++)
+		assert_false(skip[g.outputs[k]]);
+	for (int i = 0; i < g.nnodes; i++) {
+		const struct node *n = &g.nodes[i];
+		for (int k = 0; k < n->ninputs + n->noutputs; k++) {
+			int t = k < n->ninputs ? n->inputs[k] : n->outputs[k - n->ninputs];
+			if (t >= 0 && skip[t] && !xnnpack_delegate_covers(d, i))
+				fail_msg("tensor %d marked internal but node %d runs on the builtin kernels", t, i);
+		}
+	}
+
+	assert_int_equal(plan_arena(&g, skip, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)), 0);
+	for (int t = 0; t < g.ntensors; t++)
+		if (!g.tensors[t].is_const && (g.tensors[t].data == NULL) != skip[t])
+			fail_msg("tensor %d: buffer %p, internal %d", t, g.tensors[t].data, (int)skip[t]);
+	assert_true(arena_bytes < all_bytes / 4);
+	assert_int_equal(xnnpack_delegate_bind(d, &g, err, sizeof(err)), 0);
+	for (int i = 0; i < g.nnodes && next < 0; i++)
+		if (xnnpack_delegate_run(d, &g, i, &next) == 1)
+			assert_true(next > i);
+	assert_true(next > 0);
+	xnnpack_delegate_free(d);
+	free(skip);
+	free(arena);
+	model_free_graph(&g);
+	free(buf);
+
+	/* The engine plans the same way: its arena is a fraction of the builtin backend's. */
+	struct engine *x = load("tf2_mobilenet_v2_1.0_224_ptq.tflite", ENG_BACKEND_XNNPACK, 1);
+	struct engine *b = load("tf2_mobilenet_v2_1.0_224_ptq.tflite", ENG_BACKEND_BUILTIN, 1);
+	assert_true(eng_arena_bytes(x) < eng_arena_bytes(b) / 4);
+	eng_free(x);
+	eng_free(b);
+}
+
 static void asking_for_xnnpack_fails_cleanly_without_it(void **state)
 {
 	(void)state;
@@ -336,6 +405,7 @@ int main(void)
 		cmocka_unit_test(partition_leaves_only_softmax_and_quantize_to_builtin),
 		cmocka_unit_test(a_run_xnnpack_refuses_stays_builtin),
 		cmocka_unit_test(a_conv_with_an_inconsistent_output_shape_stays_builtin),
+		cmocka_unit_test(tensors_inside_a_runtime_get_no_arena_memory),
 	};
 	const struct CMUnitTest without_xnnpack[] = {
 		cmocka_unit_test(asking_for_xnnpack_fails_cleanly_without_it),

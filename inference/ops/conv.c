@@ -224,6 +224,18 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
 	const int32_t x_off = p->input_offset;
 	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
+	/* 1×1, stride 1, no padding, K a whole number of pairs (most of MobileNetV2's layers): the
+	 * tile's rows are consecutive input pixels, one contiguous run in both the input and A. */
+	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+	    lda == (size_t)in_ch) {
+		const uint8_t *x = in->data + (size_t)pix0 * in_ch;
+		if (bytes)
+			memcpy(a, x, (size_t)rows * in_ch);
+		else
+			f->widen(a, x, rows * in_ch, is_signed, -x_off);
+		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
+		return;
+	}
 	for (int r = 0; r < rows_padded; r++) {
 		uint8_t *row = (uint8_t *)a + (size_t)r * lda * esize;
 		if (r >= rows) {
@@ -236,6 +248,17 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 		uint8_t *dst = row;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
+			/* the filter row inside the input: its kw taps are one contiguous run */
+			if (dil_w == 1 && iy >= 0 && iy < in_h && in_x0 >= 0 && in_x0 + kw <= in_w) {
+				const size_t base = (((size_t)b * in_h + iy) * in_w + in_x0) * in_ch;
+				const int span = kw * in_ch;
+				if (bytes)
+					memcpy(dst, in->data + base, (size_t)span);
+				else
+					f->widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
+				dst += (size_t)span * esize;
+				continue;
+			}
 			for (int kx = 0; kx < kw; kx++, dst += tap_bytes) {
 				const int ix = in_x0 + kx * dil_w;
 				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {

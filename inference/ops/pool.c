@@ -68,6 +68,28 @@ static int pool_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
+/* Channels accumulated at once: the inner loop walks contiguous channels of one pixel (NHWC),
+ * which the compiler vectorizes when the count is this constant (full blocks; -O2's cost model
+ * vectorizes no loop that needs a remainder); a fixed block keeps the accumulators on the stack. */
+#define POOL_CHANNEL_BLOCK 256
+
+/* acc[c] += or max= the n channels at px: one pixel of the window. */
+static inline void pool_add_pixel(int32_t *acc, const uint8_t *px, int n, bool is_signed, bool is_max)
+{
+	if (is_signed && is_max)
+		for (int c = 0; c < n; c++)
+			acc[c] = (int8_t)px[c] > acc[c] ? (int8_t)px[c] : acc[c];
+	else if (is_signed)
+		for (int c = 0; c < n; c++)
+			acc[c] += (int8_t)px[c];
+	else if (is_max)
+		for (int c = 0; c < n; c++)
+			acc[c] = px[c] > acc[c] ? px[c] : acc[c];
+	else
+		for (int c = 0; c < n; c++)
+			acc[c] += px[c];
+}
+
 static void pool_run(struct graph *g, const struct node *n, bool is_max)
 {
 	const struct pool_params *p = n->params;
@@ -77,6 +99,7 @@ static void pool_run(struct graph *g, const struct node *n, bool is_max)
 	const int out_h = out->dims[1], out_w = out->dims[2];
 	const int fh = n->opt.pool.filter_h, fw = n->opt.pool.filter_w;
 	const int sh = n->opt.pool.stride_h, sw = n->opt.pool.stride_w;
+	int32_t acc[POOL_CHANNEL_BLOCK];
 
 	for (int b = 0; b < batches; b++) {
 		for (int oy = 0; oy < out_h; oy++) {
@@ -89,25 +112,31 @@ static void pool_run(struct graph *g, const struct node *n, bool is_max)
 				const int fx1 = fw < in_w - in_x0 ? fw : in_w - in_x0;
 				const int count = (fy1 - fy0) * (fx1 - fx0);
 				const size_t out_base = (((size_t)b * out_h + oy) * out_w + ox) * ch;
-				for (int c = 0; c < ch; c++) {
-					/* Sum of <= POOL_MAX_CELLS values of magnitude <= 255. */
-					int32_t acc = is_max ? (is_signed ? INT8_MIN : 0) : 0;
+				for (int c0 = 0; c0 < ch; c0 += POOL_CHANNEL_BLOCK) {
+					const int nc = ch - c0 < POOL_CHANNEL_BLOCK ? ch - c0 : POOL_CHANNEL_BLOCK;
+					const int32_t init = is_max ? (is_signed ? INT8_MIN : 0) : 0;
+					for (int c = 0; c < nc; c++)
+						acc[c] = init;
+					/* Sums of <= POOL_MAX_CELLS values of magnitude <= 255. */
 					for (int fy = fy0; fy < fy1; fy++) {
-						const size_t row = (((size_t)b * in_h + in_y0 + fy) * in_w) * ch;
+						const size_t row = ((size_t)b * in_h + in_y0 + fy) * in_w;
 						for (int fx = fx0; fx < fx1; fx++) {
-							int32_t v = ku_load8(is_signed, in->data, row + (size_t)(in_x0 + fx) * ch + c);
-							if (is_max)
-								acc = v > acc ? v : acc;
+							const uint8_t *px = in->data + (row + (size_t)(in_x0 + fx)) * ch + c0;
+							if (nc == POOL_CHANNEL_BLOCK)
+								pool_add_pixel(acc, px, POOL_CHANNEL_BLOCK, is_signed, is_max);
 							else
-								acc += v;
+								pool_add_pixel(acc, px, nc, is_signed, is_max);
 						}
 					}
-					/* TFLite fails at run time on a window wholly in the padding; such
-					 * a window keeps 0 here rather than dividing by zero. */
-					if (!is_max && count > 0)
-						acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-					acc = q_clamp(acc, p->act_min, p->act_max);
-					ku_store8(is_signed, out->data, out_base + c, acc);
+					for (int c = 0; c < nc; c++) {
+						int32_t v = acc[c];
+						/* TFLite fails at run time on a window wholly in the padding;
+						 * such a window keeps 0 here rather than dividing by zero. */
+						if (!is_max && count > 0)
+							v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+						v = q_clamp(v, p->act_min, p->act_max);
+						ku_store8(is_signed, out->data, out_base + (size_t)c0 + c, v);
+					}
 				}
 			}
 		}

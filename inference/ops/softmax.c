@@ -7,7 +7,9 @@
  * folded into one multiplier, exponentiated in fixed point (q_exp_on_negative_values_q5), summed
  * in Q12.19, and each exp multiplied by the fixed-point reciprocal of the sum. Differences below
  * diff_min contribute nothing and produce the minimum output, exactly as in TFLite. The output
- * quantization is fixed by the kernel: scale 1/256, zero point at the type's minimum. */
+ * quantization is fixed by the kernel: scale 1/256, zero point at the type's minimum.
+ * An 8-bit difference to the maximum takes only 256 values, so prepare tabulates the exponential
+ * of each (same function, so the same bits) and invoke only looks them up. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,13 +20,23 @@
 
 #define SCALED_DIFF_INTEGER_BITS 5
 #define ACCUMULATION_INTEGER_BITS 12
+#define SOFTMAX_DIFFS 256 /* max - x of two 8-bit values: 0..255 */
 
 struct softmax_params {
 	int rows, depth;
 	int32_t input_multiplier;
 	int input_left_shift;
 	int32_t diff_min;
+	int32_t exp_of[SOFTMAX_DIFFS]; /* [max - x]: exp in Q0.31, for diffs >= diff_min */
 };
+
+/* exp(diff * beta * scale) in Q0.31 for a non-negative distance below the row maximum. */
+static int32_t softmax_exp(const struct softmax_params *p, int32_t diff)
+{
+	int32_t rescaled = q_mul_by_quantized_multiplier_greater_than_one(diff, p->input_multiplier,
+									  p->input_left_shift);
+	return q_exp_on_negative_values_q5(rescaled);
+}
 
 static int softmax_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
@@ -59,19 +71,13 @@ static int softmax_prepare(struct graph *g, struct node *n, char *err, size_t er
 			       (double)in->scale);
 	}
 	p->diff_min = -q_calculate_input_radius(SCALED_DIFF_INTEGER_BITS, p->input_left_shift);
+	for (int32_t d = 0; d < SOFTMAX_DIFFS && -d >= p->diff_min; d++)
+		p->exp_of[d] = softmax_exp(p, -d);
 	p->depth = in->dims[in->ndim - 1];
 	p->rows = p->depth > 0 ? tensor_num_elements(in) / p->depth : 0;
 	free(n->params);
 	n->params = p;
 	return 0;
-}
-
-/* exp(diff * beta * scale) in Q0.31 for a non-negative distance below the row maximum. */
-static int32_t softmax_exp(const struct softmax_params *p, int32_t diff)
-{
-	int32_t rescaled = q_mul_by_quantized_multiplier_greater_than_one(diff, p->input_multiplier,
-									  p->input_left_shift);
-	return q_exp_on_negative_values_q5(rescaled);
 }
 
 static void softmax_invoke(struct graph *g, const struct node *n)
@@ -95,8 +101,7 @@ static void softmax_invoke(struct graph *g, const struct node *n)
 		for (int c = 0; c < p->depth; c++) {
 			int32_t diff = ku_load8(is_signed, in->data, base + c) - max;
 			if (diff >= p->diff_min)
-				sum += q_rounding_divide_by_pot(softmax_exp(p, diff),
-								ACCUMULATION_INTEGER_BITS);
+				sum += q_rounding_divide_by_pot(p->exp_of[-diff], ACCUMULATION_INTEGER_BITS);
 		}
 		int bits_over_unit;
 		const int32_t reciprocal = q_get_reciprocal(sum, ACCUMULATION_INTEGER_BITS, &bits_over_unit);
@@ -105,7 +110,7 @@ static void softmax_invoke(struct graph *g, const struct node *n)
 			int32_t diff = ku_load8(is_signed, in->data, base + c) - max;
 			int32_t v = qmin;
 			if (diff >= p->diff_min) {
-				int32_t e = softmax_exp(p, diff);
+				int32_t e = p->exp_of[-diff];
 				/* out_shift exceeds 31 only when the sum passes 2^28 (over 512 values
 				 * near the maximum); each share is then < 2^-9 and rounds to 0. */
 				int32_t share = out_shift > 31 ? 0 :

@@ -7,9 +7,10 @@
  * (SSE4.1) with portable helpers, the portable ones, and pools of 2 and 3 workers. The
  * reference path (ops_set_fast_kernels(false)) is the one the golden test pins to TFLite, so
  * equality here is bit-exactness. On arm64 CPUs with the dot-product instructions the best
- * level is the 8-bit sdot/udot conv GEMM: the random cases run it, and so do cases with extreme
- * bytes and zero points, and a filter at the largest K the int32 bound allows (elsewhere those
- * run the other levels, and the output says "dotprod: not available"). Also ADD's fast path the
+ * level is the 8-bit sdot/udot conv GEMM, on x86-64 CPUs with AVX-512 VNNI the vpdpbusd one
+ * (gemm8.h): the random cases run it, and so do cases with extreme bytes and zero points, and a
+ * filter at the largest K the int32 bound allows (elsewhere those run the other levels, and the
+ * output says so). Also ADD's fast path the
  * same way, and the SIMD requantization against the portable one on extreme accumulators and
  * shifts. */
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 
 #include "inference/graph.h"
 #include "inference/ops/gemm.h"
+#include "inference/ops/gemm8.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
 #include "inference/ops/workers.h"
@@ -280,14 +282,22 @@ static bool dotprod_available(void)
 	return gemm_dot_select(0, &rowsum) != NULL && gemm_dot_select(1, &rowsum) != NULL;
 }
 
+/* x86-64 with AVX-512 VNNI: the best level runs gemm8.h's 8-bit GEMM. */
+static bool vnni8_available(void)
+{
+	gemm_dot_rowsum_fn rowsum;
+	gemm_set_isa_limit(GEMM_ISA_BEST);
+	return gemm8_select(false, &rowsum) != NULL && gemm8_select(true, &rowsum) != NULL;
+}
+
 /* Random conv cases whose input and weight bytes and zero points are all taken from the ends of
  * their ranges (0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff): the dot path's uint8 products and the zero-
  * point corrections at their largest, the padding filled with an extreme zero point. */
 static void conv_extreme_bytes_equal_reference(void **state)
 {
 	(void)state;
-	if (!dotprod_available())
-		printf("dotprod: not available (no HWCAP_ASIMDDP); these cases ran the other levels\n");
+	if (!dotprod_available() && !vnni8_available())
+		printf("8-bit conv GEMM: not available (no HWCAP_ASIMDDP, no AVX-512 VNNI); these cases ran the other levels\n");
 	static const uint8_t ends[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff };
 	struct workers *w2 = NULL;
 	assert_int_equal(workers_create(2, &w2), 0);
@@ -500,6 +510,8 @@ int main(void)
 	printf("fast kernels: %s\n", gemm_isa_name());
 	printf("dotprod: %s\n", dotprod_available() ? "available, the best level runs the 8-bit conv GEMM"
 						  : "not available");
+	printf("avx512vnni 8-bit GEMM: %s\n", vnni8_available() ? "available, the best level runs it"
+								: "not available");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fast_conv_equals_reference_on_random_cases),
 		cmocka_unit_test(conv_extreme_bytes_equal_reference),

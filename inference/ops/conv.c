@@ -15,14 +15,16 @@
  * reference skips it. Output pixels (or, on layers with few pixels, channel blocks) are split
  * in equal shares across the workers of g->kernel_ctx; each worker owns its scratch, allocated
  * here at prepare.
- * On arm64 CPUs with the dot-product instructions the GEMM is the 8-bit one instead (gemm.h,
- * gemm_dotprod.c): weights packed as bytes, the im2col copies bytes and fills the padding with the
- * input zero point, and the zero points are corrected exactly per row and per channel. */
+ * On arm64 CPUs with the dot-product instructions, and x86-64 CPUs with AVX-512 VNNI, the GEMM
+ * is an 8-bit one instead (gemm.h and gemm_dotprod.c; gemm8.h): weights packed as bytes, the
+ * im2col copies bytes and fills the padding with the input zero point (1×1 stride-1 layers read
+ * the input in place), and the zero points are corrected exactly per row and per channel. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inference/ops/gemm.h"
+#include "inference/ops/gemm8.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
@@ -47,11 +49,11 @@ struct conv_fast {
 	gemm_dot_fn dot;
 	gemm_dot_rowsum_fn rowsum;
 	int k_quads;
-	int32_t w_zp;           /* filter zero point (0 for int8) */
+	int32_t row_coef;       /* row_corr = row_coef * sum x (0: row_corr stays 0) */
 	uint8_t *b8;            /* packed weights (gemm_dot_pack_b) */
 	uint8_t *a8;            /* nworkers × CONV_TILE × 4*k_quads bytes of x */
 	int32_t *col_corr;      /* nblocks*GEMM_NR: -x_zp * sum (w - w_zp) */
-	int32_t *row_corr;      /* nworkers × CONV_TILE: -w_zp * sum x (stays 0 when w_zp = 0) */
+	int32_t *row_corr;      /* nworkers × CONV_TILE */
 };
 
 struct conv_params {
@@ -88,10 +90,29 @@ static size_t conv_fast_bytes(int out_ch, int k, int nworkers, bool dot)
 	       align64((size_t)nworkers * CONV_TILE * k_pairs * 2 * sizeof(int16_t)) + acc + 64;
 }
 
+/* The 8-bit GEMM of this CPU, if any, and how it is fed. */
+struct conv_dot {
+	gemm_dot_fn dot;        /* NULL: the int16 GEMM */
+	gemm_dot_rowsum_fn rowsum;
+	int32_t row_coef;
+	void (*pack)(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w, int is_signed,
+		     int32_t x_zp, int32_t w_zp, int out_ch, int k);
+};
+
+static void conv_dot_select(bool is_signed, int32_t w_zp, struct conv_dot *ret)
+{
+	if ((ret->dot = gemm_dot_select(is_signed, &ret->rowsum))) {
+		ret->row_coef = -w_zp; /* gemm.h: row_corr = -w_zp * sum x */
+		ret->pack = gemm_dot_pack_b;
+	} else if ((ret->dot = gemm8_select(is_signed, &ret->rowsum))) {
+		ret->row_coef = gemm8_row_coef(is_signed, w_zp);
+		ret->pack = gemm8_pack_b;
+	}
+}
+
 /* Lays out the fast-path block in mem (conv_fast_bytes, zeroed) and packs the weights. */
 static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
-					int out_ch, int k, int nworkers, gemm_dot_fn dot,
-					gemm_dot_rowsum_fn rowsum)
+					int out_ch, int k, int nworkers, const struct conv_dot *d)
 {
 	const bool is_signed = in->type == TT_INT8;
 	uint8_t *at = (uint8_t *)align64((size_t)mem);
@@ -103,11 +124,11 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, cons
 	f->nworkers = nworkers;
 	f->requant = requant_select();
 	f->requant_tile = requant_tile_select();
-	f->w_zp = is_signed ? 0 : filter->zero_point;
 	at += align64(sizeof(*f));
-	if (dot) {
-		f->dot = dot;
-		f->rowsum = rowsum;
+	if (d->dot) {
+		f->dot = d->dot;
+		f->rowsum = d->rowsum;
+		f->row_coef = d->row_coef;
 		f->b8 = at;
 		at += align64(gemm_dot_packed_bytes(out_ch, k));
 		f->a8 = at;
@@ -117,8 +138,8 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, cons
 		f->col_corr = (int32_t *)at;
 		at += align64((size_t)f->nblocks * GEMM_NR * sizeof(int32_t));
 		f->row_corr = (int32_t *)at;
-		gemm_dot_pack_b(f->b8, f->col_corr, filter->data, is_signed, in->zero_point, f->w_zp,
-				out_ch, k);
+		d->pack(f->b8, f->col_corr, filter->data, is_signed, in->zero_point,
+			is_signed ? 0 : filter->zero_point, out_ch, k);
 		return f;
 	}
 	f->gemm = gemm_select();
@@ -128,7 +149,7 @@ static struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, cons
 	f->a = (int16_t *)at;
 	at += align64((size_t)nworkers * CONV_TILE * f->k_pairs * 2 * sizeof(int16_t));
 	f->c = (int32_t *)at;
-	gemm_pack_b(f->b, filter->data, is_signed, f->w_zp, out_ch, k);
+	gemm_pack_b(f->b, filter->data, is_signed, is_signed ? 0 : filter->zero_point, out_ch, k);
 	return f;
 }
 
@@ -162,21 +183,20 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 		return r;
 
 	const int k = kh * kw * in_ch, nworkers = workers_count(g->kernel_ctx);
-	/* The dot path where the CPU has it and K keeps its sums in int32 (gemm_dotprod.c; as
+	/* An 8-bit path where the CPU has one and K keeps its sums in int32 (gemm_dotprod.c, gemm8.h; as
 	 * CONV_MAX_TERMS is the same bound, every filter prepare accepts qualifies). */
-	gemm_dot_rowsum_fn rowsum = NULL;
-	const gemm_dot_fn dot = ops_fast_kernels() && k <= GEMM_DOT_MAX_K ?
-		gemm_dot_select(in->type == TT_INT8, &rowsum) : NULL;
+	struct conv_dot d = { 0 };
+	if (ops_fast_kernels() && k <= GEMM_DOT_MAX_K)
+		conv_dot_select(in->type == TT_INT8, in->type == TT_INT8 ? 0 : filter->zero_point, &d);
 	const size_t base = sizeof(struct conv_params) + (size_t)out_ch * (sizeof(int32_t) + sizeof(int));
-	const size_t fast_bytes = conv_fast_bytes(out_ch, k, nworkers, dot != NULL);
+	const size_t fast_bytes = conv_fast_bytes(out_ch, k, nworkers, d.dot != NULL);
 	struct conv_params *p = calloc(1, base + fast_bytes);
 	if (!p)
 		return -ENOMEM;
 	p->multiplier = (int32_t *)(p + 1);
 	p->shift = (int *)(p->multiplier + out_ch);
 	if (fast_bytes)
-		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers, dot,
-					 rowsum);
+		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers, &d);
 	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
 				     errlen)) < 0) {
 		free(p);
@@ -294,6 +314,11 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 	uint8_t *a8 = f->dot ? f->a8 + (size_t)worker * CONV_TILE * lda : NULL;
 	int32_t *row_corr = f->dot ? f->row_corr + (size_t)worker * CONV_TILE : NULL;
 	int32_t *c = f->c + (size_t)worker * CONV_TILE * ldc;
+	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
+	const int in_ch = in->dims[3];
+	const bool in_place = f->dot && filter->dims[1] == 1 && filter->dims[2] == 1 &&
+			      n->opt.conv.stride_h == 1 && n->opt.conv.stride_w == 1 && p->pad_h == 0 &&
+			      p->pad_w == 0 && lda == (size_t)in_ch;
 	const struct requant rq = {
 		.bias = bias ? (const int32_t *)bias->data : NULL,
 		.multiplier = p->multiplier, .shift = p->shift,
@@ -314,15 +339,20 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 	for (int pix0 = p0; pix0 < p1; pix0 += CONV_TILE) {
 		const int rows = p1 - pix0 < CONV_TILE ? p1 - pix0 : CONV_TILE;
 		const int rows_padded = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
-		conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
-		/* -w_zp * sum x per pixel, shared by all channels; |.| <= 65025 * K < 2^31 */
-		if (f->dot && f->w_zp) {
-			f->rowsum(rows_padded, (int)lda, a8, lda, is_signed, row_corr);
+		/* The 8-bit GEMM reads whole rows of a 1×1 stride-1 layer's input in place. */
+		const uint8_t *a_tile = a8;
+		if (in_place && rows == rows_padded)
+			a_tile = in->data + (size_t)pix0 * in_ch;
+		else
+			conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
+		/* row_coef * sum x per pixel, shared by all channels; |.| <= 255 * 255 * K < 2^31 */
+		if (f->dot && f->row_coef) {
+			f->rowsum(rows_padded, (int)lda, a_tile, lda, is_signed, row_corr);
 			for (int r = 0; r < rows_padded; r++)
-				row_corr[r] *= -f->w_zp;
+				row_corr[r] *= f->row_coef;
 		}
 		if (f->dot)
-			f->dot(rows_padded, f->k_quads, a8, lda, f->b8 + (size_t)nb0 * f->k_quads * GEMM_NR * 4,
+			f->dot(rows_padded, f->k_quads, a_tile, lda, f->b8 + (size_t)nb0 * f->k_quads * GEMM_NR * 4,
 			       nb1 - nb0, row_corr, f->col_corr + (size_t)nb0 * GEMM_NR,
 			       c + (size_t)nb0 * GEMM_NR, ldc);
 		else

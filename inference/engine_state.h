@@ -1,0 +1,34 @@
+/* engine_state.h — what a loaded engine holds, shared by the two halves of the engine: engine.c
+ * (load, invoke, free) and engine_info.c (what callers ask about a loaded engine). Internal to
+ * inference/: callers see only the opaque struct engine of engine.h. */
+#ifndef CAMCLASS_INFERENCE_ENGINE_STATE_H
+#define CAMCLASS_INFERENCE_ENGINE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "inference/engine.h"
+#include "inference/graph.h"
+
+struct op_kernel;
+struct xnnpack_delegate;
+struct workers;
+
+struct engine {
+	struct graph g;
+	bool have_graph;
+	const struct op_kernel **kernels; /* per node, execution order */
+	void *arena;
+	size_t arena_bytes;
+	void *map;                        /* file mapping (eng_load) … */
+	size_t map_len;
+	void *copy;                       /* … or private copy (eng_load_memory) */
+	struct xnnpack_delegate *xnn;     /* NULL on the builtin backend */
+	bool want_xnnpack;                /* create xnn between ordering and the arena */
+	struct workers *workers;          /* builtin kernels' pool (g.kernel_ctx); NULL for 1 thread */
+	enum eng_backend backend;
+	int threads;
+	int input, output;                /* tensor indices */
+};
+
+#endif

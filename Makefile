@@ -45,6 +45,9 @@ ifneq ($(CROSS_COMPILE),)
   # takes build/sysroot-armhf when scripts/armhf-sysroot has made it.
   ifeq ($(TARGET_ARCH_NAME)$(wildcard /usr/lib/arm-linux-gnueabihf/pkgconfig/libturbojpeg.pc),arm)
     TARGET_SYSROOT ?= $(wildcard build/sysroot-armhf)
+    ifeq ($(TARGET_SYSROOT),)
+      $(warning no armhf libraries to link with: run scripts/armhf-sysroot first)
+    endif
   endif
   TARGET_SYSROOT ?=
   ifneq ($(TARGET_SYSROOT),)

@@ -256,14 +256,20 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
 		return;
 	}
+	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
 	for (int r = 0; r < rows_padded; r++) {
 		uint8_t *row = (uint8_t *)a + (size_t)r * lda * esize;
 		if (r >= rows) {
 			memset(row, 0, lda * esize);
 			continue;
 		}
-		const int pix = pix0 + r;
-		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
+		if (r > 0 && ++ox == out_w) { /* stepped along instead of divided out per pixel */
+			ox = 0;
+			if (++oy == out_h) {
+				oy = 0;
+				b++;
+			}
+		}
 		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
 		uint8_t *dst = row;
 		for (int ky = 0; ky < kh; ky++) {

@@ -12,7 +12,8 @@
  *
  * Fast path (ops_fast_kernels(), up to DW_FAST_MAX_TAPS taps): the weights minus their zero
  * point are widened to int32 at prepare, each output pixel's in-bounds taps are summed by a SIMD
- * kernel (dwconv.h) with the accumulators in registers, and requant_tile.h finishes DW_BATCH
+ * kernel (dwconv.h) with the accumulators in registers — on x86-64 by dwpair.h's, which takes
+ * all taps two at a time and reads the ones outside the input from a zero-point row — and requant_tile.h finishes DW_BATCH
  * pixels at a time — the same sums and the same requantization as below. With a depth multiplier above 1 each tap's
  * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output
  * pixels are split in equal shares across the workers of g->kernel_ctx, each with its own
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "inference/ops/dwconv.h"
+#include "inference/ops/dwpair.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
@@ -37,6 +39,11 @@ struct dw_fast {
 	int32_t *w;             /* [kh*kw][out_ch] weights minus their zero point */
 	int32_t *acc;           /* nworkers × DW_BATCH × out_ch accumulators */
 	uint8_t *expanded;      /* depth multiplier > 1: nworkers × taps × out_ch input bytes */
+	/* dwpair.h's kernel (pair != NULL) instead of pixel: */
+	dwpair_pixel_fn pair;
+	int16_t *wp;            /* dwpair_pack's weights */
+	int32_t *init;          /* out_ch: -x_zp * sum of each channel's weights */
+	uint8_t *zp_row;        /* out_ch bytes of the input zero point, the taps outside the input */
 };
 
 /* Output pixels whose accumulators are requantized together (requant_tile.h). */
@@ -65,23 +72,31 @@ static size_t dw_fast_bytes(int dm, int taps, int out_ch, int nworkers)
 		return 0;
 	const size_t expanded = dm > 1 ? (size_t)nworkers * taps * out_ch : 0;
 	return sizeof(struct dw_fast) +
-	       ((size_t)taps + (size_t)nworkers * DW_BATCH) * out_ch * sizeof(int32_t) + expanded;
+	       ((size_t)taps + (size_t)nworkers * DW_BATCH + 1) * out_ch * sizeof(int32_t) +
+	       dwpair_packed_elems(taps, out_ch) * sizeof(int16_t) + expanded + (size_t)out_ch;
 }
 
-static struct dw_fast *dw_fast_init(void *mem, const struct tensor *filter, bool is_signed,
-				    int taps, int out_ch, int nworkers)
+static struct dw_fast *dw_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
+				    bool is_signed, int taps, int out_ch, int nworkers)
 {
 	struct dw_fast *f = mem;
+	const int dm = out_ch / in->dims[3];
 	f->nworkers = nworkers;
 	f->pixel = dw_pixel_select();
 	f->requant = requant_select();
 	f->requant_tile = requant_tile_select();
 	f->w = (int32_t *)(f + 1);
 	f->acc = f->w + (size_t)taps * out_ch;
-	f->expanded = (uint8_t *)(f->acc + (size_t)nworkers * DW_BATCH * out_ch);
+	f->init = f->acc + (size_t)nworkers * DW_BATCH * out_ch;
+	f->wp = (int16_t *)(f->init + out_ch);
+	f->expanded = (uint8_t *)(f->wp + dwpair_packed_elems(taps, out_ch));
+	f->zp_row = f->expanded + (dm > 1 ? (size_t)nworkers * taps * out_ch : 0);
 	const int32_t w_zp = is_signed ? 0 : filter->zero_point;
 	for (size_t i = 0; i < (size_t)taps * out_ch; i++)
 		f->w[i] = ku_load8(is_signed, filter->data, i) - w_zp;
+	f->pair = dwpair_select();
+	dwpair_pack(f->wp, f->init, f->w, taps, out_ch, -in->zero_point);
+	memset(f->zp_row, (uint8_t)in->zero_point, (size_t)out_ch); /* the stored byte, either type */
 	return f;
 }
 
@@ -128,7 +143,7 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	p->shift = (int *)(p->acc + out_ch);
 	if (fast_bytes) {
 		const size_t at = (base + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
-		p->fast = dw_fast_init((uint8_t *)p + at, filter, in->type == TT_INT8, kh * kw, out_ch,
+		p->fast = dw_fast_init((uint8_t *)p + at, in, filter, in->type == TT_INT8, kh * kw, out_ch,
 				       nworkers);
 	}
 	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
@@ -228,18 +243,27 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	int pix0, pix1;
 	workers_split(in->dims[0] * out_h * out_w, worker, nworkers, &pix0, &pix1);
 	int batch0 = pix0; /* first pixel whose accumulators wait in acc */
-	for (int pix = pix0; pix < pix1; pix++) {
-		const int b = pix / (out_h * out_w), oy = pix / out_w % out_h, ox = pix % out_w;
+	/* (b, oy, ox) of pix, stepped along instead of divided out per pixel */
+	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
+	for (int pix = pix0; pix < pix1; pix++, ox = ox + 1 < out_w ? ox + 1 : 0) {
+		if (pix > pix0 && ox == 0 && ++oy == out_h) {
+			oy = 0;
+			b++;
+		}
 		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
 		int ntaps = 0;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
-			if (iy < 0 || iy >= in_h)
-				continue;
 			for (int kx = 0; kx < kw; kx++) {
 				const int ix = in_x0 + kx * dil_w;
-				if (ix < 0 || ix >= in_w)
+				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+					/* dwpair takes every tap, these as zero-point rows */
+					if (f->pair) {
+						xs[ntaps] = f->zp_row;
+						ws[ntaps++] = NULL;
+					}
 					continue;
+				}
 				const uint8_t *x = in->data + (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
 				if (dm > 1) {
 					uint8_t *e = expanded + (size_t)ntaps * ch;
@@ -252,7 +276,12 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 				ntaps++;
 			}
 		}
-		f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed, p->input_offset);
+		if (f->pair)
+			f->pair(acc + (size_t)(pix - batch0) * ch, xs, ntaps, ch, is_signed, f->wp, f->init,
+				f->w, p->input_offset);
+		else
+			f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed,
+				 p->input_offset);
 		if (pix + 1 - batch0 == DW_BATCH || pix + 1 == pix1) {
 			requant_tile_run(f->requant_tile, f->requant, &rq, acc, (size_t)ch,
 					 pix + 1 - batch0, ch, is_signed, out->data + (size_t)batch0 * ch,

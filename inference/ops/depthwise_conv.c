@@ -13,11 +13,11 @@
  * Fast path (ops_fast_kernels(), up to DW_FAST_MAX_TAPS taps): the weights minus their zero
  * point are widened to int32 at prepare, each output pixel's in-bounds taps are summed by a SIMD
  * kernel (dwconv.h) with the accumulators in registers — on x86-64 by dwpair.h's, which takes
- * all taps two at a time and reads the ones outside the input from a zero-point row — and requant_tile.h finishes DW_BATCH
- * pixels at a time — the same sums and the same requantization as below. With a depth multiplier above 1 each tap's
- * input row is first expanded to output channels (x[oc / dm]) in a per-worker scratch. Output
- * pixels are split in equal shares across the workers of g->kernel_ctx, each with its own
- * accumulator row. */
+ * all taps two at a time and reads the ones outside the input from a zero-point row — and
+ * requant_tile.h finishes DW_BATCH pixels at a time: the same sums and the same requantization
+ * as below. With a depth multiplier above 1 each tap's input row is first expanded to output
+ * channels (x[oc / dm]) in a per-worker scratch. Output pixels are split in equal shares across
+ * the workers of g->kernel_ctx, each with its own accumulator rows. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

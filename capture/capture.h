@@ -107,6 +107,7 @@ struct cap_stats {
 	uint64_t disconnects;     /* stream faults (each one reported once as DISCONNECTED) */
 	uint64_t reconnects;      /* successful re-opens after a fault */
 	uint64_t open_failures;   /* failed open attempts while in back-off */
+	uint64_t damaged;         /* frames the driver flagged V4L2_BUF_FLAG_ERROR (CAP_ERR_CORRUPT) */
 };
 
 struct cap_source;
@@ -121,7 +122,9 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
  * Config errors found at the first open (CAP_ERR_UNKNOWN_CONTROL, CAP_ERR_CONTROL_VALUE,
  * CAP_ERR_UNSUPPORTED): permanent; cap_last_error() has the message. The same errors on a
  * reopen after streaming (another device at the node) give CAP_ERR_DISCONNECTED and retries
- * every 2 s, with the message in cap_last_error(). CAP_ERR_STOPPED. */
+ * every 2 s, with the message in cap_last_error(). CAP_ERR_CORRUPT: the driver flagged a
+ * frame damaged (V4L2_BUF_FLAG_ERROR); it was given back, streaming goes on (counted in
+ * cap_stats.damaged, described by cap_last_error()). CAP_ERR_STOPPED. */
 int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame);
 /* Give the frame's buffer back (V4L2: QBUF). Idempotent. */
 void cap_release(struct cap_source *s, struct cap_frame *frame);

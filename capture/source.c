@@ -227,6 +227,12 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 		}
 		if (r == CAP_ERR_TIMEOUT || r == CAP_ERR_STOPPED)
 			return r;
+		if (r == CAP_ERR_CORRUPT) { /* one damaged frame: the session goes on */
+			snprintf(s->last_error, sizeof(s->last_error), "%s", err[0] ? err : cap_strerror(r));
+			s->last_error_code = r;
+			s->stats.damaged++;
+			return r;
+		}
 		/* any other failure ends this session: report once, then back off */
 		snprintf(s->last_error, sizeof(s->last_error), "%s", err[0] ? err : cap_strerror(r));
 		s->last_error_code = r;

@@ -291,9 +291,15 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	r = xioctl(s->fd, VIDIOC_QUERYCAP, &cap);
 	uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
 	if (r < 0 || !(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
-		/* also what a v4l2loopback node says before its producer starts: retry */
+		/* also what a v4l2loopback node says before its producer starts: retry. A
+		 * multi-planar-only device is single-planar to us through libv4l2's mplane
+		 * plugin; without the plugin it shows up here. */
+		bool mplane = r == 0 && (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE);
 		snprintf(err, errlen, "%s: not a streaming video capture device%s", cfg->device,
-			 r < 0 ? " (QUERYCAP failed)" : "");
+			 r < 0 ? " (QUERYCAP failed)"
+			 : mplane ? " (multi-planar only: install libv4l2's mplane plugin, "
+				    "libv4l/plugins/libv4l-mplane.so from package libv4l-0)"
+				  : "");
 		r = CAP_ERR_NO_DEVICE;
 		goto fail;
 	}
@@ -387,12 +393,15 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			return CAP_ERR_DISCONNECTED;
 		}
 		if (b.flags & V4L2_BUF_FLAG_ERROR) {
-			/* the driver says this buffer's data is damaged: drop it, keep streaming */
-			if (xioctl(s->fd, VIDIOC_QBUF, &b) < 0) {
-				snprintf(err, errlen, "QBUF: %s", strerror(errno));
+			/* the driver says this buffer's data is damaged: give it back, keep streaming,
+			 * and let the caller count it (a camera that keeps doing this is worth seeing) */
+			r = xioctl(s->fd, VIDIOC_QBUF, &b);
+			if (r < 0) {
+				snprintf(err, errlen, "QBUF: %s", strerror(-r));
 				return CAP_ERR_DISCONNECTED;
 			}
-			continue;
+			snprintf(err, errlen, "a frame flagged damaged by the driver (V4L2_BUF_FLAG_ERROR)");
+			return CAP_ERR_CORRUPT;
 		}
 		s->last_frame_ns = cap_now_ns();
 		s->held = (int)b.index;

@@ -125,7 +125,7 @@ void *capture_main(void *arg)
 			pthread_mutex_unlock(&pl->stats_lock);
 			if (corrupt_burst++ == 0)
 				log_warning("camera: frame skipped: %s (further ones counted as frames_corrupt)",
-					    cap_strerror(r));
+					    cap_last_error(src));
 			break;
 		case CAP_ERR_STOPPED:
 			pthread_mutex_lock(&pl->cam_lock);

@@ -6,7 +6,10 @@
 #   2. a real unplug and replug: unbind the vivid device (/dev/video0 disappears), bind it again;
 #   3. another device at the node: vivid unbound, /dev/video0 made to lead to v4l2loopback (no
 #      `brightness` control, no YUYV without a producer): the daemon must log why it refuses that
-#      device, keep serving `status`, and stream again once vivid is bound back.
+#      device, keep serving `status`, and stream again once vivid is bound back;
+#   4. a multi-planar-only camera (vivid multiplanar=2, a second VM boot): without libv4l's
+#      mplane plugin the daemon says so and keeps serving; with Debian's plugin (libv4l-0) it
+#      streams and classifies.
 # The daemon must then stop cleanly on SIGTERM (exit 0). The model is the shared
 # mobilenet_v1_0.25_128_quant (fast under TCG); it and the binaries are copied into a temporary
 # payload folder, never into the repository.
@@ -73,6 +76,15 @@ wait_for '[ -S camclassd.sock ]' 60; check $? "daemon serves its socket"
 W=$!
 wait_for '[ "$(results)" -ge 3 ]' 60; check $? "results from /dev/video0 (vivid, YUYV)"
 
+# vivid marks the next buffer V4L2_BUF_FLAG_ERROR each time its button is pressed
+for i in 1 2 3; do v4l2-ctl -d /dev/video0 -c inject_v4l2_buf_flag_error=1; sleep 0.3; done
+wait_for 'grep -q "flagged damaged by the driver" daemon.log' 20
+check $? "damaged buffers: logged with the reason"
+./camclass --socket camclassd.sock status > status.out 2>&1
+grep -q "corrupt [3-9]" status.out || { cat status.out; false; }
+check $? "damaged buffers: status counts all 3 in frames_corrupt"
+n=$(results); wait_for '[ "$(results)" -ge $((n + 2)) ]' 40; check $? "damaged buffers: results go on"
+
 v4l2-ctl -d /dev/video0 -c disconnect=1 >/dev/null 2>&1
 wait_for 'grep -q camera_disconnected watch.out' 40; check $? "disconnect control: camera_disconnected"
 wait_for 'grep -q camera_connected watch.out' 60; check $? "disconnect control: camera_connected"
@@ -125,12 +137,57 @@ echo "daemon-vm: $pass passed, $failn failed"
 EOF
 chmod +x "$payload/run.sh"
 
-"$VM" --timeout 300 --bin /usr/bin/v4l2-ctl \
+# vm_run LABEL VM-OPTIONS...: one VM boot; the script inside prints the summary line
+status=0
+vm_run() {
+	local label=$1
+	shift
+	"$VM" "$@"
+	local rc=$?
+	case $rc in
+		0) ;;
+		1) status=1 ;;
+		124) status=1; echo "suite-daemon-vm: the $label VM timed out"; echo "daemon-vm: 0 passed, 1 failed" ;;
+		*) status=1; echo "suite-daemon-vm: the $label VM failed (exit $rc)"; echo "daemon-vm: 0 passed, 1 failed" ;;
+	esac
+}
+vm_run main --timeout 300 --bin /usr/bin/v4l2-ctl \
 	--module 'v4l2loopback:video_nr=10 exclusive_caps=0 card_label=not-the-camera' "$payload" -- ./run.sh
-rc=$?
-case $rc in
-	0|1) ;;
-	124) echo "suite-daemon-vm: the VM timed out"; echo "daemon-vm: 0 passed, 1 failed" ;;
-	*) echo "suite-daemon-vm: the VM failed (exit $rc)"; echo "daemon-vm: 0 passed, 1 failed" ;;
-esac
-exit $rc
+
+# 4. multi-planar only. The plugin goes where libv4l2 looks for it on this architecture.
+plugin=/usr/lib/$(${CC:-cc} -print-multiarch)/libv4l/plugins/libv4l-mplane.so
+if [ ! -f "$plugin" ]; then
+	echo "FAIL libv4l-mplane.so not found (package libv4l-0)"
+	echo "daemon-vm: 0 passed, 1 failed"
+	exit 1
+fi
+cp "$plugin" "$payload/"
+cat > "$payload/run-mplane.sh" <<EOF
+#!/bin/sh
+cd /payload
+plugin=$plugin
+EOF
+cat >> "$payload/run-mplane.sh" <<'EOF'
+pass=0; failn=0
+check() { if [ "$1" = 0 ]; then echo "ok   $2"; pass=$((pass+1)); else echo "FAIL $2"; failn=$((failn+1)); fi; }
+wait_for() { i=0; while [ $i -lt $2 ]; do eval "$1" && return 0; sleep 0.5; i=$((i+1)); done; return 1; }
+rm -f camclassd.sock
+./camclassd -c camclassd.ini 2>mplane1.log &
+D=$!
+wait_for 'grep -q "multi-planar only" mplane1.log' 40; check $? "mplane without the plugin: the log names the missing plugin"
+./camclass --socket camclassd.sock status >/dev/null 2>&1; check $? "mplane without the plugin: status answers"
+kill -TERM $D; wait $D; check $? "mplane without the plugin: SIGTERM exits 0"
+mkdir -p "$(dirname "$plugin")" && cp libv4l-mplane.so "$plugin"
+./camclassd -c camclassd.ini 2>mplane2.log &
+D=$!
+wait_for './camclass --socket camclassd.sock latest >latest.out 2>&1' 60
+check $? "mplane with libv4l's plugin: results from the multi-planar vivid"
+kill -TERM $D; wait $D; check $? "mplane with the plugin: SIGTERM exits 0"
+if [ $failn -gt 0 ]; then grep -v pixformat mplane1.log mplane2.log; cat latest.out; fi
+echo "daemon-vm: $pass passed, $failn failed"
+[ $failn = 0 ]
+EOF
+chmod +x "$payload/run-mplane.sh"
+vm_run mplane --timeout 200 --bin /usr/bin/v4l2-ctl \
+	--vivid-opts "n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0 multiplanar=2" "$payload" -- ./run-mplane.sh
+exit $status

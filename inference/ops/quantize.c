@@ -6,10 +6,13 @@
  *
  * Fast path (ops_fast_kernels()): an 8-bit → 8-bit requantization maps each of the 256 input
  * bytes to one output byte, so prepare evaluates the general formula for all of them and invoke
- * looks the bytes up. */
+ * looks the bytes up. When that table is b ^ 0x80 (uint8 <-> int8 with the same scale and zero
+ * points 128 apart: the converter's usual input QUANTIZE), invoke flips the sign bits eight
+ * bytes at a time instead. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
@@ -23,6 +26,7 @@ struct quantize_params {
 	int32_t qmin, qmax;
 	float out_scale;
 	bool use_table;
+	bool flip_sign_bits;    /* the table is b ^ 0x80 */
 	uint8_t table[256];     /* 8-bit input: output byte for input byte b (fast path) */
 };
 
@@ -61,9 +65,11 @@ static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t e
 			return ku_fail(err, errlen, n, "requantize multiplier %g out of range", real);
 		}
 		p->use_table = ops_fast_kernels();
+		p->flip_sign_bits = p->use_table;
 		for (int b = 0; b < 256; b++) {
 			const int32_t x = in->type == TT_INT8 ? (int32_t)(int8_t)b : b;
 			p->table[b] = (uint8_t)requantize_one(p, x);
+			p->flip_sign_bits = p->flip_sign_bits && p->table[b] == (uint8_t)(b ^ 0x80);
 		}
 	}
 	free(n->params);
@@ -78,6 +84,18 @@ static void quantize_invoke(struct graph *g, const struct node *n)
 	struct tensor *out = &g->tensors[n->outputs[0]];
 	const bool out_signed = out->type == TT_INT8, in_signed = in->type == TT_INT8;
 	const float *fin = (const float *)in->data;
+	if (p->flip_sign_bits) {
+		int i = 0;
+		for (; i + 8 <= p->count; i += 8) {
+			uint64_t w;
+			memcpy(&w, in->data + i, sizeof(w));
+			w ^= 0x8080808080808080u;
+			memcpy(out->data + i, &w, sizeof(w));
+		}
+		for (; i < p->count; i++)
+			out->data[i] = in->data[i] ^ 0x80;
+		return;
+	}
 	if (p->use_table) {
 		for (int i = 0; i < p->count; i++)
 			out->data[i] = p->table[in->data[i]];

@@ -115,7 +115,7 @@ struct add_job {
 };
 
 /* Same-shape fast path: elements [begin, end) of this worker's share, by table lookup. */
-static void add_fast_work(void *arg, int worker, int nworkers)
+static void add_fast_range(void *arg, int worker, int begin, int end)
 {
 	const struct add_job *job = arg;
 	const struct node *n = job->n;
@@ -129,8 +129,7 @@ static void add_fast_work(void *arg, int worker, int nworkers)
 	const bool is_signed = out->type == TT_INT8;
 	const int index_bias = is_signed ? 128 : 0; /* table index of the type's lowest value */
 	int32_t sums[ADD_CHUNK];
-	int begin, end;
-	workers_split(tensor_num_elements(out), worker, nworkers, &begin, &end);
+	(void)worker;
 	for (int i0 = begin; i0 < end; i0 += ADD_CHUNK) {
 		const int len = end - i0 < ADD_CHUNK ? end - i0 : ADD_CHUNK;
 		for (int i = 0; i < len; i++)
@@ -152,7 +151,8 @@ static void add_invoke(struct graph *g, const struct node *n)
 		struct add_job job = { .g = g, .n = n };
 		/* An element (two lookups and the output stage) costs ~1 ns, about 100 of the GEMM
 		 * multiply-adds workers_run_sized() counts. */
-		workers_run_sized(g->kernel_ctx, add_fast_work, &job, 100LL * tensor_num_elements(out));
+		workers_run_shared(g->kernel_ctx, add_fast_range, &job, tensor_num_elements(out),
+				   ADD_CHUNK, 100LL * tensor_num_elements(out));
 		return;
 	}
 	int idx[GRAPH_MAX_DIMS] = { 0 };

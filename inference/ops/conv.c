@@ -33,7 +33,7 @@
 #include "inference/quant.h"
 
 #define CONV_TILE 32 /* output pixels per GEMM tile (a multiple of GEMM_MR) */
-/* Below this many output pixels per worker, workers split the channels instead (conv_fast_work). */
+/* Below this many output pixels per worker, workers split the channels instead (conv_invoke). */
 #define CONV_SPLIT_MIN_PIXELS 64
 
 struct conv_fast {
@@ -221,6 +221,7 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 struct conv_job {
 	const struct graph *g;
 	const struct node *n;
+	bool split_pixels;      /* units are output pixels, else channel blocks */
 };
 
 /* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each; rows past `rows`
@@ -302,7 +303,8 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 	}
 }
 
-static void conv_fast_work(void *arg, int worker, int nworkers)
+/* Units [u0, u1) of the job: output pixels (all channels) or channel blocks (all pixels). */
+static void conv_fast_range(void *arg, int worker, int u0, int u1)
 {
 	const struct conv_job *job = arg;
 	const struct graph *g = job->g;
@@ -330,18 +332,14 @@ static void conv_fast_work(void *arg, int worker, int nworkers)
 		.multiplier = p->multiplier, .shift = p->shift,
 		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
 	};
-	/* Many pixels: each worker takes an equal contiguous range of output pixels (to the row, so
-	 * the shares stay balanced on the 28×28 and 14×14 layers, and each worker's output is the
-	 * range the next op's worker reads) for all channels. Few pixels (the 7×7 layers, the
-	 * classifier's single one): every worker runs all pixels on its share of channel blocks. */
-	const bool split_pixels = npix >= CONV_SPLIT_MIN_PIXELS * nworkers || f->nblocks < nworkers;
 	int p0 = 0, p1 = npix, nb0 = 0, nb1 = f->nblocks;
-	if (split_pixels)
-		workers_split(npix, worker, nworkers, &p0, &p1);
-	else
-		workers_split(f->nblocks, worker, nworkers, &nb0, &nb1);
-	if (nb0 == nb1)
-		return;
+	if (job->split_pixels) {
+		p0 = u0;
+		p1 = u1;
+	} else {
+		nb0 = u0;
+		nb1 = u1;
+	}
 	for (int pix0 = p0; pix0 < p1; pix0 += CONV_TILE) {
 		const int rows = p1 - pix0 < CONV_TILE ? p1 - pix0 : CONV_TILE;
 		const int rows_padded = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
@@ -379,10 +377,20 @@ static void conv_invoke(struct graph *g, const struct node *n)
 {
 	const struct conv_params *p = n->params;
 	if (p->fast) {
-		struct conv_job job = { .g = g, .n = n };
 		const struct tensor *out = &g->tensors[n->outputs[0]];
-		workers_run_sized(g->kernel_ctx, conv_fast_work, &job,
-				  (long long)tensor_num_elements(out) * p->fast->k);
+		const int npix = out->dims[0] * out->dims[1] * out->dims[2];
+		const int nworkers = workers_count(g->kernel_ctx);
+		/* Many pixels: the units are output pixels, in whole tiles (the shares start as equal
+		 * contiguous ranges: each worker's output is mostly the range the next op's worker
+		 * reads). Few (the 7×7 layers, the classifier's single one): channel blocks, each
+		 * over all pixels. */
+		struct conv_job job = {
+			.g = g, .n = n,
+			.split_pixels = npix >= CONV_SPLIT_MIN_PIXELS * nworkers || p->fast->nblocks < nworkers,
+		};
+		workers_run_shared(g->kernel_ctx, conv_fast_range, &job,
+				   job.split_pixels ? npix : p->fast->nblocks, job.split_pixels ? CONV_TILE : 1,
+				   (long long)tensor_num_elements(out) * p->fast->k);
 		return;
 	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];

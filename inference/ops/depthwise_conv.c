@@ -214,7 +214,8 @@ struct dw_job {
 	const struct node *n;
 };
 
-static void dw_fast_work(void *arg, int worker, int nworkers)
+/* Output pixels [pix0, pix1) of the job. */
+static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 {
 	const struct dw_job *job = arg;
 	const struct graph *g = job->g;
@@ -239,9 +240,6 @@ static void dw_fast_work(void *arg, int worker, int nworkers)
 	};
 	const uint8_t *xs[DW_FAST_MAX_TAPS];
 	const int32_t *ws[DW_FAST_MAX_TAPS];
-	/* Equal shares of output pixels (not rows: the 7×7 layers have too few rows to balance). */
-	int pix0, pix1;
-	workers_split(in->dims[0] * out_h * out_w, worker, nworkers, &pix0, &pix1);
 	int batch0 = pix0; /* first pixel whose accumulators wait in acc */
 	/* (b, oy, ox) of pix, stepped along instead of divided out per pixel */
 	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
@@ -297,8 +295,10 @@ static void dw_invoke(struct graph *g, const struct node *n)
 	if (p->fast) {
 		struct dw_job job = { .g = g, .n = n };
 		const struct tensor *out = &g->tensors[n->outputs[0]];
-		workers_run_sized(g->kernel_ctx, dw_fast_work, &job,
-				  (long long)tensor_num_elements(out) * DW_WORK_PER_OUTPUT);
+		/* units are output pixels (not rows: the 7×7 layers have too few rows to balance) */
+		workers_run_shared(g->kernel_ctx, dw_fast_range, &job,
+				   out->dims[0] * out->dims[1] * out->dims[2], DW_BATCH,
+				   (long long)tensor_num_elements(out) * DW_WORK_PER_OUTPUT);
 		return;
 	}
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];

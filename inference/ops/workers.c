@@ -12,6 +12,7 @@
  * the workers' writes visible. No wake-up is lost: a sleeper re-checks the atomic under the
  * mutex before waiting, and the other side takes that mutex before it signals. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -21,6 +22,15 @@
 #include "inference/ops/workers.h"
 
 #define WORKERS_SPIN 1000
+#define WORKERS_MAX_SHARES 64 /* workers_run_shared steals within pools up to this size */
+#define WORKERS_PIECES_PER_SHARE 8
+
+/* One worker's share of a workers_run_shared range, on its own cache line: pieces are claimed by
+ * an atomic add on `next`, by the owner and, once it is done with its own, by the others. */
+struct workers_share {
+	_Alignas(64) atomic_int next;
+	int end;
+};
 
 struct workers {
 	int nthreads;               /* in total, the caller included */
@@ -33,6 +43,11 @@ struct workers {
 	atomic_bool stop;
 	workers_fn fn;              /* published by the release store of generation */
 	void *arg;
+	struct workers_share *shares; /* min(nthreads, WORKERS_MAX_SHARES) */
+	workers_range_fn range_fn;  /* the current workers_run_shared job */
+	void *range_arg;
+	int range_total, grain;
+	bool stealing;
 };
 
 struct worker_start {
@@ -92,9 +107,17 @@ int workers_create(int nthreads, struct workers **ret_workers)
 		return -ENOMEM;
 	w->nthreads = nthreads;
 	w->threads = calloc((size_t)nthreads - 1, sizeof(*w->threads));
-	if (!w->threads) {
+	const int nshares = nthreads < WORKERS_MAX_SHARES ? nthreads : WORKERS_MAX_SHARES;
+	w->shares = aligned_alloc(64, (size_t)nshares * sizeof(*w->shares));
+	if (!w->threads || !w->shares) {
+		free(w->threads);
+		free(w->shares);
 		free(w);
 		return -ENOMEM;
+	}
+	for (int i = 0; i < nshares; i++) {
+		atomic_init(&w->shares[i].next, 0);
+		w->shares[i].end = 0;
 	}
 	atomic_init(&w->generation, 0);
 	atomic_init(&w->pending, 0);
@@ -136,6 +159,7 @@ void workers_destroy(struct workers *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w->threads);
+	free(w->shares);
 	free(w);
 }
 
@@ -175,6 +199,64 @@ void workers_run_sized(struct workers *w, workers_fn fn, void *arg, long long wo
 		fn(arg, 0, 1);
 	else
 		workers_run(w, fn, arg);
+}
+
+/* Every worker: its own share first, then the others' in turn. */
+static void run_shares(void *arg, int worker, int nworkers)
+{
+	struct workers *w = arg;
+	if (!w->stealing) {
+		int begin, end;
+		workers_split(w->range_total, worker, nworkers, &begin, &end);
+		if (begin < end)
+			w->range_fn(w->range_arg, worker, begin, end);
+		return;
+	}
+	const int nshares = nworkers < WORKERS_MAX_SHARES ? nworkers : WORKERS_MAX_SHARES;
+	for (int k = 0; k < nshares; k++) {
+		struct workers_share *sh = &w->shares[(worker + k) % nshares];
+		for (;;) {
+			/* relaxed: the add only has to hand each piece out once; the results are
+			 * published by workers_run's completion count */
+			const int begin = atomic_fetch_add_explicit(&sh->next, w->grain, memory_order_relaxed);
+			if (begin >= sh->end)
+				break;
+			const int end = sh->end - begin < w->grain ? sh->end : begin + w->grain;
+			w->range_fn(w->range_arg, worker, begin, end);
+		}
+	}
+}
+
+void workers_run_shared(struct workers *w, workers_range_fn fn, void *arg, int total,
+			int min_grain, long long work)
+{
+	if (!w || work < WORKERS_MIN_WORK || total <= min_grain) {
+		fn(arg, 0, 0, total);
+		return;
+	}
+	const int nshares = w->nthreads < WORKERS_MAX_SHARES ? w->nthreads : WORKERS_MAX_SHARES;
+	if (min_grain < 1)
+		min_grain = 1;
+	int grain = total / (nshares * WORKERS_PIECES_PER_SHARE);
+	grain = grain > min_grain ? (grain + min_grain - 1) / min_grain * min_grain : min_grain;
+	if (grain > total / nshares)
+		grain = (total + nshares - 1) / nshares;
+	/* Each worker adds at most one grain past a share's end, so `next` stays below
+	 * end + nshares * grain <= 2 * total + nshares: far from overflow below INT_MAX / 4 units.
+	 * Larger ranges (no tensor of a model we run) are split statically. Pools above
+	 * WORKERS_MAX_SHARES workers split statically as well. */
+	w->stealing = total <= INT_MAX / 4 && w->nthreads <= WORKERS_MAX_SHARES;
+	for (int i = 0; w->stealing && i < nshares; i++) {
+		int begin, end;
+		workers_split(total, i, nshares, &begin, &end);
+		atomic_store_explicit(&w->shares[i].next, begin, memory_order_relaxed);
+		w->shares[i].end = end;
+	}
+	w->range_fn = fn;
+	w->range_arg = arg;
+	w->range_total = total;
+	w->grain = grain;
+	workers_run(w, run_shares, w); /* its release store publishes the shares and the job */
 }
 
 void workers_split(int total, int worker, int nworkers, int *ret_begin, int *ret_end)

@@ -4,7 +4,8 @@
  * time: the caller's thread is worker 0, the pool's threads are workers 1..n-1, and
  * workers_run() returns when all of them finished. Nothing is allocated per run, so kernels may
  * call it from invoke(). A NULL pool means one worker (the caller), so kernels need no special
- * case. One thread at a time may call workers_run() on a pool (the engine is single-caller). */
+ * case. One thread at a time may call workers_run() or workers_run_shared() on a pool (the
+ * engine is single-caller). */
 #ifndef CAMCLASS_INFERENCE_OPS_WORKERS_H
 #define CAMCLASS_INFERENCE_OPS_WORKERS_H
 
@@ -26,6 +27,19 @@ void workers_run(struct workers *w, workers_fn fn, void *arg);
  * microseconds, more than smaller layers take (person_detect ran slower on two threads). */
 #define WORKERS_MIN_WORK (1LL << 20)
 void workers_run_sized(struct workers *w, workers_fn fn, void *arg, long long work);
+
+/* fn(arg, worker, begin, end) on pieces [begin, end) of a range of units. */
+typedef void (*workers_range_fn)(void *arg, int worker, int begin, int end);
+
+/* Runs fn over [0, total) units, each unit exactly once, on the pool when `work` (as for
+ * workers_run_sized) is worth it, else fn(arg, 0, 0, total) on the caller. Each worker starts on
+ * its own equal contiguous share, in pieces of a multiple of min_grain units (about an eighth
+ * of a share; the last piece of a share may be shorter), and when its share is done takes the pieces left in the others' shares. So a worker
+ * the scheduler holds back (the other core busy with another process) costs its unfinished
+ * pieces, done by the others, instead of a wait for all of them; on a quiet machine each worker
+ * mostly stays on its own share, the part of the tensor it wrote in the op before. */
+void workers_run_shared(struct workers *w, workers_range_fn fn, void *arg, int total,
+			int min_grain, long long work);
 
 /* Split [0, total) into nworkers contiguous parts; part `worker` is [*ret_begin, *ret_end). */
 void workers_split(int total, int worker, int nworkers, int *ret_begin, int *ret_end);

@@ -1,0 +1,113 @@
+/* test_ops_workers.c — the kernels' thread pool (inference/ops/workers.c): workers_run_shared()
+ * hands every unit of a range to exactly one call, for pools of 2 and 3 workers and none, ranges from empty to a few
+ * thousand units, and work below the threshold (all on the caller); and a worker that is held up
+ * leaves its share to the others (the stealing that keeps two threads useful on a busy machine).
+ * The ThreadSanitizer suite runs this binary too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "inference/ops/workers.h"
+
+enum { MAX_UNITS = 5000, MAX_WORKERS = 3 };
+
+struct cover {
+	atomic_int hits[MAX_UNITS];
+	atomic_int by_worker[MAX_WORKERS];
+	int slow_worker;            /* -1: none; else its first piece sleeps */
+	atomic_int slept;
+	long unit_ns;               /* busy time per unit */
+};
+
+static long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void count_units(void *arg, int worker, int begin, int end)
+{
+	struct cover *c = arg;
+	if (worker == c->slow_worker && atomic_exchange(&c->slept, 1) == 0) {
+		struct timespec pause = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+	for (int u = begin; u < end; u++) {
+		const long until = c->unit_ns ? now_ns() + c->unit_ns : 0;
+		while (now_ns() < until)
+			;
+		atomic_fetch_add(&c->hits[u], 1);
+	}
+	atomic_fetch_add(&c->by_worker[worker], end - begin);
+}
+
+static struct cover cover;
+
+static void reset(int slow_worker)
+{
+	memset(&cover, 0, sizeof(cover));
+	cover.slow_worker = slow_worker;
+}
+
+static void every_unit_is_handed_out_exactly_once(void **state)
+{
+	(void)state;
+	struct workers *pools[2] = { NULL, NULL };
+	assert_int_equal(workers_create(2, &pools[0]), 0);
+	assert_int_equal(workers_create(3, &pools[1]), 0);
+	static const int grains[] = { 1, 4, 32 };
+	static const long long works[] = { 0, WORKERS_MIN_WORK };
+	for (int pi = 0; pi < 3; pi++) {
+		struct workers *w = pi < 2 ? pools[pi] : NULL;
+		for (int total = 0; total <= MAX_UNITS; total += total < 70 ? 1 : 997)
+			for (size_t gi = 0; gi < sizeof(grains) / sizeof(grains[0]); gi++)
+				for (size_t wi = 0; wi < 2; wi++) {
+					reset(-1);
+					workers_run_shared(w, count_units, &cover, total, grains[gi], works[wi]);
+					for (int u = 0; u < total; u++)
+						if (atomic_load(&cover.hits[u]) != 1)
+							fail_msg("pool %d, %d units, grain %d, work %lld: unit %d ran %d times",
+								 pi, total, grains[gi], works[wi], u,
+								 atomic_load(&cover.hits[u]));
+					if (wi == 0) /* below the threshold: the caller alone */
+						assert_int_equal(atomic_load(&cover.by_worker[0]), total);
+				}
+	}
+	workers_destroy(pools[0]);
+	workers_destroy(pools[1]);
+}
+
+/* Units of 2 µs; worker 1 sleeps 50 ms in its first piece: worker 0 (the caller) finishes its own
+ * share in about 4 ms and then takes worker 1's remaining pieces, so it runs more than its half
+ * (all of them if worker 1 wakes up too late to take any). */
+static void a_held_up_worker_leaves_its_share_to_the_others(void **state)
+{
+	(void)state;
+	struct workers *w = NULL;
+	assert_int_equal(workers_create(2, &w), 0);
+	reset(1);
+	cover.unit_ns = 2000;
+	workers_run_shared(w, count_units, &cover, 4000, 1, WORKERS_MIN_WORK);
+	for (int u = 0; u < 4000; u++)
+		assert_int_equal(atomic_load(&cover.hits[u]), 1);
+	printf("units run by the caller: %d of 4000\n", atomic_load(&cover.by_worker[0]));
+	assert_true(atomic_load(&cover.by_worker[0]) > 2000);
+	workers_destroy(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_unit_is_handed_out_exactly_once),
+		cmocka_unit_test(a_held_up_worker_leaves_its_share_to_the_others),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

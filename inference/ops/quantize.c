@@ -8,14 +8,17 @@
  * bytes to one output byte, so prepare evaluates the general formula for all of them and invoke
  * looks the bytes up. When that table is b ^ 0x80 (uint8 <-> int8 with the same scale and zero
  * points 128 apart: the converter's usual input QUANTIZE), invoke flips the sign bits eight
- * bytes at a time instead. */
+ * bytes at a time instead. Float32 input goes through a SIMD loop where the CPU has one
+ * (quantize_simd.h), the scalar loop below finishing the tail. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inference/ops/gemm.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
+#include "inference/ops/quantize_simd.h"
 #include "inference/quant.h"
 
 struct quantize_params {
@@ -27,6 +30,7 @@ struct quantize_params {
 	float out_scale;
 	bool use_table;
 	bool flip_sign_bits;    /* the table is b ^ 0x80 */
+	bool simd_f32;          /* float32 input: quantize_f32_avx2 first (fast path) */
 	uint8_t table[256];     /* 8-bit input: output byte for input byte b (fast path) */
 };
 
@@ -57,6 +61,9 @@ static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t e
 	p->out_zp = out->zero_point;
 	p->out_scale = out->scale;
 	q_type_range(out->type, &p->qmin, &p->qmax);
+#if defined(__x86_64__)
+	p->simd_f32 = in->type == TT_FLOAT32 && ops_fast_kernels() && gemm_isa_level() >= GEMM_ISA_SIMD;
+#endif
 	if (in->type != TT_FLOAT32) {
 		p->in_zp = in->zero_point;
 		double real = (double)in->scale / (double)out->scale;
@@ -101,7 +108,13 @@ static void quantize_invoke(struct graph *g, const struct node *n)
 			out->data[i] = p->table[in->data[i]];
 		return;
 	}
-	for (int i = 0; i < p->count; i++) {
+	int i = 0;
+#if defined(__x86_64__)
+	if (p->simd_f32)
+		i = quantize_f32_avx2(fin, p->count, p->out_scale, p->out_zp, p->qmin, p->qmax,
+				      out_signed, out->data);
+#endif
+	for (; i < p->count; i++) {
 		int32_t v;
 		if (in->type == TT_FLOAT32) {
 			/* (int32)round(x / scale) + zp, like AffineQuantize. Beyond +-2^30 every value

@@ -134,6 +134,29 @@ static int mean_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	return 0;
 }
 
+/* acc[c] += x[c] for c < ch: typed per signedness, restrict (bytes may alias anything) and in
+ * KU_BLOCK runs, which GCC vectorizes at -O2 (the scalar per-element type test kept MobileNetV2's
+ * 7×7×1280 mean at ~40 µs). */
+static void add_row_s8(int32_t *restrict acc, const int8_t *restrict x, int ch)
+{
+	int c = 0;
+	for (; c + KU_BLOCK <= ch; c += KU_BLOCK)
+		for (int j = 0; j < KU_BLOCK; j++)
+			acc[c + j] += x[c + j];
+	for (; c < ch; c++)
+		acc[c] += x[c];
+}
+
+static void add_row_u8(int32_t *restrict acc, const uint8_t *restrict x, int ch)
+{
+	int c = 0;
+	for (; c + KU_BLOCK <= ch; c += KU_BLOCK)
+		for (int j = 0; j < KU_BLOCK; j++)
+			acc[c + j] += x[c + j];
+	for (; c < ch; c++)
+		acc[c] += x[c];
+}
+
 /* Path 1: per (batch, channel), sum over height and width. */
 static void mean_spatial(const struct mean_params *p, const struct tensor *in, struct tensor *out)
 {
@@ -146,8 +169,10 @@ static void mean_spatial(const struct mean_params *p, const struct tensor *in, s
 		for (int y = 0; y < h; y++)
 			for (int x = 0; x < w; x++) {
 				const size_t base = (((size_t)b * h + y) * w + x) * ch;
-				for (int c = 0; c < ch; c++)
-					acc[c] += ku_load8(is_signed, in->data, base + c);
+				if (is_signed)
+					add_row_s8(acc, (const int8_t *)in->data + base, ch);
+				else
+					add_row_u8(acc, in->data + base, ch);
 			}
 		for (int c = 0; c < ch; c++) {
 			int32_t v;

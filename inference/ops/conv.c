@@ -388,8 +388,12 @@ static void conv_invoke(struct graph *g, const struct node *n)
 			.g = g, .n = n,
 			.split_pixels = npix >= CONV_SPLIT_MIN_PIXELS * nworkers || p->fast->nblocks < nworkers,
 		};
+		/* A channel piece gathers (and row-sums) all its pixels again: about two pieces per
+		 * worker keep that repeat small and still leave pieces to take over. */
+		const int block_grain = p->fast->nblocks / (2 * nworkers);
 		workers_run_shared(g->kernel_ctx, conv_fast_range, &job,
-				   job.split_pixels ? npix : p->fast->nblocks, job.split_pixels ? CONV_TILE : 1,
+				   job.split_pixels ? npix : p->fast->nblocks,
+				   job.split_pixels ? CONV_TILE : (block_grain > 1 ? block_grain : 1),
 				   (long long)tensor_num_elements(out) * p->fast->k);
 		return;
 	}

@@ -254,6 +254,13 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 	};
 	const uint8_t *xs[DW_FAST_MAX_TAPS];
 	const int32_t *ws[DW_FAST_MAX_TAPS];
+	/* dwpair on a window wholly inside the input (most pixels): tap t is the window's corner
+	 * plus tap_off[t], no bounds to test */
+	size_t tap_off[DW_FAST_MAX_TAPS];
+	for (int ky = 0; ky < kh; ky++)
+		for (int kx = 0; kx < kw; kx++)
+			tap_off[ky * kw + kx] = ((size_t)ky * dil_h * in_w + (size_t)kx * dil_w) * in_ch;
+	const int span_h = (kh - 1) * dil_h, span_w = (kw - 1) * dil_w;
 	int batch0 = pix0; /* first pixel whose accumulators wait in acc */
 	/* (b, oy, ox) of pix, stepped along instead of divided out per pixel */
 	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
@@ -264,7 +271,14 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 		}
 		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
 		int ntaps = 0;
-		for (int ky = 0; ky < kh; ky++) {
+		const bool inside = f->pair && dm == 1 && in_y0 >= 0 && in_y0 + span_h < in_h &&
+				    in_x0 >= 0 && in_x0 + span_w < in_w;
+		if (inside) {
+			const uint8_t *corner = in->data + (((size_t)b * in_h + in_y0) * in_w + in_x0) * in_ch;
+			for (ntaps = 0; ntaps < kh * kw; ntaps++)
+				xs[ntaps] = corner + tap_off[ntaps];
+		}
+		for (int ky = 0; ky < kh && !inside; ky++) {
 			const int iy = in_y0 + ky * dil_h;
 			for (int kx = 0; kx < kw; kx++) {
 				const int ix = in_x0 + kx * dil_w;

@@ -9,6 +9,8 @@
 dwpair_pixel_fn dwpair_select(void)
 {
 #if defined(__x86_64__)
+	if (gemm_isa_level() >= GEMM_ISA_BEST)
+		return dwpair_pixel_avx512vnni;
 	if (gemm_isa_level() >= GEMM_ISA_SIMD)
 		return dwpair_pixel_avx2;
 #endif

@@ -37,6 +37,9 @@ typedef void (*dwpair_pixel_fn)(int32_t *acc, const uint8_t *const *x, int taps,
 void dwpair_pixel_avx2(int32_t *acc, const uint8_t *const *x, int taps, int channels,
 		       bool is_signed, const int16_t *wp, const int32_t *init, const int32_t *w32,
 		       int32_t x_off);
+void dwpair_pixel_avx512vnni(int32_t *acc, const uint8_t *const *x, int taps, int channels,
+			     bool is_signed, const int16_t *wp, const int32_t *init,
+			     const int32_t *w32, int32_t x_off);
 #endif
 
 /* The kernel for this CPU (capped by gemm_set_isa_limit()), or NULL: use dwconv.h's. */

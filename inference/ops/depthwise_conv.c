@@ -108,7 +108,9 @@ static struct dw_fast *dw_fast_init(void *mem, const struct tensor *in, const st
 	const int32_t w_zp = is_signed ? 0 : filter->zero_point;
 	for (size_t i = 0; i < (size_t)taps * out_ch; i++)
 		f->w[i] = ku_load8(is_signed, filter->data, i) - w_zp;
-	f->pair = dwpair_select();
+	/* dwpair runs whole blocks of 16 channels (the rest scalar): narrower layers (person_detect's
+	 * 8 channels) keep dwconv.h's kernel, which has 8-channel SIMD steps */
+	f->pair = out_ch % DWPAIR_BLOCK == 0 ? dwpair_select() : NULL;
 	dwpair_pack(f->wp, f->init, f->w, taps, out_ch, -in->zero_point);
 	memset(f->zp_row, (uint8_t)in->zero_point, (size_t)out_ch); /* the stored byte, either type */
 	return f;

@@ -3,7 +3,9 @@
  * a file would be mapped). A load must either succeed or fail with a message; ASan/UBSan catch
  * everything else. A model that loads is also run once on a fixed input, so the kernels (fast
  * paths included) meet hostile-but-valid shapes and parameters; only small ones (arena and file
- * below FUZZ_INVOKE_MAX_BYTES) to keep the executions fast. Seeds: the shared real models (tests/suite-fuzz.sh copies them to a temp
+ * below FUZZ_INVOKE_MAX_BYTES) to keep the executions fast. Each input goes through the builtin
+ * backend and, when built in, the XNNPACK one (its partitioning and node definitions; XNNPACK
+ * itself is not instrumented). Seeds: the shared real models (tests/suite-fuzz.sh copies them to a temp
  * corpus). Built by `make fuzz` (clang, -DCAMCLASS_FUZZ=1 keeps the arena limit small). */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,13 +19,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void load_and_run(const uint8_t *data, size_t size, enum eng_backend backend)
 {
-	static const struct eng_options opt = { .backend = ENG_BACKEND_BUILTIN, .threads = 1 };
+	const struct eng_options opt = { .backend = backend, .threads = 1 };
 	struct engine *e = NULL;
 	char err[512];
 
-	log_set_level(LOG_CRIT);
 	err[0] = 0;
 	if (eng_load_memory(data, size, "fuzz.tflite", &opt, &e, err, sizeof(err)) == 0) {
 		struct eng_tensor_info in, out;
@@ -44,5 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (!err[0]) {
 		abort(); /* every refusal must say why */
 	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	log_set_level(LOG_CRIT);
+	load_and_run(data, size, ENG_BACKEND_BUILTIN);
+#ifdef CAMCLASS_HAVE_XNNPACK
+	/* the XNNPACK backend validates and prepares the nodes it takes on its own path */
+	load_and_run(data, size, ENG_BACKEND_XNNPACK);
+#endif
 	return 0;
 }

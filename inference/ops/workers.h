@@ -35,9 +35,10 @@ typedef void (*workers_range_fn)(void *arg, int worker, int begin, int end);
  * workers_run_sized) is worth it, else fn(arg, 0, 0, total) on the caller. Each worker starts on
  * its own equal contiguous share, in pieces of whole multiples of min_grain units (about an
  * eighth of a share; a share's last piece may be shorter), and when its share is done takes the
- * pieces left in the others' shares. So a worker the scheduler holds back (the other core busy with another process) costs its unfinished pieces, done by the
- * others, instead of a wait for all of them; on a quiet machine each worker mostly stays on its
- * own share, the part of the tensor it wrote in the op before. */
+ * pieces left in the others' shares. So a worker the scheduler holds back (the other core busy
+ * with another process) costs its unfinished pieces, done by the others, instead of a wait for
+ * all of them; on a quiet machine each worker mostly stays on its own share, the part of the
+ * tensor it wrote in the op before. */
 void workers_run_shared(struct workers *w, workers_range_fn fn, void *arg, int total,
 			int min_grain, long long work);
 

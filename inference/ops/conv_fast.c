@@ -90,8 +90,9 @@ static void conv_dot_select(bool is_signed, int32_t w_zp, struct conv_dot *ret)
 }
 
 /* Lays out the fast-path block in mem (conv_fast_bytes, zeroed) and packs the weights. */
-static struct conv_fast *layout_init(void *mem, const struct tensor *in, const struct tensor *filter,
-				     int out_ch, int k, int nworkers, const struct conv_dot *d)
+static struct conv_fast *layout_init(void *mem, const struct tensor *in,
+				     const struct tensor *filter, int out_ch, int k, int nworkers,
+				     const struct conv_dot *d)
 {
 	const bool is_signed = in->type == TT_INT8;
 	uint8_t *at = (uint8_t *)align64((size_t)mem);

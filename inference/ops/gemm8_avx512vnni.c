@@ -13,8 +13,9 @@
 
 #include "inference/ops/gemm8.h"
 
-#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-#define VNNI_INLINE static inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+#define VNNI_ISA "avx512f,avx512bw,avx512vl,avx512vnni"
+#define VNNI_TARGET __attribute__((target(VNNI_ISA)))
+#define VNNI_INLINE static inline __attribute__((target(VNNI_ISA), always_inline))
 
 VNNI_INLINE __m512i bcast4(const uint8_t *p)
 {

@@ -72,8 +72,9 @@ static inline __m256i narrow_clamp(__m256i p01, __m256i p23, bool is_signed, __m
 	return _mm256_min_epu8(_mm256_max_epu8(_mm256_packus_epi16(p01, p23), lo), hi);
 }
 
-RQ_INLINE void tile32(const struct rq8 *k, bool has_left, const int32_t *acc, size_t ld_acc, int rows,
-		   bool is_signed, uint8_t *out, size_t ld_out, __m256i out_off, __m256i lo, __m256i hi)
+RQ_INLINE void tile32(const struct rq8 *k, bool has_left, const int32_t *acc, size_t ld_acc,
+		    int rows, bool is_signed, uint8_t *out, size_t ld_out, __m256i out_off, __m256i lo,
+		    __m256i hi)
 {
 	/* the packs work within 128-bit lanes and leave the 4-channel dwords in the order
 	 * v0[0:4] v1[0:4] v2[0:4] v3[0:4] v0[4:8] v1[4:8] ...; this index restores channel order */
@@ -91,8 +92,9 @@ RQ_INLINE void tile32(const struct rq8 *k, bool has_left, const int32_t *acc, si
 	}
 }
 
-RQ_INLINE void tile16(const struct rq8 *k, bool has_left, const int32_t *acc, size_t ld_acc, int rows,
-		   bool is_signed, uint8_t *out, size_t ld_out, __m256i out_off, __m256i lo, __m256i hi)
+RQ_INLINE void tile16(const struct rq8 *k, bool has_left, const int32_t *acc, size_t ld_acc,
+		    int rows, bool is_signed, uint8_t *out, size_t ld_out, __m256i out_off, __m256i lo,
+		    __m256i hi)
 {
 	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
 	for (int r = 0; r < rows; r++) {

@@ -47,7 +47,7 @@ struct dw_fast {
 };
 
 /* Output pixels whose accumulators are requantized together (requant_tile.h). */
-#define DW_BATCH 4
+#define DW_BATCH 8
 
 /* workers_run_sized() counts GEMM multiply-adds (~0.01 ns each); a depthwise output value costs
  * about 1 ns here (3×3 taps, its requantization and the per-pixel setup). */

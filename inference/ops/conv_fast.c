@@ -9,7 +9,13 @@
  * On arm64 CPUs with the dot-product instructions, and x86-64 CPUs with AVX-512 VNNI, the GEMM
  * is an 8-bit one instead (gemm.h and gemm_dotprod.c; gemm8.h): weights packed as bytes, the
  * im2col copies bytes and fills the padding with the input zero point (1×1 stride-1 layers read
- * the input in place), and the zero points are corrected exactly per row and per channel. */
+ * the input in place), and the zero points are corrected exactly per row and per channel.
+ * A tile's GEMM and requantization run CONV_CHUNK_BLOCKS channel blocks at a time, into an
+ * accumulator scratch of 32 × 64 int32 (8 KiB): whole-width accumulators (32 × 144 int32 = 18 KiB on
+ * MobileNetV2's 56×56×144 layers, 48 KiB at 384 channels) shared the 32 KiB L1 with the tile's
+ * input, weights and output, and on two threads one worker ran up to 1.75× slower per pixel than
+ * the other depending on where its scratch fell (56×56×144: 1.52× instead of 1.97× of 1 thread;
+ * 28×28×192: 1.51× instead of 1.92×; same speed on 1 thread). */
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,6 +31,8 @@
 #define CONV_TILE 32 /* output pixels per GEMM tile (a multiple of GEMM_MR) */
 /* Below this many output pixels per worker, workers split the channels instead. */
 #define CONV_SPLIT_MIN_PIXELS 64
+/* Channel blocks (GEMM_NR channels each) per GEMM call and accumulator chunk of a tile. */
+#define CONV_CHUNK_BLOCKS 4
 
 struct conv_fast {
 	int k, k_pairs, nblocks, nworkers;
@@ -34,7 +42,7 @@ struct conv_fast {
 	gemm_widen_fn widen;
 	int16_t *b;             /* packed weights (gemm_pack_b) */
 	int16_t *a;             /* nworkers × CONV_TILE × 2*k_pairs activation scratch */
-	int32_t *c;             /* nworkers × CONV_TILE × nblocks*GEMM_NR accumulators */
+	int32_t *c;             /* nworkers × CONV_TILE × chunk_blocks*GEMM_NR accumulators */
 	/* The 8-bit dot path (dot != NULL) uses these instead of gemm, widen, b and a. */
 	gemm_dot_fn dot;
 	gemm_dot_rowsum_fn rowsum;
@@ -51,6 +59,12 @@ static size_t align64(size_t v)
 	return (v + 63) & ~(size_t)63;
 }
 
+/* Channel blocks in one accumulator chunk of a layer with nblocks blocks. */
+static size_t chunk_blocks(size_t nblocks)
+{
+	return nblocks < CONV_CHUNK_BLOCKS ? nblocks : CONV_CHUNK_BLOCKS;
+}
+
 /* Bytes of the fast-path block following the params (0 when the fast path is off); dot: the
  * layout of the 8-bit dot path. */
 static size_t layout_bytes(int out_ch, int k, int nworkers, bool dot)
@@ -59,7 +73,8 @@ static size_t layout_bytes(int out_ch, int k, int nworkers, bool dot)
 		return 0;
 	const size_t k_pairs = ((size_t)k + 1) / 2, nblocks = ((size_t)out_ch + GEMM_NR - 1) / GEMM_NR;
 	const size_t k_quads = ((size_t)k + 3) / 4;
-	const size_t acc = align64((size_t)nworkers * CONV_TILE * nblocks * GEMM_NR * sizeof(int32_t));
+	const size_t acc =
+		align64((size_t)nworkers * CONV_TILE * chunk_blocks(nblocks) * GEMM_NR * sizeof(int32_t));
 	if (dot)
 		return align64(sizeof(struct conv_fast)) + align64(gemm_dot_packed_bytes(out_ch, k)) +
 		       align64((size_t)nworkers * CONV_TILE * k_quads * 4) + acc +
@@ -114,7 +129,8 @@ static struct conv_fast *layout_init(void *mem, const struct tensor *in,
 		f->a8 = at;
 		at += align64((size_t)nworkers * CONV_TILE * f->k_quads * 4);
 		f->c = (int32_t *)at;
-		at += align64((size_t)nworkers * CONV_TILE * f->nblocks * GEMM_NR * sizeof(int32_t));
+		at += align64((size_t)nworkers * CONV_TILE * chunk_blocks((size_t)f->nblocks) * GEMM_NR *
+			      sizeof(int32_t));
 		f->col_corr = (int32_t *)at;
 		at += align64((size_t)f->nblocks * GEMM_NR * sizeof(int32_t));
 		f->row_corr = (int32_t *)at;
@@ -275,11 +291,11 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 	const int out_ch = out->dims[3];
 	const int npix = out->dims[0] * out->dims[1] * out->dims[2];
 	const size_t lda = f->dot ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
-	const size_t ldc = (size_t)f->nblocks * GEMM_NR;
+	const size_t chunk_ch = chunk_blocks((size_t)f->nblocks) * GEMM_NR;
 	int16_t *a = f->dot ? NULL : f->a + (size_t)worker * CONV_TILE * lda;
 	uint8_t *a8 = f->dot ? f->a8 + (size_t)worker * CONV_TILE * lda : NULL;
 	int32_t *row_corr = f->dot ? f->row_corr + (size_t)worker * CONV_TILE : NULL;
-	int32_t *c = f->c + (size_t)worker * CONV_TILE * ldc;
+	int32_t *c = f->c + (size_t)worker * CONV_TILE * chunk_ch;
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
 	const int in_ch = in->dims[3];
 	const bool in_place = f->dot && filter->dims[1] == 1 && filter->dims[2] == 1 &&
@@ -313,21 +329,25 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 			for (int r = 0; r < rows_padded; r++)
 				row_corr[r] *= f->row_coef;
 		}
-		if (f->dot)
-			f->dot(rows_padded, f->k_quads, a_tile, lda, f->b8 + (size_t)nb0 * f->k_quads * GEMM_NR * 4,
-			       nb1 - nb0, row_corr, f->col_corr + (size_t)nb0 * GEMM_NR,
-			       c + (size_t)nb0 * GEMM_NR, ldc);
-		else
-			f->gemm(rows_padded, f->k_pairs, a, lda, f->b + (size_t)nb0 * f->k_pairs * GEMM_NR * 2,
-				nb1 - nb0, c + (size_t)nb0 * GEMM_NR, ldc);
-		const int ch0 = nb0 * GEMM_NR, ch1 = nb1 * GEMM_NR < out_ch ? nb1 * GEMM_NR : out_ch;
-		struct requant sub = rq;
-		if (sub.bias)
-			sub.bias += ch0;
-		sub.multiplier += ch0;
-		sub.shift += ch0;
-		requant_tile_run(f->requant_tile, f->requant, &sub, c + ch0, ldc, rows, ch1 - ch0,
-				 is_signed, out->data + (size_t)pix0 * out_ch + ch0, (size_t)out_ch);
+		for (int nc0 = nb0; nc0 < nb1; nc0 += CONV_CHUNK_BLOCKS) {
+			const int nc1 = nb1 - nc0 < CONV_CHUNK_BLOCKS ? nb1 : nc0 + CONV_CHUNK_BLOCKS;
+			const size_t ldc = (size_t)(nc1 - nc0) * GEMM_NR;
+			if (f->dot)
+				f->dot(rows_padded, f->k_quads, a_tile, lda,
+				       f->b8 + (size_t)nc0 * f->k_quads * GEMM_NR * 4, nc1 - nc0, row_corr,
+				       f->col_corr + (size_t)nc0 * GEMM_NR, c, ldc);
+			else
+				f->gemm(rows_padded, f->k_pairs, a, lda,
+					f->b + (size_t)nc0 * f->k_pairs * GEMM_NR * 2, nc1 - nc0, c, ldc);
+			const int ch0 = nc0 * GEMM_NR, ch1 = nc1 * GEMM_NR < out_ch ? nc1 * GEMM_NR : out_ch;
+			struct requant sub = rq;
+			if (sub.bias)
+				sub.bias += ch0;
+			sub.multiplier += ch0;
+			sub.shift += ch0;
+			requant_tile_run(f->requant_tile, f->requant, &sub, c, ldc, rows, ch1 - ch0,
+					 is_signed, out->data + (size_t)pix0 * out_ch + ch0, (size_t)out_ch);
+		}
 	}
 }
 

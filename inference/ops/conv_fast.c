@@ -11,11 +11,11 @@
  * im2col copies bytes and fills the padding with the input zero point (1×1 stride-1 layers read
  * the input in place), and the zero points are corrected exactly per row and per channel.
  * A tile's GEMM and requantization run CONV_CHUNK_BLOCKS channel blocks at a time, into an
- * accumulator scratch of 32 × 64 int32 (8 KiB): whole-width accumulators (32 × 144 int32 = 18 KiB on
- * MobileNetV2's 56×56×144 layers, 48 KiB at 384 channels) shared the 32 KiB L1 with the tile's
- * input, weights and output, and on two threads one worker ran up to 1.75× slower per pixel than
- * the other depending on where its scratch fell (56×56×144: 1.52× instead of 1.97× of 1 thread;
- * 28×28×192: 1.51× instead of 1.92×; same speed on 1 thread). */
+ * accumulator scratch of 32 × 64 int32 (8 KiB): whole-width accumulators (32 × 144 int32 =
+ * 18 KiB on MobileNetV2's 56×56×144 layers, 48 KiB at 384 channels) shared the 32 KiB L1 with
+ * the tile's input, weights and output, and on two threads one worker ran up to 1.75× slower per
+ * pixel than the other depending on where its scratch fell (56×56×144: 1.52× instead of 1.97× of
+ * 1 thread; 28×28×192: 1.51× instead of 1.92×; same speed on 1 thread). */
 #include <stdbool.h>
 #include <string.h>
 

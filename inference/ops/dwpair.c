@@ -17,6 +17,19 @@ dwpair_pixel_fn dwpair_select(void)
 	return NULL;
 }
 
+void dwpair_tail(int32_t *acc, const uint8_t *const *x, int taps, int from, int channels,
+		 bool is_signed, const int32_t *w32, int32_t x_off)
+{
+	for (int c = from; c < channels; c++) {
+		int32_t sum = 0;
+		for (int t = 0; t < taps; t++) {
+			const int32_t xv = is_signed ? (int32_t)(int8_t)x[t][c] : (int32_t)x[t][c];
+			sum += (xv + x_off) * w32[(size_t)t * channels + c];
+		}
+		acc[c] = sum;
+	}
+}
+
 size_t dwpair_packed_elems(int taps, int channels)
 {
 	const size_t blocks = (size_t)channels / DWPAIR_BLOCK, pairs = ((size_t)taps + 1) / 2;

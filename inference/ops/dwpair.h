@@ -42,6 +42,10 @@ void dwpair_pixel_avx512vnni(int32_t *acc, const uint8_t *const *x, int taps, in
 			     const int32_t *w32, int32_t x_off);
 #endif
 
+/* The channels [from, channels) past the last whole block, in plain C (the kernels' tail). */
+void dwpair_tail(int32_t *acc, const uint8_t *const *x, int taps, int from, int channels,
+		 bool is_signed, const int32_t *w32, int32_t x_off);
+
 /* The kernel for this CPU (capped by gemm_set_isa_limit()), or NULL: use dwconv.h's. */
 dwpair_pixel_fn dwpair_select(void);
 

@@ -29,6 +29,7 @@
 #include "inference/ops/ops.h"
 #include "inference/ops/requant.h"
 #include "inference/ops/workers.h"
+#include "tests/testutil.h"
 
 #define MAX_CH 48
 
@@ -36,15 +37,12 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return tu_rand(&rng_state);
 }
 
 static int rnd_in(int lo, int hi) /* inclusive */
 {
-	return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+	return tu_rand_in(&rng_state, lo, hi);
 }
 
 static float rnd_scale(float lo, float hi)

@@ -18,6 +18,7 @@
 
 #include "inference/ops/gemm.h"
 #include "inference/ops/quantize_simd.h"
+#include "tests/testutil.h"
 
 #if defined(__x86_64__)
 enum { N = 200 };
@@ -26,10 +27,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return tu_rand(&rng_state);
 }
 
 /* reference_ops::AffineQuantize for one value, clamped to [qmin, qmax]. */

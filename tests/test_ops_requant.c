@@ -19,6 +19,7 @@
 #include "inference/ops/gemm.h"
 #include "inference/ops/requant.h"
 #include "inference/ops/requant_tile.h"
+#include "tests/testutil.h"
 
 enum { MAX_CH = 83, MAX_ROWS = 5, LD_ACC = MAX_CH + 3, LD_OUT = MAX_CH + 5 };
 
@@ -26,15 +27,12 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint32_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return tu_rand(&rng_state);
 }
 
 static int rnd_in(int lo, int hi) /* inclusive */
 {
-	return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+	return tu_rand_in(&rng_state, lo, hi);
 }
 
 static int32_t rnd_acc(void)

@@ -85,6 +85,19 @@ void tu_rm_rf(const char *path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+uint32_t tu_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)(*state >> 16);
+}
+
+int tu_rand_in(uint64_t *state, int lo, int hi)
+{
+	return lo + (int)(tu_rand(state) % (uint32_t)(hi - lo + 1));
+}
+
 double tu_now_ms(void)
 {
 	struct timespec ts;

@@ -23,6 +23,9 @@ char *tu_tmpdir(void);
 void tu_rm_rf(const char *path);
 /* Monotonic clock in ms. */
 double tu_now_ms(void);
+/* xorshift64 over the caller's state: repeatable pseudo-random test data (not for secrets). */
+uint32_t tu_rand(uint64_t *state);
+int tu_rand_in(uint64_t *state, int lo, int hi); /* lo..hi inclusive */
 
 /* Words to put before a binary of tu_build_dir() when a test starts it: env CAMCLASS_EXEC_WRAPPER
  * (scripts/test-arm64 sets "qemu-aarch64-static -cpu cortex-a53" for the cross-built binaries),

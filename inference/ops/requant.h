@@ -16,6 +16,17 @@ struct requant {
 	int32_t output_offset, act_min, act_max;
 };
 
+/* The same requantization starting at channel `from` (for the tail a SIMD loop leaves). */
+static inline struct requant requant_from(const struct requant *rq, int from)
+{
+	struct requant t = *rq;
+	if (t.bias)
+		t.bias += from;
+	t.multiplier += from;
+	t.shift += from;
+	return t;
+}
+
 void requant_row_portable(const struct requant *rq, const int32_t *acc, int n, bool is_signed,
 			  uint8_t *out);
 #if defined(__x86_64__)

@@ -56,11 +56,7 @@ void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool 
 		_mm_storel_epi64((__m128i *)(out + c), _mm256_castsi256_si128(v));
 	}
 	if (c < n) {
-		struct requant tail = *rq;
-		if (tail.bias)
-			tail.bias += c;
-		tail.multiplier += c;
-		tail.shift += c;
+		const struct requant tail = requant_from(rq, c);
 		requant_row_portable(&tail, acc + c, n - c, is_signed, out + c);
 	}
 }

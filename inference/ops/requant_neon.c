@@ -41,11 +41,7 @@ void requant_row_neon(const struct requant *rq, const int32_t *acc, int n, bool 
 		vst1_u8(out + c, vreinterpret_u8_s8(vmovn_s16(v16)));
 	}
 	if (c < n) {
-		struct requant tail = *rq;
-		if (tail.bias)
-			tail.bias += c;
-		tail.multiplier += c;
-		tail.shift += c;
+		const struct requant tail = requant_from(rq, c);
 		requant_row_portable(&tail, acc + c, n - c, is_signed, out + c);
 	}
 }

@@ -134,11 +134,7 @@ void requant_tile_avx2(const struct requant *rq, const int32_t *acc, size_t ld_a
 			tile16(k, false, acc + c, ld_acc, rows, is_signed, out + c, ld_out, out_off, lo, hi);
 	}
 	if (c < n) {
-		struct requant tail = *rq;
-		if (tail.bias)
-			tail.bias += c;
-		tail.multiplier += c;
-		tail.shift += c;
+		const struct requant tail = requant_from(rq, c);
 		for (int r = 0; r < rows; r++)
 			requant_row_avx2(&tail, acc + (size_t)r * ld_acc + c, n - c, is_signed,
 					 out + (size_t)r * ld_out + c);

@@ -25,20 +25,9 @@ struct fc_params {
 
 static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 2, 3, err, errlen);
+	struct tensor *in, *filter, *bias, *out;
+	int r = ku_take_weighted(g, n, 2, &in, &filter, &bias, &out, err, errlen);
 	if (r < 0)
-		return r;
-	struct tensor *in = ku_in(g, n, 0), *filter = ku_in(g, n, 1), *bias = ku_in(g, n, 2);
-	struct tensor *out = ku_out(g, n, 0);
-	if (!in || !filter || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_q8_weights(n, filter, "filter", err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, filter, "filter", 2, err, errlen)) < 0 ||
-	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
 		return r;
 	if (n->opt.fc.weights_format != 0)
 		return ku_fail(err, errlen, n, "weights format %d is not supported (only DEFAULT)",

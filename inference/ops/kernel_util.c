@@ -264,10 +264,9 @@ int ku_prepare_binary(struct graph *g, struct node *n, struct tensor **ret_a, st
 	return 0;
 }
 
-int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, int stride_h,
-			int stride_w, int dil_h, int dil_w, struct tensor **ret_in,
-			struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
-			char *err, size_t errlen)
+int ku_take_weighted(struct graph *g, struct node *n, int filter_ndim, struct tensor **ret_in,
+		     struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
+		     char *err, size_t errlen)
 {
 	int r = ku_check_arity(n, 2, 3, err, errlen);
 	if (r < 0)
@@ -281,10 +280,25 @@ int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, i
 	    (r = ku_check_same_type(n, in, "input", filter, "filter", err, errlen)) < 0 ||
 	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
 	    (r = ku_check_q8_weights(n, filter, "filter", err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, filter, "filter", 4, err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, filter, "filter", filter_ndim, err, errlen)) < 0 ||
 	    (r = ku_check_const(n, filter, "filter", err, errlen)) < 0)
+		return r;
+	*ret_in = in;
+	*ret_filter = filter;
+	*ret_bias = bias;
+	*ret_out = out;
+	return 0;
+}
+
+int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, int stride_h,
+			int stride_w, int dil_h, int dil_w, struct tensor **ret_in,
+			struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
+			char *err, size_t errlen)
+{
+	struct tensor *in, *filter, *bias, *out;
+	int r = ku_take_weighted(g, n, 4, &in, &filter, &bias, &out, err, errlen);
+	if (r < 0 || (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
+	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0)
 		return r;
 	if (padding != PAD_SAME && padding != PAD_VALID)
 		return ku_fail(err, errlen, n, "unknown padding %d", (int)padding);
@@ -298,8 +312,8 @@ int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, i
 	return 0;
 }
 
-int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
-		     char *err, size_t errlen)
+int ku_take_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		  char *err, size_t errlen)
 {
 	int r = ku_check_arity(n, 1, 1, err, errlen);
 	if (r < 0)
@@ -309,8 +323,19 @@ int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, st
 		return ku_fail(err, errlen, n, "tensor index out of range");
 	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
 	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
+	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0)
+		return r;
+	*ret_in = in;
+	*ret_out = out;
+	return 0;
+}
+
+int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		     char *err, size_t errlen)
+{
+	struct tensor *in, *out;
+	int r = ku_take_unary(g, n, &in, &out, err, errlen);
+	if (r < 0 || (r = ku_check_out_shape(n, out, in->ndim, in->dims, err, errlen)) < 0)
 		return r;
 	*ret_in = in;
 	*ret_out = out;

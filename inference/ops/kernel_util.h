@@ -130,6 +130,13 @@ struct ku_bcast {
 };
 int ku_broadcast(const struct tensor *a, const struct tensor *b, struct ku_bcast *ret);
 
+/* What every op with constant weights checks first (CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED): 2 or 3 inputs (bias optional: *ret_bias may be NULL), 8-bit quantized input,
+ * filter and output of one type, a constant filter of filter_ndim dimensions. */
+int ku_take_weighted(struct graph *g, struct node *n, int filter_ndim, struct tensor **ret_in,
+		     struct tensor **ret_filter, struct tensor **ret_bias, struct tensor **ret_out,
+		     char *err, size_t errlen);
+
 /* The common prepare of windowed ops with constant weights (CONV_2D, DEPTHWISE_CONV_2D): 2 or
  * 3 inputs (bias optional: *ret_bias may be NULL), 8-bit quantized 4-D input, filter and output
  * of one type, a constant filter, a known padding, strides and dilations >= 1. Writes the
@@ -153,6 +160,11 @@ static inline void ku_bcast_next(const struct ku_bcast *bc, int *idx, size_t *ia
 		idx[d] = 0;
 	}
 }
+
+/* What every one-input 8-bit op checks first: one input, 8-bit quantized input and output of
+ * one type (shapes are the op's business). */
+int ku_take_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		  char *err, size_t errlen);
 
 /* The common prepare of one-input element-wise ops (RELU, HARD_SWISH, LOGISTIC, …): 8-bit
  * quantized input and output of one type and one shape. */

@@ -23,16 +23,9 @@ struct pool_params {
 
 static int pool_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
-	if (r < 0)
-		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
+	struct tensor *in, *out;
+	int r = ku_take_unary(g, n, &in, &out, err, errlen);
+	if (r < 0 || (r = ku_check_ndim(n, in, "input", 4, err, errlen)) < 0 ||
 	    (r = ku_check_ndim(n, out, "output", 4, err, errlen)) < 0)
 		return r;
 	const int fh = n->opt.pool.filter_h, fw = n->opt.pool.filter_w;

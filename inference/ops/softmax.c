@@ -40,15 +40,9 @@ static int32_t softmax_exp(const struct softmax_params *p, int32_t diff)
 
 static int softmax_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_take_unary(g, n, &in, &out, err, errlen);
 	if (r < 0)
-		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
-	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
-	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0)
 		return r;
 	if (in->ndim < 1)
 		return ku_fail(err, errlen, n, "input has no dims");

@@ -12,6 +12,7 @@
 
 #include "inference/graph.h"
 #include "inference/ops/ops.h"
+#include "tests/testutil.h"
 
 #define TG_MAX_TENSORS 4
 #define TG_MAX_CH 64
@@ -30,23 +31,10 @@ static inline struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type ty
 				const int32_t *dims, void *data, float scale, int32_t zp)
 {
 	struct tensor *t = &tg->t[i];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->ndim = ndim;
-	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
-	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
-	t->name = "";
-	t->data = data;
+	tu_tensor_init(t, type, ndim, dims, data);
 	t->is_const = i == 1 || i == 2; /* filter and bias */
-	if (scale > 0) {
-		t->nq = 1;
-		tg->scales[i][0] = scale;
-		tg->zps[i][0] = zp;
-		t->scales = tg->scales[i];
-		t->zero_points = tg->zps[i];
-		t->scale = scale;
-		t->zero_point = zp;
-	}
+	if (scale > 0)
+		tu_tensor_quant(t, tg->scales[i], tg->zps[i], scale, zp);
 	tg->g.tensors = tg->t;
 	if (tg->g.ntensors <= i)
 		tg->g.ntensors = i + 1;

@@ -64,24 +64,13 @@ static void fg_tensor(struct fg *fg, int i, enum tensor_type type, int ndim, con
 		      float scale, int32_t zp)
 {
 	struct tensor *t = &fg->t[i];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->ndim = ndim;
-	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
-	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
-	t->name = "";
+	tu_tensor_init(t, type, ndim, dims, NULL);
 	free(fg->buf[i]);
 	fg->buf[i] = malloc(t->bytes);
 	assert_non_null(fg->buf[i]);
 	t->data = fg->buf[i];
 	t->is_const = i == 1 || i == 2;
-	t->nq = 1;
-	fg->scales[i][0] = scale;
-	fg->zps[i][0] = zp;
-	t->scales = fg->scales[i];
-	t->zero_points = fg->zps[i];
-	t->scale = scale;
-	t->zero_point = zp;
+	tu_tensor_quant(t, fg->scales[i], fg->zps[i], scale, zp);
 }
 
 static void fg_fill_random(struct fg *fg, int i)

@@ -16,6 +16,7 @@
 
 #include "inference/graph.h"
 #include "inference/ops/ops.h"
+#include "tests/testutil.h"
 
 /* --- a one-node graph built by hand ------------------------------------------------------- */
 #define TG_MAX_TENSORS 8
@@ -33,22 +34,9 @@ static struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int
 				const int32_t *dims, void *data, float scale, int32_t zp)
 {
 	struct tensor *t = &tg->t[i];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->ndim = ndim;
-	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
-	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
-	t->name = "";
-	t->data = data;
-	if (scale > 0) {
-		tg->scale[i] = scale;
-		tg->zp[i] = zp;
-		t->nq = 1;
-		t->scales = &tg->scale[i];
-		t->zero_points = &tg->zp[i];
-		t->scale = scale;
-		t->zero_point = zp;
-	}
+	tu_tensor_init(t, type, ndim, dims, data);
+	if (scale > 0)
+		tu_tensor_quant(t, &tg->scale[i], &tg->zp[i], scale, zp);
 	tg->g.tensors = tg->t;
 	tg->g.ntensors = TG_MAX_TENSORS;
 	return t;

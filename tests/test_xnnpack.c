@@ -212,38 +212,57 @@ static void auto_backend_is_xnnpack_when_built_in(void **state)
 	eng_free(e);
 }
 
+/* A shared model read and planned the way eng_load does, for the partition tests. */
+struct planned {
+	uint8_t *buf;
+	struct graph g;
+	void *arena;
+	size_t arena_bytes;
+};
+
+static void planned_load(struct planned *p, const char *model)
+{
+	size_t len;
+	char err[512] = "";
+	memset(p, 0, sizeof(*p));
+	p->buf = tu_read_file(tu_model_path(model), &len);
+	if (model_read(p->buf, len, &p->g, err, sizeof(err)) < 0 ||
+	    plan_graph(&p->g, (size_t)1 << 30, &p->arena, &p->arena_bytes, err, sizeof(err)) < 0)
+		fail_msg("loading %s: %s", model, err);
+}
+
+static void planned_free(struct planned *p)
+{
+	free(p->arena);
+	model_free_graph(&p->g);
+	free(p->buf);
+}
+
 /* The partition: everything but the ops XNNPACK lacks (quantized softmax, u8<->s8 conversion)
  * goes into one subgraph on TF2's per-channel MobileNetV2, which has them only at its ends. */
 static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *buf = tu_read_file(tu_model_path("tf2_mobilenet_v2_1.0_224_ptq.tflite"), &len);
-	struct graph g;
-	void *arena = NULL;
-	size_t arena_bytes = 0;
+	struct planned p;
 	struct xnnpack_delegate *d = NULL;
 	char err[512] = "";
 	int builtin_only = 0, delegated = -1, runtimes = -1;
 
-	memset(&g, 0, sizeof(g));
-	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
-		fail_msg("loading the graph: %s", err);
-	for (int i = 0; i < g.nnodes; i++)
-		if (g.nodes[i].op == OP_SOFTMAX || g.nodes[i].op == OP_QUANTIZE)
+	planned_load(&p, "tf2_mobilenet_v2_1.0_224_ptq.tflite");
+	struct graph *g = &p.g;
+	for (int i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].op == OP_SOFTMAX || g->nodes[i].op == OP_QUANTIZE)
 			builtin_only++;
 	assert_true(builtin_only > 0);
-	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+	if (xnnpack_delegate_create(g, 1, &d, err, sizeof(err)) < 0)
 		fail_msg("xnnpack_delegate_create: %s", err);
 	xnnpack_delegate_stats(d, &delegated, &runtimes);
-	assert_int_equal(delegated, g.nnodes - builtin_only);
+	assert_int_equal(delegated, g->nnodes - builtin_only);
 	assert_int_equal(runtimes, 1);
-	for (int i = 0; i < g.nnodes; i++)
-		assert_int_equal(xnnpack_delegate_covers(d, i), g.nodes[i].op != OP_SOFTMAX && g.nodes[i].op != OP_QUANTIZE);
+	for (int i = 0; i < g->nnodes; i++)
+		assert_int_equal(xnnpack_delegate_covers(d, i), g->nodes[i].op != OP_SOFTMAX && g->nodes[i].op != OP_QUANTIZE);
 	xnnpack_delegate_free(d);
-	free(arena);
-	model_free_graph(&g);
-	free(buf);
+	planned_free(&p);
 }
 
 /* A run XNNPACK refuses when its runtime is created stays on the builtin kernels, and the rest of
@@ -252,37 +271,30 @@ static void partition_leaves_only_softmax_and_quantize_to_builtin(void **state)
 static void a_run_xnnpack_refuses_stays_builtin(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *buf = tu_read_file(tu_model_path("person_detect.tflite"), &len);
-	struct graph g;
-	void *arena = NULL;
-	size_t arena_bytes = 0;
+	struct planned p;
 	struct xnnpack_delegate *d = NULL;
 	char err[512] = "";
 	int delegated_before, runtimes_before, delegated_after, runtimes_after, next = -1;
 
-	memset(&g, 0, sizeof(g));
-	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
-		fail_msg("loading the graph: %s", err);
-	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+	planned_load(&p, "person_detect.tflite");
+	struct graph *g = &p.g;
+	if (xnnpack_delegate_create(g, 1, &d, err, sizeof(err)) < 0)
 		fail_msg("xnnpack_delegate_create: %s", err);
 	xnnpack_delegate_stats(d, &delegated_before, &runtimes_before);
-	assert_int_equal(xnnpack_delegate_run(d, &g, 0, &next), 1);
+	assert_int_equal(xnnpack_delegate_run(d, g, 0, &next), 1);
 	xnnpack_delegate_free(d);
 	assert_true(runtimes_before >= 2);
 
-	struct tensor *out0 = &g.tensors[g.nodes[0].outputs[0]];
+	struct tensor *out0 = &g->tensors[g->nodes[0].outputs[0]];
 	out0->scale = out0->scales[0] = out0->scale * 1e-6f;
-	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+	if (xnnpack_delegate_create(g, 1, &d, err, sizeof(err)) < 0)
 		fail_msg("xnnpack_delegate_create after the change: %s", err);
 	xnnpack_delegate_stats(d, &delegated_after, &runtimes_after);
 	assert_int_equal(runtimes_after, runtimes_before - 1);
 	assert_int_equal(delegated_after, delegated_before - next);
-	assert_int_equal(xnnpack_delegate_run(d, &g, 0, &next), 0);
+	assert_int_equal(xnnpack_delegate_run(d, g, 0, &next), 0);
 	xnnpack_delegate_free(d);
-	free(arena);
-	model_free_graph(&g);
-	free(buf);
+	planned_free(&p);
 }
 
 /* A convolution whose output shape is not the one TFLite computes from its input and options is
@@ -290,27 +302,20 @@ static void a_run_xnnpack_refuses_stays_builtin(void **state)
 static void a_conv_with_an_inconsistent_output_shape_stays_builtin(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *buf = tu_read_file(tu_model_path("person_detect.tflite"), &len);
-	struct graph g;
-	void *arena = NULL;
-	size_t arena_bytes = 0;
+	struct planned p;
 	struct xnnpack_delegate *d = NULL;
 	char err[512] = "";
 
-	memset(&g, 0, sizeof(g));
-	if (model_read(buf, len, &g, err, sizeof(err)) < 0 || plan_graph(&g, (size_t)1 << 30, &arena, &arena_bytes, err, sizeof(err)) < 0)
-		fail_msg("loading the graph: %s", err);
-	struct tensor *out0 = &g.tensors[g.nodes[0].outputs[0]];
+	planned_load(&p, "person_detect.tflite");
+	struct graph *g = &p.g;
+	struct tensor *out0 = &g->tensors[g->nodes[0].outputs[0]];
 	assert_true(out0->ndim == 4 && out0->dims[1] > 1);
 	out0->dims[1] -= 1;
-	if (xnnpack_delegate_create(&g, 1, &d, err, sizeof(err)) < 0)
+	if (xnnpack_delegate_create(g, 1, &d, err, sizeof(err)) < 0)
 		fail_msg("xnnpack_delegate_create: %s", err);
 	assert_false(xnnpack_delegate_covers(d, 0));
 	xnnpack_delegate_free(d);
-	free(arena);
-	model_free_graph(&g);
-	free(buf);
+	planned_free(&p);
 }
 
 /* The tensors an XNNPACK runtime produces and consumes itself live in its workspace only: the

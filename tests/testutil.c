@@ -98,6 +98,29 @@ int tu_rand_in(uint64_t *state, int lo, int hi)
 	return lo + (int)(tu_rand(state) % (uint32_t)(hi - lo + 1));
 }
 
+void tu_tensor_init(struct tensor *t, enum tensor_type type, int ndim, const int32_t *dims,
+		    void *data)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->ndim = ndim;
+	memcpy(t->dims, dims, (size_t)ndim * sizeof(int32_t));
+	t->bytes = (size_t)tensor_num_elements(t) * tensor_type_size(type);
+	t->name = "";
+	t->data = data;
+}
+
+void tu_tensor_quant(struct tensor *t, float *scale_slot, int32_t *zp_slot, float scale, int32_t zp)
+{
+	*scale_slot = scale;
+	*zp_slot = zp;
+	t->nq = 1;
+	t->scales = scale_slot;
+	t->zero_points = zp_slot;
+	t->scale = scale;
+	t->zero_point = zp;
+}
+
 double tu_now_ms(void)
 {
 	struct timespec ts;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "inference/graph.h"
+
 /* Folder of the shared models; fails the current test if it does not exist. */
 const char *tu_models_dir(void);
 /* "<models dir>/<name>" in a static buffer that lives until the next call. */
@@ -26,6 +28,13 @@ double tu_now_ms(void);
 /* xorshift64 over the caller's state: repeatable pseudo-random test data (not for secrets). */
 uint32_t tu_rand(uint64_t *state);
 int tu_rand_in(uint64_t *state, int lo, int hi); /* lo..hi inclusive */
+
+/* Hand-built graphs for op tests: *t zeroed, then type, shape, byte size and data set. */
+void tu_tensor_init(struct tensor *t, enum tensor_type type, int ndim, const int32_t *dims,
+		    void *data);
+/* Per-tensor quantization (scale, zp) kept in the caller's one-element arrays scale_slot and
+ * zp_slot, which t->scales / t->zero_points then point at. */
+void tu_tensor_quant(struct tensor *t, float *scale_slot, int32_t *zp_slot, float scale, int32_t zp);
 
 /* Words to put before a binary of tu_build_dir() when a test starts it: env CAMCLASS_EXEC_WRAPPER
  * (scripts/test-arm64 sets "qemu-aarch64-static -cpu cortex-a53" for the cross-built binaries),

@@ -166,8 +166,8 @@ static int place_tensors(struct engine *e, const char *name, char *err, size_t e
 	return 0;
 }
 
-static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const char *name, char *err,
-		      size_t errlen)
+static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const char *name,
+		      const char *probe_name, char *err, size_t errlen)
 {
 	char msg[256];
 	int rc = model_read(buf, len, &e->g, msg, sizeof(msg));
@@ -179,6 +179,11 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 			     "with one of each", name, e->g.ninputs, e->g.noutputs);
 	e->input = e->g.inputs[0];
 	e->output = e->g.outputs[0];
+	if (probe_name) {
+		rc = eng_probe_attach(e, probe_name, name, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
 	rc = check_integer_only(&e->g, name, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -211,13 +216,14 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 		opt = &defaults;
 	int rc = check_options(opt, name, err, errlen);
 	e->threads = opt->threads;
+	e->probe = -1;
 	/* AUTO takes XNNPACK when it is built in (issue 6: the fastest path by default); its
 	 * outputs equal TFLite+XNNPACK's, a few LSB from the reference kernels. BUILTIN is the
 	 * bit-exact choice. */
 	e->want_xnnpack = opt->backend == ENG_BACKEND_XNNPACK ||
 			  (opt->backend == ENG_BACKEND_AUTO && xnnpack_available());
 	if (rc >= 0)
-		rc = load_graph(e, buf, len, name, err, errlen);
+		rc = load_graph(e, buf, len, name, opt->probe_tensor, err, errlen);
 	if (rc < 0) {
 		eng_free(e);
 		return rc;

@@ -40,6 +40,10 @@ struct eng_tensor_info {
 struct eng_options {
 	enum eng_backend backend; /* AUTO: XNNPACK when built in, else builtin (bit-exact) */
 	int threads;              /* >= 1 */
+	/* NULL, or the name of one more tensor to keep readable after each invoke (an embedding:
+	 * the input of the model's classifier), see eng_probe(). It is kept like a second output
+	 * (its memory is not reused, XNNPACK hands it out), so it costs its bytes and nothing else. */
+	const char *probe_tensor;
 };
 
 struct engine;
@@ -71,6 +75,11 @@ int eng_op_count(const struct engine *e);
 int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_version);
 int eng_tensor_count(const struct engine *e);
 int eng_threads(const struct engine *e);
+
+/* The probe tensor named in eng_options (-ENOENT when none was asked for). Its bytes are valid
+ * after each eng_invoke(), until the next invoke or eng_free(). */
+int eng_probe_info(const struct engine *e, struct eng_tensor_info *ret_info);
+const void *eng_probe(const struct engine *e);
 
 /* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
 float eng_output_value(const struct engine *e, size_t i);

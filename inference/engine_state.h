@@ -29,6 +29,10 @@ struct engine {
 	enum eng_backend backend;
 	int threads;
 	int input, output;                /* tensor indices */
+	int probe;                        /* eng_options.probe_tensor's index, or -1 */
 };
+
+/* engine_probe.c: finds opt->probe_tensor and makes it a second graph output (before planning) */
+int eng_probe_attach(struct engine *e, const char *probe_name, const char *name, char *err, size_t errlen);
 
 #endif

@@ -164,6 +164,7 @@ static void fit_separates_classes_and_is_deterministic(void **state)
 	static int y[N];
 	uint64_t rng = 42;
 	for (int i = 0; i < N; i++) {
+		y[i] = i % K;
 		for (int j = 0; j < D; j++)
 			x[i * D + j] = (j == y[i] ? 3.0f : 0.0f) + (float)tu_rand_in(&rng, -100, 100) / 100.0f;
 	}

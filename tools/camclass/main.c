@@ -25,7 +25,10 @@ static void usage(FILE *f)
 		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
 		"  bench --model M [--backend B] [--threads N] [--iters K] [--warmup W]\n"
 		"  classify --model M --labels L [--top-k K] [--json] IMAGE...\n"
-		"  model-info --model M\n");
+		"  model-info --model M\n"
+		"  retrain --base BASE --data DIR --out NEW.tflite [--labels-out L] [--val-split F]\n"
+		"          [--epochs N] [--l2 X] [--augment N] [--threads N] [--backend B]\n"
+		"          [--embedding TENSOR] [--seed S] [--json]   (see docs/teach.md)\n");
 }
 
 static int has_arg(int argc, char **argv, const char *name)
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
 		return cmd_bench(argc, argv);
 	if (strcmp(argv[0], "model-info") == 0)
 		return cmd_model_info(argc, argv);
+	if (strcmp(argv[0], "retrain") == 0)
+		return cmd_retrain(argc, argv);
 	if (strcmp(argv[0], "classify") == 0 && has_arg(argc, argv, "--model"))
 		return cmd_classify(argc, argv);
 	if (strcmp(argv[0], "help") == 0) {

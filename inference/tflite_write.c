@@ -2,9 +2,8 @@
  * See retrain.h for what is written and retrain_internal.h for the entry point.
  *
  * The base's own parts are written from the parsed graph (model.c: shapes, types, names,
- * quantization, constant data) plus the raw operator options read again from the file: options
- * are copied field by field through a table of the option types the engine's ops use, so a
- * field this writer does not know is an error here instead of a silently dropped setting.
+ * quantization, constant data) plus the raw operator options read again from the file and copied
+ * field by field (tflite_options.c); the head's numbers come from retrain_quant.c.
  * Only what the embedding needs is kept: operators reached backwards from it, their tensors,
  * their buffers. Indices are renumbered in the file's order, so the kept graph reads exactly
  * like the base's front part. Field ids are those of tensorflow/lite/schema/schema.fbs v3 (a
@@ -24,26 +23,6 @@
 #define MAX_OPCODES 64
 #define BUFFER_ALIGN 16 /* what the TFLite converter gives constant buffers */
 
-/* BuiltinOptions union types with the kinds of their fields by id ('b' byte/bool, 'i' int32,
- * 'f' float32, 'v' int32 vector) and the schema's defaults. */
-struct opt_desc {
-	uint8_t type;
-	const char *kinds;
-	int32_t defaults[8];
-};
-static const struct opt_desc opt_descs[] = {
-	{ 1, "biiiii", { 0, 0, 0, 0, 1, 1 } },     /* Conv2DOptions */
-	{ 2, "biiibii", { 0, 0, 0, 0, 0, 1, 1 } }, /* DepthwiseConv2DOptions */
-	{ 5, "biiiib", { 0 } },                    /* Pool2DOptions */
-	{ 8, "bbbb", { 0 } },                      /* FullyConnectedOptions */
-	{ 9, "f", { 0 } },                         /* SoftmaxOptions */
-	{ 10, "ib", { 0 } },                       /* ConcatenationOptions */
-	{ 11, "bb", { 0, 1 } },                    /* AddOptions */
-	{ 17, "v", { 0 } },                        /* ReshapeOptions */
-	{ 21, "b", { 0 } },                        /* MulOptions */
-	{ 27, "b", { 0 } },                        /* ReducerOptions */
-	{ 30, "v", { 0 } },                        /* SqueezeOptions */
-};
 enum { BO_FULLY_CONNECTED = 8, BO_SOFTMAX = 9 };
 
 struct writer {
@@ -182,67 +161,6 @@ static struct fbb_ref base_tensor(struct writer *w, const struct tensor *t, uint
 	return tensor_table(w, t->name, t->type, t->ndim, t->dims, buffer, q);
 }
 
-/* The builtin options of base operator n, copied from the file. */
-static int copy_options(struct writer *w, const struct node *n, uint8_t *ret_type, struct fbb_ref *ret)
-{
-	struct fbs_table op, opts;
-	bool present = false;
-	uint8_t type;
-	*ret = (struct fbb_ref){ 0 };
-	if (fbs_vec_table(&w->raw_ops, (uint32_t)n->index, &op) < 0 || fbs_u8(&op, 3, 0, &type) < 0 ||
-	    fbs_table(&op, 4, &opts, &present) < 0)
-		return failf(w, -EBADMSG, "operator %d: options unreadable", n->index);
-	*ret_type = type;
-	if (!present || type == 0)
-		return 0;
-	const struct opt_desc *d = NULL;
-	for (size_t i = 0; i < sizeof(opt_descs) / sizeof(opt_descs[0]); i++)
-		if (opt_descs[i].type == type)
-			d = &opt_descs[i];
-	size_t nslots = (opts.vt_len - 4) / 2, known = d ? strlen(d->kinds) : 0;
-	for (size_t id = known; id < nslots; id++) {
-		const uint8_t *e = opts.fb->buf + opts.vt_pos + 4 + 2 * id;
-		if (e[0] | e[1])
-			return failf(w, -ENOTSUP, "operator %d (%s): options type %u field %zu is not known to this "
-				     "writer", n->index, builtin_op_name(n->op), type, id);
-	}
-	struct fbb_ref vec = { 0 };
-	for (size_t id = 0; id < known; id++)
-		if (d->kinds[id] == 'v') {
-			struct fbs_vec v;
-			if (fbs_vector(&opts, (int)id, 4, &v) < 0)
-				return failf(w, -EBADMSG, "operator %d: options vector unreadable", n->index);
-			if (v.present)
-				vec = fbb_vector(&w->fb, fbs_vec_data(&v), v.n, 4, 4);
-		}
-	fbb_table_start(&w->fb);
-	for (size_t id = 0; id < known; id++) {
-		int fid = (int)id, r = 0;
-		int32_t def = d->defaults[id];
-		if (d->kinds[id] == 'b') {
-			int8_t v;
-			r = fbs_i8(&opts, fid, (int8_t)def, &v);
-			fbb_add_i8(&w->fb, fid, v, (int8_t)def);
-		} else if (d->kinds[id] == 'i') {
-			int32_t v;
-			r = fbs_i32(&opts, fid, def, &v);
-			fbb_add_i32(&w->fb, fid, v, def);
-		} else if (d->kinds[id] == 'f') {
-			float v;
-			r = fbs_f32(&opts, fid, (float)def, &v);
-			fbb_add_f32(&w->fb, fid, v, (float)def);
-		} else {
-			fbb_add_ref(&w->fb, fid, vec);
-		}
-		if (r < 0) {
-			fbb_table_end(&w->fb);
-			return failf(w, -EBADMSG, "operator %d: options field %d unreadable", n->index, fid);
-		}
-	}
-	*ret = fbb_table_end(&w->fb);
-	return 0;
-}
-
 static struct fbb_ref operator_table(struct writer *w, int opcode, const int32_t *in, int nin, const int32_t *out,
 				     int nout, uint8_t opt_type, struct fbb_ref opts)
 {
@@ -256,75 +174,6 @@ static struct fbb_ref operator_table(struct writer *w, int opcode, const int32_t
 	return fbb_table_end(&w->fb);
 }
 
-
-/* The new head in the body's 8-bit type (see retrain.h for the recipe). */
-struct head_q {
-	enum tensor_type type;    /* the embedding's: TT_INT8 or TT_UINT8 */
-	uint8_t *weights;         /* classes × depth */
-	int32_t *bias;
-	float w_scale, out_scale;
-	int32_t w_zp, out_zp;
-};
-
-static int32_t clamp_round(double v, int32_t lo, int32_t hi)
-{
-	if (!(v > lo)) /* also NaN */
-		return lo;
-	if (v > hi)
-		return hi;
-	return (int32_t)lround(v);
-}
-
-static int quantize_head(struct writer *w, struct head_q *q)
-{
-	const struct rt_head *h = w->h;
-	const struct rt_embedding *e = &w->b->emb;
-	size_t n = (size_t)h->classes * (size_t)h->depth;
-	bool s8 = e->type == ENG_INT8;
-	q->type = s8 ? TT_INT8 : TT_UINT8;
-	q->weights = malloc(n);
-	q->bias = malloc((size_t)h->classes * sizeof(int32_t));
-	if (!q->weights || !q->bias)
-		return failf(w, -ENOMEM, "out of memory");
-	float wmin = 0, wmax = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(h->weights[i]))
-			return failf(w, -EINVAL, "head weight %zu is not finite", i);
-		wmin = fminf(wmin, h->weights[i]);
-		wmax = fmaxf(wmax, h->weights[i]);
-	}
-	if (s8) { /* symmetric, zero point 0, [-127, 127]: TFLite's int8 FULLY_CONNECTED weights */
-		float m = fmaxf(-wmin, wmax);
-		q->w_scale = m > 0 ? m / 127.0f : 1.0f;
-		q->w_zp = 0;
-		for (size_t i = 0; i < n; i++)
-			q->weights[i] = (uint8_t)(int8_t)clamp_round(h->weights[i] / q->w_scale, -127, 127);
-	} else {  /* asymmetric uint8 over a range holding 0, as the TF1 uint8 converter */
-		q->w_scale = wmax > wmin ? (wmax - wmin) / 255.0f : 1.0f;
-		q->w_zp = clamp_round(-wmin / q->w_scale, 0, 255);
-		for (size_t i = 0; i < n; i++)
-			q->weights[i] = (uint8_t)clamp_round(h->weights[i] / q->w_scale + q->w_zp, 0, 255);
-	}
-	double bias_scale = (double)e->scale * (double)q->w_scale;
-	for (int k = 0; k < h->classes; k++)
-		q->bias[k] = clamp_round(h->bias[k] / bias_scale, -INT32_MAX, INT32_MAX);
-	/* Logits over the training range (holding 0) with a tenth more on each side for unseen
-	 * images: a saturated logit only matters when two classes saturate together. */
-	float lo = fminf(0, h->logit_min), hi = fmaxf(0, h->logit_max), margin = (hi - lo) * 0.1f;
-	lo -= margin;
-	hi += margin;
-	if (!(hi > lo) || !isfinite(lo) || !isfinite(hi))
-		return failf(w, -EINVAL, "head logit range [%g, %g] unusable", (double)lo, (double)hi);
-	q->out_scale = (hi - lo) / 255.0f;
-	q->out_zp = s8 ? clamp_round(-128 - lo / q->out_scale, -128, 127) : clamp_round(-lo / q->out_scale, 0, 255);
-	return 0;
-}
-
-static void head_q_free(struct head_q *q)
-{
-	free(q->weights);
-	free(q->bias);
-}
 
 static struct fbb_ref buffer_table(struct writer *w, const void *data, size_t len)
 {
@@ -345,7 +194,7 @@ static struct fbb_ref per_tensor_quant(struct writer *w, float scale, int32_t zp
 /* Head tensors after the kept ones: weights, bias, logits, probabilities, [converted output]. */
 enum { H_WEIGHTS, H_BIAS, H_LOGITS, H_PROBS, H_OUT, H_COUNT };
 
-static int write_head_tensors(struct writer *w, const struct head_q *q, uint32_t first_buffer,
+static int write_head_tensors(struct writer *w, const struct tflite_head_q *q, uint32_t first_buffer,
 			      enum tensor_type out_type, struct fbb_ref *refs)
 {
 	const struct rt_head *h = w->h;
@@ -368,7 +217,7 @@ static int write_head_tensors(struct writer *w, const struct head_q *q, uint32_t
 	return 0;
 }
 
-static int write_head_ops(struct writer *w, const struct head_q *q, enum tensor_type out_type, int first,
+static int write_head_ops(struct writer *w, const struct tflite_head_q *q, enum tensor_type out_type, int first,
 			  struct fbb_ref *ops, int *nops)
 {
 	const bool s8 = q->type == TT_INT8;
@@ -410,13 +259,13 @@ static int write_model(struct writer *w, const uint8_t *meta, size_t meta_len, u
 {
 	const struct graph *g = &w->b->g;
 	enum tensor_type out_type = g->tensors[g->outputs[0]].type;
-	struct head_q q = { 0 };
+	struct tflite_head_q q = { 0 };
 	struct fbb_ref *bufs = NULL, *tens = NULL, *ops = NULL;
 	uint32_t *tbuf = NULL;
 	int nbuf = 0, nops = 0, r;
 	int nt = w->nkept + H_COUNT;
 
-	r = quantize_head(w, &q);
+	r = tflite_quantize_head(w->h, &w->b->emb, &q, w->err, w->errlen);
 	if (r >= 0 && out_type != TT_INT8 && out_type != TT_UINT8 && out_type != TT_FLOAT32)
 		r = failf(w, -ENOTSUP, "base output type %s cannot be kept", tensor_type_name(out_type));
 	if (r < 0)
@@ -467,7 +316,7 @@ static int write_model(struct writer *w, const uint8_t *meta, size_t meta_len, u
 			in[k] = n->inputs[k] < 0 ? -1 : w->new_index[n->inputs[k]];
 		for (int k = 0; k < n->noutputs; k++)
 			outs[k] = w->new_index[n->outputs[k]];
-		r = copy_options(w, n, &opt_type, &opts);
+		r = tflite_copy_options(&w->fb, &w->raw_ops, n, &opt_type, &opts, w->err, w->errlen);
 		if (r < 0)
 			goto out;
 		ops[nops++] = operator_table(w, code, in, n->ninputs, outs, n->noutputs, opt_type, opts);
@@ -518,7 +367,7 @@ static int write_model(struct writer *w, const uint8_t *meta, size_t meta_len, u
 	if (r < 0)
 		failf(w, r, "cannot build the model: %s", strerror(-r));
 out:
-	head_q_free(&q);
+	tflite_head_q_free(&q);
 	free(bufs);
 	free(tens);
 	free(ops);

@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
 						  "disconnected" };
@@ -52,7 +53,7 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.model = pl->model->name,
 		.backend = eng_backend_name(eng_backend_used(pl->model->engine)),
 		.threads = (unsigned)pl->threads,
-		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
+		.uptime_s = (double)(mono_now_ns() - pl->start_ns) / 1e9,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;

@@ -11,7 +11,7 @@
 #   make XNNPACK=0       build without the XNNPACK backend
 #   make install PREFIX=/usr DESTDIR=...
 #
-# Sources are found by folder: every .c in capture/ inference/ inference/ops/ ipc/ and daemon/
+# Sources are found by folder: every .c in capture/ inference/ inference/ops/ inference/ops/fast/ ipc/ and daemon/
 # (but daemon/main.c) goes into one static library; daemon/main.c makes camclassd,
 # tools/camclass/*.c make camclass, each tests/test_*.c makes one cmocka test binary and each
 # fuzz/fuzz_*.c one libFuzzer target (make fuzz, clang only).

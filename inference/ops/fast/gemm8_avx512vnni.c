@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "inference/ops/gemm8.h"
+#include "inference/ops/fast/gemm8.h"
 
 #define VNNI_ISA "avx512f,avx512bw,avx512vl,avx512vnni"
 #define VNNI_TARGET __attribute__((target(VNNI_ISA)))

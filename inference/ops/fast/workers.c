@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 
 #define WORKERS_SPIN 1000
 #define WORKERS_PAUSE_SPINS 1000 /* ~30 µs of `pause` polls on x86-64 (measured ~27 ns each) */

@@ -19,7 +19,7 @@
 #include <immintrin.h>
 #include <stdalign.h>
 
-#include "inference/ops/requant_tile.h"
+#include "inference/ops/fast/requant_tile.h"
 
 /* Inlined into each caller, so has_left is a constant there and each loop has no branch. */
 #define RQ_INLINE static inline __attribute__((target("avx2"), always_inline))

@@ -9,7 +9,7 @@
  * (vperm2i128). Exactness: dwpair.h. Channels past the last block take dwpair_tail(). */
 #include <immintrin.h>
 
-#include "inference/ops/dwpair.h"
+#include "inference/ops/fast/dwpair.h"
 
 __attribute__((target(DWPAIR_TARGET), always_inline))
 static inline __m256i widen16(const uint8_t *p, bool is_signed)

@@ -1,7 +1,7 @@
 /* dwconv.c — portable per-pixel depthwise kernel and dispatch (see dwconv.h). */
-#include "inference/ops/dwconv.h"
+#include "inference/ops/fast/dwconv.h"
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 void dw_pixel_portable(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		       int channels, bool is_signed, int32_t x_off)

@@ -14,7 +14,7 @@
 #define HWCAP_ARM_NEON (1 << 12)
 #endif
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 static enum gemm_isa isa_limit = GEMM_ISA_BEST;
 

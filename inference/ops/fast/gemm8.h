@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 #if defined(__x86_64__)
 void gemm8_s8_avx512vnni(int rows, int k_quads, const uint8_t *a, size_t lda, const uint8_t *b,

@@ -1,7 +1,7 @@
 /* requant.c — the portable output stage of requant.h and its dispatch. */
-#include "inference/ops/requant.h"
+#include "inference/ops/fast/requant.h"
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/quant.h"
 

@@ -13,7 +13,7 @@
  * fuzzer's) still compiles them; add.c calls them only when gemm_isa_level() has AVX2. */
 #include <immintrin.h>
 
-#include "inference/ops/add_simd.h"
+#include "inference/ops/fast/add_simd.h"
 
 /* RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v, m), e); mask = 2^e - 1. */
 __attribute__((target("avx2"), always_inline))

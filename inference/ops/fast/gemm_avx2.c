@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 __attribute__((target("avx2")))
 static inline __m256i bcast_pair(const int16_t *p)

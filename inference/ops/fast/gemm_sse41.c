@@ -4,7 +4,7 @@
 #include <smmintrin.h>
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 __attribute__((target("sse4.1")))
 static inline __m128i bcast_pair128(const int16_t *p)

@@ -6,7 +6,7 @@
  * gemm_select() saw AVX2. */
 #include <immintrin.h>
 
-#include "inference/ops/dwconv.h"
+#include "inference/ops/fast/dwconv.h"
 
 __attribute__((target("avx2")))
 static inline __m256i load_x(const uint8_t *p, bool is_signed)

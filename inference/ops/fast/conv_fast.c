@@ -19,14 +19,14 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "inference/ops/conv_fast.h"
-#include "inference/ops/gemm.h"
-#include "inference/ops/gemm8.h"
+#include "inference/ops/fast/conv_fast.h"
+#include "inference/ops/fast/gemm.h"
+#include "inference/ops/fast/gemm8.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/requant.h"
-#include "inference/ops/requant_tile.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/requant.h"
+#include "inference/ops/fast/requant_tile.h"
+#include "inference/ops/fast/workers.h"
 
 #define CONV_TILE 32 /* output pixels per GEMM tile (a multiple of GEMM_MR) */
 /* Below this many output pixels per worker, workers split the channels instead. */
@@ -216,11 +216,11 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 	const bool bytes = f->dot != NULL;
 	const size_t lda = bytes ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
 	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
-	const int32_t x_off = p->input_offset;
+	const int32_t x_off = p->q.input_offset;
 	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
 	/* 1×1, stride 1, no padding, K a whole number of pairs (most of MobileNetV2's layers): the
 	 * tile's rows are consecutive input pixels, one contiguous run in both the input and A. */
-	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && p->q.pad_h == 0 && p->q.pad_w == 0 &&
 	    lda == (size_t)in_ch) {
 		const uint8_t *x = in->data + (size_t)pix0 * in_ch;
 		if (bytes)
@@ -244,7 +244,7 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 				b++;
 			}
 		}
-		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
+		const int in_y0 = oy * stride_h - p->q.pad_h, in_x0 = ox * stride_w - p->q.pad_w;
 		uint8_t *dst = row;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
@@ -299,13 +299,9 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
 	const int in_ch = in->dims[3];
 	const bool in_place = f->dot && filter->dims[1] == 1 && filter->dims[2] == 1 &&
-			      n->opt.conv.stride_h == 1 && n->opt.conv.stride_w == 1 && p->pad_h == 0 &&
-			      p->pad_w == 0 && lda == (size_t)in_ch;
-	const struct requant rq = {
-		.bias = bias ? (const int32_t *)bias->data : NULL,
-		.multiplier = p->multiplier, .shift = p->shift,
-		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
-	};
+			      n->opt.conv.stride_h == 1 && n->opt.conv.stride_w == 1 && p->q.pad_h == 0 &&
+			      p->q.pad_w == 0 && lda == (size_t)in_ch;
+	const struct requant rq = requant_of(&p->q, bias ? (const int32_t *)bias->data : NULL);
 	int p0 = 0, p1 = npix, nb0 = 0, nb1 = f->nblocks;
 	if (job->split_pixels) {
 		p0 = u0;

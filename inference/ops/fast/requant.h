@@ -9,12 +9,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "inference/ops/kernel_util.h"
+
 struct requant {
 	const int32_t *bias;        /* per channel, or NULL */
 	const int32_t *multiplier;  /* per channel */
 	const int *shift;           /* per channel */
 	int32_t output_offset, act_min, act_max;
 };
+
+/* The requantization of a conv's output stage (bias: per channel or NULL). */
+static inline struct requant requant_of(const struct ku_conv_stage *q, const int32_t *bias)
+{
+	return (struct requant){
+		.bias = bias, .multiplier = q->multiplier, .shift = q->shift,
+		.output_offset = q->output_offset, .act_min = q->act_min, .act_max = q->act_max,
+	};
+}
 
 /* The same requantization starting at channel `from` (for the tail a SIMD loop leaves). */
 static inline struct requant requant_from(const struct requant *rq, int from)

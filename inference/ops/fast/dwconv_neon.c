@@ -4,7 +4,7 @@
  * too) into two int32x4 accumulators held across the taps. Products and sums are exact (dwconv.h); the channel tail is portable. */
 #include <arm_neon.h>
 
-#include "inference/ops/dwconv.h"
+#include "inference/ops/fast/dwconv.h"
 
 void dw_pixel_neon(int32_t *acc, const uint8_t *const *x, const int32_t *const *w, int ntaps,
 		   int channels, bool is_signed, int32_t x_off)

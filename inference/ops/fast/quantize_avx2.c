@@ -12,7 +12,7 @@
  * Only add/sub/div/round here (no products), so no FMA contraction can change a rounding. */
 #include <immintrin.h>
 
-#include "inference/ops/quantize_simd.h"
+#include "inference/ops/fast/quantize_simd.h"
 
 __attribute__((target("avx2"), always_inline))
 static inline __m256i quantize8(const float *in, __m256 scale, __m256i zp)

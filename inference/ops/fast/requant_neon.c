@@ -9,7 +9,7 @@
  * - left shifts (vshlq_s32) and the bias add wrap like the reference's unsigned arithmetic. */
 #include <arm_neon.h>
 
-#include "inference/ops/requant.h"
+#include "inference/ops/fast/requant.h"
 
 static inline int32x4_t requant4(const struct requant *rq, const int32_t *acc, int c,
 				 int32x4_t out_off, int32x4_t lo, int32x4_t hi)

@@ -5,4 +5,4 @@
 #define DWPAIR_TARGET "avx2"
 #define DWPAIR_PIXEL dwpair_pixel_avx2
 #define DWPAIR_MADD(a, x, w) ((a) = _mm256_add_epi32((a), _mm256_madd_epi16((x), (w))))
-#include "inference/ops/dwpair_x86.h"
+#include "inference/ops/fast/dwpair_x86.h"

@@ -17,7 +17,7 @@
  * gemm_select() saw AVX2. */
 #include <immintrin.h>
 
-#include "inference/ops/requant.h"
+#include "inference/ops/fast/requant.h"
 
 __attribute__((target("avx2")))
 void requant_row_avx2(const struct requant *rq, const int32_t *acc, int n, bool is_signed,

@@ -1,7 +1,7 @@
 /* gemm8.c — packing and the run-time choice of the x86 8-bit GEMM (gemm8.h). The packing reuses
  * gemm_dot_pack_b's layout and zero-point column sums and only moves the weight bytes by 128, so
  * the arm64 and x86 8-bit paths cannot drift apart in layout. */
-#include "inference/ops/gemm8.h"
+#include "inference/ops/fast/gemm8.h"
 
 #include <stddef.h>
 

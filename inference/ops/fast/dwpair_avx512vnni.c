@@ -7,4 +7,4 @@
 #define DWPAIR_TARGET "avx2,avx512f,avx512vl,avx512vnni"
 #define DWPAIR_PIXEL dwpair_pixel_avx512vnni
 #define DWPAIR_MADD(a, x, w) ((a) = _mm256_dpwssd_epi32((a), (x), (w)))
-#include "inference/ops/dwpair_x86.h"
+#include "inference/ops/fast/dwpair_x86.h"

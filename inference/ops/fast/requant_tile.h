@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inference/ops/requant.h"
+#include "inference/ops/fast/requant.h"
 
 /* Rows [0, rows) of channels [0, n): acc[r * ld_acc + c] → out[r * ld_out + c], with rq's
  * per-channel arrays indexed by c. */

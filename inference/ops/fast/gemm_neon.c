@@ -13,7 +13,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 #if defined(__aarch64__)
 #define TILE_CH 16

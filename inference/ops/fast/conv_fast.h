@@ -9,17 +9,12 @@
 #include <stdint.h>
 
 #include "inference/graph.h"
+#include "inference/ops/kernel_util.h"
 
 struct conv_fast;
 
 struct conv_params {
-	int pad_h, pad_w;
-	int32_t input_offset;   /* -input zero point */
-	int32_t filter_offset;  /* -filter zero point (uint8 only; int8 weights are symmetric) */
-	int32_t output_offset;  /* +output zero point */
-	int32_t act_min, act_max;
-	int32_t *multiplier;    /* per output channel (same value repeated for per-tensor) */
-	int *shift;
+	struct ku_conv_stage q;  /* offsets, clamp, per-channel multipliers (kernel_util.h) */
 	struct conv_fast *fast; /* NULL: the reference loops; else inside the same allocation */
 };
 

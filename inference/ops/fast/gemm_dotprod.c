@@ -24,7 +24,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 static inline uint8x16_t dup_quad(const uint8_t *p)
 {

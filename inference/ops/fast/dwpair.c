@@ -1,10 +1,10 @@
 /* dwpair.c — packing and the run-time choice of dwpair.h's kernel. Only x86-64 has one: on arm64
  * dwconv.h's NEON kernel already multiplies int16 lanes, so the pairing would buy little there. */
-#include "inference/ops/dwpair.h"
+#include "inference/ops/fast/dwpair.h"
 
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 
 dwpair_pixel_fn dwpair_select(void)
 {

@@ -201,6 +201,11 @@ int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struc
 /* A still image file's bytes (JPEG or BMP, sniffed by magic) → image, as cap_decode. */
 int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		     const struct cap_prep *p, struct cap_image *ret_image);
+/* Why the decoder's last cap_decode/cap_decode_still/cap_frame_to_tensor failed, in the
+ * decoder's own words ("JPEG header: Empty JPEG image (DNL not supported)"); "" after a
+ * success. Owned by the decoder, valid until its next call. A failed decode never affects
+ * the next one: after a TurboJPEG error the decoder's handle is replaced. */
+const char *cap_decoder_last_error(const struct cap_decoder *d);
 /* Crop + resize + colour + quantize img into tensor (target.height × width × channels bytes,
  * NHWC). Grey from RGB: Y = 0.299 R + 0.587 G + 0.114 B (BT.601, as JPEG's own luma).
  * Quantization: the pixel range 0…255 is mapped linearly onto the real range the input's

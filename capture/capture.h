@@ -59,6 +59,7 @@ bool cap_error_is_config(int err);
 #define CAP_STALL_MS       2000   /* no frame for this long while streaming = disconnected */
 #define CAP_BUFFERS        4      /* mmap buffers requested; drivers may grant fewer (≥ 2) */
 #define CAP_MAX_CONTROLS   32
+#define CAP_ORIGIN_BYTES   80     /* cap_frame.origin, NUL included */
 
 enum cap_source_kind { CAP_SOURCE_V4L2, CAP_SOURCE_FILE };
 enum cap_pixfmt { CAP_FMT_AUTO, CAP_FMT_MJPEG, CAP_FMT_YUYV, CAP_FMT_GREY, CAP_FMT_RGB24,
@@ -100,6 +101,8 @@ struct cap_frame {
 	int stride_bytes;         /* bytes per line of the (first) plane; 0 for MJPEG */
 	uint64_t timestamp_ns;    /* V4L2 buffer timestamp (CLOCK_MONOTONIC); file: delivery time */
 	uint64_t sequence;        /* driver sequence (V4L2) or running count (file) */
+	char origin[CAP_ORIGIN_BYTES]; /* file source: "frame-0001.jpg" or "clip.mjpeg#12" (the
+				   * file's name, cut to fit); V4L2: "" (the sequence names it) */
 };
 
 struct cap_stats {

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"  status | latest | ping | classify\n"
 		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
 		"  snapshot -o FILE\n"
+		"  teach LABEL [--count N] | samples | forget LABEL [--id ID] | train   (docs/teach.md)\n"
 		"\n"
 		"offline model tools:\n"
 		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
@@ -78,6 +79,9 @@ int main(int argc, char **argv)
 		return cmd_retrain(argc, argv);
 	if (strcmp(argv[0], "classify") == 0 && has_arg(argc, argv, "--model"))
 		return cmd_classify(argc, argv);
+	if (strcmp(argv[0], "teach") == 0 || strcmp(argv[0], "samples") == 0 || strcmp(argv[0], "forget") == 0 ||
+	    strcmp(argv[0], "train") == 0)
+		return cmd_teach_client(socket_path, argc, argv);
 	if (strcmp(argv[0], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -13,6 +13,7 @@
 
 #include "daemon/health.h"
 #include "daemon/pipeline_internal.h"
+#include "daemon/teach.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -102,6 +103,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		set_failed(pl, "inference failed on model %s: %s", m->name, eng_invoke_error(m->engine));
 		return;
 	}
+	teach_offer(pl->teach, eng_input(m->engine), m->input.bytes);
 	for (size_t i = 0; i < m->n_classes; i++)
 		m->scores[i] = eng_output_value(m->engine, i);
 	pp_run(&pl->pp, m->scores, &res);
@@ -126,6 +128,11 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	srv_publish_result(pl->srv, &res);
+}
+
+void pl_set_teach(struct pipeline *pl, struct teach *t)
+{
+	pl->teach = t;
 }
 
 void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len)

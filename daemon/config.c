@@ -41,6 +41,9 @@
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_TEACH_DIR "/var/lib/camclassd/teach"
+#define DEFAULT_TEACH_MAX_SAMPLES 200
+#define DEFAULT_TEACH_MAX_DISK_MB 200
 
 enum key_type { K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL };
 
@@ -101,10 +104,14 @@ static const struct key_def keys[] = {
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
+	{ "teach", "dir", K_PATH, OFF(teach.dir), 0, 0, 0, 0, NULL },
+	{ "teach", "base", K_PATH, OFF(teach.base), 0, 0, 0, 0, NULL },
+	{ "teach", "max_samples_per_label", K_INT, OFF(teach.max_samples_per_label), 2, 10000, 0, 0, NULL },
+	{ "teach", "max_disk_mb", K_INT, OFF(teach.max_disk_mb), 1, 100000, 0, 0, NULL },
 };
 #define N_KEYS ARRAY_SIZE(keys)
 
-static const char *const sections[] = { "camera", "model", "classify", "socket", "log" };
+static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "teach" };
 #define CONTROL_PREFIX "control."
 
 struct parse_ctx {
@@ -451,6 +458,10 @@ static void check_combinations(struct parse_ctx *ctx)
 	if (c->camera.source == CONFIG_SOURCE_FILE && !*c->camera.file)
 		set_error(ctx, ctx->seen_line[key_index("camera", "source")], "camera", "source",
 			  "source = file needs [camera] file = PATH");
+	/* teaching is on when the file has a [teach] key */
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, "teach") == 0 && ctx->seen_line[i])
+			ctx->cfg->teach.enabled = true;
 }
 
 int config_defaults(struct config *ret)
@@ -464,6 +475,7 @@ int config_defaults(struct config *ret)
 			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
+		.teach = { .max_samples_per_label = DEFAULT_TEACH_MAX_SAMPLES, .max_disk_mb = DEFAULT_TEACH_MAX_DISK_MB },
 	};
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
@@ -471,8 +483,10 @@ int config_defaults(struct config *ret)
 	c.model.labels = strdup(DEFAULT_LABELS_PATH);
 	c.socket.path = strdup(SRV_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
+	c.teach.dir = strdup(DEFAULT_TEACH_DIR);
+	c.teach.base = strdup("");
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
-	    !c.socket.path || !c.socket.group) {
+	    !c.socket.path || !c.socket.group || !c.teach.dir || !c.teach.base) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -548,6 +562,9 @@ void config_free(struct config *c)
 	free(c->model.labels);
 	free(c->socket.path);
 	free(c->socket.group);
+	free(c->teach.dir);
+	free(c->teach.base);
+	c->teach.dir = c->teach.base = NULL;
 	c->path = c->camera.device = c->camera.file = NULL;
 	c->model.path = c->model.labels = c->socket.path = c->socket.group = NULL;
 }

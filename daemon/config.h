@@ -14,6 +14,7 @@
 #ifndef CAMCLASS_DAEMON_CONFIG_H
 #define CAMCLASS_DAEMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,6 +78,13 @@ struct config {
 	struct {
 		int level; /* LOG_DEBUG … LOG_ERR */
 	} log;
+	struct {
+		bool enabled;     /* the file has a [teach] key */
+		char *dir;        /* samples and the trained model */
+		char *base;       /* "" = [model] path */
+		int max_samples_per_label;
+		int max_disk_mb;
+	} teach;
 };
 
 int config_defaults(struct config *ret);

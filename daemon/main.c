@@ -28,6 +28,7 @@
 #include "daemon/config.h"
 #include "daemon/health.h"
 #include "daemon/pipeline.h"
+#include "daemon/teach_daemon.h"
 #include "ipc/server.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct health_limits limits;
 	struct pipeline *pl;
 	struct server *srv;
+	struct teach *teach;    /* NULL: teaching off or unavailable */
 	int epoll_fd, signal_fd, timer_fd;
 	uint64_t watchdog_usec; /* 0: no watchdog */
 	bool unhealthy_logged;
@@ -112,6 +114,7 @@ static void reload(struct daemon *d)
 		log_error("reload rejected, keeping the running configuration: %s", err);
 		goto done;
 	}
+	teach_effective_model(&cfg);
 	if (model_settings_changed(&d->cfg, &cfg)) {
 		r = pl_model_load(&cfg, &model, err, sizeof(err));
 		if (r < 0) {
@@ -204,6 +207,8 @@ static int run_loop(struct daemon *d)
 					log_errno(LOG_ERR, r, "IPC server failed");
 					return EXIT_FAILURE;
 				}
+			} else if (d->teach && fd == teach_event_fd(d->teach)) {
+				teach_daemon_trained(d->teach, &d->cfg, d->pl, d->srv);
 			} else if (fd == pl_event_fd(d->pl)) {
 				if (pl_failed(d->pl, msg, sizeof(msg))) {
 					log_error("%s", msg);
@@ -250,6 +255,8 @@ static int setup_events(struct daemon *d)
 		r = epoll_add(d->epoll_fd, srv_fd(d->srv));
 	if (r == 0)
 		r = epoll_add(d->epoll_fd, pl_event_fd(d->pl));
+	if (r == 0 && d->teach)
+		r = epoll_add(d->epoll_fd, teach_event_fd(d->teach));
 	return r;
 }
 
@@ -324,9 +331,22 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Teaching first: its base is the configured model, which a trained one then replaces. */
+	if (d.cfg.teach.enabled)
+		(void)teach_daemon_open(&d.cfg, NULL, &d.teach); /* logged; the daemon serves without it */
+	bool trained = teach_effective_model(&d.cfg);
+	if (trained)
+		log_info("running the trained model %s (docs/teach.md: which model loads)", d.cfg.model.path);
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
 	struct pl_model *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
+	if (r < 0 && trained) {
+		log_error("the trained model does not load (%s); running the configured one", err);
+		config_free(&d.cfg);
+		r = config_load(d.config_path, &d.cfg, err, sizeof(err));
+		if (r >= 0)
+			r = pl_model_load(&d.cfg, &model, err, sizeof(err));
+	}
 	if (r < 0) {
 		log_error("%s", err);
 		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
@@ -342,6 +362,8 @@ int main(int argc, char **argv)
 
 	struct srv_hooks hooks;
 	pl_hooks(d.pl, &hooks);
+	hooks.teach = teach_daemon_hook;
+	hooks.teach_userdata = d.teach;
 	const struct srv_config srv_cfg = {
 		.socket_path = d.cfg.socket.path,
 		.socket_mode = d.cfg.socket.mode,
@@ -357,6 +379,10 @@ int main(int argc, char **argv)
 	r = pl_model_labels_to_server(d.pl, d.srv);
 	if (r < 0)
 		goto out;
+	if (d.teach) {
+		teach_set_server(d.teach, d.srv);
+		pl_set_teach(d.pl, d.teach);
+	}
 	r = setup_events(&d);
 	if (r < 0)
 		goto out;
@@ -370,6 +396,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 out:
 	pl_free(d.pl); /* joins the threads before the server they publish to goes away */
+	teach_close(d.teach); /* after the classify thread that offers it frames */
 	if (d.srv)
 		srv_close(d.srv);
 	if (d.epoll_fd >= 0)

@@ -64,6 +64,7 @@ struct pipeline {
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
 	struct cap_decoder *decoder;
+	struct teach *teach;         /* NULL, or live teaching: offered each classified input */
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
 	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */

@@ -31,10 +31,20 @@ bool teach_model_paths(const char *dir, char *model, size_t model_len, char *lab
 	return stat(model, &st) == 0 && S_ISREG(st.st_mode) && stat(labels, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+void teach_set_server(struct teach *t, struct server *srv)
+{
+	pthread_mutex_lock(&t->lock);
+	t->srv = srv;
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void publish(struct teach *t, const char *event, json_t *extra)
 {
-	if (t->srv)
-		srv_publish_event(t->srv, event, extra);
+	pthread_mutex_lock(&t->lock);
+	struct server *srv = t->srv;
+	pthread_mutex_unlock(&t->lock);
+	if (srv)
+		srv_publish_event(srv, event, extra);
 	else
 		json_decref(extra);
 }

@@ -47,6 +47,8 @@ struct teach_config {
 
 int teach_open(const struct teach_config *cfg, struct server *srv, struct teach **ret, char *err, size_t errlen);
 void teach_close(struct teach *t);
+/* The server progress events go to (srv may be NULL at open: the server comes later). */
+void teach_set_server(struct teach *t, struct server *srv);
 
 /* The model/labels pair the daemon should run: the trained one when <dir> holds both. */
 bool teach_model_paths(const char *dir, char *model, size_t model_len, char *labels, size_t labels_len);

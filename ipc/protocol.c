@@ -18,7 +18,9 @@ static const char *const cmd_names[] = {
 	[PROTO_SUBSCRIBE] = "subscribe", [PROTO_UNSUBSCRIBE] = "unsubscribe",
 	[PROTO_LATEST] = "latest",       [PROTO_CLASSIFY] = "classify",
 	[PROTO_STATUS] = "status",       [PROTO_SNAPSHOT] = "snapshot",
-	[PROTO_PING] = "ping",
+	[PROTO_PING] = "ping",           [PROTO_TEACH] = "teach",
+	[PROTO_SAMPLES] = "samples",     [PROTO_FORGET] = "forget",
+	[PROTO_TRAIN] = "train",
 };
 
 /* Scores and latencies are rounded so lines stay short and readable; timestamps keep ms. */
@@ -54,6 +56,8 @@ void proto_request_clear(struct proto_request *req)
 {
 	json_decref(req->id);
 	req->id = NULL;
+	json_decref(req->args);
+	req->args = NULL;
 }
 
 void proto_error_clear(struct proto_error *err)
@@ -139,6 +143,8 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *ret,
 	r = parse_fields(obj, &req, err);
 	if (r < 0)
 		goto out;
+	if (req.cmd >= PROTO_TEACH)
+		req.args = json_incref(obj);
 	req.id = err->id;
 	err->id = NULL;
 	*ret = req;

@@ -161,6 +161,12 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 	case PROTO_PING:
 		reply(srv, c, proto_reply("pong", q.id));
 		break;
+	case PROTO_TEACH:
+	case PROTO_SAMPLES:
+	case PROTO_FORGET:
+	case PROTO_TRAIN:
+		srv_teach_request(srv, c, &q);
+		break;
 	}
 	proto_request_clear(&q);
 }

@@ -100,6 +100,14 @@ struct srv_hooks {
 	/* Number of subscribers or pending classify requests changed (on-demand mode starts
 	 * the camera while either is nonzero). Optional. */
 	void (*demand_changed)(void *userdata, unsigned subscribers, unsigned classify_pending);
+	/* Live teaching: cmd "teach" | "samples" | "forget" | "train", args the request object
+	 * (borrowed). 0 and *ret_reply (new object: the reply's fields), or <0 with err: -EINVAL
+	 * → "bad_request", -EBUSY → "busy", -ENOSPC → "limit", -ENODATA → "no_samples", -ENOENT →
+	 * "not_found", others → "unavailable". Optional: absent → "unavailable". Called with
+	 * teach_userdata, not userdata. */
+	int (*teach)(void *userdata, const char *cmd, const json_t *args, json_t **ret_reply, char *err,
+		     size_t errlen);
+	void *teach_userdata;
 };
 
 struct srv_label_score {

@@ -138,7 +138,7 @@ int cmd_teach_client(const char *socket_path, int argc, char **argv)
 	if (strcmp(cmd, "teach") == 0)
 		json_object_set_new(fields, "count", json_integer(count));
 	if (id)
-		json_object_set_new(fields, "id", json_string(id));
+		json_object_set_new(fields, "sample", json_string(id));
 	r = refused ? -EPERM : cli_request(conn, cmd, fields, REQUEST_TIMEOUT_MS, &reply);
 	json_decref(fields);
 	if (r < 0) {

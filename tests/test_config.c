@@ -67,6 +67,28 @@ static void expect_error(const char *text, int line, const char *where, const ch
 	assert_null(c.path); /* *ret untouched */
 }
 
+/* [teach]: any key turns teaching on; ranges checked with FILE:LINE errors. */
+static void teach_section_keys_and_ranges(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[teach]\ndir = /srv/teach\nbase = /srv/base.tflite\nmax_samples_per_label = 50\n"
+				   "max_disk_mb = 10\n", &c), 0);
+	assert_true(c.teach.enabled);
+	assert_string_equal(c.teach.dir, "/srv/teach");
+	assert_string_equal(c.teach.base, "/srv/base.tflite");
+	assert_int_equal(c.teach.max_samples_per_label, 50);
+	assert_int_equal(c.teach.max_disk_mb, 10);
+	config_free(&c);
+	assert_int_equal(load_text("[log]\nlevel = info\n", &c), 0);
+	assert_false(c.teach.enabled);
+	config_free(&c);
+	expect_error("[teach]\nmax_samples_per_label = 1\n", 2, "[teach] max_samples_per_label: ", NULL);
+	expect_error("[teach]\nmax_disk_mb = 0\n", 2, "[teach] max_disk_mb: ", NULL);
+	expect_error("[teach]\nmax_disk_mb = 100001\n", 2, "[teach] max_disk_mb: ", NULL);
+	expect_error("[teach]\ndir = /x\nlimit = 3\n", 3, "[teach] limit: ", "unknown key");
+}
+
 static void defaults_are_documented_values(void **state)
 {
 	(void)state;
@@ -97,6 +119,11 @@ static void defaults_are_documented_values(void **state)
 	assert_string_equal(c.socket.group, "");
 	assert_int_equal(c.socket.max_clients, 64);
 	assert_int_equal(c.log.level, LOG_INFO);
+	assert_false(c.teach.enabled);
+	assert_string_equal(c.teach.dir, "/var/lib/camclassd/teach");
+	assert_string_equal(c.teach.base, "");
+	assert_int_equal(c.teach.max_samples_per_label, 200);
+	assert_int_equal(c.teach.max_disk_mb, 200);
 	config_free(&c);
 	config_free(&c); /* idempotent */
 }
@@ -489,6 +516,7 @@ int main(void)
 		cmocka_unit_test(file_source_needs_a_file),
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
+		cmocka_unit_test(teach_section_keys_and_ranges),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

@@ -57,16 +57,15 @@ static bool reserve(struct fbb *b, size_t n)
 
 static void push(struct fbb *b, const void *data, size_t n)
 {
-	if (!reserve(b, n))
+	if (n == 0 || !reserve(b, n))
 		return;
 	b->used += n;
-	if (n)
-		memcpy(b->buf + b->cap - b->used, data, n);
+	memcpy(b->buf + b->cap - b->used, data, n);
 }
 
 static void push_zeros(struct fbb *b, size_t n)
 {
-	if (!reserve(b, n))
+	if (n == 0 || !reserve(b, n))
 		return;
 	b->used += n;
 	memset(b->buf + b->cap - b->used, 0, n);

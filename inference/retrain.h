@@ -58,6 +58,9 @@ struct rt_base;
 /* embedding: a tensor name, or NULL to find the classifier head. */
 int rt_base_open(const char *path, const char *embedding, struct rt_base **ret_base, char *err,
 		 size_t errlen);
+/* The same for a model in memory (copied); name is used in messages. */
+int rt_base_open_memory(const void *data, size_t len, const char *name, const char *embedding,
+			struct rt_base **ret_base, char *err, size_t errlen);
 const struct rt_embedding *rt_base_embedding(const struct rt_base *b);
 void rt_base_free(struct rt_base *b);
 

@@ -173,22 +173,24 @@ static int choose(struct rt_base *b, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int rt_base_open(const char *path, const char *embedding, struct rt_base **ret_base, char *err,
-		 size_t errlen)
+/* Takes buf (malloc'd, len bytes) in every case. */
+static int open_common(uint8_t *buf, size_t len, const char *path, const char *embedding, struct rt_base **ret_base,
+		       char *err, size_t errlen)
 {
 	char msg[256];
 	struct rt_base *b = calloc(1, sizeof(*b));
 	int r;
-	if (!b)
+	if (!b) {
+		free(buf);
 		return failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+	}
+	b->buf = buf;
+	b->len = len;
 	b->path = strdup(path);
 	if (!b->path) {
 		r = failf(err, errlen, -ENOMEM, "%s: out of memory", path);
 		goto fail;
 	}
-	r = read_file(path, &b->buf, &b->len, err, errlen);
-	if (r < 0)
-		goto fail;
 	r = model_read(b->buf, b->len, &b->g, msg, sizeof(msg));
 	if (r < 0) {
 		failf(err, errlen, r, "%s: %s", path, msg);
@@ -199,7 +201,7 @@ int rt_base_open(const char *path, const char *embedding, struct rt_base **ret_b
 			  path, b->g.ninputs, b->g.noutputs);
 		goto fail;
 	}
-	b->producer = malloc((size_t)b->g.ntensors * sizeof(int));
+	b->producer = malloc(((size_t)b->g.ntensors + 1) * sizeof(int));
 	if (!b->producer) {
 		r = failf(err, errlen, -ENOMEM, "%s: out of memory", path);
 		goto fail;
@@ -217,6 +219,29 @@ int rt_base_open(const char *path, const char *embedding, struct rt_base **ret_b
 fail:
 	rt_base_free(b);
 	return r;
+}
+
+int rt_base_open(const char *path, const char *embedding, struct rt_base **ret_base, char *err,
+		 size_t errlen)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = read_file(path, &buf, &len, err, errlen);
+	if (r < 0)
+		return r;
+	return open_common(buf, len, path, embedding, ret_base, err, errlen);
+}
+
+int rt_base_open_memory(const void *data, size_t len, const char *name, const char *embedding,
+			struct rt_base **ret_base, char *err, size_t errlen)
+{
+	if (len < 8 || len > RT_MAX_FILE_BYTES)
+		return failf(err, errlen, -EBADMSG, "%s: %zu bytes is not a TFLite model size", name, len);
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+	memcpy(buf, data, len);
+	return open_common(buf, len, name, embedding, ret_base, err, errlen);
 }
 
 const struct rt_embedding *rt_base_embedding(const struct rt_base *b)

@@ -104,7 +104,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		set_failed(pl, "inference failed on model %s: %s", m->name, eng_invoke_error(m->engine));
 		return;
 	}
-	teach_offer(pl->teach, eng_input(m->engine), m->input.bytes);
+	teach_offer(pl->teach, eng_input(m->engine), &m->input);
 	for (size_t i = 0; i < m->n_classes; i++)
 		m->scores[i] = eng_output_value(m->engine, i);
 	pp_run(&pl->pp, m->scores, &res);

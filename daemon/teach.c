@@ -1,10 +1,11 @@
-/* teach.c — the teach thread and the requests of live teaching (see teach.h).
+/* teach.c — the teach thread of live teaching: open/close, frames offered, training runs (see
+ * teach.h; the requests are in teach_requests.c).
  *
  * One thread does all the slow work (embedding a taught frame, writing its files, training), at
  * nice 19, so the classify thread only ever copies one tensor into a slot under a short lock
  * and results keep flowing while samples are stored and a model is fitted. A frame offered while
- * the previous one is still being stored replaces it: teaching takes the newest frames, as the
- * classify thread does. Progress is published as server events from this thread
+ * another still waits in the slot replaces it (teaching takes the newest frames, as the classify
+ * thread does), and only stored frames count toward the N asked for. Progress is published as server events from this thread
  * (srv_publish_event may be called from any thread); the end of a training run goes to the main
  * thread through event_fd, because swapping the model is the main thread's job. */
 #include "daemon/teach_internal.h"
@@ -62,10 +63,12 @@ static void store_one(struct teach *t, const uint8_t *tensor, int label)
 	r = teach_store_save(t, label, tensor, emb, err, sizeof(err));
 	pthread_mutex_lock(&t->lock);
 	const char *name = t->labels[label].name;
-	int count = t->labels[label].count, left = t->want_left;
+	int count = t->labels[label].count, left = t->want_left + (t->slot_full ? 1 : 0);
 	bool done = left == 0 || r < 0;
-	if (r < 0)
+	if (r < 0) {
 		t->want_left = 0;
+		t->slot_full = false;
+	}
 	pthread_mutex_unlock(&t->lock);
 	if (r < 0) {
 		log_error("teach: cannot store a sample of '%s': %s", name, err);
@@ -201,15 +204,33 @@ void teach_close(struct teach *t)
 	free(t);
 }
 
-void teach_offer(struct teach *t, const void *tensor, size_t bytes)
+/* The running model's input is the base's (type, shape, quantization): then its tensor is what
+ * the base would have computed from the same frame. */
+static bool same_input(const struct eng_tensor_info *a, const struct eng_tensor_info *b)
 {
-	if (!t || bytes != t->in.bytes)
+	if (a->type != b->type || a->ndim != b->ndim || a->bytes != b->bytes || a->scale != b->scale ||
+	    a->zero_point != b->zero_point)
+		return false;
+	for (int d = 0; d < a->ndim && d < ENG_MAX_DIMS; d++)
+		if (a->dims[d] != b->dims[d])
+			return false;
+	return true;
+}
+
+void teach_offer(struct teach *t, const void *tensor, const struct eng_tensor_info *info)
+{
+	if (!t)
 		return;
+	bool same = same_input(info, &t->in);
+	size_t bytes = info->bytes;
 	pthread_mutex_lock(&t->lock);
-	if (t->want_left > 0) {
+	t->input_differs = !same;
+	if (same && t->want_left > 0) {
+		/* a frame still waiting is replaced by this newer one, and only stored frames count */
 		memcpy(t->slot, tensor, bytes);
+		if (!t->slot_full)
+			t->want_left--;
 		t->slot_full = true;
-		t->want_left--;
 		pthread_cond_signal(&t->cond);
 	}
 	pthread_mutex_unlock(&t->lock);

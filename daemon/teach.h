@@ -61,9 +61,9 @@ int teach_samples(struct teach *t, json_t **ret, char *err, size_t errlen);
 int teach_forget(struct teach *t, const char *label, const char *id, json_t **ret, char *err, size_t errlen);
 int teach_train(struct teach *t, json_t **ret, char *err, size_t errlen);
 
-/* Classify thread: the input tensor of a frame just classified (bytes of the running model's
- * input; ignored unless teaching is armed and the size matches the base's input). */
-void teach_offer(struct teach *t, const void *tensor, size_t bytes);
+/* Classify thread: the input tensor of a frame just classified, described by info (the running
+ * model's input); ignored unless teaching is armed and info equals the base's input. */
+void teach_offer(struct teach *t, const void *tensor, const struct eng_tensor_info *info);
 
 /* Readable (EPOLLIN) when a training run has finished; teach_take_trained() then says how
  * (0: the new model is in model/labels, accuracy filled; <0 with err: it failed). */

@@ -47,6 +47,7 @@ struct teach {
 	uint8_t *slot;                    /* (L) one input tensor waiting to be stored */
 	bool slot_full;                   /* (L) */
 	bool train_req, training;         /* (L) */
+	bool input_differs;               /* (L) the last classified frame's input is not the base's */
 
 	struct teach_label labels[TEACH_MAX_LABELS]; /* (L) */
 	int nlabels;                      /* (L) */

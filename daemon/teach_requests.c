@@ -37,6 +37,9 @@ int teach_start(struct teach *t, const char *label, int count, json_t **ret, cha
 			  t->want_left);
 	else if (t->training)
 		r = failf(err, errlen, -EBUSY, "training is running");
+	else if (t->input_differs)
+		r = failf(err, errlen, -ENOTSUP, "the running model's input is not the teaching base's (%s): set "
+			  "[teach] base to a model with the same input", t->base_path);
 	else if (t->labels[idx].count + count > t->max_per_label)
 		r = failf(err, errlen, -ENOSPC, "'%s' has %d samples; %d more would pass [teach] max_samples_per_label = %d",
 			  label, t->labels[idx].count, count, t->max_per_label);

@@ -80,7 +80,7 @@ else
 	bad "teach trouser: $(cat "$tmp/t1.log")"
 fi
 switch_clip bag || bad "the file source did not switch to the bag clip"
-sleep 0.5 # frames of the new clip are classified before teaching starts
+sleep 1 # frames of the new clip are classified before teaching starts
 if cc teach bag --count 12 > "$tmp/t2.log" 2>&1 && grep -q "bag: 12 samples stored" "$tmp/t2.log"; then
 	ok "teach bag: 12 frames stored"
 else

@@ -75,6 +75,9 @@ static int follow(struct cli_conn *conn, const char *progress, const char *done,
 		} else if (strcmp(ev, progress) == 0 || strcmp(ev, done) == 0) {
 			if (json)
 				print_line(msg, true);
+			else if (strcmp(ev, "teach_trained") == 0 && num(msg, "val") == 0)
+				printf("trained: %ld labels, %ld samples (none held out for measuring: teach at least 5 "
+				       "per label); model %s loaded\n", num(msg, "labels"), num(msg, "samples"), str(msg, "model"));
 			else if (strcmp(ev, "teach_trained") == 0)
 				printf("trained: %ld labels, %ld samples; held-out accuracy %.1f %% (%ld samples); "
 				       "model %s loaded\n", num(msg, "labels"), num(msg, "samples"),

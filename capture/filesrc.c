@@ -229,8 +229,11 @@ static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 	size_t bytes;
 	if (s->n_spans) {
 		const struct span *sp = &s->spans[s->next_index % s->n_spans];
+		const char *base = strrchr(s->path, '/');
 		data = s->data + sp->start;
 		bytes = sp->len;
+		snprintf(ret->origin, sizeof(ret->origin), "%s#%zu", base ? base + 1 : s->path,
+			 s->next_index % s->n_spans);
 	} else {
 		const char *name = s->names[s->next_index % s->n_names];
 		char full[4096];
@@ -242,6 +245,7 @@ static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 		}
 		data = s->data;
 		bytes = s->data_bytes;
+		snprintf(ret->origin, sizeof(ret->origin), "%s", name);
 	}
 	s->next_index++;
 	jpeg_size(data, bytes, &s->width, &s->height);

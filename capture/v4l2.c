@@ -401,7 +401,8 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 				snprintf(err, errlen, "QBUF: %s", strerror(-r));
 				return CAP_ERR_DISCONNECTED;
 			}
-			snprintf(err, errlen, "a frame flagged damaged by the driver (V4L2_BUF_FLAG_ERROR)");
+			snprintf(err, errlen, "frame %u flagged damaged by the driver (V4L2_BUF_FLAG_ERROR)",
+				 b.sequence);
 			return CAP_ERR_CORRUPT;
 		}
 		s->last_frame_ns = mono_now_ns();
@@ -423,6 +424,7 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			? (uint64_t)b.timestamp.tv_sec * 1000000000ull + (uint64_t)b.timestamp.tv_usec * 1000ull
 			: s->last_frame_ns;
 		ret->sequence = b.sequence;
+		ret->origin[0] = '\0';
 		return 0;
 	}
 }

@@ -158,6 +158,11 @@ int clf_decode_still(struct classifier *c, const uint8_t *data, size_t bytes,
 	return cap_decode_still(c->decoder, data, bytes, &c->prep, ret_image);
 }
 
+const char *clf_decode_error(const struct classifier *c)
+{
+	return cap_decoder_last_error(c->decoder);
+}
+
 int clf_prepare(struct classifier *c, const struct cap_image *image)
 {
 	return cap_preprocess(image, &c->prep, eng_input(c->engine), c->input.bytes);

@@ -73,6 +73,8 @@ const struct cap_prep *clf_prep(const struct classifier *c);
 int clf_decode_frame(struct classifier *c, const struct cap_frame *frame, struct cap_image *ret_image);
 int clf_decode_still(struct classifier *c, const uint8_t *data, size_t bytes,
 		     struct cap_image *ret_image);
+/* Why the last decode failed, in the decoder's words (cap_decoder_last_error()); "" if it did not. */
+const char *clf_decode_error(const struct classifier *c);
 /* The picture → the model's input tensor (cap_preprocess with clf_prep()). */
 int clf_prepare(struct classifier *c, const struct cap_image *image);
 /* Run the model on the prepared input; 0 or -EIO (clf_run_error() says why). */

@@ -67,19 +67,35 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		r = clf_prepare(m, &img);
 	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
+		/* the frame by name (file source) or sequence, and the decoder's own reason */
+		char what[sizeof(pl->frame_error)];
+		const char *why = clf_decode_error(m);
+		if (frame->origin[0])
+			snprintf(what, sizeof(what), "frame %s: %s", frame->origin,
+				 why[0] ? why : cap_strerror(r));
+		else
+			snprintf(what, sizeof(what), "frame %llu: %s", (unsigned long long)frame->sequence,
+				 why[0] ? why : cap_strerror(r));
+		health_undecodable(pl->health, t1);
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->frames_corrupt++;
+		memcpy(pl->frame_error, what, sizeof(what));
 		pthread_mutex_unlock(&pl->stats_lock);
-		/* Once per burst: the first bad frame says why; the count is in status. */
-		if (pl->corrupt_burst++ == 0)
-			log_warning("frame %llu skipped: %s (further bad frames counted as frames_corrupt)",
-				    (unsigned long long)frame->sequence, cap_strerror(r));
+		/* The first bad frame of a run says why, at most every CORRUPT_LOG_INTERVAL_NS (good
+		 * and bad frames in turn must not flood the journal); the count is in status. */
+		if (pl->corrupt_burst++ == 0 &&
+		    (!pl->corrupt_logged_ns || t1 - pl->corrupt_logged_ns >= CORRUPT_LOG_INTERVAL_NS)) {
+			log_warning("%s; skipped (further bad frames counted as frames_corrupt)", what);
+			pl->corrupt_logged_ns = t1;
+			pl->corrupt_burst_logged = true;
+		}
 		return;
 	}
-	if (pl->corrupt_burst) {
+	health_decoded(pl->health);
+	if (pl->corrupt_burst && pl->corrupt_burst_logged)
 		log_info("frames decode again after %llu skipped", (unsigned long long)pl->corrupt_burst);
-		pl->corrupt_burst = 0;
-	}
+	pl->corrupt_burst = 0;
+	pl->corrupt_burst_logged = false;
 	r = clf_run(m);
 	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
@@ -108,6 +124,18 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	srv_publish_result(pl->srv, &res);
+}
+
+void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len)
+{
+	char last[sizeof(pl->frame_error)];
+	pthread_mutex_lock(&pl->stats_lock);
+	memcpy(last, pl->frame_error, sizeof(last));
+	pthread_mutex_unlock(&pl->stats_lock);
+	if (strcmp(why, HEALTH_UNDECODABLE) == 0 && last[0])
+		snprintf(buf, len, "%s (last: %s)", why, last);
+	else
+		snprintf(buf, len, "%s", why);
 }
 
 void *classify_main(void *arg)

@@ -40,6 +40,15 @@ static int hook_status(void *userdata, struct srv_status *ret)
 {
 	struct pipeline *pl = userdata;
 	static char format[sizeof(pl->format)];
+	static char health[sizeof(pl->frame_error) + 64];
+	struct health_limits limits;
+	const char *why = NULL;
+
+	pl_health_limits(pl, &limits);
+	if (health_check(pl->health, &limits, mono_now_ns(), &why))
+		snprintf(health, sizeof(health), "ok");
+	else
+		pl_health_reason(pl, why, health, sizeof(health));
 
 	pthread_mutex_lock(&pl->stats_lock);
 	memcpy(format, pl->format, sizeof(format));
@@ -54,6 +63,7 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.backend = eng_backend_name(eng_backend_used(clf_engine(pl->model))),
 		.threads = (unsigned)pl->threads,
 		.uptime_s = (double)(mono_now_ns() - pl->start_ns) / 1e9,
+		.health = health,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;

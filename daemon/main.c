@@ -164,7 +164,9 @@ static void tick(struct daemon *d)
 		d->unhealthy_logged = false;
 		sd_notify(0, "WATCHDOG=1");
 	} else if (!d->unhealthy_logged) {
-		log_warning("pipeline unhealthy (%s): not feeding the watchdog", why);
+		char reason[STATUS_MAX];
+		pl_health_reason(d->pl, why, reason, sizeof(reason));
+		log_warning("pipeline unhealthy (%s): not feeding the watchdog", reason);
 		d->unhealthy_logged = true;
 	}
 }

@@ -262,6 +262,10 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		"inference", latency(&st->inference),
 		"clients", (int)clients, "subscribers", (int)subscribers,
 		"uptime_s", ms(st->uptime_s));
+	if (msg && st->health && json_object_set_new(msg, "health", json_string(st->health)) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	return with_id(msg, id);
 }
 

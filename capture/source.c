@@ -102,6 +102,20 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 	return 0;
 }
 
+int cap_probe(const struct cap_config *cfg, char *err, size_t errlen)
+{
+	struct cap_session *sess;
+	int r = cap_config_check(cfg, err, errlen);
+	if (r < 0 || cfg->kind != CAP_SOURCE_FILE)
+		return r;
+	/* a file source's open is a read-only look at the folder or clip: it disturbs nothing */
+	r = cap_file_ops.open(cfg, &sess, err, errlen);
+	if (r < 0)
+		return r;
+	cap_file_ops.close(sess);
+	return 0;
+}
+
 /* Sleep until `until_ns`, cap_stop() or a device-node event, whichever comes first. */
 static void wait_until(struct cap_source *s, uint64_t until_ns)
 {

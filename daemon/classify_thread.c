@@ -68,14 +68,14 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
 		/* the frame by name (file source) or sequence, and the decoder's own reason */
-		char what[sizeof(pl->frame_error)];
+		char frame_name[CAP_ORIGIN_BYTES + 24], what[sizeof(pl->frame_error)];
 		const char *why = clf_decode_error(m);
 		if (frame->origin[0])
-			snprintf(what, sizeof(what), "frame %s: %s", frame->origin,
-				 why[0] ? why : cap_strerror(r));
+			snprintf(frame_name, sizeof(frame_name), "frame %s", frame->origin);
 		else
-			snprintf(what, sizeof(what), "frame %llu: %s", (unsigned long long)frame->sequence,
-				 why[0] ? why : cap_strerror(r));
+			snprintf(frame_name, sizeof(frame_name), "frame %llu",
+				 (unsigned long long)frame->sequence);
+		snprintf(what, sizeof(what), "%s: %s", frame_name, why[0] ? why : cap_strerror(r));
 		health_undecodable(pl->health, t1);
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->frames_corrupt++;
@@ -85,7 +85,8 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		 * and bad frames in turn must not flood the journal); the count is in status. */
 		if (pl->corrupt_burst++ == 0 &&
 		    (!pl->corrupt_logged_ns || t1 - pl->corrupt_logged_ns >= CORRUPT_LOG_INTERVAL_NS)) {
-			log_warning("%s; skipped (further bad frames counted as frames_corrupt)", what);
+			log_warning("%s skipped: %s (further bad frames counted as frames_corrupt)",
+				    frame_name, why[0] ? why : cap_strerror(r));
 			pl->corrupt_logged_ns = t1;
 			pl->corrupt_burst_logged = true;
 		}

@@ -261,7 +261,12 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	int r = pl_camera_probe(&cfg, err, sizeof(err));
 	config_free(&cfg);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return EXIT_FAILURE;
+	}
 	printf("%s: configuration OK\n", path);
 	return EXIT_SUCCESS;
 }

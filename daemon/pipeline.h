@@ -34,6 +34,11 @@ struct pipeline;
  * err names the file on failure. Free it with clf_free(). */
 int pl_model_load(const struct config *cfg, struct classifier **ret_model, char *err, size_t errlen);
 
+/* What can be known of [camera] without disturbing a running camera (cap_probe): for a file
+ * source, that its folder or clip opens. err: "camera: /srv/frames: no .jpg or .jpeg files".
+ * For --check-config; reloads do the same check themselves. */
+int pl_camera_probe(const struct config *cfg, char *err, size_t errlen);
+
 /* Takes ownership of model (also on failure). Threads are not started yet. */
 int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	   struct pipeline **ret_pl, char *err, size_t errlen);

@@ -49,6 +49,8 @@ struct pipeline {
 	pthread_cond_t cam_cond;
 	struct cap_source *source;   /* capture thread writes, under cam_lock */
 	struct camera_settings cam;  /* under cam_lock */
+	struct camera_settings cam_prev; /* under cam_lock: before the last reload, while unproven */
+	bool cam_unproven;           /* under cam_lock: cam came from a reload, no frame yet */
 	bool reopen_req, stopping, wanted; /* under cam_lock */
 	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
 	struct cap_slot *slot;
@@ -97,6 +99,8 @@ void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format
 void set_cam_state(struct pipeline *pl, enum camera_state st);
 void ring_add(struct latency_ring *r, double ms);
 struct srv_latency_stat ring_stat(const struct latency_ring *r);
+void camera_proven(struct pipeline *pl);   /* cam_lock held */
+bool camera_revert(struct pipeline *pl);   /* cam_lock held; false: nothing to go back to */
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
 void *capture_main(void *arg);
 void *classify_main(void *arg);

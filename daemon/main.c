@@ -102,7 +102,7 @@ static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	int r;
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
@@ -126,7 +126,7 @@ static void reload(struct daemon *d)
 	bool new_model = model != NULL;
 	char model_name[256] = "";
 	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", pl_model_name(model));
+		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
 	r = pl_apply(d->pl, &cfg, model);
 	if (r < 0) {
 		config_free(&cfg); /* pl_apply logged why */
@@ -343,7 +343,7 @@ int main(int argc, char **argv)
 	if (trained)
 		log_info("running the trained model %s (docs/teach.md: which model loads)", d.cfg.model.path);
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
 	if (r < 0 && trained) {
 		log_error("the trained model does not load (%s); running the configured one", err);

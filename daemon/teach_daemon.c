@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/classifier.h"
 #include "lib/log.h"
 
 bool teach_effective_model(struct config *cfg)
@@ -42,7 +43,7 @@ int teach_daemon_open(const struct config *cfg, struct server *srv, struct teach
 		.base = cfg->teach.base[0] ? cfg->teach.base : cfg->model.path,
 		.max_samples_per_label = cfg->teach.max_samples_per_label,
 		.max_disk_bytes = (uint64_t)cfg->teach.max_disk_mb << 20,
-		.backend = (enum eng_backend)eng_backend_from_name(config_backend_name(cfg->model.backend)),
+		.backend = cfg->model.backend,
 		.threads = 1,
 	};
 	int r = teach_open(&tc, srv, ret, err, sizeof(err));
@@ -98,14 +99,14 @@ void teach_daemon_trained(struct teach *t, struct config *cfg, struct pipeline *
 		srv_publish_event(srv, "teach_error", json_pack("{s:s}", "message", err));
 		return;
 	}
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	if (!teach_effective_model(cfg) || (r = pl_model_load(cfg, &model, err, sizeof(err))) < 0) {
 		log_error("teach: the trained model does not load: %s", r < 0 ? err : "files missing");
 		srv_publish_event(srv, "teach_error", json_pack("{s:s}", "message", r < 0 ? err : "trained model missing"));
 		return;
 	}
 	char name[256];
-	snprintf(name, sizeof(name), "%s", pl_model_name(model));
+	snprintf(name, sizeof(name), "%s", clf_name(model));
 	r = pl_apply(pl, cfg, model);
 	if (r < 0) {
 		srv_publish_event(srv, "teach_error", json_pack("{s:s}", "message", "the trained model was refused"));

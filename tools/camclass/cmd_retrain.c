@@ -56,8 +56,8 @@ static int parse(int argc, char **argv, struct rr_args *a)
 		return -ENOMEM;
 	*a = (struct rr_args){ .val_split = 0.2, .epochs = 300, .l2 = 0.01, .threads = 1, .seed = 1,
 			       .backend = ENG_BACKEND_AUTO };
-	a->prep.crop = (enum cap_crop)cap_crop_from_name(config_crop_name(def.model.crop));
-	a->prep.resize = (enum cap_resize)cap_resize_from_name(config_resize_name(def.model.resize));
+	a->prep.crop = def.model.crop;
+	a->prep.resize = def.model.resize;
 	config_free(&def);
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];

@@ -6,7 +6,7 @@
 # while a `camclass watch` client started at the beginning is still connected and saw the
 # model_reloaded event. Then: samples and the trained model survive a restart (the trained model
 # is what runs), and bad requests get their errors (bad label, count out of range, train with one
-# label, teaching off). Ends with `teach: N passed, M failed`.
+# label, two trains at once, teaching off). Ends with `teach: N passed, M failed`.
 set -u
 cd "$(dirname "$0")/.."
 B=${CAMCLASS_BUILD:-build}
@@ -116,6 +116,28 @@ fi
 kill "$wpid" 2>/dev/null
 wait "$wpid" 2>/dev/null
 wpid=
+
+# Two train requests at once (one connection, one read): the second is refused as busy.
+two=$($PY - "$S" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+f.readline()  # hello
+f.write(b'{"cmd":"train","id":1}\n{"cmd":"train","id":2}\n')
+f.flush()
+got = {}
+while len(got) < 2 or "teach_trained" not in got:
+    m = json.loads(f.readline())
+    if "id" in m:
+        got[m["id"]] = m.get("code", m["type"])
+    elif m.get("event") in ("teach_trained", "teach_error"):
+        got[m["event"]] = m["event"]
+print(got.get(1), got.get(2))
+PYEOF
+)
+[ "$two" = "train busy" ] && ok "two train requests at once: the first trains, the second gets busy" \
+	|| bad "two train requests at once: $two"
 
 # Bad requests: each its error, the daemon keeps serving.
 expect() { # what code args...

@@ -189,6 +189,11 @@ int teach_store_save(struct teach *t, int label, const uint8_t *tensor, const ui
 	unsigned long jpeg_len = 0;
 	size_t depth = (size_t)t->emb->depth;
 	pthread_mutex_lock(&t->lock);
+	if (t->disk_bytes >= t->max_disk_bytes || t->labels[label].count >= t->max_per_label) {
+		pthread_mutex_unlock(&t->lock);
+		snprintf(err, errlen, "limit reached ([teach] max_disk_mb or max_samples_per_label)");
+		return -ENOSPC;
+	}
 	snprintf(id, sizeof(id), "%016llx", (unsigned long long)t->next_id++);
 	snprintf(name, sizeof(name), "%s", t->labels[label].name);
 	pthread_mutex_unlock(&t->lock);

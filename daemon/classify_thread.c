@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- classify thread ------------------------------------------------------------------------ */
 
@@ -61,10 +62,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	int r;
 
 	r = cap_decode(pl->decoder, frame, &m->prep, &img);
-	uint64_t t1 = health_now_ns();
+	uint64_t t1 = mono_now_ns();
 	if (r == 0)
 		r = cap_preprocess(&img, &m->prep, eng_input(m->engine), m->input.bytes);
-	uint64_t t2 = health_now_ns();
+	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
 		/* the frame by name (file source) or sequence, and the decoder's own reason */
 		char frame_name[CAP_ORIGIN_BYTES + 24], what[sizeof(pl->frame_error)];
@@ -97,15 +98,15 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pl->corrupt_burst = 0;
 	pl->corrupt_burst_logged = false;
 	r = eng_invoke(m->engine);
-	uint64_t t3 = health_now_ns();
+	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", m->name, strerror(-r));
+		set_failed(pl, "inference failed on model %s: %s", m->name, eng_invoke_error(m->engine));
 		return;
 	}
 	for (size_t i = 0; i < m->n_classes; i++)
 		m->scores[i] = eng_output_value(m->engine, i);
 	pp_run(&pl->pp, m->scores, &res);
-	uint64_t t4 = health_now_ns();
+	uint64_t t4 = mono_now_ns();
 	res.seq = ++pl->seq;
 	res.frame_ts_ns = frame->timestamp_ns;
 	res.result_ts_ns = t4;
@@ -153,7 +154,7 @@ void *classify_main(void *arg)
 			break;
 		if (r < 0)
 			continue;
-		uint64_t now = health_now_ns();
+		uint64_t now = mono_now_ns();
 		if (pl->min_interval_ns && last_start_ns && now - last_start_ns < pl->min_interval_ns) {
 			pthread_mutex_lock(&pl->stats_lock);
 			pl->frames_rate_skipped++;

@@ -4,7 +4,7 @@
  * a timestamp at least as new (seq_cst atomics; the cost is irrelevant at frame rate). */
 #include "daemon/health.h"
 
-#include <time.h>
+#include <stddef.h>
 
 void health_init(struct health *h, uint64_t now_ns)
 {
@@ -95,9 +95,3 @@ bool health_check(const struct health *h, const struct health_limits *lim, uint6
 	return !reason;
 }
 
-uint64_t health_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

@@ -1,6 +1,6 @@
 /* health.h — is the pipeline alive? The watchdog's only source of truth.
  *
- * The capture and classify threads record what they do as CLOCK_MONOTONIC timestamps (atomic
+ * The capture and classify threads record what they do as CLOCK_MONOTONIC timestamps (mono_now_ns(), lib/clock.h) (atomic
  * stores, no locks, callable from any thread); the main loop asks health_check() on its
  * watchdog timer and sends WATCHDOG=1 only when it says healthy. A blind timer would keep a
  * daemon with a wedged camera thread alive forever; this way systemd restarts it.
@@ -56,8 +56,5 @@ void health_undecodable(struct health *h, uint64_t now_ns); /* the frame could n
 /* Main loop: true when healthy; otherwise *ret_reason (if not NULL) says why, for the log. */
 bool health_check(const struct health *h, const struct health_limits *lim, uint64_t now_ns,
 		  const char **ret_reason);
-
-/* CLOCK_MONOTONIC in ns, the clock of every timestamp above. */
-uint64_t health_now_ns(void);
 
 #endif

@@ -13,15 +13,15 @@
 #include "daemon/model_internal.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
+#include "lib/clock.h"
 
 #define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
 #define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
 #define LATENCY_SAMPLES 256
 #define SNAPSHOT_QUALITY 90
-#define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
-#define NS_PER_MS 1000000.0
-#define RATE_WINDOW_NS (3ull * 1000000000ull)
-#define CORRUPT_LOG_INTERVAL_NS (10ull * 1000000000ull) /* bad-frame warnings at most this often */
+#define CLASSIFY_STALL_NS (30 * NS_PER_SEC) /* a slow model on a Pi takes ~1 s */
+#define RATE_WINDOW_NS (3 * NS_PER_SEC)
+#define CORRUPT_LOG_INTERVAL_NS (10 * NS_PER_SEC) /* bad-frame warnings at most this often */
 
 enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 

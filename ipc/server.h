@@ -28,7 +28,15 @@
  *   replies to requests are never dropped, but a client that already has more than
  *   SRV_CLIENT_HARD_CAP_BYTES pending when another message is queued is disconnected
  *   (logged); so one client holds at most the cap plus one message. Request lines: at most
- *   SRV_MAX_LINE_BYTES, longer → "too_long" error and the connection closes. */
+ *   SRV_MAX_LINE_BYTES, longer → "too_long" error and the connection closes.
+ * - Global limits: all clients together hold at most max_queued_bytes of pending output
+ *   (results, replies, snapshots). Over it, at the end of the dispatch that went over, the
+ *   client holding the most pending bytes is disconnected (logged, counted in
+ *   clients_killed_budget), then the next, until the total fits: whoever reads least pays,
+ *   clients that keep up lose nothing. max_clients is checked against RLIMIT_NOFILE at
+ *   srv_open: SRV_RESERVED_FDS stay free for the camera, the model and reloads; when the limit
+ *   cannot be raised to fit, max_clients is lowered to what fits (logged; srv_stats.max_clients
+ *   has the value in force). */
 #ifndef CAMCLASS_IPC_SERVER_H
 #define CAMCLASS_IPC_SERVER_H
 
@@ -44,6 +52,8 @@
 #define SRV_RESULT_MAX_LABELS 20                /* labels per result; also the top_k cap */
 #define SRV_CLIENT_RESULT_QUEUE_BYTES (256u * 1024u) /* droppable results per client */
 #define SRV_CLIENT_HARD_CAP_BYTES (4u * 1024u * 1024u) /* everything pending per client */
+#define SRV_TOTAL_QUEUE_BYTES ((size_t)64 * 1024 * 1024) /* default: pending to all clients */
+#define SRV_RESERVED_FDS 64u    /* fds kept free of clients: camera, model, reloads, logs */
 
 struct server;
 
@@ -56,6 +66,7 @@ struct srv_config {
 	double default_threshold;       /* subscribe without threshold (scores below hidden) */
 	unsigned classify_timeout_ms;   /* classify with no fresh result → "timeout"; 0 → 10000 */
 	int socket_activation;          /* nonzero: use an fd passed by systemd (LISTEN_FDS) if any */
+	size_t max_queued_bytes;        /* global output budget; 0 → SRV_TOTAL_QUEUE_BYTES */
 };
 
 struct srv_hello {                      /* filled by the hello hook */
@@ -126,6 +137,8 @@ struct srv_stats {
 	uint64_t mailbox_overwritten;   /* results replaced before the main loop took them */
 	uint64_t results_dropped;       /* per-client oldest-result drops, all clients */
 	uint64_t clients_killed;        /* disconnected for exceeding the hard cap */
+	uint64_t clients_killed_budget; /* disconnected to keep the global output budget */
+	unsigned max_clients;           /* in force (may be lower than configured: fds) */
 	uint64_t accept_pauses;         /* accepting paused for lack of fds (EMFILE/ENFILE) */
 	size_t queued_bytes_total;      /* bytes pending to all clients */
 	size_t queued_bytes_max_client; /* the largest pending bytes of one client, ever */

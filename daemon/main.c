@@ -419,8 +419,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	log_info("serving on %s (%s mode)", d.cfg.socket.path, config_mode_name(d.cfg.classify.mode));
-	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d.cfg.socket.path);
+	log_info("serving on %s (%s mode)", srv_socket_path(d.srv),
+		 config_mode_name(d.cfg.classify.mode));
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", srv_socket_path(d.srv));
 	exit_status = run_loop(&d);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 out:

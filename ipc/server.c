@@ -294,6 +294,11 @@ int srv_dispatch(struct server *srv)
 	return 0;
 }
 
+const char *srv_socket_path(const struct server *srv)
+{
+	return srv->served_path;
+}
+
 int srv_fd(const struct server *srv)
 {
 	return srv->epoll_fd;
@@ -343,7 +348,8 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		goto fail;
 	}
 	r = sock_listen(srv->socket_path, srv->cfg.socket_mode, srv->socket_group,
-			srv->cfg.socket_activation, &srv->listen_fd, &srv->created_socket_file);
+			srv->cfg.socket_activation, &srv->listen_fd, &srv->created_socket_file,
+			srv->served_path, sizeof(srv->served_path));
 	if (r < 0)
 		goto fail;
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -359,7 +365,7 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		log_errno(LOG_ERR, r, "Failed to register server fds with epoll");
 		goto fail;
 	}
-	log_info("Listening on %s", srv->socket_path);
+	/* no "Listening on" line here: the daemon says "serving on" once it is ready */
 	*ret = srv;
 	return 0;
 fail:

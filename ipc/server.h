@@ -149,6 +149,10 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 /* Close every client and the socket; removes the socket file if srv_open created it. */
 void srv_close(struct server *srv);
 
+/* The socket actually served, for log lines: the [socket] path, or under socket activation
+ * the passed socket's own path ("fd 3 from systemd" if it has none). */
+const char *srv_socket_path(const struct server *srv);
+
 /* One fd for the main loop (EPOLLIN when srv_dispatch has work). */
 int srv_fd(const struct server *srv);
 /* Handle everything ready; never blocks. Returns 0, or <0 on a fatal error of the server. */

@@ -101,12 +101,12 @@ static bool socket_settings_changed(const struct config *a, const struct config 
 
 /* The second half of a reload, once any new model is loaded: swap it all in, or keep the
  * running configuration when the pipeline refuses it. Takes cfg and model. */
-static void reload_apply(struct daemon *d, struct config *cfg, struct pl_model *model)
+static void reload_apply(struct daemon *d, struct config *cfg, struct classifier *model)
 {
 	bool new_model = model != NULL;
 	char model_name[256] = "";
 	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", pl_model_name(model));
+		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
 	int r = pl_apply(d->pl, cfg, model);
 	if (r < 0) {
 		config_free(cfg); /* pl_apply logged why */
@@ -134,7 +134,7 @@ static void reload_model_loaded(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
-	struct pl_model *model;
+	struct classifier *model;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ml_fd(d->loader), NULL);
 	int r = ml_finish(d->loader, &cfg, &model, err, sizeof(err));
 	d->loader = NULL;
@@ -180,10 +180,10 @@ static void reload(struct daemon *d)
 			if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) == 0)
 				return; /* reload_model_loaded() goes on */
 			log_errno(LOG_ERR, errno, "reload: epoll_ctl");
-			struct pl_model *model;
+			struct classifier *model;
 			ml_finish(d->loader, &cfg, &model, err, sizeof(err));
 			d->loader = NULL;
-			pl_model_free(model);
+			clf_free(model);
 		}
 		log_error("reload rejected, keeping the running configuration: cannot load the model");
 		config_free(&cfg);
@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
@@ -427,9 +427,9 @@ int main(int argc, char **argv)
 out:
 	if (d.loader) { /* stopping while a reload's model loads: wait for it, then drop it */
 		struct config pending_cfg;
-		struct pl_model *pending_model;
+		struct classifier *pending_model;
 		ml_finish(d.loader, &pending_cfg, &pending_model, err, sizeof(err));
-		pl_model_free(pending_model);
+		clf_free(pending_model);
 		config_free(&pending_cfg);
 	}
 	pl_free(d.pl); /* joins the threads before the server they publish to goes away */

@@ -21,7 +21,7 @@ struct model_loader {
 	pthread_t thread;
 	int done_fd;
 	struct config cfg;
-	struct pl_model *model;
+	struct classifier *model;
 	int result;
 	char err[CONFIG_ERR_MAX];
 };
@@ -64,7 +64,7 @@ int ml_fd(const struct model_loader *ml)
 	return ml->done_fd;
 }
 
-int ml_finish(struct model_loader *ml, struct config *ret_cfg, struct pl_model **ret_model,
+int ml_finish(struct model_loader *ml, struct config *ret_cfg, struct classifier **ret_model,
 	      char *err, size_t errlen)
 {
 	pthread_join(ml->thread, NULL);

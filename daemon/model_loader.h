@@ -24,7 +24,7 @@ struct model_loader;
 
 int ml_start(struct config *cfg, struct model_loader **ret_loader);
 int ml_fd(const struct model_loader *ml);
-int ml_finish(struct model_loader *ml, struct config *ret_cfg, struct pl_model **ret_model,
+int ml_finish(struct model_loader *ml, struct config *ret_cfg, struct classifier **ret_model,
 	      char *err, size_t errlen);
 
 #endif

@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${CAMCLASS_BUILD:-build}
-M=${CAMCLASS_MODELS:-../shared/models}
+M=$(realpath "${CAMCLASS_MODELS:-../shared/models}")
 PY=/usr/bin/python3
 pass=0
 fail=0
@@ -67,7 +67,7 @@ fi
 for base in mobilenet_v2_1.0_224_quant tf2_mobilenet_v2_1.0_224_ptq mobilenet_v1_0.25_128_quant vww_96_int8 \
 	pretrainedResnet_quant demo; do
 	path=$M/$base.tflite
-	[ "$base" = demo ] && path=models/demo/fashion.tflite
+	[ "$base" = demo ] && path=$PWD/models/demo/fashion.tflite
 	name=b_$base
 	if [ "$base" = mobilenet_v2_1.0_224_quant ]; then
 		name=v2
@@ -75,12 +75,12 @@ for base in mobilenet_v2_1.0_224_quant tf2_mobilenet_v2_1.0_224_ptq mobilenet_v1
 		bad "retrain on $base"; cat "$tmp/$name/err.log"; continue
 	fi
 	[ -s "$tmp/$name/m.tflite" ] || { bad "$base: no model written"; continue; }
-	counted=$(cd tools/train && $PY check_retrained.py --model "$tmp/$name/m.tflite" --base "$OLDPWD/$path" \
+	counted=$(cd tools/train && $PY check_retrained.py --model "$tmp/$name/m.tflite" --base "$path" \
 		--labels "$tmp/$name/labels.txt" 2>&1 | tail -1)
 	case "$counted" in
 	"train-retrained: ok "*" failed 0") ok "$base: Python reader: $counted" ;;
 	*) bad "$base: Python reader: $counted"
-	   (cd tools/train && $PY check_retrained.py --model "$tmp/$name/m.tflite" --base "$OLDPWD/$path" --labels "$tmp/$name/labels.txt") ;;
+	   (cd tools/train && $PY check_retrained.py --model "$tmp/$name/m.tflite" --base "$path" --labels "$tmp/$name/labels.txt") ;;
 	esac
 	size=$("$B/camclass" model-info --model "$tmp/$name/m.tflite" | sed -n 's/.*bytes=\([0-9]*\)$/\1/p' | head -1)
 	head -c "$size" /dev/urandom > "$tmp/$name/in.bin"
@@ -100,6 +100,19 @@ for base in mobilenet_v2_1.0_224_quant tf2_mobilenet_v2_1.0_224_ptq mobilenet_v1
 		bad "$base: classify: $(cat "$tmp/$name/cls.txt")"
 	fi
 done
+
+# --embedding: another tensor (MobileNetV1's last 4x4x256 feature map instead of its pooled 256).
+emb_name=$(cd tools/train && $PY -c 'import sys, tflite_read as R
+g = R.read(sys.argv[1], strict=False)
+print([t["name"] for t in g["tensors"] if t["name"].startswith("MobilenetV1/MobilenetV1/Conv2d_13_depthwise/Relu6")][0])' \
+	"$M/mobilenet_v1_0.25_128_quant.tflite")
+if retrain "$M/mobilenet_v1_0.25_128_quant.tflite" named "$tmp/small" --embedding "$emb_name" --epochs 50 \
+	&& grep -q "4096 values (uint8 .*), named by --embedding" "$tmp/named/err.log" \
+	&& [ "$(field "$tmp/named/r.json" embedding | grep -c 4096)" = 1 ]; then
+	ok "--embedding names a 4x4x256 feature map: 4096 features, model written"
+else
+	bad "--embedding: $(tail -2 "$tmp/named/err.log")"
+fi
 
 # Bad input: each a clear message naming what.
 expect_error() { # what needle args...

@@ -228,8 +228,8 @@ int cmd_retrain(int argc, char **argv)
 		goto out;
 	const struct rt_embedding *emb = rt_base_embedding(base);
 	fprintf(stderr, "camclass retrain: embedding: tensor %d '%s', %d values (%s scale %g zero point %d), "
-		"input of %s\n", emb->tensor, emb->name, emb->depth, eng_dtype_name(emb->type), (double)emb->scale,
-		(int)emb->zero_point, emb->head);
+		"%s%s\n", emb->tensor, emb->name, emb->depth, eng_dtype_name(emb->type), (double)emb->scale,
+		(int)emb->zero_point, emb->base_classes ? "input of " : "", emb->head);
 	struct eng_options opt = { .backend = a.backend, .threads = a.threads, .probe_tensor = emb->name };
 	struct eng_tensor_info in;
 	r = eng_load(a.base, &opt, &e, err, sizeof(err));

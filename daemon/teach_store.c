@@ -127,8 +127,24 @@ static void scan_one(struct teach *t, int label, const char *folder, const char 
 	free(emb);
 }
 
+/* Temporary files (NAME.tmp.XXXXXX, rt_write_file()) left by a stop in the middle of a write:
+ * never loaded, removed at start. */
+static void remove_leftovers(const char *folder)
+{
+	DIR *d = opendir(folder);
+	struct dirent *de;
+	char path[4200];
+	while (d && (de = readdir(d)))
+		if (strstr(de->d_name, ".tmp.") && snprintf(path, sizeof(path), "%s/%s", folder, de->d_name) <
+							      (int)sizeof(path) && unlink(path) == 0)
+			log_info("teach: removed %s, left by an interrupted write", path);
+	if (d)
+		closedir(d);
+}
+
 int teach_store_scan(struct teach *t, char *err, size_t errlen)
 {
+	remove_leftovers(t->dir);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/samples", t->dir);
 	if (mkdir(t->dir, 0750) < 0 && errno != EEXIST)
@@ -145,6 +161,7 @@ int teach_store_scan(struct teach *t, char *err, size_t errlen)
 			continue;
 		if (snprintf(folder, sizeof(folder), "%s/%s", path, de->d_name) >= (int)sizeof(folder))
 			continue;
+		remove_leftovers(folder);
 		DIR *ld = opendir(folder);
 		if (!ld)
 			continue;

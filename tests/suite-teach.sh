@@ -155,12 +155,16 @@ cc forget bag > "$tmp/forget.log" 2>&1 && grep -q "bag: 12 samples removed" "$tm
 expect "train with one label left" no_samples train
 cc ping > /dev/null 2>&1 && ok "the daemon still serves" || bad "the daemon stopped serving"
 
-# A restart keeps the samples and runs the trained model.
+# A restart keeps the samples and runs the trained model; a temporary file left by a write that
+# was cut off (a stop during training) is removed, never loaded.
 stop_daemon
+echo partial > "$tmp/teach/model.tflite.tmp.AbCdEf"
 start_daemon || bad "camclassd did not restart"
 cc samples > "$tmp/samples2.log" 2>&1
 grep -q "^trouser  *12$" "$tmp/samples2.log" && ok "after a restart: the samples are still there" \
 	|| bad "after restart: $(cat "$tmp/samples2.log")"
+[ ! -e "$tmp/teach/model.tflite.tmp.AbCdEf" ] && grep -q "removed .*model.tflite.tmp.AbCdEf, left by an interrupted write" "$tmp/daemon.log" \
+	&& ok "after a restart: the temporary file of an interrupted write is gone" || bad "leftover temporary file"
 grep -q "running the trained model $tmp/teach/model.tflite" "$tmp/daemon.log" \
 	&& ok "after a restart: the trained model runs" || bad "the restart did not load the trained model"
 got=$(top1)

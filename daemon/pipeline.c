@@ -221,8 +221,7 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	r = cap_config_check(&pl->cam.cap, err, errlen);
 	if (r < 0)
 		goto fail;
-	r = pp_init(&pl->pp, clf_class_count(model), cfg->classify.top_k, cfg->classify.threshold,
-		    cfg->classify.smoothing);
+	r = pp_init(&pl->pp, clf_class_count(model), cfg->classify.smoothing);
 	if (r < 0) {
 		snprintf(err, errlen, "post-processing: %s", strerror(-r));
 		goto fail;
@@ -230,6 +229,7 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
+	pl->threshold = cfg->classify.threshold;
 	pl->wanted = pl->mode == CONFIG_MODE_CONTINUOUS;
 	pl->device_desc = describe_source(cfg);
 	pl->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -353,8 +353,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 		log_error("reload rejected: camera: %s; the running configuration stays", err);
 		goto fail;
 	}
-	r = pp_init(&pp, clf_class_count(new_model ? new_model : pl->model),
-		    cfg->classify.top_k, cfg->classify.threshold, cfg->classify.smoothing);
+	r = pp_init(&pp, clf_class_count(new_model ? new_model : pl->model), cfg->classify.smoothing);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "reload rejected: post-processing");
 		goto fail;
@@ -407,6 +406,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	pl->device_desc = desc;
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
+	pl->threshold = cfg->classify.threshold;
 	if (pl->mode == CONFIG_MODE_CONTINUOUS) {
 		set_wanted(pl, true);
 	} else {
@@ -454,7 +454,8 @@ void pl_tick(struct pipeline *pl, char *line, size_t len)
 		n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);
 	if (n < 0 || (size_t)n >= len)
 		return;
-	if (last.seq && last.n_labels && last.labels[0].index < clf_class_count(pl->model))
+	if (last.seq && last.n_labels && last.labels[0].score >= pl->threshold &&
+	    last.labels[0].index < clf_class_count(pl->model))
 		snprintf(line + n, len - (size_t)n, ", last: %s %.2f",
 			 clf_labels(pl->model)[last.labels[0].index], last.labels[0].score);
 	else if (last.seq)

@@ -72,6 +72,7 @@ struct pipeline {
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
 	int threads;
+	double threshold;            /* [classify] threshold: the status line's "last:" */
 	char *device_desc;           /* for status */
 
 	/* shared with the hooks and pl_tick, under stats_lock */

@@ -11,11 +11,11 @@
 #   make XNNPACK=0       build without the XNNPACK backend
 #   make install PREFIX=/usr DESTDIR=...
 #
-# Sources are found by folder: every .c in capture/ inference/ inference/ops/ inference/ops/fast/
-# ipc/ and daemon/ (but daemon/main.c) goes into one static library; daemon/main.c makes
-# camclassd, tools/camclass/*.c make camclass, each tests/test_*.c makes one cmocka test binary
-# (linked with the test library: the other tests/*.c) and each fuzz/fuzz_*.c one libFuzzer
-# target (make fuzz, clang only).
+# Sources are found by folder: every .c in lib/ capture/ inference/ inference/ops/
+# inference/ops/fast/ ipc/ and daemon/ (but daemon/main.c) goes into one static library;
+# daemon/main.c makes camclassd, tools/camclass/*.c make camclass, each tests/test_*.c makes one
+# cmocka test binary (linked with the test library: the other tests/*.c) and each
+# fuzz/fuzz_*.c one libFuzzer target (make fuzz, clang only).
 
 CROSS_COMPILE ?=
 CC            ?= cc
@@ -126,7 +126,7 @@ endif
 isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 isa_keep = $(foreach f,$(1),$(if $(filter $(call isa_of,$(f)),$(ISA_ALL)),$(if $(filter $(call isa_of,$(f)),$(ISA_HERE)),$(f)),$(f)))
 
-LIB_SRC := $(call isa_keep,$(wildcard capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
+LIB_SRC := $(call isa_keep,$(wildcard lib/*.c capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
            $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libcamclass.a

@@ -6,17 +6,15 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <time.h>
 
+#include "lib/clock.h"
 #include "inference/ops/fast/workers.h"
 #include "inference/ops/ops.h"
 #include "inference/xnnpack.h"
 
 static double now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)mono_now_ns() / 1e6;
 }
 
 int eng_invoke_profiled(struct engine *e, double *ms_per_op, int *ret_step_end)

@@ -1,7 +1,8 @@
 /* log.c — stderr logging with journald priority prefixes; see log.h for the contract.
  *
  * The level is an atomic int so that SIGHUP reloads can change it while other threads log. */
-#include "daemon/log.h"
+#include "lib/log.h"
+#include "lib/macros.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,7 +46,7 @@ int log_get_level(void)
 
 int log_level_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
 		if (strcasecmp(name, log_levels[i].name) == 0)
 			return log_levels[i].priority;
 	return -EINVAL;
@@ -53,7 +54,7 @@ int log_level_from_name(const char *name)
 
 const char *log_level_name(int priority)
 {
-	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
 		if (log_levels[i].priority == priority)
 			return log_levels[i].name;
 	return priority < LOG_ERR ? "error" : "debug";

@@ -40,8 +40,18 @@
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_MQTT_HOST "localhost"
+#define DEFAULT_MQTT_PORT 1883
+#define DEFAULT_MQTT_QOS 1
+#define DEFAULT_MQTT_MAX_RATE 2.0
+#define DEFAULT_MQTT_DISCOVERY_PREFIX "homeassistant"
 
-enum key_type { K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL };
+enum key_type {
+	K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL,
+	K_NAME,   /* no blanks or control characters (a host name, an MQTT client id) */
+	K_TOPIC,  /* an MQTT topic part: no '+', '#', blanks, leading/trailing '/' */
+	K_LABELS, /* config_mqtt_split_labels() */
+};
 
 struct choice {
 	const char *name;
@@ -73,6 +83,10 @@ static const struct choice crop_choices[] = {
 static const struct choice mode_choices[] = {
 	{ "continuous", CONFIG_MODE_CONTINUOUS }, { "on_demand", CONFIG_MODE_ON_DEMAND },
 	{ NULL, 0 } };
+static const struct choice yes_no_choices[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
+static const struct choice mqtt_publish_choices[] = {
+	{ "state", CONFIG_MQTT_PUBLISH_STATE }, { "results", CONFIG_MQTT_PUBLISH_RESULTS },
+	{ NULL, 0 } };
 
 #define OFF(member) offsetof(struct config, member)
 
@@ -100,10 +114,27 @@ static const struct key_def keys[] = {
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
+	{ "mqtt", "host", K_NAME, OFF(mqtt.host), 0, 0, 0, 0, NULL },
+	{ "mqtt", "port", K_INT, OFF(mqtt.port), 1, 65535, 0, 0, NULL },
+	{ "mqtt", "username", K_NAME, OFF(mqtt.username), 0, 0, 0, 0, NULL },
+	{ "mqtt", "password_file", K_PATH, OFF(mqtt.password_file), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_ca", K_PATH, OFF(mqtt.tls_ca), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_cert", K_PATH, OFF(mqtt.tls_cert), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_key", K_PATH, OFF(mqtt.tls_key), 0, 0, 0, 0, NULL },
+	{ "mqtt", "client_id", K_NAME, OFF(mqtt.client_id), 0, 0, 0, 0, NULL },
+	{ "mqtt", "topic_prefix", K_TOPIC, OFF(mqtt.topic_prefix), 0, 0, 0, 0, NULL },
+	{ "mqtt", "discovery", K_CHOICE, OFF(mqtt.discovery), 0, 0, 0, 0, yes_no_choices },
+	{ "mqtt", "discovery_prefix", K_TOPIC, OFF(mqtt.discovery_prefix), 0, 0, 0, 0, NULL },
+	{ "mqtt", "qos", K_INT, OFF(mqtt.qos), 0, 2, 0, 0, NULL },
+	{ "mqtt", "publish", K_CHOICE, OFF(mqtt.publish), 0, 0, 0, 0, mqtt_publish_choices },
+	{ "mqtt", "max_rate", K_DOUBLE, OFF(mqtt.max_rate), 0, 100, true, false, NULL },
+	{ "mqtt", "binary_labels", K_LABELS, OFF(mqtt.binary_labels), 0, 0, 0, 0, NULL },
+	{ "mqtt", "allow_commands", K_CHOICE, OFF(mqtt.allow_commands), 0, 0, 0, 0,
+	  yes_no_choices },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "camera", "model", "classify", "socket", "log" };
+static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "mqtt" };
 #define CONTROL_PREFIX "control."
 
 struct parse_ctx {
@@ -287,6 +318,16 @@ static int handle_control(struct parse_ctx *ctx, const char *name, const char *v
 	return 1;
 }
 
+static int apply_string(struct parse_ctx *ctx, const struct key_def *k, void *slot,
+			const char *value)
+{
+	if (set_string(slot, value) < 0) {
+		set_error(ctx, ctx->lineno, k->section, k->name, "out of memory");
+		return 0;
+	}
+	return 1;
+}
+
 static int apply_key(struct parse_ctx *ctx, const struct key_def *k, const char *value)
 {
 	void *slot = (char *)ctx->cfg + k->offset;
@@ -392,6 +433,41 @@ static int apply_key(struct parse_ctx *ctx, const struct key_def *k, const char 
 				  value, names);
 		}
 		return 0;
+	case K_NAME:
+		if (!*value || value[strcspn(value, " \t\r\n\v\f")]) {
+			set_error(ctx, ctx->lineno, k->section, k->name,
+				  "must be one word (not empty, no blanks)");
+			return 0;
+		}
+		return apply_string(ctx, k, slot, value);
+	case K_TOPIC: {
+		size_t len = strlen(value);
+		if (!len || value[strcspn(value, "+# \t\r\n\v\f")] || value[0] == '/' ||
+		    value[len - 1] == '/' || strstr(value, "//")) {
+			set_error(ctx, ctx->lineno, k->section, k->name,
+				  "'%s' is not a topic prefix (like camclassd/front: no blanks, "
+				  "'+' or '#', no empty level)", value);
+			return 0;
+		}
+		return apply_string(ctx, k, slot, value);
+	}
+	case K_LABELS: {
+		char why[160];
+		char(*labels)[CONFIG_MQTT_LABEL_MAX] =
+			malloc(CONFIG_MQTT_MAX_BINARY_LABELS * sizeof(*labels));
+		if (!labels) {
+			set_error(ctx, ctx->lineno, k->section, k->name, "out of memory");
+			return 0;
+		}
+		r = config_mqtt_split_labels(value, labels, CONFIG_MQTT_MAX_BINARY_LABELS, why,
+					     sizeof(why));
+		free(labels);
+		if (r < 0) {
+			set_error(ctx, ctx->lineno, k->section, k->name, "%s", why);
+			return 0;
+		}
+		return apply_string(ctx, k, slot, value);
+	}
 	case K_LEVEL:
 		r = log_level_from_name(value);
 		if (r < 0 || r == LOG_NOTICE || strcmp(value, log_level_name(r)) != 0) {
@@ -450,6 +526,17 @@ static void check_combinations(struct parse_ctx *ctx)
 	if (c->camera.source == CONFIG_SOURCE_FILE && !*c->camera.file)
 		set_error(ctx, ctx->seen_line[key_index("camera", "source")], "camera", "source",
 			  "source = file needs [camera] file = PATH");
+	if (*c->mqtt.password_file && !*c->mqtt.username)
+		set_error(ctx, ctx->seen_line[key_index("mqtt", "password_file")], "mqtt",
+			  "password_file", "needs [mqtt] username");
+	if (!*c->mqtt.tls_cert != !*c->mqtt.tls_key) {
+		const char *key = *c->mqtt.tls_cert ? "tls_cert" : "tls_key";
+		set_error(ctx, ctx->seen_line[key_index("mqtt", key)], "mqtt", key,
+			  "tls_cert and tls_key go together");
+	}
+	if (*c->mqtt.tls_cert && !*c->mqtt.tls_ca)
+		set_error(ctx, ctx->seen_line[key_index("mqtt", "tls_cert")], "mqtt", "tls_cert",
+			  "needs [mqtt] tls_ca (TLS is on when tls_ca is set)");
 }
 
 int config_defaults(struct config *ret)
@@ -463,6 +550,8 @@ int config_defaults(struct config *ret)
 			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
+		.mqtt = { .port = DEFAULT_MQTT_PORT, .discovery = 1, .qos = DEFAULT_MQTT_QOS,
+			  .publish = CONFIG_MQTT_PUBLISH_STATE, .max_rate = DEFAULT_MQTT_MAX_RATE },
 	};
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
@@ -470,8 +559,16 @@ int config_defaults(struct config *ret)
 	c.model.labels = strdup(DEFAULT_LABELS_PATH);
 	c.socket.path = strdup(SRV_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
+	c.mqtt.host = strdup(DEFAULT_MQTT_HOST);
+	c.mqtt.discovery_prefix = strdup(DEFAULT_MQTT_DISCOVERY_PREFIX);
+	char **empty[] = { &c.mqtt.username, &c.mqtt.password_file, &c.mqtt.tls_ca,
+			   &c.mqtt.tls_cert, &c.mqtt.tls_key, &c.mqtt.client_id,
+			   &c.mqtt.topic_prefix, &c.mqtt.binary_labels };
+	bool mqtt_ok = c.mqtt.host && c.mqtt.discovery_prefix;
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++)
+		mqtt_ok = (*empty[i] = strdup("")) && mqtt_ok;
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
-	    !c.socket.path || !c.socket.group) {
+	    !c.socket.path || !c.socket.group || !mqtt_ok) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -549,6 +646,14 @@ void config_free(struct config *c)
 	free(c->socket.group);
 	c->path = c->camera.device = c->camera.file = NULL;
 	c->model.path = c->model.labels = c->socket.path = c->socket.group = NULL;
+	char **mqtt[] = { &c->mqtt.host, &c->mqtt.username, &c->mqtt.password_file,
+			  &c->mqtt.tls_ca, &c->mqtt.tls_cert, &c->mqtt.tls_key,
+			  &c->mqtt.client_id, &c->mqtt.topic_prefix, &c->mqtt.discovery_prefix,
+			  &c->mqtt.binary_labels };
+	for (size_t i = 0; i < sizeof(mqtt) / sizeof(mqtt[0]); i++) {
+		free(*mqtt[i]);
+		*mqtt[i] = NULL;
+	}
 }
 
 static const char *choice_name(const struct choice *choices, int value)
@@ -565,3 +670,8 @@ const char *config_backend_name(enum config_backend b) { return choice_name(back
 const char *config_resize_name(enum config_resize r) { return choice_name(resize_choices, r); }
 const char *config_crop_name(enum config_crop c) { return choice_name(crop_choices, c); }
 const char *config_mode_name(enum config_mode m) { return choice_name(mode_choices, m); }
+const char *config_mqtt_publish_name(enum config_mqtt_publish p)
+{
+	return choice_name(mqtt_publish_choices, p);
+}
+

@@ -21,6 +21,8 @@
 #define CONFIG_MAX_CONTROLS 32
 #define CONFIG_CONTROL_NAME_MAX 64 /* bytes including the terminating NUL */
 #define CONFIG_ERR_MAX 512         /* a comfortable size for the err buffer */
+#define CONFIG_MQTT_MAX_BINARY_LABELS 32
+#define CONFIG_MQTT_LABEL_MAX 64   /* bytes of one binary_labels entry, NUL included */
 
 enum config_source { CONFIG_SOURCE_V4L2, CONFIG_SOURCE_FILE };
 enum config_format {
@@ -35,6 +37,7 @@ enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_BUILTIN, CONFIG_BACKEN
 enum config_resize { CONFIG_RESIZE_AREA, CONFIG_RESIZE_BILINEAR };
 enum config_crop { CONFIG_CROP_CENTER, CONFIG_CROP_FULL };
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
+enum config_mqtt_publish { CONFIG_MQTT_PUBLISH_STATE, CONFIG_MQTT_PUBLISH_RESULTS };
 
 struct config_control {
 	char name[CONFIG_CONTROL_NAME_MAX];
@@ -77,6 +80,22 @@ struct config {
 	struct {
 		int level; /* LOG_DEBUG … LOG_ERR */
 	} log;
+	struct { /* read by camclass-mqtt only; the daemon just validates it */
+		char *host;
+		int port;
+		char *username;         /* "" = none */
+		char *password_file;    /* "" = none; the password is never in the INI */
+		char *tls_ca, *tls_cert, *tls_key; /* "" = none; TLS when tls_ca is set */
+		char *client_id;        /* "" = camclassd-<hostname> */
+		char *topic_prefix;     /* "" = camclassd/<hostname> */
+		int discovery;          /* 0/1 */
+		char *discovery_prefix;
+		int qos;
+		enum config_mqtt_publish publish;
+		double max_rate;        /* results per second with publish = results */
+		char *binary_labels;    /* comma-separated labels; "" = none */
+		int allow_commands;     /* 0/1 */
+	} mqtt;
 };
 
 int config_defaults(struct config *ret);
@@ -90,5 +109,13 @@ const char *config_backend_name(enum config_backend b);
 const char *config_resize_name(enum config_resize r);
 const char *config_crop_name(enum config_crop c);
 const char *config_mode_name(enum config_mode m);
+const char *config_mqtt_publish_name(enum config_mqtt_publish p);
+
+/* Split [mqtt] binary_labels ("a, b c,d") into trimmed entries: each at most
+ * CONFIG_MQTT_LABEL_MAX-1 bytes, at most CONFIG_MQTT_MAX_BINARY_LABELS of them, none empty,
+ * none with a quote, backslash, brace or control character (they end up inside Home Assistant
+ * templates). Returns the count or -EINVAL (a reason in err). */
+int config_mqtt_split_labels(const char *list, char out[][CONFIG_MQTT_LABEL_MAX], size_t max,
+			     char *err, size_t errlen);
 
 #endif

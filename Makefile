@@ -133,7 +133,15 @@ LIB     := $(BUILD)/libcamclass.a
 CAMCLASSD_OBJ := $(BUILD)/obj/daemon/main.o
 CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
 
-TEST_SRC  := $(wildcard tests/test_*.c)
+# camclass-mqtt (tools/mqtt/): the only binary linked with libmosquitto; built when pkg-config
+# finds libmosquitto (cross builds without the -dev package skip it and its tests).
+HAVE_MOSQUITTO := $(shell $(PKG_CONFIG) --exists libmosquitto 2>/dev/null && echo 1)
+MQTT_OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/mqtt/*.c))
+MQTT_CORE_OBJ := $(filter-out $(BUILD)/obj/tools/mqtt/main.o,$(MQTT_OBJ))
+MQTT_LIBS     := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null)
+MQTT_BIN      := $(if $(HAVE_MOSQUITTO),$(BUILD)/camclass-mqtt)
+
+TEST_SRC  := $(if $(HAVE_MOSQUITTO),$(wildcard tests/test_*.c),$(filter-out tests/test_mqtt_%,$(wildcard tests/test_*.c)))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -142,7 +150,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
-all: $(BUILD)/camclassd $(BUILD)/camclass
+all: $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -159,11 +167,19 @@ $(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
 $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/camclass-mqtt: $(MQTT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MQTT_LIBS) $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
+# tests of tools/mqtt link its modules (but not its main)
+$(BUILD)/tests/test_mqtt_%: $(BUILD)/obj/tests/test_mqtt_%.o $(BUILD)/obj/tests/testutil.o $(MQTT_CORE_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(MQTT_LIBS) $(LDLIBS)
+
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -194,9 +210,11 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer
                -DCAMCLASS_FUZZ=1
 FUZZ_LIB_SRC := $(call isa_keep,$(LIB_SRC))
 fuzz: $(FUZZ_BIN)
+build/fuzz/fuzz_mqtt_cmd: FUZZ_EXTRA_SRC := tools/mqtt/command.c
+build/fuzz/fuzz_mqtt_cmd: tools/mqtt/command.c
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_SRC) $(FUZZ_LIB_SRC) $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
 # --- demo ------------------------------------------------------------------------------------------
 # The demo clip: Fashion-MNIST test images as 640x480 JPEG frames, made from the installed dataset

@@ -40,6 +40,7 @@
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_DEBOUNCE 3
 #define DEFAULT_MQTT_HOST "localhost"
 #define DEFAULT_MQTT_PORT 1883
 #define DEFAULT_MQTT_QOS 1
@@ -109,6 +110,7 @@ static const struct key_def keys[] = {
 	{ "classify", "top_k", K_INT, OFF(classify.top_k), 1, SRV_RESULT_MAX_LABELS, 0, 0, NULL },
 	{ "classify", "threshold", K_DOUBLE, OFF(classify.threshold), 0, 1, false, false, NULL },
 	{ "classify", "smoothing", K_DOUBLE, OFF(classify.smoothing), 0, 1, false, true, NULL },
+	{ "classify", "debounce", K_INT, OFF(classify.debounce), 1, 1000, 0, 0, NULL },
 	{ "socket", "path", K_SOCKET_PATH, OFF(socket.path), 0, 0, 0, 0, NULL },
 	{ "socket", "mode", K_OCTAL, OFF(socket.mode), 0, 0777, 0, 0, NULL },
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
@@ -547,7 +549,8 @@ int config_defaults(struct config *ret)
 		.model = { .backend = CONFIG_BACKEND_AUTO, .threads = DEFAULT_THREADS,
 			   .resize = CONFIG_RESIZE_AREA, .crop = CONFIG_CROP_CENTER },
 		.classify = { .mode = CONFIG_MODE_CONTINUOUS, .rate = 0, .top_k = DEFAULT_TOP_K,
-			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
+			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0,
+			      .debounce = DEFAULT_DEBOUNCE },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
 		.mqtt = { .port = DEFAULT_MQTT_PORT, .discovery = 1, .qos = DEFAULT_MQTT_QOS,

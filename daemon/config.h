@@ -70,6 +70,7 @@ struct config {
 		int top_k;
 		double threshold; /* scores below are not reported */
 		double smoothing; /* EMA weight of the previous scores; 0 = off */
+		int debounce;     /* results that must agree before the state moves; 1 = off */
 	} classify;
 	struct {
 		char *path;

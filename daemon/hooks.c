@@ -55,7 +55,10 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
-	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;
+	ret->frames_skipped = cap_slot_skipped(pl->slot);
+	ret->frames_rate_limited = pl->frames_rate_skipped;
+	ret->state = state_label(pl, pl->state.state);
+	ret->state_since = mono_to_unix_s(pl->state.since_ns);
 	ret->frames_corrupt = pl->frames_corrupt;
 	ret->capture_to_result = ring_stat(&pl->lat_c2r);
 	ret->decode = ring_stat(&pl->lat_decode);

@@ -191,6 +191,8 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 		goto fail;
 	}
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
+	debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, pl->start_ns);
+	pl->state = pl->debounce;
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
 	pl->wanted = pl->mode == CONFIG_MODE_CONTINUOUS;
@@ -322,6 +324,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	}
 
 	classify_pause(pl);
+	bool new_model_loaded = new_model != NULL;
 	if (new_model) {
 		/* results of the old model still in the mailbox go out with the old labels */
 		srv_dispatch(pl->srv);
@@ -343,6 +346,13 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	pp_free(&pl->pp);
 	pl->pp = pp;
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
+	if (new_model_loaded || (unsigned)cfg->classify.debounce != pl->debounce.n) {
+		/* a new model's labels mean something else; a new N starts counting afresh */
+		debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, health_now_ns());
+		pthread_mutex_lock(&pl->stats_lock);
+		pl->state = pl->debounce;
+		pthread_mutex_unlock(&pl->stats_lock);
+	}
 	classify_resume(pl);
 
 	pthread_mutex_lock(&pl->cam_lock);

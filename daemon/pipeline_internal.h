@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
+#include "daemon/debounce.h"
 #include "daemon/model_internal.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
@@ -65,6 +66,7 @@ struct pipeline {
 	struct cap_decoder *decoder;
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
+	struct debounce debounce;     /* classify thread; reset while paused (reload) */
 
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
@@ -74,6 +76,7 @@ struct pipeline {
 	/* shared with the hooks and pl_tick, under stats_lock */
 	pthread_mutex_t stats_lock;
 	struct srv_result last;      /* valid when last.seq != 0 */
+	struct debounce state;       /* copy of debounce for status */
 	uint8_t *snap_pixels;
 	int snap_w, snap_h, snap_channels;
 	size_t snap_cap;
@@ -98,6 +101,10 @@ struct srv_latency_stat ring_stat(const struct latency_ring *r);
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
 void *capture_main(void *arg);
 void *classify_main(void *arg);
+/* classify_thread.c: the state's label ("unknown" for DEBOUNCE_UNKNOWN; model labels are
+ * read by the classify thread, or while it is paused); a monotonic time as Unix seconds */
+const char *state_label(const struct pipeline *pl, int32_t state);
+double mono_to_unix_s(uint64_t mono_ns);
 /* hooks.c */
 const char *camera_state_name(struct pipeline *pl);
 void set_wanted(struct pipeline *pl, bool wanted);

@@ -31,6 +31,7 @@
 #ifndef CAMCLASS_IPC_SERVER_H
 #define CAMCLASS_IPC_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -75,6 +76,9 @@ struct srv_status {                     /* filled by the status hook; server add
 	const char *format;             /* "MJPG 640x480" */
 	double fps_in, fps_out;
 	uint64_t frames_skipped, frames_corrupt;
+	uint64_t frames_rate_limited;   /* not classified because of [classify] rate */
+	const char *state;              /* the debounced state's label, "unknown"; NULL: none */
+	double state_since;             /* Unix time */
 	const char *model;
 	const char *backend;
 	unsigned threads;
@@ -115,6 +119,11 @@ struct srv_result {
 	struct {
 		double capture_to_result, decode, preprocess, inference;
 	} latency_ms;
+	/* The debounced state ([classify] debounce), shown as "state"/"state_since" when has_state:
+	 * a label index, or -1 for "unknown"; since = CLOCK_MONOTONIC start of the state. */
+	bool has_state;
+	int32_t state;
+	uint64_t state_since_ns;
 };
 
 struct srv_stats {

@@ -449,6 +449,23 @@ static void control_names_and_count(void **state)
 	expect_error(text, CONFIG_MAX_CONTROLS + 2, where, "too many controls");
 }
 
+static void debounce_defaults_to_three_and_is_bounded(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_int_equal(c.classify.debounce, 3);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1\n", &c), 0);
+	assert_int_equal(c.classify.debounce, 1);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1000\n", &c), 0);
+	config_free(&c);
+	expect_error("[classify]\ndebounce = 0\n", 2, "[classify] debounce: 0 is out of range", NULL);
+	expect_error("[classify]\ndebounce = 1001\n", 2, "[classify] debounce: ", "out of range");
+	expect_error("[classify]\ndebounce = 2.5\n", 2, "[classify] debounce: ", "not an integer");
+}
+
 static void mqtt_defaults_are_documented_values(void **state)
 {
 	(void)state;
@@ -610,6 +627,7 @@ int main(void)
 		cmocka_unit_test(file_source_needs_a_file),
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
+		cmocka_unit_test(debounce_defaults_to_three_and_is_bounded),
 		cmocka_unit_test(mqtt_defaults_are_documented_values),
 		cmocka_unit_test(every_mqtt_key_takes_effect),
 		cmocka_unit_test(mqtt_bad_values_name_the_line),

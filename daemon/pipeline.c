@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- settings ----------------------------------------------------------------------------- */
 
@@ -173,7 +174,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	pthread_mutex_init(&pl->cl_lock, NULL);
 	pthread_cond_init(&pl->cl_cond, NULL);
 	pthread_mutex_init(&pl->stats_lock, NULL);
-	pl->start_ns = pl->tick_ns = health_now_ns();
+	pl->start_ns = pl->tick_ns = mono_now_ns();
 
 	r = camera_settings_from(cfg, &pl->cam);
 	if (r < 0) {
@@ -348,7 +349,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
 	if (new_model_loaded || (unsigned)cfg->classify.debounce != pl->debounce.n) {
 		/* a new model's labels mean something else; a new N starts counting afresh */
-		debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, health_now_ns());
+		debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, mono_now_ns());
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->state = pl->debounce;
 		pthread_mutex_unlock(&pl->stats_lock);
@@ -392,7 +393,7 @@ fail:
 
 void pl_tick(struct pipeline *pl, char *line, size_t len)
 {
-	uint64_t now = health_now_ns();
+	uint64_t now = mono_now_ns();
 	struct srv_result last;
 	uint64_t fin, fout;
 

@@ -27,7 +27,8 @@
 
 #include <jansson.h>
 
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "ipc/client.h"
 #include "tools/mqtt/broker.h"
 #include "tools/mqtt/command.h"
@@ -140,7 +141,7 @@ static void daemon_lost(struct bridge *br, const char *why)
 	br->daemon = NULL;
 	br->daemon_ready = false;
 	br->daemon_backoff_ms = DAEMON_BACKOFF_MIN_MS;
-	br->daemon_next_ms = mq_now_ms() + br->daemon_backoff_ms;
+	br->daemon_next_ms = mono_now_ms() + br->daemon_backoff_ms;
 	for (size_t i = 0; i < MAX_PENDING_CMDS; i++) {
 		struct pending_cmd *pc = &br->cmds[i];
 		if (!pc->used)
@@ -171,7 +172,7 @@ static void daemon_connect(struct bridge *br)
 		log_msg(br->daemon_failures++ ? LOG_INFO : LOG_WARNING,
 			"cannot connect to camclassd at %s: %s; retrying in %d s",
 			br->s->socket_path, strerror(-r), br->daemon_backoff_ms / 1000);
-		br->daemon_next_ms = mq_now_ms() + br->daemon_backoff_ms;
+		br->daemon_next_ms = mono_now_ms() + br->daemon_backoff_ms;
 		br->daemon_backoff_ms = br->daemon_backoff_ms * 2 > DAEMON_BACKOFF_MAX_MS
 						? DAEMON_BACKOFF_MAX_MS
 						: br->daemon_backoff_ms * 2;
@@ -190,7 +191,7 @@ static void on_hello(struct bridge *br)
 	if (!sub || daemon_request(br, sub) < 0)
 		return;
 	br->daemon_ready = true;
-	br->next_status_ms = mq_now_ms(); /* the first status at once */
+	br->next_status_ms = mono_now_ms(); /* the first status at once */
 	if (!br->discovery_model || !br->st.model || strcmp(br->discovery_model, br->st.model))
 		publish_discovery(br);
 	publish_availability(br, false);
@@ -241,7 +242,7 @@ static void on_daemon_line(struct bridge *br, const char *line, size_t len)
 	} else if (id) {
 		on_tagged_reply(br, msg, id);
 	} else if (strcmp(type, "result") == 0 && br->s->publish_results) {
-		int64_t now = mq_now_ms();
+		int64_t now = mono_now_ms();
 		if (now - br->last_result_ms >= (int64_t)(1000.0 / br->s->max_rate)) {
 			br->last_result_ms = now;
 			mq_broker_publish(br->broker, br->s->t_results, line, len, false, true);
@@ -353,7 +354,7 @@ int mq_bridge_run(const struct mq_settings *s)
 	log_info("camclass-mqtt: %s:%d%s, topics %s/..., socket %s", s->host, s->port,
 		 s->tls_ca ? " (TLS)" : "", s->prefix, s->socket_path);
 	for (bool running = true; running;) {
-		int64_t now = mq_now_ms();
+		int64_t now = mono_now_ms();
 		mq_broker_tick(br.broker, now);
 		if (!br.daemon && now >= br.daemon_next_ms)
 			daemon_connect(&br);
@@ -369,7 +370,7 @@ int mq_bridge_run(const struct mq_settings *s)
 				       { .fd = br.daemon ? cli_fd(br.daemon) : -1, .events = POLLIN } };
 		if (mq_broker_want_write(br.broker))
 			p[1].events |= POLLOUT;
-		now = mq_now_ms();
+		now = mono_now_ms();
 		int timeout = mq_broker_timeout_ms(br.broker, now);
 		if (!br.daemon)
 			timeout = min_timeout(timeout, br.daemon_next_ms, now);

@@ -11,11 +11,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <mosquitto.h>
 
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -37,16 +37,9 @@ struct mq_broker {
 	struct mq_broker_stats stats;
 };
 
-int64_t mq_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void schedule_retry(struct mq_broker *b)
 {
-	b->next_attempt_ms = mq_now_ms() + b->backoff_ms;
+	b->next_attempt_ms = mono_now_ms() + b->backoff_ms;
 	b->backoff_ms = b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff_ms * 2;
 }
 
@@ -86,7 +79,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc)
 			    b->s->host, b->s->port, rc ? mosquitto_strerror(rc) : "closed");
 		b->backoff_ms = BACKOFF_MIN_MS;
 		schedule_retry(b);
-	} else if (b->next_attempt_ms <= mq_now_ms()) {
+	} else if (b->next_attempt_ms <= mono_now_ms()) {
 		schedule_retry(b);
 	}
 }
@@ -205,7 +198,7 @@ static void loop_failed(struct mq_broker *b, int rc)
 		on_disconnect(b->mosq, b, rc);
 	} else {
 		b->socket_open = false;
-		if (b->next_attempt_ms <= mq_now_ms())
+		if (b->next_attempt_ms <= mono_now_ms())
 			schedule_retry(b);
 	}
 }
@@ -229,7 +222,7 @@ static void try_connect(struct mq_broker *b)
 	b->host_set = b->host_set || rc != MOSQ_ERR_INVAL;
 	if (rc == MOSQ_ERR_SUCCESS) {
 		b->socket_open = true;
-		b->next_misc_ms = mq_now_ms() + MISC_PERIOD_MS;
+		b->next_misc_ms = mono_now_ms() + MISC_PERIOD_MS;
 		return;
 	}
 	const char *why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
@@ -299,9 +292,9 @@ void mq_broker_stop(struct mq_broker *b)
 {
 	if (b->connected) {
 		mq_broker_publish(b, b->s->t_availability, "offline", 7, true, false);
-		int64_t end = mq_now_ms() + STOP_FLUSH_MS;
+		int64_t end = mono_now_ms() + STOP_FLUSH_MS;
 		while (b->connected && (b->pending || mosquitto_want_write(b->mosq)) &&
-		       mq_now_ms() < end) {
+		       mono_now_ms() < end) {
 			struct pollfd p = { .fd = mosquitto_socket(b->mosq), .events = POLLIN };
 			if (mosquitto_want_write(b->mosq))
 				p.events |= POLLOUT;

@@ -60,6 +60,4 @@ struct mq_broker_stats {
 };
 void mq_broker_get_stats(const struct mq_broker *b, struct mq_broker_stats *ret);
 
-int64_t mq_now_ms(void);
-
 #endif

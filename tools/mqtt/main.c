@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "tools/mqtt/bridge.h"
 #include "tools/mqtt/settings.h"
 

@@ -251,10 +251,17 @@ install: all
 	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
+	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
+	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
+	$(if $(MQTT_BIN),for u in camclass-mqtt.service camclass-mqtt@.service; do sed 's|@BINDIR@|$(PREFIX)/bin|g' "systemd/$$u" > "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; done)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
-	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket' \
+	      $(DESTDIR)$(PREFIX)/bin/camclass-mqtt $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt.service \
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt@.service'
 
 clean:
 	rm -rf build

@@ -308,6 +308,30 @@ if command -v systemd-analyze >/dev/null; then
 	echo "     camclass-mqtt.service exposure: ${exposure:-?}"
 	check "camclass-mqtt.service exposure <= 2.0" \
 		awk -v e="${exposure:-99}" 'BEGIN { exit !(e <= 2.0) }'
+	units=$tmp/units
+	mkdir -p "$units"
+	for u in camclassd@.service camclassd@.socket camclass-mqtt@.service camclass-mqtt.service; do
+		sed "s|@SBINDIR@|$PWD/$BUILD|g; s|@BINDIR@|$PWD/$BUILD|g" "systemd/$u" > "$units/$u"
+	done
+	out=$(cd "$units" && systemd-analyze verify --man=no camclassd@front.service \
+		camclassd@front.socket camclass-mqtt@front.service camclass-mqtt.service 2>&1); rc=$?
+	[ -n "$out" ] && echo "$out" | sed 's/^/     /'
+	check "template units verify clean (camclassd@, .socket, camclass-mqtt@)" test "$rc" = 0 -a -z "$out"
+	units_name_the_instance() {
+		grep -q 'ExecStart=.*camclassd -c /etc/camclassd/%i.ini$' "$units/camclassd@.service" &&
+			grep -qx 'ListenStream=/run/camclassd/%i.sock' "$units/camclassd@.socket" &&
+			grep -q 'ExecStart=.*camclass-mqtt -c /etc/camclassd/%i.ini --instance %i$' \
+				"$units/camclass-mqtt@.service"
+	}
+	check "camclassd@%i reads /etc/camclassd/%i.ini, serves /run/camclassd/%i.sock" \
+		units_name_the_instance
+	sed -i 's/^client_id = .*//; s/^topic_prefix = .*//' "$tmp/cam1.ini"
+	out=$("$BUILD/camclass-mqtt" --check-config --instance front -c "$tmp/cam1.ini" 2>&1)
+	check "--instance front: topics camclassd/<hostname>/front" \
+		test -n "$(echo "$out" | grep -F "topics camclassd/$(hostname)/front/...")"
+	ex=$(systemd-analyze security --offline=true "$units/camclass-mqtt@front.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+	check "camclass-mqtt@.service exposure ${ex:-?} <= 2.0" awk -v e="${ex:-99}" 'BEGIN { exit !(e <= 2.0) }'
 fi
 
 # --- the bridge's CPU at the daemon's full rate (a figure, not a check) ---------------------------

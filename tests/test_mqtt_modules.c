@@ -165,7 +165,7 @@ static void settings_fill_hostname_defaults_and_topics(void **state)
 	struct config c = cfg_with("", "", "");
 	struct mq_settings s;
 	char err[256], host[256], want[300];
-	assert_int_equal(mq_settings_from_config(&c, &s, err, sizeof(err)), 0);
+	assert_int_equal(mq_settings_from_config(&c, NULL, NULL, &s, err, sizeof(err)), 0);
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
 	snprintf(want, sizeof(want), "camclassd-%s", host);
 	assert_string_equal(s.client_id, want);
@@ -175,6 +175,20 @@ static void settings_fill_hostname_defaults_and_topics(void **state)
 	assert_string_equal(s.t_discovery_state, want);
 	assert_null(s.password);
 	assert_int_equal(s.port, 1883);
+	assert_string_equal(s.socket_path, "/run/camclassd/camclassd.sock");
+	mq_settings_free(&s);
+	/* a template instance names the camera in the defaults and finds its socket */
+	assert_int_equal(mq_settings_from_config(&c, "garden", NULL, &s, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "camclassd-%s-garden", host);
+	assert_string_equal(s.client_id, want);
+	snprintf(want, sizeof(want), "camclassd/%s/garden/state", host);
+	assert_string_equal(s.t_state, want);
+	assert_string_equal(s.socket_path, "/run/camclassd/garden.sock");
+	mq_settings_free(&s);
+	assert_int_equal(mq_settings_from_config(&c, "a/b", NULL, &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--instance"));
+	assert_int_equal(mq_settings_from_config(&c, "x", "/tmp/s.sock", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.socket_path, "/tmp/s.sock");
 	mq_settings_free(&s);
 	config_free(&c);
 }
@@ -192,17 +206,17 @@ static void password_comes_from_the_first_line_of_the_file(void **state)
 	free(c.mqtt.password_file);
 	c.mqtt.password_file = strdup(path);
 	struct mq_settings s;
-	assert_int_equal(mq_settings_from_config(&c, &s, err, sizeof(err)), 0);
+	assert_int_equal(mq_settings_from_config(&c, NULL, NULL, &s, err, sizeof(err)), 0);
 	assert_string_equal(s.password, "s3cret word");
 	assert_string_equal(s.t_cmd, "a/b/cmd");
 	mq_settings_free(&s);
 	f = fopen(path, "w");
 	fputs("\n", f);
 	fclose(f);
-	assert_int_equal(mq_settings_from_config(&c, &s, err, sizeof(err)), -EINVAL);
+	assert_int_equal(mq_settings_from_config(&c, NULL, NULL, &s, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "first line is empty"));
 	unlink(path);
-	assert_int_equal(mq_settings_from_config(&c, &s, err, sizeof(err)), -ENOENT);
+	assert_int_equal(mq_settings_from_config(&c, NULL, NULL, &s, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot open"));
 	assert_non_null(strstr(err, path));
 	config_free(&c);
@@ -216,7 +230,7 @@ static void discovery_documents_carry_what_home_assistant_needs(void **state)
 	struct config c = cfg_with("cam1", "house/cam1", "Ankle boot, person");
 	struct mq_settings s;
 	char err[256];
-	assert_int_equal(mq_settings_from_config(&c, &s, err, sizeof(err)), 0);
+	assert_int_equal(mq_settings_from_config(&c, NULL, NULL, &s, err, sizeof(err)), 0);
 	json_t *d = mq_ha_sensor(&s, "fashion");
 	assert_string_equal(json_string_value(json_object_get(d, "state_topic")), "house/cam1/state");
 	assert_string_equal(json_string_value(json_object_get(d, "json_attributes_topic")),

@@ -1,6 +1,6 @@
 /* main.c — camclass-mqtt: publishes camclassd's results to an MQTT broker.
  *
- *   camclass-mqtt [-c FILE] [--check-config] [--version]
+ *   camclass-mqtt [-c FILE] [--instance NAME] [--socket PATH] [--check-config] [--version]
  *
  * A separate process on purpose: it needs the network, the daemon keeps none (its unit has
  * PrivateNetwork=yes). It reads the daemon's INI (default /etc/camclassd/camclassd.ini) with the
@@ -20,10 +20,14 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: camclass-mqtt [-c FILE] [--check-config] [--version]\n"
+	fprintf(f, "usage: camclass-mqtt [-c FILE] [--instance NAME] [--socket PATH] "
+		   "[--check-config] [--version]\n"
 		   "Publishes camclassd's classification state to an MQTT broker, with Home "
 		   "Assistant discovery.\n"
 		   "  -c, --config FILE  the daemon's INI file (default " DEFAULT_CONFIG ")\n"
+		   "  --instance NAME    camclass-mqtt@NAME: socket /run/camclassd/NAME.sock, "
+		   "default ids and topics end in NAME\n"
+		   "  --socket PATH      the daemon's socket (default: [socket] path)\n"
 		   "  --check-config     check the file and the password file, then exit\n");
 	return f == stderr ? 2 : 0;
 }
@@ -31,10 +35,15 @@ static int usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
+	const char *instance = NULL, *socket_path = NULL;
 	int check_only = 0;
 	for (int i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
 			path = argv[++i];
+		else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			instance = argv[++i];
+		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+			socket_path = argv[++i];
 		else if (strcmp(argv[i], "--check-config") == 0)
 			check_only = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
@@ -55,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(c.log.level);
 	struct mq_settings s;
-	int r = mq_settings_from_config(&c, &s, err, sizeof(err));
+	int r = mq_settings_from_config(&c, instance, socket_path, &s, err, sizeof(err));
 	config_free(&c);
 	if (r < 0) {
 		log_error("%s: %s", path, err);

@@ -96,12 +96,19 @@ static int read_password(const char *path, char **ret, char *err, size_t errlen)
 	return 0;
 }
 
-int mq_settings_from_config(const struct config *c, struct mq_settings *ret, char *err,
-			    size_t errlen)
+int mq_settings_from_config(const struct config *c, const char *instance, const char *socket_path,
+			    struct mq_settings *ret, char *err, size_t errlen)
 {
 	struct mq_settings s = { 0 };
 	char host[256];
 	int r;
+
+	if (instance && (!*instance || instance[strcspn(instance, "/+# \t\r\n")] ||
+			 strlen(instance) > 64)) {
+		snprintf(err, errlen, "--instance '%s': must be 1..64 characters without '/', '+', "
+			 "'#' or blanks", instance);
+		return -EINVAL;
+	}
 
 	if (gethostname(host, sizeof(host)) < 0 || !host[0])
 		snprintf(host, sizeof(host), "localhost");
@@ -117,14 +124,21 @@ int mq_settings_from_config(const struct config *c, struct mq_settings *ret, cha
 	s.publish_results = c->mqtt.publish == CONFIG_MQTT_PUBLISH_RESULTS;
 	s.max_rate = c->mqtt.max_rate;
 	s.allow_commands = c->mqtt.allow_commands;
-	s.socket_path = strdup(c->socket.path);
+	if (socket_path)
+		s.socket_path = strdup(socket_path);
+	else if (instance)
+		s.socket_path = fmt("/run/camclassd/%s.sock", instance);
+	else
+		s.socket_path = strdup(c->socket.path);
 	s.host = strdup(c->mqtt.host);
 	s.username = dup_or_null(c->mqtt.username);
 	s.tls_ca = dup_or_null(c->mqtt.tls_ca);
 	s.tls_cert = dup_or_null(c->mqtt.tls_cert);
 	s.tls_key = dup_or_null(c->mqtt.tls_key);
-	s.client_id = *c->mqtt.client_id ? strdup(c->mqtt.client_id) : fmt("camclassd-%s", host);
-	s.prefix = *c->mqtt.topic_prefix ? strdup(c->mqtt.topic_prefix) : fmt("camclassd/%s", host);
+	s.client_id = *c->mqtt.client_id ? strdup(c->mqtt.client_id)
+		      : fmt("camclassd-%s%s%s", host, instance ? "-" : "", instance ? instance : "");
+	s.prefix = *c->mqtt.topic_prefix ? strdup(c->mqtt.topic_prefix)
+		   : fmt("camclassd/%s%s%s", host, instance ? "/" : "", instance ? instance : "");
 	s.discovery_prefix = strdup(c->mqtt.discovery_prefix);
 	if (!s.socket_path || !s.host || !s.client_id || !s.prefix || !s.discovery_prefix ||
 	    (*c->mqtt.username && !s.username) || (*c->mqtt.tls_ca && !s.tls_ca) ||

@@ -41,8 +41,11 @@ struct mq_settings {
 	char *t_discovery_state;     /* <discovery_prefix>/sensor/<client_id>/state/config */
 };
 
-int mq_settings_from_config(const struct config *c, struct mq_settings *ret, char *err,
-			    size_t errlen);
+/* instance: NULL, or the template unit's %i (camclass-mqtt@NAME): then the socket is
+ * /run/camclassd/NAME.sock and the defaults become camclassd-<hostname>-NAME and
+ * camclassd/<hostname>/NAME (one broker, many cameras). socket_path: NULL or an override. */
+int mq_settings_from_config(const struct config *c, const char *instance, const char *socket_path,
+			    struct mq_settings *ret, char *err, size_t errlen);
 void mq_settings_free(struct mq_settings *s);
 
 /* <discovery_prefix>/binary_sensor/<client_id>/<slug of label i>/config, malloc'd. */

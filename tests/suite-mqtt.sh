@@ -221,8 +221,21 @@ mosquitto_pub -h 127.0.0.1 -p "$P_ANON" -t "$P/cmd" -m '{"cmd":'
 check "bad command payload answered bad_request" \
 	wait_log "$tmp/cam1.sub" "^$P/reply .*\"code\":\"bad_request\"" 10
 
-# --- daemon restart --------------------------------------------------------------------------------
+# --- daemon restart (the bridge, camclass watch and examples/client.py all come back) --------------
+"$BUILD/camclass" --socket "$SOCK" watch --on-change > "$tmp/watch.out" 2> "$tmp/watch.err" &
+watch_pid=$!; pids+=("$watch_pid")
+"$BUILD/camclass" --socket "$SOCK" watch --once > "$tmp/once.out" 2> "$tmp/once.err" &
+once_pid=$!; pids+=("$once_pid")
+"$PY" examples/client.py --socket "$SOCK" --on-change > "$tmp/py.out" 2> "$tmp/py.err" &
+py_pid=$!; pids+=("$py_pid")
+check "camclass watch --on-change prints state changes" wait_log "$tmp/watch.out" "^seq " 20
+check "examples/client.py prints results" wait_log "$tmp/py.out" "^seq " 20
 kill -TERM "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
+wait "$once_pid"; rc=$?
+check "watch --once exits 1 when the daemon goes away" test "$rc" = 1
+check "watch says it waits for the daemon" wait_log "$tmp/watch.err" "went away; waiting" 10
+check "client.py says it waits for the daemon" wait_log "$tmp/py.err" "went away; waiting" 10
+n_watch=$(grep -c "^seq " "$tmp/watch.out"); n_py=$(grep -c "^seq " "$tmp/py.out")
 check "daemon stopped: availability offline" wait_retained "$P/availability" offline 15
 check "daemon stopped: bridge says so" wait_log "$tmp/cam1.log" "went away" 5
 start_daemon >/dev/null
@@ -237,6 +250,19 @@ wait_more_states() {
 	return 1
 }
 check "daemon restarted: state changes flow again" wait_more_states
+check "watch reconnected and says so" wait_log "$tmp/watch.err" "reconnected to $SOCK, subscribed again" 20
+check "client.py reconnected and says so" wait_log "$tmp/py.err" "reconnected to $SOCK" 20
+grows() { # file count
+	local end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(grep -c "^seq " "$1")" -gt "$2" ] && return 0
+		sleep 0.3
+	done
+	return 1
+}
+check "watch prints results again after the restart" grows "$tmp/watch.out" "$n_watch"
+check "client.py prints results again after the restart" grows "$tmp/py.out" "$n_py"
+kill "$watch_pid" "$py_pid" 2>/dev/null
 
 # --- broker restart (no persistence: retained topics must be published again) ---------------------
 kill -TERM "$broker_pid"; wait "$broker_pid" 2>/dev/null

@@ -52,6 +52,7 @@ enum key_type {
 	K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL,
 	K_NAME,   /* no blanks or control characters (a host name, an MQTT client id) */
 	K_TOPIC,  /* an MQTT topic part: no '+', '#', blanks, leading/trailing '/' */
+	          /* K_NAME, K_TOPIC: min = 1 → must not be empty; 0 → empty = the default */
 	K_LABELS, /* config_mqtt_split_labels() */
 };
 
@@ -117,7 +118,7 @@ static const struct key_def keys[] = {
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
-	{ "mqtt", "host", K_NAME, OFF(mqtt.host), 0, 0, 0, 0, NULL },
+	{ "mqtt", "host", K_NAME, OFF(mqtt.host), 1, 0, 0, 0, NULL },
 	{ "mqtt", "port", K_INT, OFF(mqtt.port), 1, 65535, 0, 0, NULL },
 	{ "mqtt", "username", K_NAME, OFF(mqtt.username), 0, 0, 0, 0, NULL },
 	{ "mqtt", "password_file", K_PATH, OFF(mqtt.password_file), 0, 0, 0, 0, NULL },
@@ -127,7 +128,7 @@ static const struct key_def keys[] = {
 	{ "mqtt", "client_id", K_NAME, OFF(mqtt.client_id), 0, 0, 0, 0, NULL },
 	{ "mqtt", "topic_prefix", K_TOPIC, OFF(mqtt.topic_prefix), 0, 0, 0, 0, NULL },
 	{ "mqtt", "discovery", K_CHOICE, OFF(mqtt.discovery), 0, 0, 0, 0, yes_no_choices },
-	{ "mqtt", "discovery_prefix", K_TOPIC, OFF(mqtt.discovery_prefix), 0, 0, 0, 0, NULL },
+	{ "mqtt", "discovery_prefix", K_TOPIC, OFF(mqtt.discovery_prefix), 1, 0, 0, 0, NULL },
 	{ "mqtt", "qos", K_INT, OFF(mqtt.qos), 0, 2, 0, 0, NULL },
 	{ "mqtt", "publish", K_CHOICE, OFF(mqtt.publish), 0, 0, 0, 0, mqtt_publish_choices },
 	{ "mqtt", "max_rate", K_DOUBLE, OFF(mqtt.max_rate), 0, 100, true, false, NULL },
@@ -437,7 +438,7 @@ static int apply_key(struct parse_ctx *ctx, const struct key_def *k, const char 
 		}
 		return 0;
 	case K_NAME:
-		if (!*value || value[strcspn(value, " \t\r\n\v\f")]) {
+		if ((!*value && k->min > 0) || value[strcspn(value, " \t\r\n\v\f")]) {
 			set_error(ctx, ctx->lineno, k->section, k->name,
 				  "must be one word (not empty, no blanks)");
 			return 0;
@@ -445,6 +446,8 @@ static int apply_key(struct parse_ctx *ctx, const struct key_def *k, const char 
 		return apply_string(ctx, k, slot, value);
 	case K_TOPIC: {
 		size_t len = strlen(value);
+		if (!len && k->min == 0)
+			return apply_string(ctx, k, slot, value);
 		if (!len || value[strcspn(value, "+# \t\r\n\v\f")] || value[0] == '/' ||
 		    value[len - 1] == '/' || strstr(value, "//")) {
 			set_error(ctx, ctx->lineno, k->section, k->name,

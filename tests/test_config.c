@@ -543,6 +543,13 @@ static void mqtt_bad_values_name_the_line(void **state)
 	expect_error("[mqtt]\nallow_commands = 1\n", 2, "[mqtt] allow_commands: ", "yes|no");
 	expect_error("[mqtt]\nhost = two words\n", 2, "[mqtt] host: ", "one word");
 	expect_error("[mqtt]\nhost =\n", 2, "[mqtt] host: ", "one word");
+	expect_error("[mqtt]\ndiscovery_prefix =\n", 2, "[mqtt] discovery_prefix: ", "not a topic");
+	/* empty client_id/topic_prefix/username: the documented defaults */
+	struct config c;
+	assert_int_equal(load_text("[mqtt]\nclient_id =\ntopic_prefix =\nusername =\n", &c), 0);
+	assert_string_equal(c.mqtt.client_id, "");
+	assert_string_equal(c.mqtt.topic_prefix, "");
+	config_free(&c);
 	expect_error("[mqtt]\ntopic_prefix = cams/#\n", 2, "[mqtt] topic_prefix: ", "not a topic");
 	expect_error("[mqtt]\ntopic_prefix = /cams\n", 2, "[mqtt] topic_prefix: ", "not a topic");
 	expect_error("[mqtt]\ntopic_prefix = cams//x\n", 2, "[mqtt] topic_prefix: ", "not a topic");

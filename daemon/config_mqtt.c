@@ -1,14 +1,102 @@
-/* config_mqtt.c — the one [mqtt] value with structure of its own: binary_labels.
+/* config_mqtt.c — the [mqtt] section's own kinds of values (the keys are in config.c's table):
+ * one-word names, topic prefixes, yes/no, the publish choice, and binary_labels.
  *
- * Kept apart from config.c's table because both sides use it: config.c rejects a bad list at
- * its FILE:LINE, and camclass-mqtt splits the same string the same way when it publishes one
- * Home Assistant binary_sensor per entry. Entries land inside HA value templates, so quotes,
- * backslashes, braces and control characters are refused here rather than escaped there. */
+ * binary_labels is split here for both sides: config.c rejects a bad list at its FILE:LINE,
+ * and camclass-mqtt splits the same string the same way when it publishes one Home Assistant
+ * binary_sensor per entry. Entries land inside HA value templates, so quotes, backslashes,
+ * braces and control characters are refused here rather than escaped there. Topic prefixes
+ * refuse MQTT's wildcards and empty levels, which would make every topic of the bridge invalid
+ * at the broker instead of at start. */
 #include "daemon/config.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "daemon/config_internal.h"
+
+static const char *const yes_no_names[] = { "no", "yes" };
+static const char *const publish_names[] = { [CONFIG_MQTT_PUBLISH_STATE] = "state",
+					     [CONFIG_MQTT_PUBLISH_RESULTS] = "results" };
+
+static int index_of(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static int yes_no_from_name(const char *name) { return index_of(yes_no_names, 2, name); }
+static const char *yes_no_name(int v) { return v >= 0 && v < 2 ? yes_no_names[v] : "?"; }
+static int publish_from_name(const char *name) { return index_of(publish_names, 2, name); }
+static const char *publish_name(int v) { return config_mqtt_publish_name((enum config_mqtt_publish)v); }
+
+const struct choice_set cfg_yes_no_choices = { yes_no_from_name, yes_no_name, 2 };
+const struct choice_set cfg_mqtt_publish_choices = { publish_from_name, publish_name, 2 };
+
+const char *config_mqtt_publish_name(enum config_mqtt_publish p)
+{
+	return (unsigned)p < 2 ? publish_names[p] : "?";
+}
+
+static int set_text(struct parse_ctx *ctx, const struct key_def *k, const char *value)
+{
+	char **slot = (char **)((char *)ctx->cfg + k->offset);
+	char *copy = strdup(value);
+	if (!copy) {
+		cfg_set_error(ctx, ctx->lineno, k->section, k->name, "out of memory");
+		return 0;
+	}
+	free(*slot);
+	*slot = copy;
+	return 1;
+}
+
+int cfg_apply_mqtt_value(struct parse_ctx *ctx, const struct key_def *k, const char *value)
+{
+	size_t len = strlen(value);
+	if (!len && k->min == 0 && k->type != K_LABELS)
+		return set_text(ctx, k, value); /* empty: the documented default */
+	switch (k->type) {
+	case K_NAME:
+		if (!len || value[strcspn(value, " \t\r\n\v\f")]) {
+			cfg_set_error(ctx, ctx->lineno, k->section, k->name,
+				      "must be one word (not empty, no blanks)");
+			return 0;
+		}
+		return set_text(ctx, k, value);
+	case K_TOPIC:
+		if (!len || value[strcspn(value, "+# \t\r\n\v\f")] || value[0] == '/' ||
+		    value[len - 1] == '/' || strstr(value, "//")) {
+			cfg_set_error(ctx, ctx->lineno, k->section, k->name,
+				      "'%s' is not a topic prefix (like camclassd/front: no blanks, "
+				      "'+' or '#', no empty level)", value);
+			return 0;
+		}
+		return set_text(ctx, k, value);
+	case K_LABELS: {
+		char why[160];
+		char(*labels)[CONFIG_MQTT_LABEL_MAX] =
+			malloc(CONFIG_MQTT_MAX_BINARY_LABELS * sizeof(*labels));
+		if (!labels) {
+			cfg_set_error(ctx, ctx->lineno, k->section, k->name, "out of memory");
+			return 0;
+		}
+		int r = config_mqtt_split_labels(value, labels, CONFIG_MQTT_MAX_BINARY_LABELS, why,
+						 sizeof(why));
+		free(labels);
+		if (r < 0) {
+			cfg_set_error(ctx, ctx->lineno, k->section, k->name, "%s", why);
+			return 0;
+		}
+		return set_text(ctx, k, value);
+	}
+	default:
+		return 0;
+	}
+}
 
 int config_mqtt_split_labels(const char *list, char out[][CONFIG_MQTT_LABEL_MAX], size_t max,
 			     char *err, size_t errlen)

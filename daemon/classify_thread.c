@@ -102,8 +102,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 
 	r = clf_decode_frame(m, frame, &img);
 	uint64_t t1 = mono_now_ns();
-	if (r == 0)
-		r = clf_prepare(m, &img);
+	if (r == 0) {
+		struct cap_image region = roi_view(&img, &pl->roi); /* [model] roi, before crop */
+		r = clf_prepare(m, &region);
+	}
 	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
 		/* the frame by name (file source) or sequence, and the decoder's own reason */

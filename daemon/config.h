@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "capture/capture.h"
+#include "daemon/roi.h"
 #include "inference/engine.h"
 
 #define CONFIG_ERR_MAX 512         /* a comfortable size for the err buffer */
@@ -51,6 +52,7 @@ struct config {
 		int threads;
 		enum cap_resize resize;
 		enum cap_crop crop;
+		struct roi roi;   /* region classified, fractions of the frame, before crop */
 	} model;
 	struct {
 		enum config_mode mode;

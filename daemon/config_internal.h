@@ -19,6 +19,7 @@ enum key_type {
 	K_NAME,   /* one word: no blanks or control characters (host, client id, user) */
 	K_TOPIC,  /* an MQTT topic prefix: no '+', '#', blanks, empty levels */
 	K_LABELS, /* config_mqtt_split_labels() */
+	K_ROI,    /* [model] roi: roi_parse() */
 };
 
 /* A choice key's values are a module's own enum, 0..count-1, read with that module's name

@@ -229,6 +229,7 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	}
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
 	debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, pl->start_ns);
+	pl->roi = cfg->model.roi;
 	pl->state = pl->debounce;
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
@@ -384,6 +385,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	pp_free(&pl->pp);
 	pl->pp = pp;
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
+	pl->roi = cfg->model.roi;
 	if (new_model_loaded || (unsigned)cfg->classify.debounce != pl->debounce.n) {
 		/* a new model's labels mean something else; a new N starts counting afresh */
 		debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, mono_now_ns());

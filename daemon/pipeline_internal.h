@@ -68,6 +68,7 @@ struct pipeline {
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
 	struct debounce debounce;     /* classify thread; reset while paused (reload) */
+	struct roi roi;               /* [model] roi: classify thread reads; set while paused */
 	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */
 	bool corrupt_burst_logged;    /* this run's first frame was logged (classify thread) */
 

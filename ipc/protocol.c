@@ -278,6 +278,8 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 	}
 	if (msg && (json_object_set_new(msg, "frames_rate_limited",
 					json_integer((json_int_t)st->frames_rate_limited)) < 0 ||
+		    json_object_set_new(msg, "roi", json_pack("[f,f,f,f]", st->roi[0], st->roi[1],
+								st->roi[2], st->roi[3])) < 0 ||
 		    (st->state && (json_object_set_new(msg, "state", json_string(st->state)) < 0 ||
 				   json_object_set_new(msg, "state_since",
 						       json_real(round(st->state_since * TS_DECIMALS) /

@@ -466,6 +466,22 @@ static void debounce_defaults_to_three_and_is_bounded(void **state)
 	expect_error("[classify]\ndebounce = 2.5\n", 2, "[classify] debounce: ", "not an integer");
 }
 
+static void roi_is_four_fractions_inside_the_frame(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_true(roi_is_full(&c.model.roi));
+	config_free(&c);
+	assert_int_equal(load_text("[model]\nroi = 0.25, 0.1, 0.5, 0.9\n", &c), 0);
+	assert_true(c.model.roi.x == 0.25 && c.model.roi.y == 0.1 && c.model.roi.w == 0.5 &&
+		    c.model.roi.h == 0.9);
+	config_free(&c);
+	expect_error("[model]\nroi = 0.5,0.5,0.6,0.5\n", 2, "[model] roi: ", "leaves the frame");
+	expect_error("[model]\nroi = 0,0,1\n", 2, "[model] roi: ", "is not x,y,w,h");
+	expect_error("[model]\nroi = 0,0,0,1\n", 2, "[model] roi: ", "must be");
+}
+
 static void mqtt_defaults_are_documented_values(void **state)
 {
 	(void)state;
@@ -635,6 +651,7 @@ int main(void)
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
 		cmocka_unit_test(debounce_defaults_to_three_and_is_bounded),
+		cmocka_unit_test(roi_is_four_fractions_inside_the_frame),
 		cmocka_unit_test(mqtt_defaults_are_documented_values),
 		cmocka_unit_test(every_mqtt_key_takes_effect),
 		cmocka_unit_test(mqtt_bad_values_name_the_line),

@@ -56,7 +56,8 @@ static void view_points_into_the_same_pixels(void **state)
 	assert_ptr_equal(v.pixels, pixels + 10 * img.stride_bytes + 30 * 3);
 	assert_int_equal(v.stride_bytes, img.stride_bytes);
 	assert_int_equal(v.channels, 3);
-	struct cap_image full = roi_view(&img, &(struct roi)ROI_FULL);
+	struct roi whole = ROI_FULL;
+	struct cap_image full = roi_view(&img, &whole);
 	assert_ptr_equal(full.pixels, pixels);
 	assert_int_equal(full.width, 60);
 	/* thinner than a pixel at the far edge: still one pixel, inside the picture */

@@ -4,7 +4,9 @@
  * taken from the daemon: whenever the last N results agree on a label the state is that label;
  * the state never moves on a result that does not complete such a run; every move is announced
  * by one state_changed event (state, previous, score, since) matching the results; status shows
- * the state; on_change subscriptions follow the state; rate-limited frames are counted apart. */
+ * the state; on_change subscriptions follow the state; rate-limited frames are counted apart;
+ * [model] roi shows in status and follows a reload; camera events carry device and
+ * reason/format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,8 +134,10 @@ static void state_moves_after_n_agreeing_results_and_is_announced(void **state)
 		if (run && strcmp(st, recent[0]) != 0)
 			fail_msg("result %d: the last %d results say %s but state is %s", results,
 				 DEBOUNCE, recent[0], st);
+		/* judged once this client saw a full run's worth (earlier results it never saw
+		 * may have completed the first one) */
 		if (prev_state[0] && strcmp(prev_state, st) != 0) {
-			if (!run)
+			if (!run && results >= DEBOUNCE)
 				fail_msg("state moved from %s to %s on a flicker", prev_state, st);
 			moves++;
 		}
@@ -256,6 +260,45 @@ static void roi_is_in_status_and_follows_a_reload(void **state)
 	stop(h);
 }
 
+/* Reads until an event named `name` arrives (results and other events skipped). */
+static json_t *wait_event(struct cli_conn *c, const char *name)
+{
+	double end = tu_now_ms() + 30000;
+	while (tu_now_ms() < end) {
+		json_t *msg;
+		assert_int_equal(cli_read_msg(c, 30000, &msg, NULL, NULL), 0);
+		if (strcmp(str(msg, "type"), "event") == 0 && strcmp(str(msg, "event"), name) == 0)
+			return msg;
+		json_decref(msg);
+	}
+	fail_msg("no %s event", name);
+	return NULL;
+}
+
+static void camera_events_name_the_device_and_why(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	char away[sizeof(h->frames) + 8];
+	start(h, DEBOUNCE, 0);
+	struct cli_conn *c = subscribe(h, false);
+	/* the file source loses its folder like a camera its cable, and finds it again */
+	snprintf(away, sizeof(away), "%.*s.away", (int)strnlen(h->frames, sizeof(h->frames) - 1),
+		 h->frames);
+	assert_int_equal(rename(h->frames, away), 0);
+	json_t *ev = wait_event(c, "camera_disconnected");
+	assert_string_equal(str(ev, "device"), h->frames);
+	assert_true(strlen(str(ev, "reason")) > 0);
+	json_decref(ev);
+	assert_int_equal(rename(away, h->frames), 0);
+	ev = wait_event(c, "camera_connected");
+	assert_string_equal(str(ev, "device"), h->frames);
+	assert_non_null(strstr(str(ev, "format"), "x"));
+	json_decref(ev);
+	cli_close(c);
+	stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +306,7 @@ int main(void)
 		cmocka_unit_test_teardown(on_change_subscription_follows_the_state, teardown),
 		cmocka_unit_test_teardown(rate_limited_frames_are_counted_apart, teardown),
 		cmocka_unit_test_teardown(roi_is_in_status_and_follows_a_reload, teardown),
+		cmocka_unit_test_teardown(camera_events_name_the_device_and_why, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -378,6 +378,10 @@ awk -v b="$((b1 - b0))" -v d="$((d1 - d0))" -v n="$((s1 - s0))" -v t0="$t0" -v t
 	'BEGIN { dt = t1 - t0; printf "     bridge CPU %.1f%% of one core (daemon %.0f%%) at %.1f results/s (publish = results, max_rate 100)\n", 100 * b / hz / dt, 100 * d / hz / dt, n / dt }'
 kill -TERM "$bridge_pid"; wait "$bridge_pid" 2>/dev/null
 
+# under SANITIZE=1 builds (CAMCLASS_BUILD=build/san) every bridge and daemon log must be clean
+no_sanitizer_reports() { ! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp"/*.log; }
+check "no sanitizer reports in the bridge and daemon logs" no_sanitizer_reports
+
 if [ "$failed" != 0 ]; then # what the programs said, for the failure report
 	for f in cam1.log daemon.log broker.log; do
 		echo "--- tail of $f"

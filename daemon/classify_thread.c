@@ -55,7 +55,7 @@ static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint
 	pl->snap_seq = seq;
 }
 
-const char *state_label(const struct pipeline *pl, int32_t state)
+const char *pl_state_label(const struct pipeline *pl, int32_t state)
 {
 	if (state < 0)
 		return "unknown";
@@ -63,7 +63,7 @@ const char *state_label(const struct pipeline *pl, int32_t state)
 	return (size_t)state < clf_class_count(pl->model) && names[state] ? names[state] : "unknown";
 }
 
-double mono_to_unix_s(uint64_t mono_ns)
+double pl_mono_to_unix_s(uint64_t mono_ns)
 {
 	return (double)mono_ns / 1e9 + mono_to_unix_offset_s();
 }
@@ -72,8 +72,10 @@ double mono_to_unix_s(uint64_t mono_ns)
  * change to every client (after the result, so `latest` already shows it). */
 static bool follow_state(struct pipeline *pl, struct srv_result *res, int32_t *ret_previous)
 {
-	int32_t top = res->n_labels > 0 ? (int32_t)res->labels[0].index : DEBOUNCE_UNKNOWN;
-	float score = res->n_labels > 0 ? res->labels[0].score : 0;
+	/* the daemon's [classify] threshold decides "unknown" (clients filter with their own) */
+	bool above = res->n_labels > 0 && res->labels[0].score >= pl->state_threshold;
+	int32_t top = above ? (int32_t)res->labels[0].index : DEBOUNCE_UNKNOWN;
+	float score = above ? res->labels[0].score : 0;
 	bool changed = debounce_feed(&pl->debounce, top, score, res->result_ts_ns, ret_previous);
 	res->has_state = true;
 	res->state = pl->debounce.state;
@@ -84,11 +86,11 @@ static bool follow_state(struct pipeline *pl, struct srv_result *res, int32_t *r
 static void announce_state(struct pipeline *pl, int32_t previous)
 {
 	const struct debounce *d = &pl->debounce;
-	json_t *extra = json_pack("{s:s, s:s, s:f, s:f}", "state", state_label(pl, d->state),
-				  "previous", state_label(pl, previous), "score",
+	json_t *extra = json_pack("{s:s, s:s, s:f, s:f}", "state", pl_state_label(pl, d->state),
+				  "previous", pl_state_label(pl, previous), "score",
 				  round((double)d->score * 1e6) / 1e6, "since",
-				  round(mono_to_unix_s(d->since_ns) * 1e3) / 1e3);
-	log_debug("state %s (was %s)", state_label(pl, d->state), state_label(pl, previous));
+				  round(pl_mono_to_unix_s(d->since_ns) * 1e3) / 1e3);
+	log_debug("state %s (was %s)", pl_state_label(pl, d->state), pl_state_label(pl, previous));
 	if (!extra || srv_publish_event(pl->srv, "state_changed", extra) < 0)
 		log_error("out of memory for the state_changed event");
 }
@@ -141,7 +143,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	r = clf_run(m);
 	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
+		pl_set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
 		return;
 	}
 	pp_run(&pl->pp, clf_scores(m), &res);
@@ -162,10 +164,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pl->last = res;
 	pl->state = pl->debounce;
 	pl->results_out++;
-	ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
-	ring_add(&pl->lat_decode, res.latency_ms.decode);
-	ring_add(&pl->lat_prep, res.latency_ms.preprocess);
-	ring_add(&pl->lat_infer, res.latency_ms.inference);
+	pl_ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
+	pl_ring_add(&pl->lat_decode, res.latency_ms.decode);
+	pl_ring_add(&pl->lat_prep, res.latency_ms.preprocess);
+	pl_ring_add(&pl->lat_infer, res.latency_ms.inference);
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	srv_publish_result(pl->srv, &res);
@@ -185,7 +187,7 @@ void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t le
 		snprintf(buf, len, "%s", why);
 }
 
-void *classify_main(void *arg)
+void *pl_classify_main(void *arg)
 {
 	struct pipeline *pl = arg;
 	uint64_t last_start_ns = 0;

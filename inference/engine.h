@@ -1,4 +1,5 @@
-/* engine.h — load a quantized TFLite classifier and run it. The public face of inference/.
+/* engine.h — load a TFLite image classifier (int8/uint8, float32, fp16 or dynamic-range weights)
+ * and run it. The public face of inference/.
  *
  * One engine per model; no global state. eng_load() reads, validates, plans and prepares
  * everything (all allocation happens here); eng_invoke() only computes and allocates nothing.
@@ -71,6 +72,10 @@ int eng_op_count(const struct engine *e);
 int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_version);
 int eng_tensor_count(const struct engine *e);
 int eng_threads(const struct engine *e);
+
+/* Weights the engine turned into float32 at load: float16 constants (DEQUANTIZE folded) and
+ * int8/uint8 weights of float ops (a dynamic-range model). For model-info. */
+void eng_dequantized_weights(const struct engine *e, int *ret_fp16, int *ret_int8);
 
 /* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
 float eng_output_value(const struct engine *e, size_t i);

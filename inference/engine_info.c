@@ -183,3 +183,9 @@ int eng_threads(const struct engine *e)
 {
 	return e->threads;
 }
+
+void eng_dequantized_weights(const struct engine *e, int *ret_fp16, int *ret_int8)
+{
+	*ret_fp16 = e->folded_fp16;
+	*ret_int8 = e->folded_int8;
+}

@@ -29,6 +29,14 @@ struct engine {
 	enum eng_backend backend;
 	int threads;
 	int input, output;                /* tensor indices */
+	int folded_fp16, folded_int8;     /* weights dequantized at load (engine_fold.c) */
 };
+
+/* engine_check.c: refusals with one message each (see there). 0 or -ENOTSUP with err set. */
+int eng_check_classifier(const struct graph *g, const char *name, char *err, size_t errlen);
+int eng_check_ops(const struct graph *g, const char *name, char *err, size_t errlen);
+/* engine_fold.c: fp16 / dynamic-range weights → float32 constants; DEQUANTIZEs of constants
+ * dropped. Before plan_order(). 0, -EINVAL or -ENOMEM with err set. */
+int eng_fold_constants(struct engine *e, const char *name, char *err, size_t errlen);
 
 #endif

@@ -24,6 +24,7 @@ enum {
 	BO_RESHAPE = 17,
 	BO_MUL = 21,
 	BO_REDUCER = 27,
+	BO_SUB = 28,
 	BO_SQUEEZE = 30,
 };
 
@@ -159,6 +160,10 @@ static int parse(struct ctx *c, const struct fbs_table *t, union op_options *o)
 		TRY(get_act(c, t, 0, &o->add.activation));
 		o->add.pot_scale_int16 = true;
 		return 0;
+	case OP_SUB:
+		TRY(get_act(c, t, 0, &o->add.activation));
+		GET(fbs_bool(t, 1, true, &o->add.pot_scale_int16), "pot_scale_int16");
+		return 0;
 	case OP_MEAN:
 		GET(fbs_bool(t, 0, false, &o->reducer.keep_dims), "keep_dims");
 		return 0;
@@ -192,6 +197,7 @@ static int expected_type(int op)
 	case OP_MAX_POOL_2D: return BO_POOL2D;
 	case OP_ADD: return BO_ADD;
 	case OP_MUL: return BO_MUL;
+	case OP_SUB: return BO_SUB;
 	case OP_MEAN: return BO_REDUCER;
 	case OP_RESHAPE: return BO_RESHAPE;
 	case OP_SQUEEZE: return BO_SQUEEZE;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "inference/graph.h"
+#include "inference/metadata.h"
 #include "inference/model.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/workers.h"
@@ -148,6 +149,9 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 	if (rc < 0)
 		return failf(err, errlen, rc, "%s: %s", name, msg);
 	e->have_graph = true;
+	e->file = buf;
+	e->file_len = len;
+	md_read(buf, len, &e->meta);
 	rc = eng_check_classifier(&e->g, name, err, errlen);
 	if (rc < 0)
 		return rc;

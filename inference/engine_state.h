@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "inference/engine.h"
 #include "inference/graph.h"
@@ -30,6 +31,9 @@ struct engine {
 	int threads;
 	int input, output;                /* tensor indices */
 	int folded_fp16, folded_int8;     /* weights dequantized at load (engine_fold.c) */
+	const uint8_t *file;              /* the model bytes (map or copy) and their length, */
+	size_t file_len;                  /* for the associated files (metadata.c) */
+	struct eng_metadata meta;
 };
 
 /* engine_check.c: refusals with one message each (see there). 0 or -ENOTSUP with err set. */

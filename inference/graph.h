@@ -142,6 +142,13 @@ union op_options {
 		int axis;
 		enum activation activation;
 	} concat;
+	struct {
+		int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
+		bool offset;
+	} strided_slice;
+	struct {
+		bool adj_x, adj_y, asymmetric_quantize_inputs;
+	} batch_matmul;
 };
 
 struct node {

@@ -26,6 +26,8 @@ enum {
 	BO_REDUCER = 27,
 	BO_SUB = 28,
 	BO_SQUEEZE = 30,
+	BO_STRIDED_SLICE = 32,
+	BO_BATCH_MATMUL = 101,
 };
 
 struct ctx {
@@ -177,6 +179,19 @@ static int parse(struct ctx *c, const struct fbs_table *t, union op_options *o)
 	case OP_SOFTMAX:
 		GET(fbs_f32(t, 0, 0.0f, &o->softmax.beta), "beta");
 		return 0;
+	case OP_STRIDED_SLICE:
+		GET(fbs_i32(t, 0, 0, &o->strided_slice.begin_mask), "begin_mask");
+		GET(fbs_i32(t, 1, 0, &o->strided_slice.end_mask), "end_mask");
+		GET(fbs_i32(t, 2, 0, &o->strided_slice.ellipsis_mask), "ellipsis_mask");
+		GET(fbs_i32(t, 3, 0, &o->strided_slice.new_axis_mask), "new_axis_mask");
+		GET(fbs_i32(t, 4, 0, &o->strided_slice.shrink_axis_mask), "shrink_axis_mask");
+		GET(fbs_bool(t, 5, false, &o->strided_slice.offset), "offset");
+		return 0;
+	case OP_BATCH_MATMUL:
+		GET(fbs_bool(t, 0, false, &o->batch_matmul.adj_x), "adj_x");
+		GET(fbs_bool(t, 1, false, &o->batch_matmul.adj_y), "adj_y");
+		GET(fbs_bool(t, 2, false, &o->batch_matmul.asymmetric_quantize_inputs), "asymmetric_quantize_inputs");
+		return 0;
 	case OP_CONCATENATION:
 		GET(fbs_i32(t, 0, 0, &v), "axis");
 		o->concat.axis = v;
@@ -198,6 +213,8 @@ static int expected_type(int op)
 	case OP_ADD: return BO_ADD;
 	case OP_MUL: return BO_MUL;
 	case OP_SUB: return BO_SUB;
+	case OP_STRIDED_SLICE: return BO_STRIDED_SLICE;
+	case OP_BATCH_MATMUL: return BO_BATCH_MATMUL;
 	case OP_MEAN: return BO_REDUCER;
 	case OP_RESHAPE: return BO_RESHAPE;
 	case OP_SQUEEZE: return BO_SQUEEZE;

@@ -8,7 +8,8 @@
 extern const struct op_kernel op_add, op_average_pool_2d, op_concatenation, op_conv_2d,
 	op_depthwise_conv_2d, op_dequantize, op_fully_connected, op_hard_swish, op_logistic,
 	op_max_pool_2d, op_mean, op_mul, op_pad, op_quantize, op_relu, op_relu6, op_reshape, op_softmax,
-	op_squeeze, op_padv2;
+	op_squeeze, op_padv2, op_transpose, op_strided_slice, op_sub, op_maximum, op_minimum,
+	op_batch_matmul;
 /* float32 kernels (float_*.c); shape ops and PAD are the same kernels for every type */
 extern const struct op_kernel op_float_conv_2d, op_float_depthwise_conv_2d, op_float_fully_connected,
 	op_float_relu, op_float_relu6, op_float_relu_n1_to_1, op_float_hard_swish, op_float_logistic,
@@ -19,7 +20,8 @@ static const struct op_kernel *const kernels[] = {
 	&op_add, &op_average_pool_2d, &op_concatenation, &op_conv_2d, &op_depthwise_conv_2d,
 	&op_dequantize, &op_fully_connected, &op_hard_swish, &op_logistic, &op_max_pool_2d,
 	&op_mean, &op_mul, &op_pad, &op_quantize, &op_relu, &op_relu6, &op_reshape, &op_softmax,
-	&op_squeeze, &op_padv2,
+	&op_squeeze, &op_padv2, &op_transpose, &op_strided_slice, &op_sub, &op_maximum, &op_minimum,
+	&op_batch_matmul,
 };
 
 static const struct op_kernel *const float_kernels[] = {
@@ -27,7 +29,8 @@ static const struct op_kernel *const float_kernels[] = {
 	&op_float_relu6, &op_float_relu_n1_to_1, &op_float_hard_swish, &op_float_logistic, &op_float_tanh,
 	&op_float_add, &op_float_sub, &op_float_mul, &op_float_maximum, &op_float_minimum,
 	&op_float_average_pool_2d, &op_float_max_pool_2d, &op_float_mean, &op_float_softmax,
-	&op_concatenation, &op_pad, &op_padv2, &op_reshape, &op_squeeze,
+	&op_concatenation, &op_pad, &op_padv2, &op_reshape, &op_squeeze, &op_transpose, &op_strided_slice,
+	&op_batch_matmul,
 };
 
 const struct op_kernel *ops_find(int op)

@@ -34,7 +34,6 @@
 #define DEFAULT_HEIGHT 480
 #define DEFAULT_FPS 15
 #define DEFAULT_MODEL_PATH "/etc/camclassd/model.tflite"
-#define DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
 #define DEFAULT_THREADS 2
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.1
@@ -70,6 +69,9 @@ static const struct choice resize_choices[] = {
 	{ "area", CONFIG_RESIZE_AREA }, { "bilinear", CONFIG_RESIZE_BILINEAR }, { NULL, 0 } };
 static const struct choice crop_choices[] = {
 	{ "center", CONFIG_CROP_CENTER }, { "full", CONFIG_CROP_FULL }, { NULL, 0 } };
+static const struct choice output_choices[] = {
+	{ "auto", CONFIG_OUTPUT_AUTO }, { "probabilities", CONFIG_OUTPUT_PROBABILITIES },
+	{ "logits", CONFIG_OUTPUT_LOGITS }, { NULL, 0 } };
 static const struct choice mode_choices[] = {
 	{ "continuous", CONFIG_MODE_CONTINUOUS }, { "on_demand", CONFIG_MODE_ON_DEMAND },
 	{ NULL, 0 } };
@@ -85,11 +87,14 @@ static const struct key_def keys[] = {
 	{ "camera", "height", K_INT, OFF(camera.height), 16, 8192, 0, 0, NULL },
 	{ "camera", "fps", K_INT, OFF(camera.fps), 1, 240, 0, 0, NULL },
 	{ "model", "path", K_PATH, OFF(model.path), 0, 0, 0, 0, NULL },
-	{ "model", "labels", K_PATH, OFF(model.labels), 0, 0, 0, 0, NULL },
+	{ "model", "labels", K_STRING, OFF(model.labels), 0, 0, 0, 0, NULL }, /* "" = from the model */
 	{ "model", "backend", K_CHOICE, OFF(model.backend), 0, 0, 0, 0, backend_choices },
 	{ "model", "threads", K_INT, OFF(model.threads), 1, 64, 0, 0, NULL },
 	{ "model", "resize", K_CHOICE, OFF(model.resize), 0, 0, 0, 0, resize_choices },
 	{ "model", "crop", K_CHOICE, OFF(model.crop), 0, 0, 0, 0, crop_choices },
+	{ "model", "input_mean", K_DOUBLE, OFF(model.input_mean), -65536, 65536, false, false, NULL },
+	{ "model", "input_std", K_DOUBLE, OFF(model.input_std), 0, 65536, true, false, NULL },
+	{ "model", "output", K_CHOICE, OFF(model.output), 0, 0, 0, 0, output_choices },
 	{ "classify", "mode", K_CHOICE, OFF(classify.mode), 0, 0, 0, 0, mode_choices },
 	{ "classify", "rate", K_DOUBLE, OFF(classify.rate), 0, 1000, false, false, NULL },
 	{ "classify", "top_k", K_INT, OFF(classify.top_k), 1, SRV_RESULT_MAX_LABELS, 0, 0, NULL },
@@ -458,7 +463,8 @@ int config_defaults(struct config *ret)
 		.camera = { .source = CONFIG_SOURCE_V4L2, .format = CONFIG_FORMAT_AUTO,
 			    .width = DEFAULT_WIDTH, .height = DEFAULT_HEIGHT, .fps = DEFAULT_FPS },
 		.model = { .backend = CONFIG_BACKEND_AUTO, .threads = DEFAULT_THREADS,
-			   .resize = CONFIG_RESIZE_AREA, .crop = CONFIG_CROP_CENTER },
+			   .resize = CONFIG_RESIZE_AREA, .crop = CONFIG_CROP_CENTER, .input_mean = NAN,
+			   .input_std = NAN, .output = CONFIG_OUTPUT_AUTO },
 		.classify = { .mode = CONFIG_MODE_CONTINUOUS, .rate = 0, .top_k = DEFAULT_TOP_K,
 			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
@@ -467,7 +473,7 @@ int config_defaults(struct config *ret)
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
 	c.model.path = strdup(DEFAULT_MODEL_PATH);
-	c.model.labels = strdup(DEFAULT_LABELS_PATH);
+	c.model.labels = strdup(CONFIG_DEFAULT_LABELS_PATH);
 	c.socket.path = strdup(SRV_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
@@ -565,3 +571,4 @@ const char *config_backend_name(enum config_backend b) { return choice_name(back
 const char *config_resize_name(enum config_resize r) { return choice_name(resize_choices, r); }
 const char *config_crop_name(enum config_crop c) { return choice_name(crop_choices, c); }
 const char *config_mode_name(enum config_mode m) { return choice_name(mode_choices, m); }
+const char *config_output_name(enum config_output o) { return choice_name(output_choices, o); }

@@ -35,6 +35,10 @@ enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_BUILTIN, CONFIG_BACKEN
 enum config_resize { CONFIG_RESIZE_AREA, CONFIG_RESIZE_BILINEAR };
 enum config_crop { CONFIG_CROP_CENTER, CONFIG_CROP_FULL };
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
+enum config_output { CONFIG_OUTPUT_AUTO, CONFIG_OUTPUT_PROBABILITIES, CONFIG_OUTPUT_LOGITS };
+
+/* [model] labels empty or absent: the labels file inside the model (TFLite metadata), else this. */
+#define CONFIG_DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
 
 struct config_control {
 	char name[CONFIG_CONTROL_NAME_MAX];
@@ -55,11 +59,13 @@ struct config {
 	} camera;
 	struct {
 		char *path;
-		char *labels;
+		char *labels;      /* "" = from the model's metadata, else CONFIG_DEFAULT_LABELS_PATH */
 		enum config_backend backend;
 		int threads;
 		enum config_resize resize;
 		enum config_crop crop;
+		double input_mean, input_std; /* float inputs; NAN = unset (metadata or 127.5/127.5) */
+		enum config_output output;
 	} model;
 	struct {
 		enum config_mode mode;
@@ -90,5 +96,6 @@ const char *config_backend_name(enum config_backend b);
 const char *config_resize_name(enum config_resize r);
 const char *config_crop_name(enum config_crop c);
 const char *config_mode_name(enum config_mode m);
+const char *config_output_name(enum config_output o);
 
 #endif

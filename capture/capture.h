@@ -204,7 +204,7 @@ void cap_decoder_free(struct cap_decoder *d);
  * truncated/corrupt data, CAP_ERR_UNSUPPORTED for unknown formats. */
 int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struct cap_prep *p,
 	       struct cap_image *ret_image);
-/* A still image file's bytes (JPEG or BMP, sniffed by magic) → image, as cap_decode. */
+/* A still image file's bytes (JPEG, PNG or BMP, sniffed by magic) → image, as cap_decode. */
 int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		     const struct cap_prep *p, struct cap_image *ret_image);
 /* Crop + resize + colour + quantize img into tensor (target.height × width × channels bytes,

@@ -191,6 +191,8 @@ int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		return decode_jpeg(d, data, bytes, p, ret_image);
 	if (bytes >= 2 && data[0] == 'B' && data[1] == 'M')
 		return cap_bmp_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
+	if (cap_png_sniff(data, bytes))
+		return cap_png_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
 	return CAP_ERR_UNSUPPORTED;
 }
 

@@ -219,7 +219,7 @@ static int classify_one(const struct classify_args *a, const char *path, struct 
 	free(data);
 	if (r < 0) {
 		fprintf(stderr, "camclass classify: %s: %s\n", path,
-			r == CAP_ERR_UNSUPPORTED ? "not a JPEG or BMP image this tool reads"
+			r == CAP_ERR_UNSUPPORTED ? "not a JPEG, PNG or BMP image this tool reads"
 						 : cap_strerror(r));
 		return r;
 	}

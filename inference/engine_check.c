@@ -46,7 +46,7 @@ static bool is_sequence_op(int op)
 
 int eng_check_classifier(const struct graph *g, const char *name, char *err, size_t errlen)
 {
-	static const char what[] = "is not an image classifier camclassd can run";
+	static const char what[] = "not an image classifier camclassd can run";
 	if (g->ninputs != 1 || g->noutputs != 1)
 		return failf(err, errlen, -ENOTSUP, "%s: %s: it has %d inputs and %d outputs (an image classifier has "
 			     "one image input and one scores output)", name, what, g->ninputs, g->noutputs);

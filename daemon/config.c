@@ -26,8 +26,9 @@
 #include <strings.h>
 #include <sys/un.h>
 
-#include "daemon/log.h"
 #include "ipc/server.h"
+#include "lib/log.h"
+#include "lib/macros.h"
 
 #define DEFAULT_DEVICE "/dev/video0"
 #define DEFAULT_WIDTH 640
@@ -106,7 +107,7 @@ static const struct key_def keys[] = {
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
 };
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+#define N_KEYS ARRAY_SIZE(keys)
 
 static const char *const sections[] = { "camera", "model", "classify", "socket", "log" };
 #define CONTROL_PREFIX "control."
@@ -127,7 +128,7 @@ struct parse_ctx {
 
 static bool section_known(const char *name)
 {
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
 		if (strcmp(sections[i], name) == 0)
 			return true;
 	return false;

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- settings ----------------------------------------------------------------------------- */
 
@@ -65,6 +66,47 @@ static void camera_settings_link(struct camera_settings *s)
 	s->cap.controls = s->cap_controls;
 	s->cap.device = s->device;
 	s->cap.path = s->file;
+}
+
+/* Reload rollback (cam_lock held): the settings before the last camera change, kept until the
+ * new ones delivered a frame. A camera reload whose first open fails with a config error (what
+ * only the device can tell, e.g. a V4L2 control it lacks) goes back to them. */
+void camera_proven(struct pipeline *pl)
+{
+	if (!pl->cam_unproven)
+		return;
+	pl->cam_unproven = false;
+	camera_settings_free(&pl->cam_prev);
+}
+
+bool camera_revert(struct pipeline *pl)
+{
+	if (!pl->cam_unproven)
+		return false;
+	camera_settings_free(&pl->cam);
+	pl->cam = pl->cam_prev;
+	camera_settings_link(&pl->cam);
+	memset(&pl->cam_prev, 0, sizeof(pl->cam_prev));
+	pl->cam_unproven = false;
+	pl->reopen_req = true;
+	return true;
+}
+
+int pl_camera_probe(const struct config *cfg, char *err, size_t errlen)
+{
+	struct camera_settings cam;
+	int r = camera_settings_from(cfg, &cam);
+	if (r < 0) {
+		snprintf(err, errlen, "camera: out of memory");
+		return r;
+	}
+	camera_settings_link(&cam);
+	char why[256];
+	r = cap_probe(&cam.cap, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "camera: %s", why);
+	camera_settings_free(&cam);
+	return r;
 }
 
 static bool camera_settings_equal(const struct camera_settings *a, const struct camera_settings *b)
@@ -173,7 +215,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	pthread_mutex_init(&pl->cl_lock, NULL);
 	pthread_cond_init(&pl->cl_cond, NULL);
 	pthread_mutex_init(&pl->stats_lock, NULL);
-	pl->start_ns = pl->tick_ns = health_now_ns();
+	pl->start_ns = pl->tick_ns = mono_now_ns();
 
 	r = camera_settings_from(cfg, &pl->cam);
 	if (r < 0) {
@@ -264,6 +306,7 @@ void pl_free(struct pipeline *pl)
 	pp_free(&pl->pp);
 	pl_model_free(pl->model);
 	camera_settings_free(&pl->cam);
+	camera_settings_free(&pl->cam_prev);
 	free(pl->device_desc);
 	free(pl->snap_pixels);
 	if (pl->event_fd >= 0)
@@ -309,9 +352,15 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 		return log_errno(LOG_ERR, ENOMEM, "reload");
 	}
 	camera_settings_link(&cam);
-	r = cap_config_check(&cam.cap, err, sizeof(err));
+	pthread_mutex_lock(&pl->cam_lock);
+	bool camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	pthread_mutex_unlock(&pl->cam_lock);
+	/* a new camera source must at least open (a file source's folder: present, not empty)
+	 * before the running one is given up; unchanged settings are not probed again */
+	r = camera_changed ? cap_probe(&cam.cap, err, sizeof(err))
+			   : cap_config_check(&cam.cap, err, sizeof(err));
 	if (r < 0) {
-		log_error("reload rejected: camera: %s", err);
+		log_error("reload rejected: camera: %s; the running configuration stays", err);
 		goto fail;
 	}
 	r = pp_init(&pp, new_model ? new_model->n_classes : pl->model->n_classes,
@@ -346,9 +395,13 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	classify_resume(pl);
 
 	pthread_mutex_lock(&pl->cam_lock);
-	bool camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	camera_changed = !camera_settings_equal(&pl->cam, &cam);
 	if (camera_changed) {
-		camera_settings_free(&pl->cam);
+		/* kept until the new settings deliver a frame (see camera_revert) */
+		camera_proven(pl);
+		pl->cam_prev = pl->cam;
+		camera_settings_link(&pl->cam_prev);
+		pl->cam_unproven = true;
 		pl->cam = cam;
 		camera_settings_link(&pl->cam);
 		pl->reopen_req = true;
@@ -382,7 +435,7 @@ fail:
 
 void pl_tick(struct pipeline *pl, char *line, size_t len)
 {
-	uint64_t now = health_now_ns();
+	uint64_t now = mono_now_ns();
 	struct srv_result last;
 	uint64_t fin, fout;
 

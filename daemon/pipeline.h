@@ -36,6 +36,11 @@ void pl_model_free(struct pl_model *m);
 /* "mobilenet_v2_1.0_224_quant" etc. (file name without .tflite) */
 const char *pl_model_name(const struct pl_model *m);
 
+/* What can be known of [camera] without disturbing a running camera (cap_probe): for a file
+ * source, that its folder or clip opens. err: "camera: /srv/frames: no .jpg or .jpeg files".
+ * For --check-config; reloads do the same check themselves. */
+int pl_camera_probe(const struct config *cfg, char *err, size_t errlen);
+
 /* Takes ownership of model (also on failure). Threads are not started yet. */
 int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	   struct pipeline **ret_pl, char *err, size_t errlen);
@@ -56,5 +61,9 @@ int pl_event_fd(const struct pipeline *pl);
 bool pl_failed(struct pipeline *pl, char *msg, size_t len);
 /* The health limits that fit the configured frame rate. */
 void pl_health_limits(const struct pipeline *pl, struct health_limits *ret);
+/* health_check()'s reason, with the last undecodable frame and the decoder's words added when
+ * frames do not decode: "frames arrive but none can be decoded (last: frame-7.jpg: JPEG
+ * header: Empty JPEG image (DNL not supported))". */
+void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len);
 
 #endif

@@ -8,7 +8,8 @@
  *   bounded mailbox under a mutex held only for that copy, and wakes the main loop through an
  *   eventfd that is part of srv_fd(). It never waits for clients, never allocates for results,
  *   never fails: when the main loop lags, the oldest unsent result in the mailbox is replaced
- *   (counted in srv_stats.mailbox_overwritten). The classify thread never blocks on clients.
+ *   (counted in srv_stats.mailbox_overwritten, and added to every subscriber's next
+ *   "dropped"). The classify thread never blocks on clients.
  *   Publishers must be stopped before srv_close. Hooks must not call srv_dispatch/srv_close.
  * - Main loop: poll srv_fd() for EPOLLIN; when readable call srv_dispatch(), which handles
  *   everything ready without blocking (accepts, requests, writes, published results, timers).
@@ -80,6 +81,7 @@ struct srv_status {                     /* filled by the status hook; server add
 	unsigned threads;
 	struct srv_latency_stat capture_to_result, decode, preprocess, inference;
 	double uptime_s;
+	const char *health;             /* "ok" or why the watchdog is not fed; NULL: not shown */
 };
 
 struct srv_hooks {

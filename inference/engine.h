@@ -82,6 +82,9 @@ int eng_threads(const struct engine *e);
 /* Weights the engine turned into float32 at load: float16 constants (DEQUANTIZE folded) and
  * int8/uint8 weights of float ops (a dynamic-range model). For model-info. */
 void eng_dequantized_weights(const struct engine *e, int *ret_fp16, int *ret_int8);
+/* Whether the file's channels-first input was followed by a TRANSPOSE to NHWC that the engine
+ * dropped: the input is then that TRANSPOSE's NHWC output (eng_input_info shows it). */
+int eng_input_transpose_folded(const struct engine *e);
 
 /* What the model's TFLite metadata says (model-info; labels and normalization for the caller).
  * Strings are "" when absent. norm_count: 0 without NormalizationOptions on the input, else 1

@@ -8,7 +8,9 @@
  *     the activations on the fly; we dequantize the weights once (scale · (q − zero point), per
  *     channel when the tensor is) and run the float kernels, which is closer to the float model
  *     the weights came from. eng_dequantized_weights() reports it for model-info.
- * The new constants are owned by their tensor (tensor.owned, freed with the graph). */
+ * The new constants are owned by their tensor (tensor.owned, freed with the graph).
+ * Also here, as the one other load-time rewrite: a channels-first input's leading TRANSPOSE to
+ * NHWC is folded into the input (fold_input_transpose). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +92,47 @@ static int make_float_const(struct tensor *dst, const struct tensor *src)
 	return 0;
 }
 
+/* A channels-first image input ([1,C,H,W], C 1 or 3) read only by a TRANSPOSE to NHWC (perm
+ * 0,2,3,1 — what PyTorch exports put first): the TRANSPOSE's output becomes the graph input and
+ * the node is dropped, so preprocessing writes NHWC directly instead of the engine paying for a
+ * transpose per frame. Pure data movement, so exact for every type. */
+static void fold_input_transpose(struct engine *e)
+{
+	struct graph *g = &e->g;
+	const int in = g->inputs[0];
+	const struct tensor *t = &g->tensors[in];
+	int reader = -1, readers = 0;
+	if (t->ndim != 4 || (t->dims[1] != 1 && t->dims[1] != 3) || t->dims[3] == 1 || t->dims[3] == 3)
+		return;
+	for (int i = 0; i < g->nnodes; i++)
+		for (int k = 0; k < g->nodes[i].ninputs; k++)
+			if (g->nodes[i].inputs[k] == in) {
+				reader = i;
+				readers++;
+			}
+	if (readers != 1)
+		return;
+	const struct node *n = &g->nodes[reader];
+	if (n->op != OP_TRANSPOSE || n->ninputs != 2 || n->noutputs != 1 || n->inputs[0] != in || n->inputs[1] < 0)
+		return;
+	const struct tensor *perm = &g->tensors[n->inputs[1]], *out = &g->tensors[n->outputs[0]];
+	static const int32_t nhwc[4] = { 0, 2, 3, 1 };
+	if (!perm->is_const || !perm->data || perm->type != TT_INT32 || perm->bytes != sizeof(nhwc) ||
+	    memcmp(perm->data, nhwc, sizeof(nhwc)) != 0 || out->type != t->type || out->nq != t->nq ||
+	    out->scale != t->scale || out->zero_point != t->zero_point || out->ndim != 4 ||
+	    out->dims[1] != t->dims[2] || out->dims[2] != t->dims[3] || out->dims[3] != t->dims[1])
+		return;
+	for (int k = 0; k < g->noutputs; k++)
+		if (g->outputs[k] == n->outputs[0])
+			return;
+	g->inputs[0] = n->outputs[0];
+	e->input = n->outputs[0];
+	e->folded_input_transpose = true;
+	free(g->nodes[reader].params);
+	memmove(&g->nodes[reader], &g->nodes[reader + 1], (size_t)(g->nnodes - reader - 1) * sizeof(*g->nodes));
+	g->nnodes--;
+}
+
 int eng_fold_constants(struct engine *e, const char *name, char *err, size_t errlen)
 {
 	struct graph *g = &e->g;
@@ -126,6 +169,7 @@ int eng_fold_constants(struct engine *e, const char *name, char *err, size_t err
 		g->nodes[kept++] = *n;
 	}
 	g->nnodes = kept;
+	fold_input_transpose(e);
 	return 0;
 bad:
 	snprintf(err, errlen, "%s: DEQUANTIZE input and output sizes differ", name);

@@ -246,3 +246,8 @@ int eng_output_is_probabilities(const struct engine *e)
 	}
 	return 0;
 }
+
+int eng_input_transpose_folded(const struct engine *e)
+{
+	return e->folded_input_transpose;
+}

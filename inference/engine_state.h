@@ -31,6 +31,7 @@ struct engine {
 	int threads;
 	int input, output;                /* tensor indices */
 	int folded_fp16, folded_int8;     /* weights dequantized at load (engine_fold.c) */
+	bool folded_input_transpose;      /* NCHW input's TRANSPOSE to NHWC dropped (engine_fold.c) */
 	const uint8_t *file;              /* the model bytes (map or copy) and their length, */
 	size_t file_len;                  /* for the associated files (metadata.c) */
 	struct eng_metadata meta;

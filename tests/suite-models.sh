@@ -49,7 +49,9 @@ expect_info() {
 }
 expect_info f32_fp16_weights "weights: 2 float16 tensors dequantized to float32 at load"
 expect_info f32_dynamic_weights "weights: dynamic-range model, 2 int8 weight tensors dequantized to float32 at load"
-expect_info f32_pytorch_like "input_layout: NCHW (channels first)"
+expect_info f32_pytorch_like "input_layout: NCHW in the file; its TRANSPOSE to NHWC is folded into preprocessing"
+expect_info f32_pytorch_like "input: 'nhwc' float32 [1,10,10,3]"
+expect_info f32_nchw_direct "input_layout: NCHW (channels first)"
 expect_info f32_pytorch_like "output_kind: probabilities"
 expect_info f32_dynamic_weights "output_kind: logits"
 finish

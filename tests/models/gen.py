@@ -157,7 +157,23 @@ def f32_pytorch_like(d, rows):
     y = hard_swish(y).mean(axis=(1, 2))
     y = y @ w3.astype(np.float32).T + b3.astype(np.float32)
     y = np.minimum(np.maximum(y - c_sub.astype(np.float32), -1.0), 3.0)
-    save(d, "f32_pytorch_like", g, x, out, xv, softmax(y).astype(np.float32), "float32", 1e-5, rows)
+    # the engine folds the leading TRANSPOSE into its input: the tensor it takes is NHWC
+    save(d, "f32_pytorch_like", g, x, out, xv.transpose(0, 2, 3, 1), softmax(y).astype(np.float32), "float32",
+         1e-5, rows)
+
+
+def f32_nchw_direct(d, rows):
+    """A channels-first input read directly (RESHAPE, FULLY_CONNECTED): stays NCHW."""
+    g = G()
+    w, b = RNG.normal(0, 0.3, (4, 48)), RNG.normal(0, 0.1, 4)
+    x = g.t("x", (1, 3, 4, 4))
+    t1 = g.t("flat", (1, 48))
+    g.op("RESHAPE", [x], [t1], version=1, new_shape=[1, 48])
+    out = g.t("y", (1, 4))
+    g.op("FULLY_CONNECTED", [t1, g.c("w", w), g.c("b", b)], [out], version=1)
+    xv = RNG.uniform(-1, 1, (1, 3, 4, 4)).astype(np.float32)
+    y = xv.astype(np.float64).reshape(1, 48) @ w.astype(np.float32).T + b.astype(np.float32)
+    save(d, "f32_nchw_direct", g, x, out, xv, y.astype(np.float32), "float32", 1e-5, rows)
 
 
 def f32_slice_matmul(d, rows):
@@ -311,7 +327,7 @@ def main():
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     rows = []
-    for case in (f32_pytorch_like, f32_slice_matmul, fp16_and_dynamic, int8_pytorch_like, int8_fc_per_channel):
+    for case in (f32_pytorch_like, f32_nchw_direct, f32_slice_matmul, fp16_and_dynamic, int8_pytorch_like, int8_fc_per_channel):
         case(d, rows)
     with open(os.path.join(d, "cases.tsv"), "w") as f:
         f.write("\n".join(rows) + "\n")

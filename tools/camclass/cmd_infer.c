@@ -247,6 +247,8 @@ static void print_model_facts(const struct engine *e, const struct eng_tensor_in
 	printf("output_kind: %s\n", eng_output_is_probabilities(e) ? "probabilities (SOFTMAX/LOGISTIC)" : "logits");
 	if (in->channels_first)
 		printf("input_layout: NCHW (channels first)\n");
+	if (eng_input_transpose_folded(e))
+		printf("input_layout: NCHW in the file; its TRANSPOSE to NHWC is folded into preprocessing\n");
 	printf("min_runtime_version: %s\n", md->min_runtime_version[0] ? md->min_runtime_version : "-");
 	if (!md->present) {
 		printf("metadata: %s\n", md->error[0] ? md->error : "none");

@@ -74,8 +74,12 @@ int cap_format_from_name(const char *name);
 const char *cap_format_name(enum cap_pixfmt f);
 const char *cap_state_name(enum cap_state s);
 
+#define CAP_CONTROL_NAME_MAX 64  /* bytes including the terminating NUL */
+
+/* A control setting by value, so that a parsed config can hold an array of them and hand it to
+ * cap_open() as it is. */
 struct cap_control {
-	const char *name;     /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
+	char name[CAP_CONTROL_NAME_MAX]; /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
 	int64_t value;
 };
 

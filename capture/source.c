@@ -27,13 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_BYTES 64
 
 struct cap_source {
 	struct cap_config cfg;   /* strings and controls point into the copies below */
 	char *device, *path;
 	struct cap_control controls[CAP_MAX_CONTROLS];
-	char control_names[CAP_MAX_CONTROLS][NAME_MAX_BYTES];
 
 	const struct cap_session_ops *ops;
 	struct cap_session *sess;
@@ -93,11 +91,8 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 	}
 	s->cfg.device = s->device;
 	s->cfg.path = s->path;
-	for (size_t i = 0; i < cfg->n_controls; i++) {
-		snprintf(s->control_names[i], NAME_MAX_BYTES, "%s", cfg->controls[i].name);
-		s->controls[i].name = s->control_names[i];
-		s->controls[i].value = cfg->controls[i].value;
-	}
+	if (cfg->n_controls)
+		memcpy(s->controls, cfg->controls, cfg->n_controls * sizeof(s->controls[0]));
 	s->cfg.controls = s->controls;
 	s->ops = cfg->kind == CAP_SOURCE_V4L2 ? &cap_v4l2_ops : &cap_file_ops;
 	s->state = CAP_STATE_DISCONNECTED;

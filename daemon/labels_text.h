@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "daemon/postproc.h"
+#include "daemon/classifier.h"
 
 #define LABELS_TEXT_MAX 100000
 

@@ -18,13 +18,23 @@ const char *model_output_name(enum model_output o)
 	}
 }
 
+int model_output_from_name(const char *name)
+{
+	for (int o = MODEL_OUTPUT_AUTO; o <= MODEL_OUTPUT_LOGITS; o++)
+		if (strcmp(model_output_name((enum model_output)o), name) == 0)
+			return o;
+	return -EINVAL;
+}
+
 /* mean/std of a float input the model computes on: settings, metadata or the default. */
 static int normalization(const struct engine *e, const struct model_io_settings *s, int channels,
 			 struct cap_target *t, char *desc, size_t desclen, char *err, size_t errlen)
 {
 	const struct eng_metadata *md = eng_metadata(e);
 	const char *from;
-	bool have_mean = !isnan(s->input_mean), have_std = !isnan(s->input_std);
+	/* std NAN or 0 (a zeroed struct) is unset; a mean then only counts when it is not 0 */
+	bool have_std = !isnan(s->input_std) && s->input_std != 0.0;
+	bool have_mean = !isnan(s->input_mean) && (have_std || s->input_mean != 0.0);
 	if (have_mean != have_std) {
 		snprintf(err, errlen, "input_mean and input_std must be set together (only %s is)",
 			 have_mean ? "input_mean" : "input_std");

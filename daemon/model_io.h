@@ -25,7 +25,7 @@
 enum model_output { MODEL_OUTPUT_AUTO, MODEL_OUTPUT_PROBABILITIES, MODEL_OUTPUT_LOGITS };
 
 struct model_io_settings {
-	double input_mean, input_std;   /* NAN: not set */
+	double input_mean, input_std;   /* NAN, or std 0 (a zeroed struct): not set */
 	enum model_output output;
 };
 
@@ -39,6 +39,7 @@ int model_io_setup(const struct engine *e, const struct model_io_settings *s, st
 		   char *err, size_t errlen);
 /* The n class scores after an invoke: dequantized outputs, softmaxed when io->softmax. */
 void model_io_scores(const struct engine *e, const struct model_io *io, float *scores, size_t n);
-const char *model_output_name(enum model_output o);
+const char *model_output_name(enum model_output o);   /* "auto", "probabilities", "logits" */
+int model_output_from_name(const char *name);         /* the value, or -EINVAL */
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
-#include "daemon/model_internal.h"
+#include "daemon/classifier.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
 #include "lib/clock.h"
@@ -27,8 +27,7 @@ enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 
 /* The camera part of the config, owned by the pipeline (cap_config points into it). */
 struct camera_settings {
-	struct config_control controls[CONFIG_MAX_CONTROLS];
-	struct cap_control cap_controls[CONFIG_MAX_CONTROLS];
+	struct cap_control controls[CAP_MAX_CONTROLS];
 	struct cap_config cap;
 	char *device, *file;
 };
@@ -62,10 +61,9 @@ struct pipeline {
 	pthread_mutex_t cl_lock;
 	pthread_cond_t cl_cond;
 	bool pause_req, paused, classify_stopping; /* under cl_lock */
-	struct pl_model *model;      /* classify thread uses; swapped only while paused */
+	struct classifier *model;    /* classify thread uses; swapped only while paused */
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
-	struct cap_decoder *decoder;
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
 	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */

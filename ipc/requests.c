@@ -302,8 +302,8 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 	double offset_s = mono_to_unix_offset_s();
 
 	srv->latest = *r;
-	if (srv->latest.n_labels > SRV_RESULT_MAX_LABELS)
-		srv->latest.n_labels = SRV_RESULT_MAX_LABELS;
+	if (srv->latest.n_labels > WIRE_MAX_LABELS)
+		srv->latest.n_labels = WIRE_MAX_LABELS;
 	r = &srv->latest;
 	srv->have_latest = true;
 	srv->stats.results_published++;

@@ -54,4 +54,5 @@ expect_info f32_pytorch_like "input: 'nhwc' float32 [1,10,10,3]"
 expect_info f32_nchw_direct "input_layout: NCHW (channels first)"
 expect_info f32_pytorch_like "output_kind: probabilities"
 expect_info f32_dynamic_weights "output_kind: logits"
+expect_info f32_dynamic_weights "preprocessing: float32, (pixel - 127.5) / 127.5 default"
 finish

@@ -3,12 +3,14 @@
  * them), so options are parsed strictly: unknown options and missing values are usage errors
  * (exit 2); model and input problems exit 1 with the engine's message. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "daemon/model_io.h"
 #include "inference/engine.h"
 #include "lib/clock.h"
 #include "tools/camclass/commands.h"
@@ -245,6 +247,14 @@ static void print_model_facts(const struct engine *e, const struct eng_tensor_in
 	if (int8)
 		printf("weights: dynamic-range model, %d int8 weight tensors dequantized to float32 at load\n", int8);
 	printf("output_kind: %s\n", eng_output_is_probabilities(e) ? "probabilities (SOFTMAX/LOGISTIC)" : "logits");
+	/* what the daemon and classify feed it without input_mean/input_std settings */
+	const struct model_io_settings unset = { .input_mean = NAN, .input_std = NAN };
+	struct model_io io;
+	char why[256];
+	if (model_io_setup(e, &unset, &io, why, sizeof(why)) == 0)
+		printf("preprocessing: %s\n", io.input_desc);
+	else
+		printf("preprocessing: none possible (%s)\n", why);
 	if (in->channels_first)
 		printf("input_layout: NCHW (channels first)\n");
 	if (eng_input_transpose_folded(e))

@@ -37,7 +37,7 @@
 #define DEFAULT_HEIGHT 480
 #define DEFAULT_FPS 15
 #define DEFAULT_MODEL_PATH "/etc/camclassd/model.tflite"
-#define DEFAULT_THREADS 2
+#define DEFAULT_THREADS 1 /* the least CPU per frame (docs/engine.md#threads) */
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660

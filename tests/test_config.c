@@ -85,7 +85,7 @@ static void defaults_are_documented_values(void **state)
 	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
 	assert_string_equal(c.model.labels, ""); /* the model's own labels, else /etc/camclassd/labels.txt */
 	assert_int_equal(c.model.backend, ENG_BACKEND_AUTO);
-	assert_int_equal(c.model.threads, 2);
+	assert_int_equal(c.model.threads, 1);
 	assert_int_equal(c.model.resize, CAP_RESIZE_AREA);
 	assert_int_equal(c.model.crop, CAP_CROP_CENTER);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_CONTINUOUS);

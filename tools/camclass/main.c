@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"offline model tools:\n"
 		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
 		"  bench --model M [--backend B] [--threads N] [--iters K] [--warmup W]\n"
+		"        [--per-op] [--image FILE.jpg [--format mjpeg|yuyv|nv12]]\n"
 		"  classify --model M --labels L [--top-k K] [--json] IMAGE...\n"
 		"  model-info --model M\n");
 }

@@ -17,7 +17,7 @@ static void usage(FILE *f)
 		"\n"
 		"client of camclassd (socket default " WIRE_DEFAULT_SOCKET "):\n"
 		"  status | latest | ping | classify\n"
-		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
+		"  watch [--top-k K] [--threshold T] [--on-change] [--once] [--json]\n"
 		"  snapshot -o FILE\n"
 		"\n"
 		"offline model tools:\n"

@@ -64,7 +64,7 @@ else
   BUILD ?= build
 endif
 
-PKGS := libv4l2 libturbojpeg libsystemd inih jansson libzip
+PKGS := libv4l2 libturbojpeg libsystemd inih jansson libzip libpng
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

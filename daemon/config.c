@@ -19,6 +19,7 @@
 #include "daemon/config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,7 +37,6 @@
 #define DEFAULT_HEIGHT 480
 #define DEFAULT_FPS 15
 #define DEFAULT_MODEL_PATH "/etc/camclassd/model.tflite"
-#define DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
 #define DEFAULT_THREADS 1 /* the least CPU per frame (docs/engine.md#threads) */
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.1
@@ -69,6 +69,7 @@ static const char *backend_name(int v) { return eng_backend_name((enum eng_backe
 static const char *resize_name(int v) { return cap_resize_name((enum cap_resize)v); }
 static const char *crop_name(int v) { return cap_crop_name((enum cap_crop)v); }
 static const char *mode_name(int v) { return config_mode_name((enum config_mode)v); }
+static const char *output_name(int v) { return model_output_name((enum model_output)v); }
 
 static const struct choice_set source_choices = { cap_source_kind_from_name, source_name,
 						  CAP_SOURCE_FILE + 1 };
@@ -80,6 +81,8 @@ static const struct choice_set resize_choices = { cap_resize_from_name, resize_n
 						  CAP_RESIZE_BILINEAR + 1 };
 static const struct choice_set crop_choices = { cap_crop_from_name, crop_name, CAP_CROP_FULL + 1 };
 static const struct choice_set mode_choices = { mode_from_name, mode_name, CONFIG_MODE_ON_DEMAND + 1 };
+static const struct choice_set output_choices = { model_output_from_name, output_name,
+						  MODEL_OUTPUT_LOGITS + 1 };
 
 #define OFF(member) offsetof(struct config, member)
 
@@ -92,11 +95,14 @@ static const struct key_def keys[] = {
 	{ "camera", "height", K_INT, OFF(camera.height), 16, 8192, 0, 0, NULL },
 	{ "camera", "fps", K_INT, OFF(camera.fps), 1, 240, 0, 0, NULL },
 	{ "model", "path", K_PATH, OFF(model.path), 0, 0, 0, 0, NULL },
-	{ "model", "labels", K_PATH, OFF(model.labels), 0, 0, 0, 0, NULL },
+	{ "model", "labels", K_STRING, OFF(model.labels), 0, 0, 0, 0, NULL }, /* "" = from the model */
 	{ "model", "backend", K_CHOICE, OFF(model.backend), 0, 0, 0, 0, &backend_choices },
 	{ "model", "threads", K_INT, OFF(model.threads), 1, 64, 0, 0, NULL },
 	{ "model", "resize", K_CHOICE, OFF(model.resize), 0, 0, 0, 0, &resize_choices },
 	{ "model", "crop", K_CHOICE, OFF(model.crop), 0, 0, 0, 0, &crop_choices },
+	{ "model", "input_mean", K_DOUBLE, OFF(model.input_mean), -65536, 65536, false, false, NULL },
+	{ "model", "input_std", K_DOUBLE, OFF(model.input_std), 0, 65536, true, false, NULL },
+	{ "model", "output", K_CHOICE, OFF(model.output), 0, 0, 0, 0, &output_choices },
 	{ "model", "roi", K_ROI, OFF(model.roi), 0, 0, 0, 0, NULL },
 	{ "classify", "mode", K_CHOICE, OFF(classify.mode), 0, 0, 0, 0, &mode_choices },
 	{ "classify", "rate", K_DOUBLE, OFF(classify.rate), 0, 1000, false, false, NULL },
@@ -302,7 +308,8 @@ int config_defaults(struct config *ret)
 		.camera = { .source = CAP_SOURCE_V4L2, .format = CAP_FMT_AUTO,
 			    .width = DEFAULT_WIDTH, .height = DEFAULT_HEIGHT, .fps = DEFAULT_FPS },
 		.model = { .backend = ENG_BACKEND_AUTO, .threads = DEFAULT_THREADS,
-			   .resize = CAP_RESIZE_AREA, .crop = CAP_CROP_CENTER, .roi = ROI_FULL },
+			   .resize = CAP_RESIZE_AREA, .crop = CAP_CROP_CENTER, .roi = ROI_FULL, .input_mean = NAN,
+			   .input_std = NAN, .output = MODEL_OUTPUT_AUTO },
 		.classify = { .mode = CONFIG_MODE_CONTINUOUS, .rate = 0, .top_k = DEFAULT_TOP_K,
 			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0,
 			      .debounce = DEFAULT_DEBOUNCE },
@@ -315,7 +322,7 @@ int config_defaults(struct config *ret)
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
 	c.model.path = strdup(DEFAULT_MODEL_PATH);
-	c.model.labels = strdup(DEFAULT_LABELS_PATH);
+	c.model.labels = strdup("");
 	c.socket.path = strdup(WIRE_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
 	c.teach.dir = strdup(DEFAULT_TEACH_DIR);

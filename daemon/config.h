@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "capture/capture.h"
+#include "daemon/model_io.h"
 #include "daemon/roi.h"
 #include "inference/engine.h"
 
@@ -33,6 +34,9 @@
 /* [classify] mode: the daemon's own choice (capture and inference have no word for it). */
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
 enum config_mqtt_publish { CONFIG_MQTT_PUBLISH_STATE, CONFIG_MQTT_PUBLISH_RESULTS };
+
+/* [model] labels empty or absent: the labels file inside the model (TFLite metadata), else this. */
+#define CONFIG_DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
 
 struct config {
 	char *path; /* the file this came from; NULL for pure defaults */
@@ -48,11 +52,13 @@ struct config {
 	} camera;
 	struct {
 		char *path;
-		char *labels;
+		char *labels;      /* "" = the labels inside the model, else CONFIG_DEFAULT_LABELS_PATH */
 		enum eng_backend backend;
 		int threads;
 		enum cap_resize resize;
 		enum cap_crop crop;
+		double input_mean, input_std; /* float inputs; NAN = unset (metadata, else 127.5/127.5) */
+		enum model_output output;
 		struct roi roi;   /* region classified, fractions of the frame, before crop */
 	} model;
 	struct {

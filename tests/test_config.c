@@ -1,6 +1,7 @@
 /* test_config.c — daemon/config.c: every default, every key's effect, every class of error,
  * each error naming "FILE:LINE: [section] key". Files are written to a private temp dir. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,7 +105,7 @@ static void defaults_are_documented_values(void **state)
 	assert_int_equal(c.camera.fps, 15);
 	assert_int_equal(c.camera.n_controls, 0);
 	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
-	assert_string_equal(c.model.labels, "/etc/camclassd/labels.txt");
+	assert_string_equal(c.model.labels, ""); /* the model's own labels, else /etc/camclassd/labels.txt */
 	assert_int_equal(c.model.backend, ENG_BACKEND_AUTO);
 	assert_int_equal(c.model.threads, 1);
 	assert_int_equal(c.model.resize, CAP_RESIZE_AREA);
@@ -163,6 +164,9 @@ static void every_key_takes_effect(void **state)
 			  "threads = 4\n"
 			  "resize = bilinear\n"
 			  "crop = full\n"
+			  "input_mean = 123.5\n"
+			  "input_std = 58.25\n"
+			  "output = logits\n"
 			  "[classify]\n"
 			  "mode = on_demand\n"
 			  "rate = 2.5\n"
@@ -197,6 +201,9 @@ static void every_key_takes_effect(void **state)
 	assert_int_equal(c.model.threads, 4);
 	assert_int_equal(c.model.resize, CAP_RESIZE_BILINEAR);
 	assert_int_equal(c.model.crop, CAP_CROP_FULL);
+	assert_true(c.model.input_mean == 123.5);
+	assert_true(c.model.input_std == 58.25);
+	assert_int_equal(c.model.output, MODEL_OUTPUT_LOGITS);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_ON_DEMAND);
 	assert_true(c.classify.rate == 2.5);
 	assert_int_equal(c.classify.top_k, 3);
@@ -208,6 +215,28 @@ static void every_key_takes_effect(void **state)
 	assert_int_equal(c.socket.max_clients, 8);
 	assert_int_equal(c.log.level, LOG_DEBUG);
 	config_free(&c);
+}
+
+/* The float-input keys: unset is NAN (the model's metadata or -1..1 decide), bounds named with
+ * FILE:LINE; labels may be empty (the labels inside the model). */
+static void float_input_keys_and_empty_labels(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[model]\nlabels =\ninput_mean = -1\n", &c), 0);
+	assert_string_equal(c.model.labels, "");
+	assert_true(c.model.input_mean == -1.0);
+	assert_true(isnan(c.model.input_std));
+	assert_int_equal(c.model.output, MODEL_OUTPUT_AUTO);
+	config_free(&c);
+	assert_int_equal(config_defaults(&c), 0);
+	assert_true(isnan(c.model.input_mean) && isnan(c.model.input_std));
+	config_free(&c);
+	expect_error("[model]\ninput_std = 0\n", 2, "[model] input_std: ", "out of range");
+	expect_error("[model]\n\ninput_std = -2\n", 3, "[model] input_std: ", "out of range");
+	expect_error("[model]\ninput_mean = 70000\n", 2, "[model] input_mean: ", "out of range");
+	expect_error("[model]\ninput_mean = nan\n", 2, "[model] input_mean: ", "not a number");
+	expect_error("[model]\noutput = softmax\n", 2, "[model] output: ", "softmax");
 }
 
 static void every_choice_is_accepted(void **state)
@@ -231,6 +260,8 @@ static void every_choice_is_accepted(void **state)
 		C("model", "backend", "builtin", model.backend, ENG_BACKEND_BUILTIN),
 		C("model", "resize", "area", model.resize, CAP_RESIZE_AREA),
 		C("model", "crop", "center", model.crop, CAP_CROP_CENTER),
+		C("model", "output", "auto", model.output, MODEL_OUTPUT_AUTO),
+		C("model", "output", "probabilities", model.output, MODEL_OUTPUT_PROBABILITIES),
 		C("classify", "mode", "continuous", classify.mode, CONFIG_MODE_CONTINUOUS),
 		C("log", "level", "info", log.level, LOG_INFO),
 		C("log", "level", "warning", log.level, LOG_WARNING),
@@ -660,6 +691,7 @@ int main(void)
 		cmocka_unit_test(empty_file_gives_defaults),
 		cmocka_unit_test(every_key_takes_effect),
 		cmocka_unit_test(every_choice_is_accepted),
+		cmocka_unit_test(float_input_keys_and_empty_labels),
 		cmocka_unit_test(bounds_are_inclusive_where_documented),
 		cmocka_unit_test(socket_mode_must_let_the_owner_read_and_write),
 		cmocka_unit_test(values_with_inline_comments_and_indentation),

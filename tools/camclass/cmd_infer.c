@@ -3,12 +3,14 @@
  * them), so options are parsed strictly: unknown options and missing values are usage errors
  * (exit 2); model and input problems exit 1 with the engine's message. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "daemon/model_io.h"
 #include "inference/engine.h"
 #include "lib/clock.h"
 #include "tools/camclass/bench_modes.h"
@@ -244,6 +246,54 @@ static void print_tensor(const char *what, const struct eng_tensor_info *t)
 	putchar('\n');
 }
 
+/* What the file says about itself (TFLite metadata) and what the engine did with it. */
+static void print_model_facts(const struct engine *e, const struct eng_tensor_info *in)
+{
+	const struct eng_metadata *md = eng_metadata(e);
+	int fp16, int8;
+	eng_dequantized_weights(e, &fp16, &int8);
+	if (fp16)
+		printf("weights: %d float16 tensors dequantized to float32 at load\n", fp16);
+	if (int8)
+		printf("weights: dynamic-range model, %d int8 weight tensors dequantized to float32 at load\n", int8);
+	printf("output_kind: %s\n", eng_output_is_probabilities(e) ? "probabilities (SOFTMAX/LOGISTIC)" : "logits");
+	/* what the daemon and classify feed it without input_mean/input_std settings */
+	const struct model_io_settings unset = { .input_mean = NAN, .input_std = NAN };
+	struct model_io io;
+	char why[256];
+	if (model_io_setup(e, &unset, &io, why, sizeof(why)) == 0)
+		printf("preprocessing: %s\n", io.input_desc);
+	else
+		printf("preprocessing: none possible (%s)\n", why);
+	if (in->channels_first)
+		printf("input_layout: NCHW (channels first)\n");
+	if (eng_input_transpose_folded(e))
+		printf("input_layout: NCHW in the file; its TRANSPOSE to NHWC is folded into preprocessing\n");
+	printf("min_runtime_version: %s\n", md->min_runtime_version[0] ? md->min_runtime_version : "-");
+	if (!md->present) {
+		printf("metadata: %s\n", md->error[0] ? md->error : "none");
+		return;
+	}
+	printf("metadata.name: %s\n", md->name[0] ? md->name : "-");
+	printf("metadata.description: %s\n", md->description[0] ? md->description : "-");
+	if (md->version[0])
+		printf("metadata.version: %s\n", md->version);
+	if (md->author[0])
+		printf("metadata.author: %s\n", md->author);
+	printf("metadata.labels_file: %s\n", md->labels_file[0] ? md->labels_file : "-");
+	if (md->norm_count == 0) {
+		printf("metadata.normalization: -\n");
+		return;
+	}
+	printf("metadata.normalization: mean");
+	for (int c = 0; c < md->norm_count; c++)
+		printf("%s%g", c ? "," : " ", (double)md->mean[c]);
+	printf(" std");
+	for (int c = 0; c < md->norm_count; c++)
+		printf("%s%g", c ? "," : " ", (double)md->std[c]);
+	putchar('\n');
+}
+
 int cmd_model_info(int argc, char **argv)
 {
 	struct args a;
@@ -283,6 +333,7 @@ int cmd_model_info(int argc, char **argv)
 		printf("  %s v%d x%d\n", names[k], versions[k], counts[k]);
 	printf("tensors: %d\n", eng_tensor_count(e));
 	printf("arena_bytes: %zu\n", eng_arena_bytes(e));
+	print_model_facts(e, &in);
 	eng_free(e);
 	return 0;
 }

@@ -133,6 +133,21 @@ LIB     := $(BUILD)/libcamclass.a
 CAMCLASSD_OBJ := $(BUILD)/obj/daemon/main.o
 CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
 
+# camclass-web (tools/web/): the only binary that links libmicrohttpd and libcrypt. Its page
+# (tools/web/static/) is compiled in as a generated C table (scripts/embed-assets). Built by
+# `make` wherever pkg-config finds libmicrohttpd (cross builds without it skip it, saying so).
+WEB_PKGS     := libmicrohttpd libcrypt
+WEB_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null)
+WEB_LIBS     := $(shell $(PKG_CONFIG) --libs $(WEB_PKGS) 2>/dev/null)
+WEB_HAVE     := $(shell $(PKG_CONFIG) --exists $(WEB_PKGS) 2>/dev/null && echo 1)
+WEB_STATIC   := $(sort $(wildcard tools/web/static/*))
+WEB_PURE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,tools/web/auth.c tools/web/request.c tools/web/metrics.c)
+WEB_OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/web/*.c)) $(BUILD)/obj/gen/web_assets.o
+WEB_BIN      := $(if $(WEB_HAVE),$(BUILD)/camclass-web)
+ifeq ($(WEB_HAVE),)
+  $(warning libmicrohttpd not found by pkg-config: camclass-web is not built (scripts/install-deps build))
+endif
+
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -142,7 +157,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
-all: $(BUILD)/camclassd $(BUILD)/camclass
+all: $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -159,11 +174,23 @@ $(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
 $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/obj/tools/web/%.o: CFLAGS += $(WEB_CFLAGS)
+$(BUILD)/gen/web_assets.c: $(WEB_STATIC) scripts/embed-assets
+	scripts/embed-assets $@ $(WEB_STATIC)
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/camclass-web: $(WEB_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(WEB_LIBS) $(LDLIBS)
+# tests/test_web.c checks the HTTP-free parts of camclass-web.
+$(BUILD)/tests/test_web: $(WEB_PURE_OBJ)
+$(BUILD)/tests/test_web: LDLIBS += $(WEB_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include "daemon/log.h"
@@ -40,6 +43,9 @@
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_WEB_LISTEN "127.0.0.1:8080"
+#define DEFAULT_WEB_MAX_CONNECTIONS 128
+#define DEFAULT_WEB_STREAM_FPS 5
 
 enum key_type { K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL };
 
@@ -73,6 +79,10 @@ static const struct choice crop_choices[] = {
 static const struct choice mode_choices[] = {
 	{ "continuous", CONFIG_MODE_CONTINUOUS }, { "on_demand", CONFIG_MODE_ON_DEMAND },
 	{ NULL, 0 } };
+static const struct choice web_auth_choices[] = {
+	{ "none", CONFIG_WEB_AUTH_NONE }, { "token", CONFIG_WEB_AUTH_TOKEN },
+	{ "htpasswd", CONFIG_WEB_AUTH_HTPASSWD }, { NULL, 0 } };
+static const struct choice bool_choices[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
 
 #define OFF(member) offsetof(struct config, member)
 
@@ -100,10 +110,16 @@ static const struct key_def keys[] = {
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
+	{ "web", "listen", K_STRING, OFF(web.listen), 0, 0, 0, 0, NULL },
+	{ "web", "auth", K_CHOICE, OFF(web.auth), 0, 0, 0, 0, web_auth_choices },
+	{ "web", "auth_file", K_PATH, OFF(web.auth_file), 0, 0, 0, 0, NULL },
+	{ "web", "allow_teach", K_CHOICE, OFF(web.allow_teach), 0, 0, 0, 0, bool_choices },
+	{ "web", "max_connections", K_INT, OFF(web.max_connections), 1, 1024, 0, 0, NULL },
+	{ "web", "stream_fps", K_INT, OFF(web.stream_fps), 1, 30, 0, 0, NULL },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "camera", "model", "classify", "socket", "log" };
+static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "web" };
 #define CONTROL_PREFIX "control."
 
 struct parse_ctx {
@@ -450,6 +466,57 @@ static void check_combinations(struct parse_ctx *ctx)
 	if (c->camera.source == CONFIG_SOURCE_FILE && !*c->camera.file)
 		set_error(ctx, ctx->seen_line[key_index("camera", "source")], "camera", "source",
 			  "source = file needs [camera] file = PATH");
+	struct sockaddr_storage sa;
+	unsigned sa_len;
+	if (config_parse_listen(c->web.listen, &sa, &sa_len) < 0)
+		set_error(ctx, ctx->seen_line[key_index("web", "listen")], "web", "listen",
+			  "'%s' is not ADDRESS:PORT (numeric IPv4 or [IPv6] address, port 0..65535)",
+			  c->web.listen);
+	if (c->web.auth != CONFIG_WEB_AUTH_NONE && !*c->web.auth_file)
+		set_error(ctx, ctx->seen_line[key_index("web", "auth")], "web", "auth",
+			  "auth = %s needs [web] auth_file = PATH", config_web_auth_name(c->web.auth));
+}
+
+int config_parse_listen(const char *text, struct sockaddr_storage *ret, unsigned *ret_len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *host_start = text, *host_end;
+	long port;
+
+	if (text[0] == '[') {
+		host_end = strchr(text, ']');
+		if (!host_end || host_end[1] != ':')
+			return -EINVAL;
+		host_start = text + 1;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		host_end = colon;
+	}
+	size_t host_len = (size_t)(host_end - host_start);
+	if (host_len == 0 || host_len >= sizeof(host) || parse_long(colon + 1, &port) < 0 ||
+	    port < 0 || port > 65535 || colon[1] == '+' || colon[1] == '-')
+		return -EINVAL;
+	memcpy(host, host_start, host_len);
+	host[host_len] = 0;
+	struct sockaddr_storage sa = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+	if (text[0] != '[' && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*ret_len = sizeof(*in4);
+	} else if (text[0] == '[' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*ret_len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	*ret = sa;
+	return 0;
 }
 
 int config_defaults(struct config *ret)
@@ -463,6 +530,8 @@ int config_defaults(struct config *ret)
 			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
+		.web = { .auth = CONFIG_WEB_AUTH_NONE, .max_connections = DEFAULT_WEB_MAX_CONNECTIONS,
+			 .stream_fps = DEFAULT_WEB_STREAM_FPS },
 	};
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
@@ -470,8 +539,10 @@ int config_defaults(struct config *ret)
 	c.model.labels = strdup(DEFAULT_LABELS_PATH);
 	c.socket.path = strdup(SRV_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
+	c.web.listen = strdup(DEFAULT_WEB_LISTEN);
+	c.web.auth_file = strdup("");
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
-	    !c.socket.path || !c.socket.group) {
+	    !c.socket.path || !c.socket.group || !c.web.listen || !c.web.auth_file) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -547,6 +618,9 @@ void config_free(struct config *c)
 	free(c->model.labels);
 	free(c->socket.path);
 	free(c->socket.group);
+	free(c->web.listen);
+	free(c->web.auth_file);
+	c->web.listen = c->web.auth_file = NULL;
 	c->path = c->camera.device = c->camera.file = NULL;
 	c->model.path = c->model.labels = c->socket.path = c->socket.group = NULL;
 }
@@ -565,3 +639,4 @@ const char *config_backend_name(enum config_backend b) { return choice_name(back
 const char *config_resize_name(enum config_resize r) { return choice_name(resize_choices, r); }
 const char *config_crop_name(enum config_crop c) { return choice_name(crop_choices, c); }
 const char *config_mode_name(enum config_mode m) { return choice_name(mode_choices, m); }
+const char *config_web_auth_name(enum config_web_auth a) { return choice_name(web_auth_choices, a); }

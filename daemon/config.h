@@ -35,6 +35,7 @@ enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_BUILTIN, CONFIG_BACKEN
 enum config_resize { CONFIG_RESIZE_AREA, CONFIG_RESIZE_BILINEAR };
 enum config_crop { CONFIG_CROP_CENTER, CONFIG_CROP_FULL };
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
+enum config_web_auth { CONFIG_WEB_AUTH_NONE, CONFIG_WEB_AUTH_TOKEN, CONFIG_WEB_AUTH_HTPASSWD };
 
 struct config_control {
 	char name[CONFIG_CONTROL_NAME_MAX];
@@ -77,6 +78,14 @@ struct config {
 	struct {
 		int level; /* LOG_DEBUG … LOG_ERR */
 	} log;
+	struct { /* read by camclass-web only; the daemon checks it like any other section */
+		char *listen;             /* "ADDRESS:PORT", IPv6 as "[ADDRESS]:PORT"; port 0 = any */
+		enum config_web_auth auth;
+		char *auth_file;          /* token: the token; htpasswd: user:crypt(3)-hash lines */
+		int allow_teach;          /* 0/1: serve /api/teach, /api/samples, /api/train */
+		int max_connections;      /* HTTP connections at once, streams included */
+		int stream_fps;           /* /stream.mjpg frames per second at most */
+	} web;
 };
 
 int config_defaults(struct config *ret);
@@ -90,5 +99,11 @@ const char *config_backend_name(enum config_backend b);
 const char *config_resize_name(enum config_resize r);
 const char *config_crop_name(enum config_crop c);
 const char *config_mode_name(enum config_mode m);
+const char *config_web_auth_name(enum config_web_auth a);
+
+/* [web] listen "ADDRESS:PORT" or "[IPv6]:PORT" (numeric only, port 0..65535) into a socket
+ * address; 0 or -EINVAL. Used by the loader's check and by camclass-web. */
+struct sockaddr_storage;
+int config_parse_listen(const char *text, struct sockaddr_storage *ret, unsigned *ret_len);
 
 #endif

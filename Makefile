@@ -1,6 +1,6 @@
 # camclassd — build, test, install.
 #
-#   make                 build/camclassd and build/camclass
+#   make                 build/camclassd, build/camclass and build/camclass-web
 #   make test            install missing deps, build, run every test suite (also SANITIZE=1)
 #   make run             install missing deps, build, start the demo daemon + a watching client
 #   make SANITIZE=1      ASan+UBSan build (into build/san)
@@ -225,6 +225,11 @@ build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
+# camclass-web's request handling: its pure parts plus what they use of the library.
+build/fuzz/fuzz_web_request: fuzz/fuzz_web_request.c $(WEB_PURE_OBJ:$(BUILD)/obj/%.o=%.c) $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WEB_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+
 # --- demo ------------------------------------------------------------------------------------------
 # The demo clip: Fashion-MNIST test images as 640x480 JPEG frames, made from the installed dataset
 # (Debian's python3, not a pyenv one: numpy/PIL come from Debian packages).
@@ -251,9 +256,12 @@ install: all
 	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	$(if $(WEB_BIN),install -m 0755 $(WEB_BIN) $(DESTDIR)$(PREFIX)/bin/camclass-web)
+	$(if $(WEB_BIN),sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/camclass-web.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
+	      $(DESTDIR)$(PREFIX)/bin/camclass-web $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service \
 	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
 
 clean:

@@ -100,6 +100,7 @@ void *capture_main(void *arg)
 			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
 				remember_format(pl, src);
 			set_cam_state(pl, CAM_STREAMING);
+			view_offer_preview(pl->view, pl->srv, &frame, now);
 			r = cap_slot_put(pl->slot, &frame);
 			cap_release(src, &frame);
 			pthread_mutex_lock(&pl->stats_lock);

@@ -1,8 +1,6 @@
 /* hooks.c — what the IPC server asks the pipeline (hello, status, classify, snapshot, demand),
  * all on the main thread from inside srv_dispatch. They read shared state under stats_lock or
  * atomically and never wait for the camera, so a stuck camera never stalls the clients. */
-#include <turbojpeg.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,45 +89,35 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 		set_wanted(pl, subscribers + classify_pending > 0);
 }
 
-static int hook_snapshot(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq)
+/* "view":"model": what the classifier saw (after crop and DCT-scaled decode), as kept by the
+ * classify thread; otherwise the camera's frame (view.c). */
+static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
+			 struct srv_snapshot *ret)
 {
 	struct pipeline *pl = userdata;
-	unsigned char *jpeg = NULL;
-	unsigned long jpeg_len = 0;
-	int r = 0;
-	tjhandle tj = tjInitCompress();
+	int r = -ENODATA;
 
-	if (!tj)
-		return -ENOMEM;
+	if (!req->view_model)
+		return view_snapshot(pl->view, req, ret);
 	pthread_mutex_lock(&pl->stats_lock);
-	if (!pl->snap_seq) {
-		r = -ENODATA;
-	} else if (tjCompress2(tj, pl->snap_pixels, pl->snap_w, pl->snap_w * pl->snap_channels,
-			       pl->snap_h, pl->snap_channels == 1 ? TJPF_GRAY : TJPF_RGB, &jpeg,
-			       &jpeg_len, pl->snap_channels == 1 ? TJSAMP_GRAY : TJSAMP_420,
-			       SNAPSHOT_QUALITY, 0) != 0) {
-		log_error("snapshot: JPEG encoding failed: %s", tjGetErrorStr2(tj));
-		r = -EIO;
-	} else {
-		*ret_seq = pl->snap_seq;
+	if (pl->snap_seq) {
+		struct cap_image img = { .pixels = pl->snap_pixels, .width = pl->snap_w,
+					 .height = pl->snap_h, .channels = pl->snap_channels,
+					 .stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels };
+		*ret = (struct srv_snapshot){ .seq = pl->snap_seq, .width = pl->snap_w,
+					      .height = pl->snap_h, .view_model = 1 };
+		r = cap_jpeg_encode(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len);
 	}
 	pthread_mutex_unlock(&pl->stats_lock);
-	tjDestroy(tj);
-	if (r < 0) {
-		tjFree(jpeg);
-		return r;
-	}
-	/* the server frees with free(); turbojpeg's buffer must go through tjFree() */
-	uint8_t *copy = malloc(jpeg_len);
-	if (!copy) {
-		tjFree(jpeg);
-		return -ENOMEM;
-	}
-	memcpy(copy, jpeg, jpeg_len);
-	tjFree(jpeg);
-	*ret_jpeg = copy;
-	*ret_len = jpeg_len;
-	return 0;
+	if (r < 0 && r != -ENODATA)
+		log_errno(LOG_ERR, r, "snapshot: JPEG encoding failed");
+	return r;
+}
+
+static void hook_preview_changed(void *userdata, double max_fps)
+{
+	struct pipeline *pl = userdata;
+	view_set_preview_fps(pl->view, max_fps);
 }
 
 void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)
@@ -140,6 +128,7 @@ void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)
 		.status = hook_status,
 		.classify = hook_classify,
 		.snapshot = hook_snapshot,
+		.preview_changed = hook_preview_changed,
 		.demand_changed = hook_demand_changed,
 	};
 }

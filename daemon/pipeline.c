@@ -204,6 +204,8 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	r = cap_slot_new(&pl->slot);
 	if (r == 0)
 		r = cap_decoder_new(&pl->decoder);
+	if (r == 0)
+		r = view_new(&pl->view);
 	if (r < 0) {
 		snprintf(err, errlen, "capture: %s", cap_strerror(r));
 		goto fail;
@@ -266,6 +268,7 @@ void pl_free(struct pipeline *pl)
 	camera_settings_free(&pl->cam);
 	free(pl->device_desc);
 	free(pl->snap_pixels);
+	view_free(pl->view);
 	if (pl->event_fd >= 0)
 		close(pl->event_fd);
 	pthread_mutex_destroy(&pl->cam_lock);

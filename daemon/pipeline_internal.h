@@ -13,6 +13,7 @@
 #include "daemon/model_internal.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
+#include "daemon/view.h"
 
 #define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
 #define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
@@ -78,6 +79,7 @@ struct pipeline {
 	int snap_w, snap_h, snap_channels;
 	size_t snap_cap;
 	uint64_t snap_seq;
+	struct pl_view *view;        /* camera-view snapshots and previews (own lock) */
 	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
 	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
 	char format[64];             /* "yuyv 640x480" as negotiated, for status */

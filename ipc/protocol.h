@@ -23,6 +23,7 @@ enum proto_cmd {
 	PROTO_STATUS,
 	PROTO_SNAPSHOT,
 	PROTO_PING,
+	PROTO_PREVIEW,
 };
 
 struct proto_request {
@@ -32,6 +33,8 @@ struct proto_request {
 	unsigned top_k;         /* 1..SRV_RESULT_MAX_LABELS */
 	double threshold;       /* 0..1 */
 	bool on_change;
+	struct srv_snapshot_req snap; /* snapshot: view, max_width, scale; preview: max_width */
+	double preview_fps;     /* preview: 0 stops, else 0 < fps ≤ SRV_PREVIEW_MAX_FPS */
 };
 
 struct proto_error {
@@ -69,7 +72,7 @@ json_t *proto_result(const struct srv_result *r, const struct proto_labels *labe
 		     uint64_t dropped, json_t *id);
 json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned subscribers,
 		     json_t *id);
-json_t *proto_snapshot(const uint8_t *jpeg, size_t len, uint64_t seq, json_t *id);
+json_t *proto_snapshot(const struct srv_snapshot *snap, const char *type, json_t *id);
 json_t *proto_error_msg(const char *code, const char *message, json_t *id);
 json_t *proto_reply(const char *type, json_t *id);      /* {"type":T[,"id":…]} */
 json_t *proto_event(const char *name, json_t *extra);   /* extra borrowed */

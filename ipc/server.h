@@ -82,6 +82,24 @@ struct srv_status {                     /* filled by the status hook; server add
 	double uptime_s;
 };
 
+#define SRV_SNAPSHOT_MIN_WIDTH 16
+#define SRV_SNAPSHOT_MAX_WIDTH 8192
+#define SRV_PREVIEW_MAX_FPS 30
+
+struct srv_snapshot_req {               /* what a snapshot request asked for */
+	int view_model;                 /* 1: what the classifier saw; 0: the camera's frame */
+	unsigned max_width;             /* 0 = any; else scaled down to at most this width */
+	double scale;                   /* 0 = 1; else (0, 1]: scaled down by this factor */
+};
+
+struct srv_snapshot {                   /* filled by the snapshot hook */
+	uint8_t *jpeg;                  /* malloc'd; the server frees it */
+	size_t len;
+	int width, height;
+	uint64_t seq;                   /* result seq (snapshot) or frame sequence (preview) */
+	int view_model;
+};
+
 struct srv_hooks {
 	void *userdata;
 	/* Fill *ret for a new client's hello. Return <0 to send hello without model fields. */
@@ -93,9 +111,11 @@ struct srv_hooks {
 	 * keeps the request and answers it with the first published result whose frame_ts_ns
 	 * is later than the request. */
 	int (*classify)(void *userdata);
-	/* JPEG of the latest result's frame: *ret_jpeg malloc'd (server frees), and that
-	 * result's seq. -ENODATA → error "no_result"; other <0 → "unavailable". */
-	int (*snapshot)(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq);
+	/* JPEG of the latest result's frame as req asks (the camera's frame, or the model's
+	 * view), and that result's seq. -ENODATA → error "no_result"; other <0 → "unavailable". */
+	int (*snapshot)(void *userdata, const struct srv_snapshot_req *req, struct srv_snapshot *ret);
+	/* The highest preview rate any client asks for changed (0: nobody watches). Optional. */
+	void (*preview_changed)(void *userdata, double max_fps);
 	/* Number of subscribers or pending classify requests changed (on-demand mode starts
 	 * the camera while either is nonzero). Optional. */
 	void (*demand_changed)(void *userdata, unsigned subscribers, unsigned classify_pending);
@@ -150,6 +170,12 @@ void srv_publish_result(struct server *srv, const struct srv_result *result);
  * extra: NULL or a JSON object whose fields are added to the event; the reference is stolen
  * (the caller must not use it afterwards). Returns -ENOMEM or 0. */
 int srv_publish_event(struct server *srv, const char *name, json_t *extra);
+
+/* Any thread: the newest preview frame (a JPEG of the camera's picture) for clients that
+ * asked for `preview`. Takes frame->jpeg (malloc'd) in every case; only the newest unsent
+ * frame is kept; the main loop sends it to each watching client whose rate is due and whose
+ * queue is not backed up (slow readers skip frames, never queue them). */
+void srv_publish_preview(struct server *srv, struct srv_snapshot *frame);
 
 /* Any thread: a consistent copy of the counters as of the end of the last srv_dispatch. */
 void srv_get_stats(struct server *srv, struct srv_stats *ret);

@@ -112,8 +112,34 @@ labels_json=$(cat "$tmp/body")
 $PY -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["type"]=="result" and m["labels"][0]["label"]' "$tmp/body" &&
 	ok "/api/latest is a result with labels" || bad "/api/latest body: $labels_json"
 expect "GET /snapshot.jpg" "200 image/jpeg" /snapshot.jpg
-$PY -c 'import sys; b=open(sys.argv[1],"rb").read(); assert b[:2]==b"\xff\xd8" and b[-2:]==b"\xff\xd9"' "$tmp/body" &&
-	ok "/snapshot.jpg is a JPEG ($(stat -c %s "$tmp/body") bytes)" || bad "/snapshot.jpg is not a JPEG"
+# jpeg_size FILE: "WIDTHxHEIGHT" from the JPEG's SOF marker (exit 1 if not a whole JPEG)
+jpeg_size() {
+	$PY - "$1" <<'PYEOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:2] == b"\xff\xd8" and b[-2:] == b"\xff\xd9"
+i = 2
+while b[i] == 0xFF:
+    m, n = b[i + 1], struct.unpack(">H", b[i + 2:i + 4])[0]
+    if m in (0xC0, 0xC1, 0xC2):
+        h, w = struct.unpack(">HH", b[i + 5:i + 9])
+        print(f"{w}x{h}"); break
+    i += 2 + n
+PYEOF
+}
+size=$(jpeg_size "$tmp/body")
+one_of_clip() { local f; for f in "$tmp"/clip/*.jpg; do cmp -s "$f" "$1" && return 0; done; return 1; }
+if [ "$size" = 640x480 ] && one_of_clip "$tmp/body"; then
+	ok "/snapshot.jpg is the camera's own JPEG, byte for byte ($size, $(stat -c %s "$tmp/body") bytes)"
+else
+	bad "/snapshot.jpg is not one of the clip's frames ($size)"
+fi
+expect "snapshot ?max_width=320" "200 image/jpeg" "/snapshot.jpg?max_width=320"
+size=$(jpeg_size "$tmp/body")
+[ "$size" = 320x240 ] && ok "max_width=320 gives a 320x240 JPEG" || bad "max_width=320 gave '$size'"
+expect "snapshot ?view=model" "200 image/jpeg" "/snapshot.jpg?view=model"
+size=$(jpeg_size "$tmp/body")
+[ -n "$size" ] && [ "${size%x*}" -lt 640 ] && ok "view=model is what the classifier saw ($size)" || bad "view=model gave '$size'"
 expect "snapshot with a bad max_width" "400 application/json" "/snapshot.jpg?max_width=12x"
 expect "snapshot with a bad view" "400 application/json" "/snapshot.jpg?view=side"
 expect "unknown path" "404 application/json" /etc/passwd
@@ -132,6 +158,9 @@ check viewers "$port" 100 6 "$web_pid"
 sleep 2
 viewers=$(curl -s "http://127.0.0.1:$port/metrics" | sed -n 's/^camclass_web_stream_viewers //p')
 [ "$viewers" = 0 ] && ok "viewers back to 0 after they left" || bad "viewers after leaving: $viewers"
+clients=$(curl -s "http://127.0.0.1:$port/api/status" | $PY -c 'import json,sys; print(json.load(sys.stdin)["clients"])')
+[ "$clients" = 1 ] && ok "nobody watches: camclass-web holds no preview connection (daemon clients: only this request)" ||
+	bad "daemon clients with nobody watching: $clients"
 kill -0 "$web_pid" && ok "camclass-web alive after the load" || bad "camclass-web died"
 
 # --- the page in a real browser ------------------------------------------------------------------

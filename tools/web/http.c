@@ -14,6 +14,7 @@
 #include "tools/web/http.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,9 +27,8 @@
 #include "tools/web/assets.h"
 #include "tools/web/metrics.h"
 #include "tools/web/request.h"
+#include "tools/web/stream.h"
 
-#define BOUNDARY "camclassframe"
-#define STREAM_BLOCK_BYTES (16u * 1024u)
 #define THREAD_STACK_BYTES (256u * 1024u)
 #define CONNECTION_POOL_BYTES (64u * 1024u)
 #define IDLE_TIMEOUT_S 30
@@ -39,7 +39,7 @@
 struct web_server {
 	struct web_parts parts;
 	struct MHD_Daemon *mhd;
-	volatile int stopping;
+	atomic_int stopping;
 };
 
 struct request_state {
@@ -216,84 +216,11 @@ static enum MHD_Result serve_metrics(struct web_server *s, struct MHD_Connection
 	return send_buffer(conn, MHD_HTTP_OK, WEB_METRICS_CONTENT_TYPE, text, len);
 }
 
-/* --- /stream.mjpg --------------------------------------------------------------------------- */
-
-struct stream {
-	struct web_server *server;
-	struct web_frame *frame; /* being sent; NULL between frames */
-	uint64_t gen;
-	size_t pos;              /* bytes of head + jpeg + tail already given to MHD */
-	char head[160];
-	size_t head_len;
-};
-
-static ssize_t stream_read(void *cls, uint64_t offset, char *buf, size_t max)
-{
-	struct stream *st = cls;
-	static const char tail[] = "\r\n";
-	(void)offset;
-	while (!st->frame) {
-		if (st->server->stopping)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		st->frame = hub_next(st->server->parts.hub, &st->gen, 500);
-		if (st->frame) {
-			int n = snprintf(st->head, sizeof(st->head),
-					 "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\n"
-					 "Content-Length: %zu\r\nX-Camclass-Seq: %llu\r\n\r\n",
-					 st->frame->len, (unsigned long long)st->frame->seq);
-			st->head_len = (size_t)n;
-			st->pos = 0;
-		}
-	}
-	size_t total = st->head_len + st->frame->len + 2, done = 0;
-	while (done < max && st->pos < total) {
-		const char *src;
-		size_t avail;
-		if (st->pos < st->head_len) {
-			src = st->head + st->pos;
-			avail = st->head_len - st->pos;
-		} else if (st->pos < st->head_len + st->frame->len) {
-			src = (const char *)st->frame->jpeg + (st->pos - st->head_len);
-			avail = st->head_len + st->frame->len - st->pos;
-		} else {
-			src = tail + (st->pos - st->head_len - st->frame->len);
-			avail = total - st->pos;
-		}
-		size_t n = avail < max - done ? avail : max - done;
-		memcpy(buf + done, src, n);
-		done += n;
-		st->pos += n;
-	}
-	if (st->pos == total) {
-		web_frame_unref(st->frame);
-		st->frame = NULL;
-	}
-	return (ssize_t)done;
-}
-
-static void stream_done(void *cls)
-{
-	struct stream *st = cls;
-	web_frame_unref(st->frame);
-	hub_viewer_remove(st->server->parts.hub);
-	free(st);
-}
-
 static enum MHD_Result serve_stream(struct web_server *s, struct MHD_Connection *conn)
 {
-	struct stream *st = calloc(1, sizeof(*st));
-	if (!st)
+	struct MHD_Response *resp = stream_response(s->parts.hub, &s->stopping);
+	if (!resp)
 		return MHD_NO;
-	st->server = s;
-	hub_viewer_add(s->parts.hub);
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, STREAM_BLOCK_BYTES, stream_read, st, stream_done);
-	if (!resp) {
-		stream_done(st);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"multipart/x-mixed-replace; boundary=" BOUNDARY);
 	harden(resp);
 	enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
@@ -486,7 +413,7 @@ void web_server_stop(struct web_server *s)
 {
 	if (!s)
 		return;
-	s->stopping = 1;
+	atomic_store(&s->stopping, 1);
 	MHD_stop_daemon(s->mhd);
 	free(s);
 }

@@ -11,9 +11,10 @@
 #   make XNNPACK=0       build without the XNNPACK backend
 #   make install PREFIX=/usr DESTDIR=...
 #
-# Sources are found by folder: every .c in capture/ inference/ inference/ops/ ipc/ and daemon/
-# (but daemon/main.c) goes into one static library; daemon/main.c makes camclassd,
-# tools/camclass/*.c make camclass, each tests/test_*.c makes one cmocka test binary and each
+# Sources are found by folder: every .c in lib/ capture/ inference/ inference/ops/
+# inference/ops/fast/ ipc/ and daemon/ (but daemon/main.c) goes into one static library;
+# daemon/main.c makes camclassd, tools/camclass/*.c make camclass, each tests/test_*.c makes one
+# cmocka test binary (linked with the test library: the other tests/*.c) and each
 # fuzz/fuzz_*.c one libFuzzer target (make fuzz, clang only).
 
 CROSS_COMPILE ?=
@@ -125,7 +126,7 @@ endif
 isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 isa_keep = $(foreach f,$(1),$(if $(filter $(call isa_of,$(f)),$(ISA_ALL)),$(if $(filter $(call isa_of,$(f)),$(ISA_HERE)),$(f)),$(f)))
 
-LIB_SRC := $(call isa_keep,$(wildcard capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
+LIB_SRC := $(call isa_keep,$(wildcard lib/*.c capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
            $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libcamclass.a
@@ -150,6 +151,9 @@ endif
 
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# The test library: every other tests/*.c (testutil.c, ops_graph.c, ...), linked into every test.
+TESTLIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TESTLIB     := $(BUILD)/libcamclass-test.a
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -182,11 +186,17 @@ $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 $(BUILD)/camclass-web: $(WEB_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(WEB_LIBS) $(LDLIBS)
-# tests/test_web.c checks the HTTP-free parts of camclass-web.
+# tests/test_web.c checks the HTTP-free parts of camclass-web (they come after the library on
+# the command line, so the library is named again after them).
 $(BUILD)/tests/test_web: $(WEB_PURE_OBJ)
-$(BUILD)/tests/test_web: LDLIBS += $(WEB_LIBS)
+$(BUILD)/tests/test_web: LDLIBS := $(LIB) $(WEB_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
+$(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 

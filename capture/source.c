@@ -13,7 +13,8 @@
  * (at the slow pace), so a swapped camera never takes the daemon down. */
 #include "capture/capture.h"
 #include "capture/internal.h"
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #include <libgen.h>
 #include <poll.h>
@@ -55,13 +56,6 @@ struct cap_source {
 	char last_error[256];
 	int last_error_code;
 };
-
-uint64_t cap_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void watch_device_dir(struct cap_source *s)
 {
@@ -118,7 +112,7 @@ static void wait_until(struct cap_source *s, uint64_t until_ns)
 {
 	struct pollfd p[2] = { { .fd = s->stop_fd, .events = POLLIN },
 			       { .fd = s->watch_fd, .events = POLLIN } };
-	uint64_t now = cap_now_ns();
+	uint64_t now = mono_now_ns();
 	if (until_ns <= now)
 		return;
 	int ms = (int)((until_ns - now + 999999) / 1000000);
@@ -127,7 +121,7 @@ static void wait_until(struct cap_source *s, uint64_t until_ns)
 		while (read(s->watch_fd, buf, sizeof(buf)) > 0)
 			;
 		/* let udev finish permissions; then try now */
-		s->retry_at_ns = cap_now_ns() + 50 * 1000000ull;
+		s->retry_at_ns = mono_now_ns() + 50 * 1000000ull;
 	}
 }
 
@@ -184,14 +178,14 @@ static int try_open(struct cap_source *s)
 	}
 	s->logged_open_failure = true;
 	s->logged_failure_code = r;
-	s->retry_at_ns = cap_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
+	s->retry_at_ns = mono_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
 	s->backoff_ms = s->backoff_ms * 2 > CAP_BACKOFF_MAX_MS ? CAP_BACKOFF_MAX_MS : s->backoff_ms * 2;
 	return CAP_ERR_DISCONNECTED;
 }
 
 int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 {
-	const uint64_t deadline = cap_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+	const uint64_t deadline = mono_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
 	if (!s || !ret_frame)
 		return CAP_ERR_INVALID;
 	if (atomic_load(&s->stopped))
@@ -204,19 +198,19 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 		if (atomic_load(&s->stopped))
 			return CAP_ERR_STOPPED;
 		if (!s->sess) {
-			if (cap_now_ns() < s->retry_at_ns) {
-				if (deadline <= cap_now_ns())
+			if (mono_now_ns() < s->retry_at_ns) {
+				if (deadline <= mono_now_ns())
 					return CAP_ERR_DISCONNECTED;
 				wait_until(s, s->retry_at_ns < deadline ? s->retry_at_ns : deadline);
 				continue;
 			}
 			int r = try_open(s);
-			if (r == CAP_ERR_DISCONNECTED && cap_now_ns() < deadline)
+			if (r == CAP_ERR_DISCONNECTED && mono_now_ns() < deadline)
 				continue;
 			if (r < 0)
 				return r;
 		}
-		uint64_t now = cap_now_ns();
+		uint64_t now = mono_now_ns();
 		int left_ms = deadline > now ? (int)((deadline - now) / 1000000) : 0;
 		char err[sizeof(s->last_error)] = "";
 		int r = s->ops->next(s->sess, left_ms, s->stop_fd, ret_frame, err, sizeof(err));
@@ -242,7 +236,7 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 		s->stats.disconnects++;
 		s->state = CAP_STATE_DISCONNECTED;
 		s->backoff_ms = CAP_BACKOFF_MIN_MS;
-		s->retry_at_ns = cap_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
+		s->retry_at_ns = mono_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
 		s->backoff_ms *= 2;
 		return CAP_ERR_DISCONNECTED;
 	}

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- capture thread ------------------------------------------------------------------------- */
 
@@ -48,7 +49,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 		if (pl->source)
 			return;
 		if (!pl->wanted) {
-			health_idle(pl->health, health_now_ns());
+			health_idle(pl->health, mono_now_ns());
 			pthread_cond_wait(&pl->cam_cond, &pl->cam_lock);
 			continue;
 		}
@@ -62,7 +63,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 			return;
 		}
 		set_cam_state(pl, CAM_STARTING);
-		health_streaming(pl->health, health_now_ns());
+		health_streaming(pl->health, mono_now_ns());
 		log_info("camera started (%s)",
 			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
 	}
@@ -87,7 +88,7 @@ void *capture_main(void *arg)
 
 		struct cap_frame frame;
 		int r = cap_next(src, NEXT_TIMEOUT_MS, &frame);
-		uint64_t now = health_now_ns();
+		uint64_t now = mono_now_ns();
 		switch (r) {
 		case 0:
 			health_frame(pl->health, now);

@@ -29,8 +29,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "daemon/log.h"
 #include "ipc/server.h"
+#include "lib/log.h"
+#include "lib/macros.h"
 
 #define DEFAULT_DEVICE "/dev/video0"
 #define DEFAULT_WIDTH 640
@@ -117,7 +118,7 @@ static const struct key_def keys[] = {
 	{ "web", "max_connections", K_INT, OFF(web.max_connections), 1, 1024, 0, 0, NULL },
 	{ "web", "stream_fps", K_INT, OFF(web.stream_fps), 1, 30, 0, 0, NULL },
 };
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+#define N_KEYS ARRAY_SIZE(keys)
 
 static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "web" };
 #define CONTROL_PREFIX "control."
@@ -138,7 +139,7 @@ struct parse_ctx {
 
 static bool section_known(const char *name)
 {
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
 		if (strcmp(sections[i], name) == 0)
 			return true;
 	return false;

@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
 						  "disconnected" };
@@ -37,6 +38,15 @@ static int hook_status(void *userdata, struct srv_status *ret)
 {
 	struct pipeline *pl = userdata;
 	static char format[sizeof(pl->format)];
+	static char health[sizeof(pl->frame_error) + 64];
+	struct health_limits limits;
+	const char *why = NULL;
+
+	pl_health_limits(pl, &limits);
+	if (health_check(pl->health, &limits, mono_now_ns(), &why))
+		snprintf(health, sizeof(health), "ok");
+	else
+		pl_health_reason(pl, why, health, sizeof(health));
 
 	pthread_mutex_lock(&pl->stats_lock);
 	memcpy(format, pl->format, sizeof(format));
@@ -50,7 +60,8 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.model = pl->model->name,
 		.backend = eng_backend_name(eng_backend_used(pl->model->engine)),
 		.threads = (unsigned)pl->threads,
-		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
+		.uptime_s = (double)(mono_now_ns() - pl->start_ns) / 1e9,
+		.health = health,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;

@@ -27,9 +27,10 @@
 
 #include "daemon/config.h"
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline.h"
 #include "ipc/server.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
 #define STATUS_MAX 256
@@ -103,7 +104,7 @@ static void reload(struct daemon *d)
 	int r;
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
-		   (unsigned long long)(health_now_ns() / 1000));
+		   (unsigned long long)(mono_now_ns() / 1000));
 	d->status[0] = 0;
 	log_info("reloading %s", d->config_path);
 	r = config_load(d->config_path, &cfg, err, sizeof(err));
@@ -157,13 +158,15 @@ static void tick(struct daemon *d)
 	set_status(d, line);
 	if (!d->watchdog_usec)
 		return;
-	if (health_check(&d->health, &d->limits, health_now_ns(), &why)) {
+	if (health_check(&d->health, &d->limits, mono_now_ns(), &why)) {
 		if (d->unhealthy_logged)
 			log_info("pipeline healthy again");
 		d->unhealthy_logged = false;
 		sd_notify(0, "WATCHDOG=1");
 	} else if (!d->unhealthy_logged) {
-		log_warning("pipeline unhealthy (%s): not feeding the watchdog", why);
+		char reason[STATUS_MAX];
+		pl_health_reason(d->pl, why, reason, sizeof(reason));
+		log_warning("pipeline unhealthy (%s): not feeding the watchdog", reason);
 		d->unhealthy_logged = true;
 	}
 }
@@ -329,7 +332,7 @@ int main(int argc, char **argv)
 		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
 		goto out;
 	}
-	health_init(&d.health, health_now_ns());
+	health_init(&d.health, mono_now_ns());
 	r = pl_new(&d.cfg, model, &d.health, &d.pl, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);

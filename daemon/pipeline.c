@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- settings ----------------------------------------------------------------------------- */
 
@@ -173,7 +174,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	pthread_mutex_init(&pl->cl_lock, NULL);
 	pthread_cond_init(&pl->cl_cond, NULL);
 	pthread_mutex_init(&pl->stats_lock, NULL);
-	pl->start_ns = pl->tick_ns = health_now_ns();
+	pl->start_ns = pl->tick_ns = mono_now_ns();
 
 	r = camera_settings_from(cfg, &pl->cam);
 	if (r < 0) {
@@ -385,7 +386,7 @@ fail:
 
 void pl_tick(struct pipeline *pl, char *line, size_t len)
 {
-	uint64_t now = health_now_ns();
+	uint64_t now = mono_now_ns();
 	struct srv_result last;
 	uint64_t fin, fout;
 

@@ -56,5 +56,9 @@ int pl_event_fd(const struct pipeline *pl);
 bool pl_failed(struct pipeline *pl, char *msg, size_t len);
 /* The health limits that fit the configured frame rate. */
 void pl_health_limits(const struct pipeline *pl, struct health_limits *ret);
+/* health_check()'s reason, with the last undecodable frame and the decoder's words added when
+ * frames do not decode: "frames arrive but none can be decoded (last: frame-7.jpg: JPEG
+ * header: Empty JPEG image (DNL not supported))". */
+void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len);
 
 #endif

@@ -14,14 +14,15 @@
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
 #include "daemon/view.h"
+#include "lib/clock.h"
 
 #define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
 #define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
 #define LATENCY_SAMPLES 256
 #define SNAPSHOT_QUALITY 90
-#define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
-#define NS_PER_MS 1000000.0
-#define RATE_WINDOW_NS (3ull * 1000000000ull)
+#define CLASSIFY_STALL_NS (30 * NS_PER_SEC) /* a slow model on a Pi takes ~1 s */
+#define RATE_WINDOW_NS (3 * NS_PER_SEC)
+#define CORRUPT_LOG_INTERVAL_NS (10 * NS_PER_SEC) /* bad-frame warnings at most this often */
 
 enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 
@@ -66,6 +67,8 @@ struct pipeline {
 	struct cap_decoder *decoder;
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
+	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */
+	bool corrupt_burst_logged;    /* this run's first frame was logged (classify thread) */
 
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
@@ -85,6 +88,7 @@ struct pipeline {
 	char format[64];             /* "yuyv 640x480" as negotiated, for status */
 	char fail_msg[256];
 	bool failed;
+	char frame_error[CAP_ORIGIN_BYTES + 200]; /* last undecodable frame and why; "" none yet */
 
 	/* main thread: rates for status */
 	uint64_t tick_ns, tick_frames_in, tick_results_out;

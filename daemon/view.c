@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 
 struct pl_view {
 	pthread_mutex_t lock;        /* guards the kept frame */

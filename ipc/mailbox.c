@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
+#include "lib/log.h"
 
 static void wake(struct server *srv)
 {

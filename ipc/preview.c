@@ -18,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "ipc/server_internal.h"
 
 void srv_publish_preview(struct server *srv, struct srv_snapshot *frame)
@@ -91,7 +92,7 @@ void srv_preview_drain(struct server *srv)
 	pthread_mutex_unlock(&srv->mailbox.lock);
 	if (!frame.jpeg)
 		return;
-	uint64_t now = srv_now_ns();
+	uint64_t now = mono_now_ns();
 	for (struct client *c = srv->clients; c; c = c->next) {
 		if (c->dead || c->preview_fps <= 0 || now < c->preview_next_ns)
 			continue;

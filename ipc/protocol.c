@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ipc/protocol.h"
+#include "lib/macros.h"
 
 static const char *const cmd_names[] = {
 	[PROTO_SUBSCRIBE] = "subscribe", [PROTO_UNSUBSCRIBE] = "unsubscribe",
@@ -174,7 +175,7 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *ret,
 		goto out;
 	}
 	r = fail(err, "unknown_cmd", "unknown command \"%s\"", json_string_value(cmd));
-	for (size_t i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_names); i++)
 		if (strcmp(json_string_value(cmd), cmd_names[i]) == 0) {
 			req.cmd = (enum proto_cmd)i;
 			r = 0;
@@ -307,6 +308,10 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		"inference", latency(&st->inference),
 		"clients", (int)clients, "subscribers", (int)subscribers,
 		"uptime_s", ms(st->uptime_s));
+	if (msg && st->health && json_object_set_new(msg, "health", json_string(st->health)) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	return with_id(msg, id);
 }
 

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/timerfd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define FILTER_CACHE 8
 #define DROPPED_FIELD_BYTES 32          /* room for ,"dropped":N in a result line */
@@ -66,7 +67,7 @@ static void start_classify(struct server *srv, struct client *c, struct proto_re
 		return reply_error(srv, c, "unavailable", "out of memory", q->id);
 	w->client = c;
 	w->id = json_incref(q->id);
-	w->requested_ns = srv_now_ns();
+	w->requested_ns = mono_now_ns();
 	w->deadline_ns = w->requested_ns + (uint64_t)srv->cfg.classify_timeout_ms * 1000000u;
 	w->filter = request_filter(c, q);
 	w->next = srv->waits;
@@ -143,7 +144,7 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 			reply_error(srv, c, "no_result", "no frame has been classified yet", q.id);
 		else
 			reply(srv, c, proto_result(&srv->latest, &srv->labels, &f,
-						   srv_mono_to_unix_offset_s(), 0, q.id));
+						   mono_to_unix_offset_s(), 0, q.id));
 		break;
 	}
 	case PROTO_CLASSIFY:
@@ -289,7 +290,7 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 {
 	struct cached_line cache[FILTER_CACHE];
 	unsigned n_cache = 0;
-	double offset_s = srv_mono_to_unix_offset_s();
+	double offset_s = mono_to_unix_offset_s();
 
 	srv->latest = *r;
 	if (srv->latest.n_labels > SRV_RESULT_MAX_LABELS)
@@ -319,7 +320,7 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 
 void srv_expire_waits(struct server *srv)
 {
-	struct classify_wait *w = detach_waits(srv, expired_at, srv_now_ns());
+	struct classify_wait *w = detach_waits(srv, expired_at, mono_now_ns());
 	while (w) {
 		struct classify_wait *next = w->next;
 		if (!w->client->dead)

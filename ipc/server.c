@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
 #include "ipc/socket.h"
+#include "lib/log.h"
 
 #define DEFAULT_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
@@ -28,21 +28,6 @@
 #define READ_CHUNK_BYTES 16384
 #define READS_PER_EVENT 8               /* fairness between clients */
 #define IN_INITIAL_BYTES 4096
-
-uint64_t srv_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-double srv_mono_to_unix_offset_s(void)
-{
-	struct timespec mono, real;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (double)(real.tv_sec - mono.tv_sec) + (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
-}
 
 int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr)
 {

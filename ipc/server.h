@@ -80,6 +80,7 @@ struct srv_status {                     /* filled by the status hook; server add
 	unsigned threads;
 	struct srv_latency_stat capture_to_result, decode, preprocess, inference;
 	double uptime_s;
+	const char *health;             /* "ok" or why the watchdog is not fed; NULL: not shown */
 };
 
 #define SRV_SNAPSHOT_MIN_WIDTH 16

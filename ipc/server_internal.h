@@ -107,8 +107,6 @@ struct server {
 /* server.c */
 void srv_client_kill(struct server *srv, struct client *c, const char *why);
 int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr);
-uint64_t srv_now_ns(void);
-double srv_mono_to_unix_offset_s(void);
 
 /* output.c */
 /* Queue one message (or an already serialized line) and try to send it at once. A droppable

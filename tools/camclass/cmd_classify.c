@@ -225,7 +225,7 @@ static int classify_one(const struct classify_args *a, const char *path, struct 
 	}
 	r = eng_invoke(e);
 	if (r < 0) {
-		fprintf(stderr, "camclass classify: %s: inference failed: %s\n", path, strerror(-r));
+		fprintf(stderr, "camclass classify: %s: inference failed: %s\n", path, eng_invoke_error(e));
 		return r;
 	}
 	for (size_t i = 0; i < n_out; i++)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "tools/camclass/commands.h"
 
 #define DEFAULT_SOCKET "/run/camclassd/camclassd.sock"

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "ipc/protocol.h"
 #include "tools/web/assets.h"
 #include "tools/web/metrics.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "ipc/client.h"
 #include "ipc/protocol.h"
 

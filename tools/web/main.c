@@ -16,7 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/config.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "tools/web/auth.h"
 #include "tools/web/http.h"
 #include "tools/web/hub.h"

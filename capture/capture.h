@@ -74,8 +74,12 @@ int cap_format_from_name(const char *name);
 const char *cap_format_name(enum cap_pixfmt f);
 const char *cap_state_name(enum cap_state s);
 
+#define CAP_CONTROL_NAME_MAX 64  /* bytes including the terminating NUL */
+
+/* A control setting by value, so that a parsed config can hold an array of them and hand it to
+ * cap_open() as it is. */
 struct cap_control {
-	const char *name;     /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
+	char name[CAP_CONTROL_NAME_MAX]; /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
 	int64_t value;
 };
 
@@ -92,6 +96,12 @@ struct cap_config {
 
 /* Checks what can be checked without a device (ranges, control-name syntax). */
 int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen);
+/* cap_config_check, plus what can be checked without disturbing a camera in use: a file
+ * source is opened and closed (the folder exists and holds .jpg/.jpeg files, or the clip holds
+ * a complete JPEG). A V4L2 device is not opened (it may be streaming for us, or be plugged in
+ * later); its errors (unknown control, format not offered) come from cap_next(). For a reload
+ * and --check-config. Errors as cap_open(), with the message in err. */
+int cap_probe(const struct cap_config *cfg, char *err, size_t errlen);
 
 struct cap_frame {
 	const uint8_t *data;

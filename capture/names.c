@@ -187,9 +187,9 @@ int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen)
 		return CAP_ERR_INVALID;
 	}
 	for (size_t i = 0; i < cfg->n_controls; i++) {
-		char norm[64];
+		char norm[CAP_CONTROL_NAME_MAX];
 		const char *name = cfg->controls[i].name;
-		if (!name || !*name || strlen(name) >= sizeof(norm)) {
+		if (!*name || strnlen(name, sizeof(cfg->controls[i].name)) >= sizeof(norm)) {
 			snprintf(err, errlen, "control #%zu: empty or too long name", i + 1);
 			return CAP_ERR_INVALID;
 		}

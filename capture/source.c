@@ -27,13 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_BYTES 64
 
 struct cap_source {
 	struct cap_config cfg;   /* strings and controls point into the copies below */
 	char *device, *path;
 	struct cap_control controls[CAP_MAX_CONTROLS];
-	char control_names[CAP_MAX_CONTROLS][NAME_MAX_BYTES];
 
 	const struct cap_session_ops *ops;
 	struct cap_session *sess;
@@ -93,17 +91,28 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 	}
 	s->cfg.device = s->device;
 	s->cfg.path = s->path;
-	for (size_t i = 0; i < cfg->n_controls; i++) {
-		snprintf(s->control_names[i], NAME_MAX_BYTES, "%s", cfg->controls[i].name);
-		s->controls[i].name = s->control_names[i];
-		s->controls[i].value = cfg->controls[i].value;
-	}
+	if (cfg->n_controls)
+		memcpy(s->controls, cfg->controls, cfg->n_controls * sizeof(s->controls[0]));
 	s->cfg.controls = s->controls;
 	s->ops = cfg->kind == CAP_SOURCE_V4L2 ? &cap_v4l2_ops : &cap_file_ops;
 	s->state = CAP_STATE_DISCONNECTED;
 	s->backoff_ms = CAP_BACKOFF_MIN_MS;
 	watch_device_dir(s);
 	*ret_source = s;
+	return 0;
+}
+
+int cap_probe(const struct cap_config *cfg, char *err, size_t errlen)
+{
+	struct cap_session *sess;
+	int r = cap_config_check(cfg, err, errlen);
+	if (r < 0 || cfg->kind != CAP_SOURCE_FILE)
+		return r;
+	/* a file source's open is a read-only look at the folder or clip: it disturbs nothing */
+	r = cap_file_ops.open(cfg, &sess, err, errlen);
+	if (r < 0)
+		return r;
+	cap_file_ops.close(sess);
 	return 0;
 }
 

@@ -55,6 +55,10 @@ static void capture_wait_for_work(struct pipeline *pl)
 		}
 		pl->reopen_req = false;
 		int r = cap_open(&pl->cam.cap, &pl->source, err, sizeof(err));
+		if (r < 0 && camera_revert(pl)) {
+			log_error("reload rejected: camera: %s; back to the previous camera settings", err);
+			continue;
+		}
 		if (r < 0) {
 			pl->stopping = true;
 			pthread_mutex_unlock(&pl->cam_lock);
@@ -92,6 +96,10 @@ void *capture_main(void *arg)
 		switch (r) {
 		case 0:
 			health_frame(pl->health, now);
+			pthread_mutex_lock(&pl->cam_lock);
+			if (pl->source == src)
+				camera_proven(pl);  /* a reload's camera settings work */
+			pthread_mutex_unlock(&pl->cam_lock);
 			corrupt_burst = 0;
 			if (disconnected) {
 				disconnected = false;
@@ -137,6 +145,14 @@ void *capture_main(void *arg)
 			break;
 		default:
 			if (cap_error_is_config(r)) {
+				pthread_mutex_lock(&pl->cam_lock);
+				bool reverted = pl->source == src && camera_revert(pl);
+				pthread_mutex_unlock(&pl->cam_lock);
+				if (reverted) {
+					log_error("reload rejected: camera: %s; back to the previous camera "
+						  "settings", cap_last_error(src));
+					break;
+				}
 				set_failed(pl, "camera: %s", cap_last_error(src));
 				pthread_mutex_lock(&pl->cam_lock);
 				pl->stopping = true;

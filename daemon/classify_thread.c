@@ -56,26 +56,26 @@ static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint
 
 static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uint64_t t0)
 {
-	struct pl_model *m = pl->model;
+	struct classifier *m = pl->model;
 	struct cap_image img;
 	struct srv_result res = { 0 };
 	int r;
 
-	r = cap_decode(pl->decoder, frame, &m->prep, &img);
+	r = clf_decode_frame(m, frame, &img);
 	uint64_t t1 = mono_now_ns();
 	if (r == 0)
-		r = cap_preprocess(&img, &m->prep, eng_input(m->engine), m->input.bytes);
+		r = clf_prepare(m, &img);
 	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
 		/* the frame by name (file source) or sequence, and the decoder's own reason */
-		char what[sizeof(pl->frame_error)];
-		const char *why = cap_decoder_last_error(pl->decoder);
+		char frame_name[CAP_ORIGIN_BYTES + 24], what[sizeof(pl->frame_error)];
+		const char *why = clf_decode_error(m);
 		if (frame->origin[0])
-			snprintf(what, sizeof(what), "frame %s: %s", frame->origin,
-				 why[0] ? why : cap_strerror(r));
+			snprintf(frame_name, sizeof(frame_name), "frame %s", frame->origin);
 		else
-			snprintf(what, sizeof(what), "frame %llu: %s", (unsigned long long)frame->sequence,
-				 why[0] ? why : cap_strerror(r));
+			snprintf(frame_name, sizeof(frame_name), "frame %llu",
+				 (unsigned long long)frame->sequence);
+		snprintf(what, sizeof(what), "%s: %s", frame_name, why[0] ? why : cap_strerror(r));
 		health_undecodable(pl->health, t1);
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->frames_corrupt++;
@@ -85,7 +85,8 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		 * and bad frames in turn must not flood the journal); the count is in status. */
 		if (pl->corrupt_burst++ == 0 &&
 		    (!pl->corrupt_logged_ns || t1 - pl->corrupt_logged_ns >= CORRUPT_LOG_INTERVAL_NS)) {
-			log_warning("%s; skipped (further bad frames counted as frames_corrupt)", what);
+			log_warning("%s skipped: %s (further bad frames counted as frames_corrupt)",
+				    frame_name, why[0] ? why : cap_strerror(r));
 			pl->corrupt_logged_ns = t1;
 			pl->corrupt_burst_logged = true;
 		}
@@ -96,15 +97,13 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		log_info("frames decode again after %llu skipped", (unsigned long long)pl->corrupt_burst);
 	pl->corrupt_burst = 0;
 	pl->corrupt_burst_logged = false;
-	r = eng_invoke(m->engine);
+	r = clf_run(m);
 	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", m->name, eng_invoke_error(m->engine));
+		set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
 		return;
 	}
-	for (size_t i = 0; i < m->n_classes; i++)
-		m->scores[i] = eng_output_value(m->engine, i);
-	pp_run(&pl->pp, m->scores, &res);
+	pp_run(&pl->pp, clf_scores(m), &res);
 	uint64_t t4 = mono_now_ns();
 	res.seq = ++pl->seq;
 	res.frame_ts_ns = frame->timestamp_ns;

@@ -100,7 +100,7 @@ static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	int r;
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
@@ -123,7 +123,7 @@ static void reload(struct daemon *d)
 	bool new_model = model != NULL;
 	char model_name[256] = "";
 	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", pl_model_name(model));
+		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
 	r = pl_apply(d->pl, &cfg, model);
 	if (r < 0) {
 		config_free(&cfg); /* pl_apply logged why */
@@ -261,7 +261,12 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	int r = pl_camera_probe(&cfg, err, sizeof(err));
 	config_free(&cfg);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return EXIT_FAILURE;
+	}
 	printf("%s: configuration OK\n", path);
 	return EXIT_SUCCESS;
 }
@@ -325,7 +330,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);

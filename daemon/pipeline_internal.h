@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
-#include "daemon/model_internal.h"
+#include "daemon/classifier.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
 #include "daemon/view.h"
@@ -28,8 +28,7 @@ enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 
 /* The camera part of the config, owned by the pipeline (cap_config points into it). */
 struct camera_settings {
-	struct config_control controls[CONFIG_MAX_CONTROLS];
-	struct cap_control cap_controls[CONFIG_MAX_CONTROLS];
+	struct cap_control controls[CAP_MAX_CONTROLS];
 	struct cap_config cap;
 	char *device, *file;
 };
@@ -51,6 +50,8 @@ struct pipeline {
 	pthread_cond_t cam_cond;
 	struct cap_source *source;   /* capture thread writes, under cam_lock */
 	struct camera_settings cam;  /* under cam_lock */
+	struct camera_settings cam_prev; /* under cam_lock: before the last reload, while unproven */
+	bool cam_unproven;           /* under cam_lock: cam came from a reload, no frame yet */
 	bool reopen_req, stopping, wanted; /* under cam_lock */
 	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
 	struct cap_slot *slot;
@@ -61,10 +62,9 @@ struct pipeline {
 	pthread_mutex_t cl_lock;
 	pthread_cond_t cl_cond;
 	bool pause_req, paused, classify_stopping; /* under cl_lock */
-	struct pl_model *model;      /* classify thread uses; swapped only while paused */
+	struct classifier *model;    /* classify thread uses; swapped only while paused */
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
-	struct cap_decoder *decoder;
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
 	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */
@@ -101,6 +101,8 @@ void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format
 void set_cam_state(struct pipeline *pl, enum camera_state st);
 void ring_add(struct latency_ring *r, double ms);
 struct srv_latency_stat ring_stat(const struct latency_ring *r);
+void camera_proven(struct pipeline *pl);   /* cam_lock held */
+bool camera_revert(struct pipeline *pl);   /* cam_lock held; false: nothing to go back to */
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
 void *capture_main(void *arg);
 void *classify_main(void *arg);

@@ -1,7 +1,7 @@
 /* client.c — blocking line-oriented client for camclass and the tests.
  *
  * Kept deliberately simple (blocking socket + poll for timeouts): a command-line client talks
- * to one daemon and waits for answers. The read buffer grows up to CLI_MAX_LINE_BYTES because
+ * to one daemon and waits for answers. The read buffer grows up to WIRE_MAX_MESSAGE_BYTES because
  * a snapshot line carries a whole base64 JPEG. */
 #include <errno.h>
 #include <poll.h>
@@ -101,11 +101,11 @@ int cli_send(struct cli_conn *conn, const json_t *request)
 static int fill(struct cli_conn *conn, int64_t deadline_ms)
 {
 	if (conn->len == conn->cap) {
-		if (conn->cap >= CLI_MAX_LINE_BYTES + 1)
+		if (conn->cap >= WIRE_MAX_MESSAGE_BYTES + 1)
 			return -EMSGSIZE;
 		size_t cap = conn->cap ? conn->cap * 2 : READ_CHUNK_BYTES;
-		if (cap > CLI_MAX_LINE_BYTES + 1)
-			cap = CLI_MAX_LINE_BYTES + 1;
+		if (cap > WIRE_MAX_MESSAGE_BYTES + 1)
+			cap = WIRE_MAX_MESSAGE_BYTES + 1;
 		char *buf = realloc(conn->buf, cap + 1);
 		if (!buf)
 			return -ENOMEM;

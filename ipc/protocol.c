@@ -113,7 +113,7 @@ static int parse_fields(json_t *obj, struct proto_request *req, struct proto_err
 	v = json_object_get(obj, "top_k");
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > SRV_RESULT_MAX_LABELS)
+		    json_integer_value(v) > WIRE_MAX_LABELS)
 			return fail(err, "bad_request", "\"top_k\" must be an integer from 1 to %s",
 				    "20");
 		req->has_top_k = true;
@@ -216,7 +216,7 @@ static double finite_or_zero(double v)
 
 json_t *proto_hello(const struct srv_hello *h)
 {
-	json_t *msg = json_pack("{s:s, s:i}", "type", "hello", "version", SRV_PROTOCOL_VERSION);
+	json_t *msg = json_pack("{s:s, s:i}", "type", "hello", "version", WIRE_PROTOCOL_VERSION);
 	if (!msg || !h)
 		return msg;
 	json_t *shape = json_array();
@@ -240,7 +240,7 @@ static json_t *label_array(const struct srv_result *r, const struct proto_labels
 			   const struct proto_filter *f)
 {
 	json_t *arr = json_array();
-	unsigned n = r->n_labels < SRV_RESULT_MAX_LABELS ? r->n_labels : SRV_RESULT_MAX_LABELS;
+	unsigned n = r->n_labels < WIRE_MAX_LABELS ? r->n_labels : WIRE_MAX_LABELS;
 
 	for (unsigned i = 0; arr && i < n && i < f->top_k; i++) {
 		const struct srv_label_score *ls = &r->labels[i];
@@ -318,7 +318,7 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 json_t *proto_snapshot(const struct srv_snapshot *snap, const char *type, json_t *id)
 {
 	size_t b64_len;
-	char *b64 = proto_base64_encode(snap->jpeg, snap->len, &b64_len);
+	char *b64 = wire_base64_encode(snap->jpeg, snap->len, &b64_len);
 	if (!b64)
 		return NULL;
 	json_t *msg = json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:I, s:s%}", "type", type,

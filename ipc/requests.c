@@ -101,7 +101,17 @@ static void status(struct server *srv, struct client *c, const struct proto_requ
 	struct srv_status st = { 0 };
 	if (!srv->hooks.status || srv->hooks.status(srv->hooks.userdata, &st) < 0)
 		return reply_error(srv, c, "unavailable", "status is not available", q->id);
-	reply(srv, c, proto_status(&st, srv->n_clients, srv->n_subscribers, q->id));
+	json_t *msg = proto_status(&st, srv->n_clients, srv->n_subscribers, q->id);
+	/* results lost on their way to clients: overwritten before fan-out (every subscriber
+	 * missed them) and dropped from slow clients' queues (summed over clients) */
+	if (msg && (json_object_set_new(msg, "results_overwritten",
+					json_integer((json_int_t)srv->stats.mailbox_overwritten)) < 0 ||
+		    json_object_set_new(msg, "results_dropped",
+					json_integer((json_int_t)srv->stats.results_dropped)) < 0)) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	reply(srv, c, msg);
 }
 
 static void snapshot(struct server *srv, struct client *c, const struct proto_request *q)
@@ -293,8 +303,8 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 	double offset_s = mono_to_unix_offset_s();
 
 	srv->latest = *r;
-	if (srv->latest.n_labels > SRV_RESULT_MAX_LABELS)
-		srv->latest.n_labels = SRV_RESULT_MAX_LABELS;
+	if (srv->latest.n_labels > WIRE_MAX_LABELS)
+		srv->latest.n_labels = WIRE_MAX_LABELS;
 	r = &srv->latest;
 	srv->have_latest = true;
 	srv->stats.results_published++;

@@ -16,7 +16,8 @@
 #include "ipc/protocol.h"
 #include "ipc/server.h"
 
-#define SRV_MAILBOX_RESULTS 8           /* results waiting for the main loop; oldest replaced */
+#define SRV_MAILBOX_RESULTS 32          /* results waiting for the main loop; oldest replaced
+					 * (counted, and reported in subscribers' "dropped") */
 #define SRV_CLASSIFY_PER_CLIENT 16      /* pending classify requests one client may hold */
 
 struct out_msg {

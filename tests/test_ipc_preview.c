@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "ipc/client.h"
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 #include "ipc/server.h"
 #include "tests/testutil.h"
 #include "tests/ipc_harness.h"
@@ -115,7 +115,7 @@ static json_t *expect_preview(struct cli_conn *c, uint8_t tag, size_t n)
 	json_t *data = json_object_get(m, "data");
 	uint8_t *bytes;
 	size_t len;
-	assert_int_equal(proto_base64_decode(json_string_value(data), json_string_length(data),
+	assert_int_equal(wire_base64_decode(json_string_value(data), json_string_length(data),
 					     &bytes, &len), 0);
 	assert_int_equal(len, n);
 	for (size_t i = 0; i < n; i++)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 #include "tools/web/auth.h"
 #include "tools/web/metrics.h"
 #include "tools/web/request.h"
@@ -126,7 +126,7 @@ static void token_must_match_whole(void **state)
 static char *basic(const char *user_pass)
 {
 	size_t n;
-	char *b64 = proto_base64_encode((const uint8_t *)user_pass, strlen(user_pass), &n);
+	char *b64 = wire_base64_encode((const uint8_t *)user_pass, strlen(user_pass), &n);
 	char *h = NULL;
 	assert_non_null(b64);
 	assert_true(asprintf(&h, "Basic %s", b64) > 0);

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "ipc/client.h"
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 #include "lib/clock.h"
 #include "lib/macros.h"
 #include "tools/camclass/commands.h"
@@ -149,8 +149,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->on_change = true;
 		} else if (strcmp(a, "--top-k") == 0 && i + 1 < argc) {
 			long k = strtol(argv[++i], &end, 10);
-			if (*end || k < 1 || k > SRV_RESULT_MAX_LABELS) {
-				fprintf(stderr, "camclass: --top-k must be 1..%d\n", SRV_RESULT_MAX_LABELS);
+			if (*end || k < 1 || k > WIRE_MAX_LABELS) {
+				fprintf(stderr, "camclass: --top-k must be 1..%d\n", WIRE_MAX_LABELS);
 				return -EINVAL;
 			}
 			o->top_k = (int)k;
@@ -233,7 +233,7 @@ static int write_snapshot(const json_t *reply, const char *path)
 	uint8_t *jpeg;
 	size_t len;
 	if (!json_is_string(data) ||
-	    proto_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
+	    wire_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
 		fprintf(stderr, "camclass: the snapshot reply has no valid base64 data\n");
 		return EXIT_DAEMON;
 	}

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 
 struct web_user {
 	char *name;
@@ -249,7 +249,7 @@ static bool check_basic(const struct web_auth *a, const char *b64)
 	size_t b64_len = strlen(b64);
 	while (b64_len > 0 && b64[b64_len - 1] == ' ')
 		b64_len--;
-	if (proto_base64_decode(b64, b64_len, &raw, &raw_len) < 0)
+	if (wire_base64_decode(b64, b64_len, &raw, &raw_len) < 0)
 		return false;
 	bool ok = false;
 	uint8_t *colon = memchr(raw, ':', raw_len);

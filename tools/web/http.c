@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 
 #include "lib/log.h"
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 #include "tools/web/assets.h"
 #include "tools/web/metrics.h"
 #include "tools/web/request.h"
@@ -185,7 +185,7 @@ static enum MHD_Result serve_snapshot(struct web_server *s, struct MHD_Connectio
 	uint8_t *jpeg;
 	size_t len;
 	if (!json_is_string(data) ||
-	    proto_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
+	    wire_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
 		json_decref(reply);
 		return send_error(conn, MHD_HTTP_BAD_GATEWAY, "bad_reply",
 				  "the daemon's snapshot has no valid base64 data");

@@ -17,7 +17,7 @@
 
 #include "lib/log.h"
 #include "ipc/client.h"
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 
 #define FEED_TIMEOUT_MS 5000
 #define RETRY_MS 1000
@@ -60,7 +60,7 @@ static void publish(struct web_hub *h, const json_t *msg, uint64_t *last_seq)
 	size_t len;
 	if (!json_is_string(data) || seq == *last_seq)
 		return;
-	if (proto_base64_decode(json_string_value(data), json_string_length(data), &raw, &len) < 0)
+	if (wire_base64_decode(json_string_value(data), json_string_length(data), &raw, &len) < 0)
 		return;
 	struct web_frame *f = malloc(sizeof(*f) + len);
 	if (!f) {

@@ -104,6 +104,9 @@ void *capture_main(void *arg)
 			if (disconnected) {
 				disconnected = false;
 				log_info("camera connected again");
+				pthread_mutex_lock(&pl->stats_lock);
+				pl->camera_reconnects++;
+				pthread_mutex_unlock(&pl->stats_lock);
 				srv_publish_event(pl->srv, "camera_connected", NULL);
 			}
 			if (atomic_load(&pl->cam_state) != CAM_STREAMING)

@@ -66,6 +66,9 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;
 	ret->frames_corrupt = pl->frames_corrupt;
+	ret->frames_in = pl->frames_in;
+	ret->frames_out = pl->results_out;
+	ret->camera_reconnects = pl->camera_reconnects;
 	ret->capture_to_result = ring_stat(&pl->lat_c2r);
 	ret->decode = ring_stat(&pl->lat_decode);
 	ret->preprocess = ring_stat(&pl->lat_prep);

@@ -85,6 +85,7 @@ struct pipeline {
 	struct pl_view *view;        /* camera-view snapshots and previews (own lock) */
 	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
 	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
+	uint64_t camera_reconnects;  /* capture thread counts, status reads */
 	char format[64];             /* "yuyv 640x480" as negotiated, for status */
 	char fail_msg[256];
 	bool failed;

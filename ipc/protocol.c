@@ -312,6 +312,14 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		json_decref(msg);
 		msg = NULL;
 	}
+	/* totals since start, for counters (Prometheus via camclass-web) */
+	if (msg && (json_object_set_new(msg, "frames_in", json_integer((json_int_t)st->frames_in)) < 0 ||
+		    json_object_set_new(msg, "frames_out", json_integer((json_int_t)st->frames_out)) < 0 ||
+		    json_object_set_new(msg, "camera_reconnects",
+					json_integer((json_int_t)st->camera_reconnects)) < 0)) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	return with_id(msg, id);
 }
 

@@ -76,6 +76,8 @@ struct srv_status {                     /* filled by the status hook; server add
 	const char *format;             /* "MJPG 640x480" */
 	double fps_in, fps_out;
 	uint64_t frames_skipped, frames_corrupt;
+	uint64_t frames_in, frames_out;  /* captured / classified since start */
+	uint64_t camera_reconnects;      /* times the camera came back after a fault */
 	const char *model;
 	const char *backend;
 	unsigned threads;

@@ -112,6 +112,8 @@ def check_metrics(port):
         bad(f"/metrics does not parse: {e}")
         return
     want = {"camclass_up": "gauge", "camclass_frames_skipped": "counter",
+            "camclass_frames_in": "counter", "camclass_frames_out": "counter",
+            "camclass_camera_reconnects": "counter",
             "camclass_frames_corrupt": "counter", "camclass_capture_fps": "gauge",
             "camclass_classify_fps": "gauge", "camclass_latency_seconds": "summary",
             "camclass_clients": "gauge", "camclass_subscribers": "gauge",
@@ -124,6 +126,11 @@ def check_metrics(port):
             bad(f"/metrics: {name} missing or not a {typ} ({f.type if f else None})")
             return
     up = fams["camclass_up"].samples[0].value
+    frames_in = fams["camclass_frames_in"].samples[0].value
+    frames_out = fams["camclass_frames_out"].samples[0].value
+    if not (frames_in >= frames_out > 0):
+        bad(f"/metrics: frames in {frames_in}, out {frames_out}")
+        return
     stages = {s.labels["stage"] for s in fams["camclass_latency_seconds"].samples
               if "quantile" in s.labels}
     model = fams["camclass_model_info"].samples[0].labels.get("model")
@@ -218,6 +225,9 @@ def check_limit(port, n):
 
 
 def main(argv):
+    if len(argv) < 3:
+        print(__doc__)
+        return 2
     what, port = argv[1], int(argv[2])
     if what == "mjpeg":
         check_mjpeg(port, int(argv[3]) if len(argv) > 3 else 4)

@@ -123,8 +123,8 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	ring_add(&pl->lat_prep, res.latency_ms.preprocess);
 	ring_add(&pl->lat_infer, res.latency_ms.inference);
 	keep_snapshot(pl, &img, res.seq);
-	view_keep_frame(pl->view, frame, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
+	view_keep_frame(pl->view, frame, res.seq);
 	srv_publish_result(pl->srv, &res);
 }
 

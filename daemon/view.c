@@ -3,7 +3,8 @@
  * Why it is built this way:
  * - The snapshot must be the frame the latest result was computed from, so the classify thread
  *   keeps a copy of that frame's bytes (a JPEG of tens of KiB from an MJPEG camera); the JPEG
- *   is made only when a client asks, on the main thread, with the main thread's own decoder.
+ *   is made only when a client asks, on the main thread, with the main thread's own decoder,
+ *   from a copy taken under the lock, so the classify thread never waits for an encode.
  * - Previews are made on the capture thread, which already holds every frame, only while
  *   someone watches and never faster than the fastest watcher asked: an atomic period of 0
  *   costs one load per frame. The capture thread has its own decoder (decoders are
@@ -85,27 +86,37 @@ void view_keep_frame(struct pl_view *v, const struct cap_frame *frame, uint64_t 
 
 int view_snapshot(struct pl_view *v, const struct srv_snapshot_req *req, struct srv_snapshot *ret)
 {
-	int r;
+	/* Copy the frame out, so the classify thread never waits for an encode. */
 	pthread_mutex_lock(&v->lock);
 	if (!v->seq) {
 		pthread_mutex_unlock(&v->lock);
 		return -ENODATA;
 	}
+	struct cap_frame frame = v->frame;
+	uint64_t seq = v->seq;
+	uint8_t *copy = malloc(frame.bytes ? frame.bytes : 1);
+	if (copy)
+		memcpy(copy, v->buf, frame.bytes);
+	pthread_mutex_unlock(&v->lock);
+	if (!copy)
+		return log_errno(LOG_ERR, ENOMEM, "snapshot");
+	frame.data = copy;
+
 	int max_width = (int)req->max_width;
 	if (req->scale > 0 && req->scale < 1) {
-		int w = (int)lround(v->frame.width * req->scale);
+		int w = (int)lround(frame.width * req->scale);
 		w = w < 1 ? 1 : w;
 		if (max_width == 0 || w < max_width)
 			max_width = w;
 	}
-	struct srv_snapshot s = { .seq = v->seq };
-	r = cap_frame_jpeg(v->main_decoder, &v->frame, max_width, VIEW_JPEG_QUALITY, &s.jpeg, &s.len,
-			   &s.width, &s.height);
-	pthread_mutex_unlock(&v->lock);
+	struct srv_snapshot s = { .seq = seq };
+	int r = cap_frame_jpeg(v->main_decoder, &frame, max_width, VIEW_JPEG_QUALITY, &s.jpeg, &s.len,
+			       &s.width, &s.height);
+	free(copy);
 	if (r < 0)
 		return log_errno(LOG_WARNING, r == CAP_ERR_CORRUPT ? EIO : -r,
-				 "snapshot: cannot make a JPEG of frame of result %llu",
-				 (unsigned long long)s.seq);
+				 "snapshot: cannot make a JPEG of the frame of result %llu",
+				 (unsigned long long)seq);
 	*ret = s;
 	return 0;
 }

@@ -12,15 +12,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 
-static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
-						  "disconnected" };
-
 /* --- hooks (main thread, called from srv_dispatch) ----------------------------------------- */
-
-const char *camera_state_name(struct pipeline *pl)
-{
-	return camera_state_names[atomic_load(&pl->cam_state)];
-}
 
 static int hook_hello(void *userdata, struct srv_hello *ret)
 {
@@ -28,7 +20,7 @@ static int hook_hello(void *userdata, struct srv_hello *ret)
 	const struct eng_tensor_info *in = clf_input(pl->model);
 	*ret = (struct srv_hello){ .model = clf_name(pl->model), .input_dims = (unsigned)in->ndim,
 				   .label_count = (unsigned)clf_class_count(pl->model),
-				   .camera_state = camera_state_name(pl) };
+				   .camera_state = pl_camera_state_name(pl) };
 	for (int i = 0; i < in->ndim && i < 4; i++)
 		ret->input_shape[i] = (unsigned)in->dims[i];
 	return 0;
@@ -52,7 +44,7 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	memcpy(format, pl->format, sizeof(format));
 	pthread_mutex_unlock(&pl->stats_lock);
 	*ret = (struct srv_status){
-		.camera_state = camera_state_name(pl),
+		.camera_state = pl_camera_state_name(pl),
 		.device = pl->device_desc,
 		.format = format,
 		.fps_in = pl->fps_in,
@@ -69,30 +61,18 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	ret->frames_in = pl->frames_in;
 	ret->frames_out = pl->results_out;
 	ret->camera_reconnects = pl->camera_reconnects;
-	ret->capture_to_result = ring_stat(&pl->lat_c2r);
-	ret->decode = ring_stat(&pl->lat_decode);
-	ret->preprocess = ring_stat(&pl->lat_prep);
-	ret->inference = ring_stat(&pl->lat_infer);
+	ret->capture_to_result = pl_ring_stat(&pl->lat_c2r);
+	ret->decode = pl_ring_stat(&pl->lat_decode);
+	ret->preprocess = pl_ring_stat(&pl->lat_prep);
+	ret->inference = pl_ring_stat(&pl->lat_infer);
 	pthread_mutex_unlock(&pl->stats_lock);
 	return 0;
-}
-
-void set_wanted(struct pipeline *pl, bool wanted)
-{
-	pthread_mutex_lock(&pl->cam_lock);
-	if (pl->wanted != wanted) {
-		pl->wanted = wanted;
-		if (!wanted && pl->source)
-			cap_stop(pl->source);
-		pthread_cond_broadcast(&pl->cam_cond);
-	}
-	pthread_mutex_unlock(&pl->cam_lock);
 }
 
 static int hook_classify(void *userdata)
 {
 	struct pipeline *pl = userdata;
-	set_wanted(pl, true); /* demand_changed follows; this makes it immediate */
+	pl_set_wanted(pl, true); /* demand_changed follows; this makes it immediate */
 	return 0;
 }
 
@@ -100,7 +80,7 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 {
 	struct pipeline *pl = userdata;
 	if (pl->mode == CONFIG_MODE_ON_DEMAND)
-		set_wanted(pl, subscribers + classify_pending > 0);
+		pl_set_wanted(pl, subscribers + classify_pending > 0);
 }
 
 /* "view":"model": what the classifier saw (after crop and DCT-scaled decode), as kept by the
@@ -109,22 +89,25 @@ static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
 			 struct srv_snapshot *ret)
 {
 	struct pipeline *pl = userdata;
+	char err[256];
 	int r = -ENODATA;
 
 	if (!req->view_model)
 		return view_snapshot(pl->view, req, ret);
 	pthread_mutex_lock(&pl->stats_lock);
 	if (pl->snap_seq) {
-		struct cap_image img = { .pixels = pl->snap_pixels, .width = pl->snap_w,
-					 .height = pl->snap_h, .channels = pl->snap_channels,
-					 .stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels };
+		const struct cap_image img = {
+			.pixels = pl->snap_pixels, .width = pl->snap_w, .height = pl->snap_h,
+			.channels = pl->snap_channels,
+			.stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels,
+		};
 		*ret = (struct srv_snapshot){ .seq = pl->snap_seq, .width = pl->snap_w,
 					      .height = pl->snap_h, .view_model = 1 };
-		r = cap_jpeg_encode(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len);
+		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len, err, sizeof(err));
 	}
 	pthread_mutex_unlock(&pl->stats_lock);
 	if (r < 0 && r != -ENODATA)
-		log_errno(LOG_ERR, r, "snapshot: JPEG encoding failed");
+		log_error("snapshot: %s", err);
 	return r;
 }
 

@@ -1,4 +1,5 @@
-/* test_capture_encode.c — capture/encode.c: JPEG out for snapshots and previews. An MJPEG
+/* test_capture_frame_jpeg.c — capture/frame_jpeg.c: camera frames as JPEGs for snapshots and
+ * previews. An MJPEG
  * frame comes back as its own bytes; raw frames (YUYV, GREY) become JPEGs at capture size whose
  * decoded pixels match the frame's colours; max_width scales down keeping the aspect; broken
  * input is refused. Decoding for the checks uses TurboJPEG directly, independent of capture. */
@@ -47,11 +48,12 @@ static uint8_t *rgb_gradient(int w, int h)
 static void mjpeg_frames_are_their_own_bytes(void **state)
 {
 	(void)state;
+	char err[160];
 	uint8_t *px = rgb_gradient(64, 48), *jpeg, *out;
 	size_t len, out_len;
 	int w, h;
 	struct cap_image img = { px, 64, 48, 3, 64 * 3 };
-	assert_int_equal(cap_jpeg_encode(&img, 90, &jpeg, &len), 0);
+	assert_int_equal(cap_encode_jpeg(&img, 90, &jpeg, &len, err, sizeof(err)), 0);
 	struct cap_decoder *d;
 	assert_int_equal(cap_decoder_new(&d), 0);
 	struct cap_frame f = { .data = jpeg, .bytes = len, .format = CAP_FMT_MJPEG, .width = 64,
@@ -142,16 +144,17 @@ static void raw_frames_become_jpegs_at_capture_size(void **state)
 static void bad_images_are_refused(void **state)
 {
 	(void)state;
+	char err[160];
 	uint8_t px[12] = { 0 }, *out = (uint8_t *)&out;
 	size_t len = 7;
 	struct cap_image img = { px, 2, 2, 2, 4 };
-	assert_int_equal(cap_jpeg_encode(&img, 90, &out, &len), -EINVAL);
+	assert_int_equal(cap_encode_jpeg(&img, 90, &out, &len, err, sizeof(err)), -EINVAL);
 	img.channels = 3;
 	img.stride_bytes = 6;
-	assert_int_equal(cap_jpeg_encode(&img, 0, &out, &len), -EINVAL);
-	assert_int_equal(cap_jpeg_encode(&img, 101, &out, &len), -EINVAL);
+	assert_int_equal(cap_encode_jpeg(&img, 0, &out, &len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_encode_jpeg(&img, 101, &out, &len, err, sizeof(err)), -EINVAL);
 	assert_int_equal(len, 7); /* outputs untouched */
-	assert_int_equal(cap_jpeg_encode(&img, 50, &out, &len), 0);
+	assert_int_equal(cap_encode_jpeg(&img, 50, &out, &len, err, sizeof(err)), 0);
 	free(out);
 }
 
@@ -162,5 +165,5 @@ int main(void)
 		cmocka_unit_test(raw_frames_become_jpegs_at_capture_size),
 		cmocka_unit_test(bad_images_are_refused),
 	};
-	return cmocka_run_group_tests_name("capture_encode", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("capture_frame_jpeg", tests, NULL, NULL);
 }

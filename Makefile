@@ -64,7 +64,7 @@ else
   BUILD ?= build
 endif
 
-PKGS := libv4l2 libturbojpeg libsystemd inih jansson
+PKGS := libv4l2 libturbojpeg libsystemd inih jansson libzip libpng
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -149,10 +149,18 @@ ifeq ($(WEB_HAVE),)
   $(warning libmicrohttpd not found by pkg-config: camclass-web is not built (scripts/install-deps build))
 endif
 
-TEST_SRC  := $(wildcard tests/test_*.c)
+# camclass-mqtt (tools/mqtt/): the only binary linked with libmosquitto; built when pkg-config
+# finds libmosquitto (cross builds without the -dev package skip it and its tests).
+HAVE_MOSQUITTO := $(shell $(PKG_CONFIG) --exists libmosquitto 2>/dev/null && echo 1)
+MQTT_OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/mqtt/*.c))
+MQTT_CORE_OBJ := $(filter-out $(BUILD)/obj/tools/mqtt/main.o,$(MQTT_OBJ))
+MQTT_LIBS     := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null)
+MQTT_BIN      := $(if $(HAVE_MOSQUITTO),$(BUILD)/camclass-mqtt)
+
+TEST_SRC  := $(if $(HAVE_MOSQUITTO),$(wildcard tests/test_*.c),$(filter-out tests/test_mqtt_%,$(wildcard tests/test_*.c)))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The test library: every other tests/*.c (testutil.c, ops_graph.c, ...), linked into every test.
-TESTLIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TESTLIB_SRC := $(filter-out $(wildcard tests/test_*.c),$(wildcard tests/*.c))
 TESTLIB     := $(BUILD)/libcamclass-test.a
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -161,7 +169,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
-all: $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN)
+all: $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN) $(MQTT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -190,6 +198,8 @@ $(BUILD)/camclass-web: $(WEB_OBJ) $(LIB)
 # the command line, so the library is named again after them).
 $(BUILD)/tests/test_web: $(WEB_PURE_OBJ)
 $(BUILD)/tests/test_web: LDLIBS := $(LIB) $(WEB_LIBS) $(LDLIBS)
+$(BUILD)/camclass-mqtt: $(MQTT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MQTT_LIBS) $(LDLIBS)
 
 $(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(dir $@)
@@ -200,7 +210,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN)
+# tests of tools/mqtt link its modules (but not its main)
+$(BUILD)/tests/test_mqtt_%: $(BUILD)/obj/tests/test_mqtt_%.o $(TESTLIB) $(MQTT_CORE_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(MQTT_LIBS) $(LDLIBS)
+
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN) $(MQTT_BIN)
 
 # `make soak`: 10 minutes of mixed load on the real daemon (scripts/soak; not part of make test)
 $(BUILD)/soak: $(BUILD)/obj/tests/soak.o $(TESTLIB) $(LIB)
@@ -238,9 +253,11 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer
                -DCAMCLASS_FUZZ=1
 FUZZ_LIB_SRC := $(call isa_keep,$(LIB_SRC))
 fuzz: $(FUZZ_BIN)
+build/fuzz/fuzz_mqtt_cmd: FUZZ_EXTRA_SRC := tools/mqtt/command.c
+build/fuzz/fuzz_mqtt_cmd: tools/mqtt/command.c
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_SRC) $(FUZZ_LIB_SRC) $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
 # camclass-web's request handling: its pure parts plus what they use of the library.
 build/fuzz/fuzz_web_request: fuzz/fuzz_web_request.c $(WEB_PURE_OBJ:$(BUILD)/obj/%.o=%.c) $(FUZZ_LIB_SRC)
@@ -276,10 +293,18 @@ install: all
 	$(if $(WEB_BIN),install -m 0755 $(WEB_BIN) $(DESTDIR)$(PREFIX)/bin/camclass-web)
 	$(if $(WEB_BIN),sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/camclass-web.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
 
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
+	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
+	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
+	$(if $(MQTT_BIN),for u in camclass-mqtt.service camclass-mqtt@.service; do sed 's|@BINDIR@|$(PREFIX)/bin|g' "systemd/$$u" > "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; done)
+
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
+	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket' \
+	      $(DESTDIR)$(PREFIX)/bin/camclass-mqtt $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt.service \
 	      $(DESTDIR)$(PREFIX)/bin/camclass-web $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service \
-	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt@.service'
 
 clean:
 	rm -rf build

@@ -1,7 +1,7 @@
 /* config_web.c — the [web] section: read by camclass-web, checked by the daemon's loader like
  * every other section (config_internal.h), so `camclassd --check-config` and camclass-web
- * agree on what a valid file is. Its choices (auth, yes/no) belong to no module below the
- * daemon, so their name tables live here. */
+ * agree on what a valid file is. The auth choice belongs to no module below the daemon, so its
+ * name table lives here (yes/no is config_mqtt.c's cfg_yes_no_choices). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,7 +15,6 @@
 static const char *const auth_names[] = { [CONFIG_WEB_AUTH_NONE] = "none",
 					  [CONFIG_WEB_AUTH_TOKEN] = "token",
 					  [CONFIG_WEB_AUTH_HTPASSWD] = "htpasswd" };
-static const char *const yes_no_names[] = { "no", "yes" };
 
 static int name_index(const char *const *names, size_t n, const char *name)
 {
@@ -27,12 +26,9 @@ static int name_index(const char *const *names, size_t n, const char *name)
 
 static int auth_from_name(const char *name) { return name_index(auth_names, ARRAY_SIZE(auth_names), name); }
 static const char *auth_name(int v) { return config_web_auth_name((enum config_web_auth)v); }
-static int yes_no_from_name(const char *name) { return name_index(yes_no_names, 2, name); }
-static const char *yes_no_name(int v) { return (unsigned)v < 2 ? yes_no_names[v] : "?"; }
 
 const struct choice_set cfg_web_auth_choices = { auth_from_name, auth_name,
 						 CONFIG_WEB_AUTH_HTPASSWD + 1 };
-const struct choice_set cfg_yes_no_choices = { yes_no_from_name, yes_no_name, 2 };
 
 const char *config_web_auth_name(enum config_web_auth a)
 {

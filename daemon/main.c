@@ -13,6 +13,7 @@
  * - The daemon never forks: under systemd (Type=notify) that is what is wanted, and by hand it
  *   runs in the foreground too; -f is accepted for habit's sake. */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -84,12 +85,20 @@ static void set_status(struct daemon *d, const char *status)
 	sd_notifyf(0, "STATUS=%s", status);
 }
 
+/* NAN (an unset input_mean/input_std) equals NAN here. */
+static bool same_setting(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
 static bool model_settings_changed(const struct config *a, const struct config *b)
 {
 	return strcmp(a->model.path, b->model.path) != 0 ||
 	       strcmp(a->model.labels, b->model.labels) != 0 ||
 	       a->model.backend != b->model.backend || a->model.threads != b->model.threads ||
-	       a->model.resize != b->model.resize || a->model.crop != b->model.crop;
+	       a->model.resize != b->model.resize || a->model.crop != b->model.crop ||
+	       !same_setting(a->model.input_mean, b->model.input_mean) ||
+	       !same_setting(a->model.input_std, b->model.input_std) || a->model.output != b->model.output;
 }
 
 static bool socket_settings_changed(const struct config *a, const struct config *b)

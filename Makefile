@@ -1,6 +1,6 @@
 # camclassd — build, test, install.
 #
-#   make                 build/camclassd and build/camclass
+#   make                 build/camclassd, build/camclass and build/camclass-web
 #   make test            install missing deps, build, run every test suite (also SANITIZE=1)
 #   make run             install missing deps, build, start the demo daemon + a watching client
 #   make SANITIZE=1      ASan+UBSan build (into build/san)
@@ -134,6 +134,21 @@ LIB     := $(BUILD)/libcamclass.a
 CAMCLASSD_OBJ := $(BUILD)/obj/daemon/main.o
 CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
 
+# camclass-web (tools/web/): the only binary that links libmicrohttpd and libcrypt. Its page
+# (tools/web/static/) is compiled in as a generated C table (scripts/embed-assets). Built by
+# `make` wherever pkg-config finds libmicrohttpd (cross builds without it skip it, saying so).
+WEB_PKGS     := libmicrohttpd libcrypt
+WEB_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null)
+WEB_LIBS     := $(shell $(PKG_CONFIG) --libs $(WEB_PKGS) 2>/dev/null)
+WEB_HAVE     := $(shell $(PKG_CONFIG) --exists $(WEB_PKGS) 2>/dev/null && echo 1)
+WEB_STATIC   := $(sort $(wildcard tools/web/static/*))
+WEB_PURE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,tools/web/auth.c tools/web/request.c tools/web/metrics.c)
+WEB_OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/web/*.c)) $(BUILD)/obj/gen/web_assets.o
+WEB_BIN      := $(if $(WEB_HAVE),$(BUILD)/camclass-web)
+ifeq ($(WEB_HAVE),)
+  $(warning libmicrohttpd not found by pkg-config: camclass-web is not built (scripts/install-deps build))
+endif
+
 # camclass-mqtt (tools/mqtt/): the only binary linked with libmosquitto; built when pkg-config
 # finds libmosquitto (cross builds without the -dev package skip it and its tests).
 HAVE_MOSQUITTO := $(shell $(PKG_CONFIG) --exists libmosquitto 2>/dev/null && echo 1)
@@ -154,7 +169,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
-all: $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
+all: $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN) $(MQTT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -171,6 +186,18 @@ $(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
 $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/obj/tools/web/%.o: CFLAGS += $(WEB_CFLAGS)
+$(BUILD)/gen/web_assets.c: $(WEB_STATIC) scripts/embed-assets
+	scripts/embed-assets $@ $(WEB_STATIC)
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/camclass-web: $(WEB_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(WEB_LIBS) $(LDLIBS)
+# tests/test_web.c checks the HTTP-free parts of camclass-web (they come after the library on
+# the command line, so the library is named again after them).
+$(BUILD)/tests/test_web: $(WEB_PURE_OBJ)
+$(BUILD)/tests/test_web: LDLIBS := $(LIB) $(WEB_LIBS) $(LDLIBS)
 $(BUILD)/camclass-mqtt: $(MQTT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MQTT_LIBS) $(LDLIBS)
 
@@ -188,7 +215,7 @@ $(BUILD)/tests/test_mqtt_%: $(BUILD)/obj/tests/test_mqtt_%.o $(TESTLIB) $(MQTT_C
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(MQTT_LIBS) $(LDLIBS)
 
-unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN) $(MQTT_BIN)
 
 # `make soak`: 10 minutes of mixed load on the real daemon (scripts/soak; not part of make test)
 $(BUILD)/soak: $(BUILD)/obj/tests/soak.o $(TESTLIB) $(LIB)
@@ -232,6 +259,11 @@ build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_SRC) $(FUZZ_LIB_SRC) $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
+# camclass-web's request handling: its pure parts plus what they use of the library.
+build/fuzz/fuzz_web_request: fuzz/fuzz_web_request.c $(WEB_PURE_OBJ:$(BUILD)/obj/%.o=%.c) $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WEB_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+
 # --- demo ------------------------------------------------------------------------------------------
 # The demo clip: Fashion-MNIST test images as 640x480 JPEG frames, made from the installed dataset
 # (Debian's python3, not a pyenv one: numpy/PIL come from Debian packages).
@@ -258,6 +290,9 @@ install: all
 	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	$(if $(WEB_BIN),install -m 0755 $(WEB_BIN) $(DESTDIR)$(PREFIX)/bin/camclass-web)
+	$(if $(WEB_BIN),sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/camclass-web.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
+
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
 	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
 	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
@@ -268,6 +303,7 @@ uninstall:
 	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
 	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket' \
 	      $(DESTDIR)$(PREFIX)/bin/camclass-mqtt $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt.service \
+	      $(DESTDIR)$(PREFIX)/bin/camclass-web $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service \
 	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt@.service'
 
 clean:

@@ -242,13 +242,20 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
 			const struct cap_prep *p, void *tensor, size_t tensor_bytes);
 
-/* --- 5. encode (snapshots) ----------------------------------------------------------------- */
+/* --- 5. encode (snapshots, previews) -------------------------------------------------------- */
 /* An image (channels 1 or 3) → a baseline JPEG of quality 1..100 (4:2:0, or grey), with
  * TurboJPEG: capture is the one module that uses it. *ret_jpeg is malloc'd (the caller frees
  * it with free()). CAP_ERR_INVALID (bad image or quality), CAP_ERR_NOMEM, CAP_ERR_IO (the
  * encoder failed; err says why). Any thread; no state. */
 int cap_encode_jpeg(const struct cap_image *img, int quality, uint8_t **ret_jpeg,
 		    size_t *ret_len, char *err, size_t errlen);
+/* A camera frame as a JPEG no wider than max_width (0: any): an MJPEG frame that fits is its
+ * own bytes (copied, never re-encoded); otherwise it is decoded with d (DCT-scaled where
+ * possible), resized (area) to fit, and encoded. ret_width, ret_height: the JPEG's size.
+ * CAP_ERR_CORRUPT for undecodable frames, CAP_ERR_NOMEM, CAP_ERR_IO. */
+int cap_frame_jpeg(struct cap_decoder *d, const struct cap_frame *frame, int max_width,
+		   int quality, uint8_t **ret_jpeg, size_t *ret_len, int *ret_width,
+		   int *ret_height);
 
 /* --- pure helpers, public for tests and tools ------------------------------------------------ */
 /* Pick the capture format from what the device offers (V4L2 fourccs, n entries; entries

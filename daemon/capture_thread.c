@@ -120,6 +120,9 @@ void *pl_capture_main(void *arg)
 			if (disconnected) {
 				disconnected = false;
 				log_info("camera connected again");
+				pthread_mutex_lock(&pl->stats_lock);
+				pl->camera_reconnects++;
+				pthread_mutex_unlock(&pl->stats_lock);
 				remember_format(pl, src);
 				char format[sizeof(pl->format)];
 				pthread_mutex_lock(&pl->stats_lock);
@@ -130,6 +133,7 @@ void *pl_capture_main(void *arg)
 				remember_format(pl, src);
 			}
 			pl_set_cam_state(pl, CAM_STREAMING);
+			view_offer_preview(pl->view, pl->srv, &frame, now);
 			r = cap_slot_put(pl->slot, &frame);
 			cap_release(src, &frame);
 			pthread_mutex_lock(&pl->stats_lock);

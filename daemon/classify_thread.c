@@ -172,6 +172,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pl_ring_add(&pl->lat_infer, res.latency_ms.inference);
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
+	view_keep_frame(pl->view, frame, res.seq);
 	srv_publish_result(pl->srv, &res);
 	if (state_changed)
 		announce_state(pl, previous);

@@ -119,6 +119,12 @@ static const struct key_def keys[] = {
 	{ "teach", "base", K_PATH, OFF(teach.base), 0, 0, 0, 0, NULL },
 	{ "teach", "max_samples_per_label", K_INT, OFF(teach.max_samples_per_label), 2, 10000, 0, 0, NULL },
 	{ "teach", "max_disk_mb", K_INT, OFF(teach.max_disk_mb), 1, 100000, 0, 0, NULL },
+	{ "web", "listen", K_STRING, OFF(web.listen), 0, 0, 0, 0, NULL },
+	{ "web", "auth", K_CHOICE, OFF(web.auth), 0, 0, 0, 0, &cfg_web_auth_choices },
+	{ "web", "auth_file", K_PATH, OFF(web.auth_file), 0, 0, 0, 0, NULL },
+	{ "web", "allow_teach", K_CHOICE, OFF(web.allow_teach), 0, 0, 0, 0, &cfg_yes_no_choices },
+	{ "web", "max_connections", K_INT, OFF(web.max_connections), 1, 1024, 0, 0, NULL },
+	{ "web", "stream_fps", K_INT, OFF(web.stream_fps), 1, 30, 0, 0, NULL },
 	{ "mqtt", "host", K_NAME, OFF(mqtt.host), 1, 0, 0, 0, NULL },
 	{ "mqtt", "port", K_INT, OFF(mqtt.port), 1, 65535, 0, 0, NULL },
 	{ "mqtt", "username", K_NAME, OFF(mqtt.username), 0, 0, 0, 0, NULL },
@@ -139,7 +145,8 @@ static const struct key_def keys[] = {
 };
 #define N_KEYS ARRAY_SIZE(keys)
 
-static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "mqtt", "teach" };
+static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "mqtt", "teach",
+					"web" };
 
 static bool section_known(const char *name)
 {
@@ -289,6 +296,8 @@ static void check_combinations(struct parse_ctx *ctx)
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (strcmp(keys[i].section, "teach") == 0 && ctx->seen_line[i])
 			ctx->cfg->teach.enabled = true;
+	cfg_check_web(ctx, ctx->seen_line[key_index("web", "listen")],
+		      ctx->seen_line[key_index("web", "auth")]);
 	if (*c->mqtt.password_file && !*c->mqtt.username)
 		cfg_set_error(ctx, ctx->seen_line[key_index("mqtt", "password_file")], "mqtt",
 			      "password_file", "needs [mqtt] username");
@@ -315,6 +324,8 @@ int config_defaults(struct config *ret)
 			      .debounce = DEFAULT_DEBOUNCE },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
+		.web = { .auth = CONFIG_WEB_AUTH_NONE, .max_connections = CFG_WEB_MAX_CONNECTIONS,
+			 .stream_fps = CFG_WEB_STREAM_FPS },
 		.mqtt = { .port = DEFAULT_MQTT_PORT, .discovery = 1, .qos = DEFAULT_MQTT_QOS,
 			  .publish = CONFIG_MQTT_PUBLISH_STATE, .max_rate = DEFAULT_MQTT_MAX_RATE },
 		.teach = { .max_samples_per_label = DEFAULT_TEACH_MAX_SAMPLES, .max_disk_mb = DEFAULT_TEACH_MAX_DISK_MB },
@@ -327,6 +338,8 @@ int config_defaults(struct config *ret)
 	c.socket.group = strdup("");
 	c.teach.dir = strdup(DEFAULT_TEACH_DIR);
 	c.teach.base = strdup("");
+	c.web.listen = strdup(CFG_WEB_LISTEN);
+	c.web.auth_file = strdup("");
 	c.mqtt.host = strdup(DEFAULT_MQTT_HOST);
 	c.mqtt.discovery_prefix = strdup(DEFAULT_MQTT_DISCOVERY_PREFIX);
 	char **empty[] = { &c.mqtt.username, &c.mqtt.password_file, &c.mqtt.tls_ca,
@@ -336,7 +349,8 @@ int config_defaults(struct config *ret)
 	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
 		mqtt_ok = (*empty[i] = strdup("")) && mqtt_ok;
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
-	    !c.socket.path || !c.socket.group || !mqtt_ok || !c.teach.dir || !c.teach.base) {
+	    !c.socket.path || !c.socket.group || !mqtt_ok || !c.teach.dir || !c.teach.base ||
+	    !c.web.listen || !c.web.auth_file) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -418,6 +432,9 @@ void config_free(struct config *c)
 	c->teach.dir = c->teach.base = NULL;
 	c->path = c->camera.device = c->camera.file = NULL;
 	c->model.path = c->model.labels = c->socket.path = c->socket.group = NULL;
+	free(c->web.listen);
+	free(c->web.auth_file);
+	c->web.listen = c->web.auth_file = NULL;
 	char **mqtt[] = { &c->mqtt.host, &c->mqtt.username, &c->mqtt.password_file,
 			  &c->mqtt.tls_ca, &c->mqtt.tls_cert, &c->mqtt.tls_key,
 			  &c->mqtt.client_id, &c->mqtt.topic_prefix, &c->mqtt.discovery_prefix,

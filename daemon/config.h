@@ -33,6 +33,7 @@
 
 /* [classify] mode: the daemon's own choice (capture and inference have no word for it). */
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
+enum config_web_auth { CONFIG_WEB_AUTH_NONE, CONFIG_WEB_AUTH_TOKEN, CONFIG_WEB_AUTH_HTPASSWD };
 enum config_mqtt_publish { CONFIG_MQTT_PUBLISH_STATE, CONFIG_MQTT_PUBLISH_RESULTS };
 
 /* [model] labels empty or absent: the labels file inside the model (TFLite metadata), else this. */
@@ -78,6 +79,14 @@ struct config {
 	struct {
 		int level; /* LOG_DEBUG … LOG_ERR */
 	} log;
+	struct { /* read by camclass-web only; the daemon checks it like any other section */
+		char *listen;             /* "ADDRESS:PORT", IPv6 as "[ADDRESS]:PORT"; port 0 = any */
+		enum config_web_auth auth;
+		char *auth_file;          /* token: the token; htpasswd: user:crypt(3)-hash lines */
+		int allow_teach;          /* 0/1: serve /api/teach, /api/samples, /api/train */
+		int max_connections;      /* HTTP connections at once, streams included */
+		int stream_fps;           /* /stream.mjpg frames per second at most */
+	} web;
 	struct { /* read by camclass-mqtt only; the daemon just validates it */
 		char *host;
 		int port;
@@ -110,6 +119,12 @@ void config_free(struct config *c);
 /* "continuous" | "on_demand"; the other choices are named by their modules (cap_format_name(),
  * eng_backend_name(), …). */
 const char *config_mode_name(enum config_mode m);
+const char *config_web_auth_name(enum config_web_auth a);
+
+/* [web] listen "ADDRESS:PORT" or "[IPv6]:PORT" (numeric only, port 0..65535) into a socket
+ * address; 0 or -EINVAL. Used by the loader's check and by camclass-web. */
+struct sockaddr_storage;
+int config_parse_listen(const char *text, struct sockaddr_storage *ret, unsigned *ret_len);
 const char *config_mqtt_publish_name(enum config_mqtt_publish p);
 
 /* Split [mqtt] binary_labels ("a, b c,d") into trimmed entries: each at most

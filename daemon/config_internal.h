@@ -65,4 +65,12 @@ extern const struct choice_set cfg_yes_no_choices, cfg_mqtt_publish_choices;
 /* A `control.<name> = <int>` line of [camera]: 1, or 0 with the error set. */
 int cfg_handle_control(struct parse_ctx *ctx, const char *name, const char *value);
 
+/* config_web.c: [web] (read by camclass-web, checked here like every section) */
+#define CFG_WEB_LISTEN "127.0.0.1:8080"
+#define CFG_WEB_MAX_CONNECTIONS 128
+#define CFG_WEB_STREAM_FPS 5
+extern const struct choice_set cfg_web_auth_choices;
+/* listen must parse, auth other than none needs auth_file; reported at those keys' lines. */
+void cfg_check_web(struct parse_ctx *ctx, int listen_line, int auth_line);
+
 #endif

@@ -65,6 +65,9 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	ret->state = pl_state_label(pl, pl->state.state);
 	ret->state_since = pl_mono_to_unix_s(pl->state.since_ns);
 	ret->frames_corrupt = pl->frames_corrupt;
+	ret->frames_in = pl->frames_in;
+	ret->frames_out = pl->results_out;
+	ret->camera_reconnects = pl->camera_reconnects;
 	ret->capture_to_result = pl_ring_stat(&pl->lat_c2r);
 	ret->decode = pl_ring_stat(&pl->lat_decode);
 	ret->preprocess = pl_ring_stat(&pl->lat_prep);
@@ -87,12 +90,17 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 		pl_set_wanted(pl, subscribers + classify_pending > 0);
 }
 
-static int hook_snapshot(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq)
+/* "view":"model": what the classifier saw (after crop and DCT-scaled decode), as kept by the
+ * classify thread; otherwise the camera's frame (view.c). */
+static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
+			 struct srv_snapshot *ret)
 {
 	struct pipeline *pl = userdata;
 	char err[256];
 	int r = -ENODATA;
 
+	if (!req->view_model)
+		return view_snapshot(pl->view, req, ret);
 	pthread_mutex_lock(&pl->stats_lock);
 	if (pl->snap_seq) {
 		const struct cap_image img = {
@@ -100,14 +108,20 @@ static int hook_snapshot(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, ui
 			.channels = pl->snap_channels,
 			.stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels,
 		};
-		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, ret_jpeg, ret_len, err, sizeof(err));
-		if (r == 0)
-			*ret_seq = pl->snap_seq;
+		*ret = (struct srv_snapshot){ .seq = pl->snap_seq, .width = pl->snap_w,
+					      .height = pl->snap_h, .view_model = 1 };
+		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len, err, sizeof(err));
 	}
 	pthread_mutex_unlock(&pl->stats_lock);
 	if (r < 0 && r != -ENODATA)
 		log_error("snapshot: %s", err);
 	return r;
+}
+
+static void hook_preview_changed(void *userdata, double max_fps)
+{
+	struct pipeline *pl = userdata;
+	view_set_preview_fps(pl->view, max_fps);
 }
 
 void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)
@@ -118,6 +132,7 @@ void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)
 		.status = hook_status,
 		.classify = hook_classify,
 		.snapshot = hook_snapshot,
+		.preview_changed = hook_preview_changed,
 		.demand_changed = hook_demand_changed,
 	};
 }

@@ -144,6 +144,8 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 		goto fail;
 	}
 	r = cap_slot_new(&pl->slot);
+	if (r == 0)
+		r = view_new(&pl->view);
 	if (r < 0) {
 		snprintf(err, errlen, "capture: %s", cap_strerror(r));
 		goto fail;
@@ -204,6 +206,7 @@ void pl_free(struct pipeline *pl)
 	pl_camera_settings_free(&pl->cam_prev);
 	free(pl->device_desc);
 	free(pl->snap_pixels);
+	view_free(pl->view);
 	if (pl->event_fd >= 0)
 		close(pl->event_fd);
 	pthread_mutex_destroy(&pl->cam_lock);

@@ -15,6 +15,7 @@
 #include "daemon/debounce.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
+#include "daemon/view.h"
 #include "lib/clock.h"
 
 #define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
@@ -89,8 +90,10 @@ struct pipeline {
 	int snap_w, snap_h, snap_channels;
 	size_t snap_cap;
 	uint64_t snap_seq;
+	struct pl_view *view;        /* camera-view snapshots and previews (own lock) */
 	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
 	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;
+	uint64_t camera_reconnects;  /* capture thread counts, status reads */
 	char format[64];             /* "yuyv 640x480" as negotiated, for status */
 	char fail_msg[256];
 	bool failed;

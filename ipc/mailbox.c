@@ -116,6 +116,7 @@ void srv_drain_mailbox(struct server *srv)
 	}
 	for (unsigned i = 0; i < n; i++)
 		srv_fan_out(srv, &results[i]);
+	srv_preview_drain(srv);
 }
 
 void srv_after_dispatch(struct server *srv)
@@ -183,5 +184,6 @@ void srv_free_mailbox(struct server *srv)
 		e = next;
 	}
 	free_labels(&srv->labels);
+	free(srv->mailbox.preview.jpeg);
 	pthread_mutex_destroy(&srv->mailbox.lock);
 }

@@ -20,7 +20,7 @@ static const char *const cmd_names[] = {
 	[PROTO_STATUS] = "status",       [PROTO_SNAPSHOT] = "snapshot",
 	[PROTO_PING] = "ping",           [PROTO_TEACH] = "teach",
 	[PROTO_SAMPLES] = "samples",     [PROTO_FORGET] = "forget",
-	[PROTO_TRAIN] = "train",
+	[PROTO_TRAIN] = "train",         [PROTO_PREVIEW] = "preview",
 };
 
 /* Scores and latencies are rounded so lines stay short and readable; timestamps keep ms. */
@@ -66,6 +66,50 @@ void proto_error_clear(struct proto_error *err)
 	err->id = NULL;
 }
 
+/* snapshot: "view", "max_width", "scale"; preview: "fps", "max_width". */
+static int parse_view_fields(json_t *obj, struct proto_request *req, struct proto_error *err)
+{
+	json_t *view = json_object_get(obj, "view"), *mw = json_object_get(obj, "max_width");
+	json_t *scale = json_object_get(obj, "scale"), *fps = json_object_get(obj, "fps");
+	bool snap = req->cmd == PROTO_SNAPSHOT, preview = req->cmd == PROTO_PREVIEW;
+
+	if ((view || scale) && !snap)
+		return fail(err, "bad_request", "\"view\"/\"scale\" are only valid with %s",
+			    "snapshot");
+	if (mw && !snap && !preview)
+		return fail(err, "bad_request", "\"max_width\" is only valid with %s",
+			    "snapshot or preview");
+	if (fps && !preview)
+		return fail(err, "bad_request", "\"fps\" is only valid with %s", "preview");
+	if (view) {
+		const char *v = json_string_value(view);
+		if (!v || (strcmp(v, "camera") != 0 && strcmp(v, "model") != 0))
+			return fail(err, "bad_request", "\"view\" must be %s", "\"camera\" or \"model\"");
+		req->snap.view_model = strcmp(v, "model") == 0;
+	}
+	if (mw) {
+		if (!json_is_integer(mw) || json_integer_value(mw) < SRV_SNAPSHOT_MIN_WIDTH ||
+		    json_integer_value(mw) > SRV_SNAPSHOT_MAX_WIDTH)
+			return fail(err, "bad_request", "\"max_width\" must be an integer from 16 to %s",
+				    "8192");
+		req->snap.max_width = (unsigned)json_integer_value(mw);
+	}
+	if (scale) {
+		double v = json_number_value(scale);
+		if (!json_is_number(scale) || !(v > 0.0 && v <= 1.0))
+			return fail(err, "bad_request", "\"scale\" must be a number in %s", "(0, 1]");
+		req->snap.scale = v;
+	}
+	if (preview) {
+		double v = json_number_value(fps);
+		if (!fps || !json_is_number(fps) || !(v >= 0.0 && v <= SRV_PREVIEW_MAX_FPS))
+			return fail(err, "bad_request", "preview needs \"fps\": a number from 0 (stop) to %s",
+				    "30");
+		req->preview_fps = v;
+	}
+	return 0;
+}
+
 static int parse_fields(json_t *obj, struct proto_request *req, struct proto_error *err)
 {
 	json_t *v;
@@ -98,6 +142,8 @@ static int parse_fields(json_t *obj, struct proto_request *req, struct proto_err
 		req->has_on_change = true;
 		req->on_change = json_is_true(v);
 	}
+	if (parse_view_fields(obj, req, err) < 0)
+		return -EINVAL;
 	if ((req->has_top_k || req->has_threshold) && req->cmd != PROTO_SUBSCRIBE &&
 	    req->cmd != PROTO_LATEST && req->cmd != PROTO_CLASSIFY)
 		return fail(err, "bad_request", "\"top_k\"/\"threshold\" are not valid with %s",
@@ -282,6 +328,14 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		json_decref(msg);
 		msg = NULL;
 	}
+	/* totals since start, for counters (Prometheus via camclass-web) */
+	if (msg && (json_object_set_new(msg, "frames_in", json_integer((json_int_t)st->frames_in)) < 0 ||
+		    json_object_set_new(msg, "frames_out", json_integer((json_int_t)st->frames_out)) < 0 ||
+		    json_object_set_new(msg, "camera_reconnects",
+					json_integer((json_int_t)st->camera_reconnects)) < 0)) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	if (msg && (json_object_set_new(msg, "frames_rate_limited",
 					json_integer((json_int_t)st->frames_rate_limited)) < 0 ||
 		    json_object_set_new(msg, "roi", json_pack("[f,f,f,f]", st->roi[0], st->roi[1],
@@ -296,15 +350,16 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 	return with_id(msg, id);
 }
 
-json_t *proto_snapshot(const uint8_t *jpeg, size_t len, uint64_t seq, json_t *id)
+json_t *proto_snapshot(const struct srv_snapshot *snap, const char *type, json_t *id)
 {
 	size_t b64_len;
-	char *b64 = wire_base64_encode(jpeg, len, &b64_len);
+	char *b64 = wire_base64_encode(snap->jpeg, snap->len, &b64_len);
 	if (!b64)
 		return NULL;
-	json_t *msg = json_pack("{s:s, s:I, s:s, s:I, s:s%}", "type", "snapshot",
-				"seq", (json_int_t)seq, "format", "jpeg", "bytes", (json_int_t)len,
-				"data", b64, b64_len);
+	json_t *msg = json_pack("{s:s, s:I, s:s, s:s, s:i, s:i, s:I, s:s%}", "type", type,
+				"seq", (json_int_t)snap->seq, "view", snap->view_model ? "model" : "camera",
+				"format", "jpeg", "width", snap->width, "height", snap->height,
+				"bytes", (json_int_t)snap->len, "data", b64, b64_len);
 	free(b64);
 	return with_id(msg, id);
 }

@@ -27,6 +27,7 @@ enum proto_cmd {
 	PROTO_SAMPLES,
 	PROTO_FORGET,
 	PROTO_TRAIN,
+	PROTO_PREVIEW,
 };
 
 struct proto_request {
@@ -37,6 +38,8 @@ struct proto_request {
 	double threshold;       /* 0..1 */
 	bool on_change;
 	json_t *args;           /* teach/samples/forget/train: the request object (owned) */
+	struct srv_snapshot_req snap; /* snapshot: view, max_width, scale; preview: max_width */
+	double preview_fps;     /* preview: 0 stops, else 0 < fps ≤ SRV_PREVIEW_MAX_FPS */
 };
 
 struct proto_error {
@@ -74,7 +77,7 @@ json_t *proto_result(const struct srv_result *r, const struct proto_labels *labe
 		     uint64_t dropped, json_t *id);
 json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned subscribers,
 		     json_t *id);
-json_t *proto_snapshot(const uint8_t *jpeg, size_t len, uint64_t seq, json_t *id);
+json_t *proto_snapshot(const struct srv_snapshot *snap, const char *type, json_t *id);
 json_t *proto_error_msg(const char *code, const char *message, json_t *id);
 json_t *proto_reply(const char *type, json_t *id);      /* {"type":T[,"id":…]} */
 json_t *proto_event(const char *name, json_t *extra);   /* extra borrowed */

@@ -133,17 +133,15 @@ static void status(struct server *srv, struct client *c, const struct proto_requ
 
 static void snapshot(struct server *srv, struct client *c, const struct proto_request *q)
 {
-	uint8_t *jpeg = NULL;
-	size_t len = 0;
-	uint64_t seq = 0;
-	int r = srv->hooks.snapshot ? srv->hooks.snapshot(srv->hooks.userdata, &jpeg, &len, &seq)
+	struct srv_snapshot snap = { 0 };
+	int r = srv->hooks.snapshot ? srv->hooks.snapshot(srv->hooks.userdata, &q->snap, &snap)
 				    : -ENOTSUP;
 	if (r == -ENODATA)
 		return reply_error(srv, c, "no_result", "no frame has been classified yet", q->id);
 	if (r < 0)
 		return reply_error(srv, c, "unavailable", "snapshot is not available", q->id);
-	reply(srv, c, proto_snapshot(jpeg, len, seq, q->id));
-	free(jpeg);
+	reply(srv, c, proto_snapshot(&snap, "snapshot", q->id));
+	free(snap.jpeg);
 }
 
 void srv_handle_line(struct server *srv, struct client *c, const char *line, size_t len)
@@ -193,6 +191,9 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 	case PROTO_FORGET:
 	case PROTO_TRAIN:
 		srv_teach_request(srv, c, &q);
+		break;
+	case PROTO_PREVIEW:
+		srv_preview_request(srv, c, &q);
 		break;
 	}
 	proto_request_clear(&q);
@@ -381,4 +382,5 @@ void srv_forget_client(struct server *srv, struct client *c)
 	if (c->subscribed)
 		srv->n_subscribers--;
 	c->subscribed = false;
+	srv_preview_forget(srv, c);
 }

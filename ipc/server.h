@@ -89,6 +89,8 @@ struct srv_status {                     /* filled by the status hook; server add
 	const char *format;             /* "MJPG 640x480" */
 	double fps_in, fps_out;
 	uint64_t frames_skipped, frames_corrupt;
+	uint64_t frames_in, frames_out;  /* captured / classified since start */
+	uint64_t camera_reconnects;      /* times the camera came back after a fault */
 	uint64_t frames_rate_limited;   /* not classified because of [classify] rate */
 	const char *state;              /* the debounced state's label, "unknown"; NULL: none */
 	double state_since;             /* Unix time */
@@ -99,6 +101,24 @@ struct srv_status {                     /* filled by the status hook; server add
 	struct srv_latency_stat capture_to_result, decode, preprocess, inference;
 	double uptime_s;
 	const char *health;             /* "ok" or why the watchdog is not fed; NULL: not shown */
+};
+
+#define SRV_SNAPSHOT_MIN_WIDTH 16
+#define SRV_SNAPSHOT_MAX_WIDTH 8192
+#define SRV_PREVIEW_MAX_FPS 30
+
+struct srv_snapshot_req {               /* what a snapshot request asked for */
+	int view_model;                 /* 1: what the classifier saw; 0: the camera's frame */
+	unsigned max_width;             /* 0 = any; else scaled down to at most this width */
+	double scale;                   /* 0 = 1; else (0, 1]: scaled down by this factor */
+};
+
+struct srv_snapshot {                   /* filled by the snapshot hook */
+	uint8_t *jpeg;                  /* malloc'd; the server frees it */
+	size_t len;
+	int width, height;
+	uint64_t seq;                   /* result seq (snapshot) or frame sequence (preview) */
+	int view_model;
 };
 
 struct srv_hooks {
@@ -112,9 +132,11 @@ struct srv_hooks {
 	 * keeps the request and answers it with the first published result whose frame_ts_ns
 	 * is later than the request. */
 	int (*classify)(void *userdata);
-	/* JPEG of the latest result's frame: *ret_jpeg malloc'd (server frees), and that
-	 * result's seq. -ENODATA → error "no_result"; other <0 → "unavailable". */
-	int (*snapshot)(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq);
+	/* JPEG of the latest result's frame as req asks (the camera's frame, or the model's
+	 * view), and that result's seq. -ENODATA → error "no_result"; other <0 → "unavailable". */
+	int (*snapshot)(void *userdata, const struct srv_snapshot_req *req, struct srv_snapshot *ret);
+	/* The highest preview rate any client asks for changed (0: nobody watches). Optional. */
+	void (*preview_changed)(void *userdata, double max_fps);
 	/* Number of subscribers or pending classify requests changed (on-demand mode starts
 	 * the camera while either is nonzero). Optional. */
 	void (*demand_changed)(void *userdata, unsigned subscribers, unsigned classify_pending);
@@ -172,6 +194,12 @@ void srv_publish_result(struct server *srv, const struct srv_result *result);
  * extra: NULL or a JSON object whose fields are added to the event; the reference is stolen
  * (the caller must not use it afterwards). Returns -ENOMEM or 0. */
 int srv_publish_event(struct server *srv, const char *name, json_t *extra);
+
+/* Any thread: the newest preview frame (a JPEG of the camera's picture) for clients that
+ * asked for `preview`. Takes frame->jpeg (malloc'd) in every case; only the newest unsent
+ * frame is kept; the main loop sends it to each watching client whose rate is due and whose
+ * queue is not backed up (slow readers skip frames, never queue them). */
+void srv_publish_preview(struct server *srv, struct srv_snapshot *frame);
 
 /* Any thread: a consistent copy of the counters as of the end of the last srv_dispatch. */
 void srv_get_stats(struct server *srv, struct srv_stats *ret);

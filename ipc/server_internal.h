@@ -61,6 +61,9 @@ struct client {
 	bool chose_top_k, chose_threshold; /* set by subscribe; else filter follows the defaults */
 	int64_t last_top1;              /* on_change: last top-1 index; -1 none, -2 not yet */
 	unsigned classify_pending;
+	double preview_fps;             /* 0: no preview; else frames per second asked for */
+	uint64_t preview_next_ns;       /* earliest time of the next preview frame */
+	uint64_t preview_skipped;       /* frames skipped since the last one sent (slow reader) */
 };
 
 struct event_item {
@@ -75,6 +78,7 @@ struct mailbox {
 	struct event_item *events_head, *events_tail;
 	uint64_t overwritten;
 	struct srv_stats stats;         /* copy for srv_get_stats */
+	struct srv_snapshot preview;    /* newest unsent preview frame (jpeg NULL: none) */
 };
 
 struct server {
@@ -100,6 +104,7 @@ struct server {
 
 	struct srv_stats stats;
 	struct mailbox mailbox;
+	double preview_max_fps;         /* as last told to hooks.preview_changed */
 };
 
 /* server.c */
@@ -123,6 +128,11 @@ void srv_send_error_and_close(struct server *srv, struct client *c, const char *
 void srv_drain_mailbox(struct server *srv);
 void srv_after_dispatch(struct server *srv);
 void srv_free_mailbox(struct server *srv);
+
+/* preview.c */
+void srv_preview_request(struct server *srv, struct client *c, const struct proto_request *q);
+void srv_preview_drain(struct server *srv);     /* from srv_drain_mailbox */
+void srv_preview_forget(struct server *srv, struct client *c);
 
 /* requests.c */
 void srv_handle_line(struct server *srv, struct client *c, const char *line, size_t len);

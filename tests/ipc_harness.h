@@ -37,6 +37,9 @@ struct harness {
 	int stop_fd;
 	uint8_t *jpeg;                  /* what the snapshot hook returns (NULL → no_result) */
 	size_t jpeg_len;
+	struct srv_snapshot_req last_snapshot_req; /* what the last snapshot request asked for */
+	_Atomic double preview_max_fps;            /* as told to the preview_changed hook */
+	atomic_uint preview_changes;
 	atomic_uint classify_calls, demand_subscribers, demand_waits;
 	char *label_store[N_LABELS];
 };
@@ -67,19 +70,27 @@ static inline int hook_classify(void *u)
 	return 0;
 }
 
-static inline int hook_snapshot(void *u, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq)
+static inline int hook_snapshot(void *u, const struct srv_snapshot_req *req,
+				struct srv_snapshot *ret)
 {
 	struct harness *h = u;
+	h->last_snapshot_req = *req;
 	if (!h->jpeg)
 		return -ENODATA;
 	uint8_t *copy = malloc(h->jpeg_len);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, h->jpeg, h->jpeg_len);
-	*ret_jpeg = copy;
-	*ret_len = h->jpeg_len;
-	*ret_seq = 99;
+	*ret = (struct srv_snapshot){ .jpeg = copy, .len = h->jpeg_len, .seq = 99, .width = 640,
+				      .height = 480, .view_model = req->view_model };
 	return 0;
+}
+
+static inline void hook_preview_changed(void *u, double max_fps)
+{
+	struct harness *h = u;
+	h->preview_max_fps = max_fps;
+	h->preview_changes++;
 }
 
 static inline void hook_demand(void *u, unsigned subscribers, unsigned waits)
@@ -146,6 +157,7 @@ static inline struct harness *harness_open_budget(unsigned max_clients, unsigned
 				  .max_queued_bytes = max_queued_bytes };
 	struct srv_hooks hooks = { .userdata = h, .hello = hook_hello, .status = hook_status,
 				   .classify = hook_classify, .snapshot = hook_snapshot,
+				   .preview_changed = hook_preview_changed,
 				   .demand_changed = hook_demand };
 	assert_int_equal(srv_open(&cfg, &hooks, &h->srv), 0);
 	set_labels(h, "label");

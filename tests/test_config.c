@@ -684,6 +684,57 @@ static void missing_and_unreadable_files_name_the_path(void **state)
 	assert_string_equal(err, want);
 }
 
+static void web_section_keys_take_effect(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_string_equal(c.web.listen, "127.0.0.1:8080");
+	assert_int_equal(c.web.auth, CONFIG_WEB_AUTH_NONE);
+	assert_string_equal(c.web.auth_file, "");
+	assert_int_equal(c.web.allow_teach, 0);
+	assert_int_equal(c.web.max_connections, 128);
+	assert_int_equal(c.web.stream_fps, 5);
+	config_free(&c);
+	assert_int_equal(load_text("[web]\nlisten = [::1]:0\nauth = htpasswd\nauth_file = /etc/x\n"
+				   "allow_teach = yes\nmax_connections = 1024\nstream_fps = 30\n",
+				   &c),
+			 0);
+	assert_string_equal(c.web.listen, "[::1]:0");
+	assert_int_equal(c.web.auth, CONFIG_WEB_AUTH_HTPASSWD);
+	assert_string_equal(c.web.auth_file, "/etc/x");
+	assert_int_equal(c.web.allow_teach, 1);
+	assert_int_equal(c.web.max_connections, 1024);
+	assert_int_equal(c.web.stream_fps, 30);
+	config_free(&c);
+	assert_int_equal(load_text("[web]\nlisten = 192.168.1.5:65535\nauth = token\n"
+				   "auth_file = /t\nallow_teach = no\n", &c),
+			 0);
+	assert_int_equal(c.web.auth, CONFIG_WEB_AUTH_TOKEN);
+	assert_int_equal(c.web.allow_teach, 0);
+	config_free(&c);
+}
+
+static void web_section_errors_name_the_line(void **state)
+{
+	(void)state;
+	const char *bad_listen[] = { "localhost:8080", "127.0.0.1", "127.0.0.1:65536",
+				     "127.0.0.1:-1", "127.0.0.1:+80", "::1:8080", "[::1]8080",
+				     "[127.0.0.1]:80", "[::1]:", ":80", "1.2.3.4:80x" };
+	for (size_t i = 0; i < sizeof(bad_listen) / sizeof(bad_listen[0]); i++) {
+		char text[200];
+		snprintf(text, sizeof(text), "[web]\nauth = none\nlisten = %s\n", bad_listen[i]);
+		expect_error(text, 3, "[web] listen: ", "is not ADDRESS:PORT");
+	}
+	expect_error("[web]\n\nauth = token\n", 3, "[web] auth: ", "needs [web] auth_file");
+	expect_error("[web]\nauth = basic\n", 2, "[web] auth: ", "not one of none|token|htpasswd");
+	expect_error("[web]\nallow_teach = 1\n", 2, "[web] allow_teach: ", "not one of no|yes");
+	expect_error("[web]\nauth_file =\n", 2, "[web] auth_file: ", "must not be empty");
+	expect_error("[web]\nmax_connections = 0\n", 2, "[web] max_connections: ", "out of range");
+	expect_error("[web]\nstream_fps = 31\n", 2, "[web] stream_fps: ", "out of range");
+	expect_error("[web]\nport = 80\n", 2, "[web] port: ", "unknown key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +761,8 @@ int main(void)
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
 		cmocka_unit_test(teach_section_keys_and_ranges),
+		cmocka_unit_test(web_section_keys_take_effect),
+		cmocka_unit_test(web_section_errors_name_the_line),
 		cmocka_unit_test(debounce_defaults_to_three_and_is_bounded),
 		cmocka_unit_test(roi_is_four_fractions_inside_the_frame),
 		cmocka_unit_test(mqtt_defaults_are_documented_values),

@@ -10,6 +10,9 @@
 #                        (into build/arm; the sysroot comes from scripts/armhf-sysroot)
 #   make XNNPACK=0       build without the XNNPACK backend
 #   make install PREFIX=/usr DESTDIR=...
+#   make dist            build/camclassd-VERSION.tar.gz (git archive + a VERSION file)
+#   make CAMCLASS_VERSION=1.2.3   the version every binary prints (default: git describe, else
+#                        the VERSION file of a tarball)
 #
 # Sources are found by folder: every .c in capture/ inference/ inference/ops/ ipc/ and daemon/
 # (but daemon/main.c) goes into one static library; daemon/main.c makes camclassd,
@@ -125,7 +128,7 @@ endif
 isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 isa_keep = $(foreach f,$(1),$(if $(filter $(call isa_of,$(f)),$(ISA_ALL)),$(if $(filter $(call isa_of,$(f)),$(ISA_HERE)),$(f)),$(f)))
 
-LIB_SRC := $(call isa_keep,$(wildcard capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
+LIB_SRC := $(call isa_keep,$(wildcard lib/*.c capture/*.c inference/*.c inference/ops/*.c inference/ops/*/*.c ipc/*.c) \
            $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libcamclass.a
@@ -140,7 +143,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
+.PHONY: all dist FORCE test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
 all: $(BUILD)/camclassd $(BUILD)/camclass
 
@@ -162,6 +165,30 @@ $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+# --- version ---------------------------------------------------------------------------------------
+# One version for every binary (lib/version.h): make CAMCLASS_VERSION=... wins (debian/rules passes
+# the package's), then `git describe` in a git checkout, then the VERSION file `make dist` puts in
+# a tarball. Only lib/version.o is compiled with it; the stamp file changes (and rebuilds that one
+# object) only when the version does.
+ifeq ($(origin CAMCLASS_VERSION),undefined)
+  CAMCLASS_VERSION := $(shell if git rev-parse --git-dir >/dev/null 2>&1; then \
+	git describe --tags --always --dirty 2>/dev/null; elif [ -f VERSION ]; then cat VERSION; fi)
+endif
+CAMCLASS_VERSION := $(or $(shell printf '%s' '$(CAMCLASS_VERSION)' | head -n1 | tr -cd 'A-Za-z0-9.+~:_-'),unknown)
+VERSION_STAMP := $(BUILD)/gen/version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CAMCLASS_VERSION)' | cmp -s - $@ || printf '%s\n' '$(CAMCLASS_VERSION)' > $@
+$(BUILD)/obj/lib/version.o: $(VERSION_STAMP)
+$(BUILD)/obj/lib/version.o: CFLAGS += -DCAMCLASS_VERSION='"$(CAMCLASS_VERSION)"'
+FORCE:
+
+dist:
+	@mkdir -p $(BUILD)/dist
+	printf '%s\n' '$(CAMCLASS_VERSION)' > $(BUILD)/dist/VERSION
+	git archive --prefix=camclassd-$(CAMCLASS_VERSION)/ --add-file=$(BUILD)/dist/VERSION \
+	    -o $(BUILD)/camclassd-$(CAMCLASS_VERSION).tar.gz HEAD
 
 unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
 

@@ -30,6 +30,7 @@
 #include "daemon/log.h"
 #include "daemon/pipeline.h"
 #include "ipc/server.h"
+#include "lib/version.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
 #define STATUS_MAX 256
@@ -52,11 +53,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: camclassd -c FILE [-f] [-v]\n"
 		   "       camclassd --check-config -c FILE\n"
+		   "       camclassd --version\n"
 		   "\n"
 		   "  -c, --config FILE   configuration (INI), e.g. /etc/camclassd/camclassd.ini\n"
 		   "  -f, --foreground    accepted for habit; camclassd never forks\n"
 		   "  -v, --verbose       log at debug level (overrides [log] level)\n"
-		   "      --check-config  validate FILE, print the result, exit 0 (OK) or 1\n");
+		   "      --check-config  validate FILE, print the result, exit 0 (OK) or 1\n"
+		   "      --version       print the version and exit\n");
 }
 
 static void apply_log_level(const struct daemon *d)
@@ -271,6 +274,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
@@ -286,6 +290,7 @@ int main(int argc, char **argv)
 		case 'v': d.verbose = true; break;
 		case 't': check_only = true; break;
 		case 'h': usage(stdout); return EXIT_SUCCESS;
+		case 'V': camclass_print_version(stdout, "camclassd"); return EXIT_SUCCESS;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -361,7 +366,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	log_info("serving on %s (%s mode)", d.cfg.socket.path, config_mode_name(d.cfg.classify.mode));
+	log_info("camclassd %s serving on %s (%s mode)", camclass_version(), d.cfg.socket.path,
+		 config_mode_name(d.cfg.classify.mode));
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d.cfg.socket.path);
 	exit_status = run_loop(&d);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");

@@ -243,18 +243,39 @@ bench: all
 	scripts/bench
 
 # --- install ----------------------------------------------------------------------------------------
+# The demo model and its labels go to $(PREFIX)/share/camclassd/models/, and the INI installed in
+# /etc names them there (its /usr/share/camclassd is rewritten for another PREFIX), so a fresh
+# install classifies with no edits. An INI already in /etc is kept. The units' @SBINDIR@ becomes
+# $(PREFIX)/sbin. sysusers.d/camclassd.conf makes the socket's group 'camclass' (systemd-sysusers
+# at boot; run it once by hand after a make install).
 SYSTEMD_UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+SYSUSERSDIR     ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+DATADIR         := $(PREFIX)/share/camclassd
+DOCDIR          ?= $(PREFIX)/share/doc/camclassd
+SYSCONFDIR      ?= /etc
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/camclassd $(DESTDIR)$(SYSTEMD_UNITDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/camclassd \
+	    $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DATADIR)/models \
+	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BUILD)/camclassd $(DESTDIR)$(PREFIX)/sbin/camclassd
 	install -m 0755 $(BUILD)/camclass $(DESTDIR)$(PREFIX)/bin/camclass
-	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
+	install -m 0644 models/demo/fashion.tflite $(DESTDIR)$(DATADIR)/models/fashion.tflite
+	install -m 0644 models/demo/labels.txt $(DESTDIR)$(DATADIR)/models/fashion-labels.txt
+	install -m 0644 models/demo/README.md $(DESTDIR)$(DATADIR)/models/README.md
+	test -e $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini || \
+	    sed 's|/usr/share/camclassd/|$(DATADIR)/|g' etc/camclassd.ini > $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	install -m 0644 systemd/camclassd.sysusers $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
-	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
+	      $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build

@@ -29,6 +29,7 @@
 #include "daemon/health.h"
 #include "daemon/log.h"
 #include "daemon/pipeline.h"
+#include "daemon/preflight.h"
 #include "ipc/server.h"
 #include "lib/version.h"
 
@@ -58,7 +59,8 @@ static void usage(FILE *f)
 		   "  -c, --config FILE   configuration (INI), e.g. /etc/camclassd/camclassd.ini\n"
 		   "  -f, --foreground    accepted for habit; camclassd never forks\n"
 		   "  -v, --verbose       log at debug level (overrides [log] level)\n"
-		   "      --check-config  validate FILE, print the result, exit 0 (OK) or 1\n"
+		   "      --check-config  validate FILE and what it names (model, labels, socket group,\n"
+		   "                      camera node), print the result, exit 0 (OK) or 1\n"
 		   "      --version       print the version and exit\n");
 }
 
@@ -261,7 +263,10 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	int r = preflight_check(&cfg, stderr); /* model, labels, group, camera node: preflight.h */
 	config_free(&cfg);
+	if (r < 0)
+		return EXIT_FAILURE;
 	printf("%s: configuration OK\n", path);
 	return EXIT_SUCCESS;
 }

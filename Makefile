@@ -9,7 +9,7 @@
 #   make CROSS_COMPILE=arm-linux-gnueabihf- TARGET_SYSROOT=build/sysroot-armhf   armhf build
 #                        (into build/arm; the sysroot comes from scripts/armhf-sysroot)
 #   make XNNPACK=0       build without the XNNPACK backend
-#   make install PREFIX=/usr DESTDIR=...
+#   make install PREFIX=/usr DESTDIR=...   (also builds the man pages: make man, needs scdoc)
 #   make dist            build/camclassd-VERSION.tar.gz (git archive + a VERSION file)
 #   make CAMCLASS_VERSION=1.2.3   the version every binary prints (default: git describe, else
 #                        the VERSION file of a tarball)
@@ -143,7 +143,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all dist FORCE test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
+.PHONY: all dist man FORCE test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
 all: $(BUILD)/camclassd $(BUILD)/camclass
 
@@ -242,6 +242,16 @@ run:
 bench: all
 	scripts/bench
 
+# --- man pages --------------------------------------------------------------------------------------
+# scdoc sources in docs/man/NAME.SECTION.scd become $(BUILD)/man/NAME.SECTION; tests/suite-man.sh
+# checks each with `man --warnings -l`.
+MAN_SRC  := $(wildcard docs/man/*.scd)
+MAN_PAGE := $(MAN_SRC:docs/man/%.scd=$(BUILD)/man/%)
+man: $(MAN_PAGE)
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
 # --- install ----------------------------------------------------------------------------------------
 # The demo model and its labels go to $(PREFIX)/share/camclassd/models/, and the INI installed in
 # /etc names them there (its /usr/share/camclassd is rewritten for another PREFIX), so a fresh
@@ -253,7 +263,10 @@ SYSUSERSDIR     ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/n
 DATADIR         := $(PREFIX)/share/camclassd
 DOCDIR          ?= $(PREFIX)/share/doc/camclassd
 SYSCONFDIR      ?= /etc
-install: all
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in $(MAN_PAGE); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/camclassd \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DATADIR)/models \
 	    $(DESTDIR)$(DOCDIR)/examples
@@ -274,7 +287,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
 	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
-	      $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf
+	      $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf \
+	      $(foreach m,$(MAN_PAGE),$(DESTDIR)$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:

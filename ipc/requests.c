@@ -55,16 +55,6 @@ void srv_rearm_timer(struct server *srv)
 		log_errno(LOG_WARNING, errno, "Failed to arm the classify timer");
 }
 
-static void remove_wait(struct server *srv, struct classify_wait **link)
-{
-	struct classify_wait *w = *link;
-	*link = w->next;
-	w->client->classify_pending--;
-	srv->n_waits--;
-	json_decref(w->id);
-	free(w);
-}
-
 static void start_classify(struct server *srv, struct client *c, struct proto_request *q)
 {
 	if (c->classify_pending >= SRV_CLASSIFY_PER_CLIENT)
@@ -174,25 +164,61 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 	proto_request_clear(&q);
 }
 
-static void answer_waits(struct server *srv, const struct srv_result *r, double offset_s)
+/* Move the waits `due` selects out of the list, in list order, before any is answered:
+ * answering one can cut its client off (hard cap), and srv_client_kill then removes that
+ * client's waits from srv->waits — a loop still walking that list would point into freed
+ * waits. Detached waits are owned by the caller and always freed by finish_wait. */
+static struct classify_wait *detach_waits(struct server *srv,
+					  bool (*due)(const struct classify_wait *, uint64_t),
+					  uint64_t arg)
 {
-	struct classify_wait **link = &srv->waits;
-	bool changed = false;
-	while (*link) {
+	struct classify_wait *head = NULL, **tail = &head;
+	for (struct classify_wait **link = &srv->waits; *link;) {
 		struct classify_wait *w = *link;
-		if (r->frame_ts_ns <= w->requested_ns) {
+		if (!due(w, arg)) {
 			link = &w->next;
 			continue;
 		}
-		struct client *c = w->client;
-		reply(srv, c, proto_result(r, &srv->labels, &w->filter, offset_s, 0, w->id));
-		/* a killed client (still allocated until the dispatch ends) lost all its waits */
-		if (!c->dead)
-			remove_wait(srv, link);
-		changed = true;
+		*link = w->next;
+		w->next = NULL;
+		*tail = w;
+		tail = &w->next;
 	}
-	if (changed)
-		srv_rearm_timer(srv);
+	return head;
+}
+
+static void finish_wait(struct server *srv, struct classify_wait *w)
+{
+	w->client->classify_pending--;
+	srv->n_waits--;
+	json_decref(w->id);
+	free(w);
+}
+
+static bool answered_by(const struct classify_wait *w, uint64_t frame_ts_ns)
+{
+	return frame_ts_ns > w->requested_ns;
+}
+
+static bool expired_at(const struct classify_wait *w, uint64_t now_ns)
+{
+	return w->deadline_ns <= now_ns;
+}
+
+static void answer_waits(struct server *srv, const struct srv_result *r, double offset_s)
+{
+	struct classify_wait *w = detach_waits(srv, answered_by, r->frame_ts_ns);
+	if (!w)
+		return;
+	while (w) {
+		struct classify_wait *next = w->next;
+		/* a client cut off by an earlier reply stays allocated until the dispatch ends */
+		if (!w->client->dead)
+			reply(srv, w->client, proto_result(r, &srv->labels, &w->filter, offset_s, 0, w->id));
+		finish_wait(srv, w);
+		w = next;
+	}
+	srv_rearm_timer(srv);
 }
 
 struct cached_line {
@@ -292,18 +318,13 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 
 void srv_expire_waits(struct server *srv)
 {
-	uint64_t now = srv_now_ns();
-	struct classify_wait **link = &srv->waits;
-	while (*link) {
-		struct classify_wait *w = *link;
-		if (w->deadline_ns > now) {
-			link = &w->next;
-			continue;
-		}
-		struct client *c = w->client;
-		reply_error(srv, c, "timeout", "no new frame was classified in time", w->id);
-		if (!c->dead)
-			remove_wait(srv, link);
+	struct classify_wait *w = detach_waits(srv, expired_at, srv_now_ns());
+	while (w) {
+		struct classify_wait *next = w->next;
+		if (!w->client->dead)
+			reply_error(srv, w->client, "timeout", "no new frame was classified in time", w->id);
+		finish_wait(srv, w);
+		w = next;
 	}
 	srv_rearm_timer(srv);
 }
@@ -312,9 +333,11 @@ void srv_forget_client(struct server *srv, struct client *c)
 {
 	bool had_waits = c->classify_pending > 0;
 	for (struct classify_wait **link = &srv->waits; *link;) {
-		if ((*link)->client == c)
-			remove_wait(srv, link);
-		else
+		if ((*link)->client == c) {
+			struct classify_wait *w = *link;
+			*link = w->next;
+			finish_wait(srv, w);
+		} else
 			link = &(*link)->next;
 	}
 	if (had_waits)

@@ -237,6 +237,10 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 	struct v4l2_requestbuffers rb = { .count = N_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					  .memory = V4L2_MEMORY_MMAP };
 	int r = xioctl(s->fd, VIDIOC_REQBUFS, &rb);
+	if (r == -EBUSY) {
+		cap_v4l2_explain(s->device, "REQBUFS", EBUSY, err, errlen);
+		return CAP_ERR_NO_DEVICE;
+	}
 	if (r < 0 || rb.count < MIN_BUFFERS) {
 		snprintf(err, errlen, "%s: REQBUFS: %s", s->device,
 			 r < 0 ? strerror(-r) : "fewer than 2 buffers");
@@ -263,7 +267,7 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 	enum v4l2_buf_type t = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	r = xioctl(s->fd, VIDIOC_STREAMON, &t);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: STREAMON: %s", s->device, strerror(-r));
+		cap_v4l2_explain(s->device, "STREAMON", -r, err, errlen);
 		return CAP_ERR_NO_DEVICE;
 	}
 	s->streaming = true;
@@ -280,10 +284,12 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 		return CAP_ERR_NOMEM;
 	s->device = cfg->device;
 	s->held = -1;
+	cap_v4l2_log_install();
 	s->fd = v4l2_open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0) {
-		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet */
-		snprintf(err, errlen, "%s: open: %s", cfg->device, strerror(errno));
+		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet;
+		 * no node, no permission, busy: the message names the fix (v4l2_explain.c) */
+		cap_v4l2_explain(cfg->device, "open", errno, err, errlen);
 		r = CAP_ERR_NO_DEVICE;
 		goto fail;
 	}
@@ -314,6 +320,11 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	f.fmt.pix.pixelformat = fcc;
 	f.fmt.pix.field = V4L2_FIELD_NONE;
 	r = xioctl(s->fd, VIDIOC_S_FMT, &f);
+	if (r == -EBUSY) {
+		cap_v4l2_explain(cfg->device, "S_FMT", EBUSY, err, errlen);
+		r = CAP_ERR_NO_DEVICE;
+		goto fail;
+	}
 	if (r < 0 || f.fmt.pix.pixelformat != fcc || f.fmt.pix.width < 1 || f.fmt.pix.height < 1) {
 		snprintf(err, errlen, "%s: S_FMT %s %dx%d: %s", cfg->device,
 			 cap_format_name(s->format), w, h, r < 0 ? strerror(-r) : "refused");

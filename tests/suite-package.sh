@@ -24,8 +24,8 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 finish() { echo "package: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
 
-scripts/install-deps --check package >/dev/null 2>&1 || scripts/install-deps package ||
-	{ bad "scripts/install-deps package"; finish; }
+scripts/install-deps --check package vm >/dev/null 2>&1 || scripts/install-deps package vm ||
+	{ bad "scripts/install-deps package vm"; finish; }
 tmp=$(mktemp -d /tmp/camclass-pkg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -44,7 +44,8 @@ deb=$(ls "$tmp"/camclassd_*.deb 2>/dev/null | head -n 1)
 # 2. lintian: no E: tags (W:/I: are printed for the record)
 lintian "$tmp"/camclassd_*.changes >"$tmp/lintian.log" 2>&1
 grep -v 'running with root privileges' "$tmp/lintian.log"
-check "lintian: no errors" ! grep -q '^E:' "$tmp/lintian.log"
+no_errors() { ! grep -q '^E:' "$tmp/lintian.log"; }
+check "lintian: no errors" no_errors
 
 # 3. what the package holds
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/files"

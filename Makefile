@@ -263,6 +263,8 @@ SYSUSERSDIR     ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/n
 DATADIR         := $(PREFIX)/share/camclassd
 DOCDIR          ?= $(PREFIX)/share/doc/camclassd
 SYSCONFDIR      ?= /etc
+LIBEXECDIR      ?= $(PREFIX)/libexec/camclassd
+TRIPLET         := $(shell $(CC) -dumpmachine 2>/dev/null)
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8
@@ -283,13 +285,19 @@ install: all man
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
 	install -m 0644 systemd/camclassd.sysusers $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf
 	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	sed 's|@TRIPLET@|$(TRIPLET)|g' systemd/camclassd-libcamera.sh > $(DESTDIR)$(LIBEXECDIR)/camclassd-libcamera
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/camclassd-libcamera
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g; s|@SBINDIR@|$(PREFIX)/sbin|g; s|@DATADIR@|$(DATADIR)|g' \
+	    systemd/camclassd-libcamera.conf > $(DESTDIR)$(DATADIR)/camclassd-libcamera.conf
+	chmod 0644 $(DESTDIR)$(DATADIR)/camclassd-libcamera.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
 	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
 	      $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf \
 	      $(foreach m,$(MAN_PAGE),$(DESTDIR)$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build

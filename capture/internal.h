@@ -49,6 +49,18 @@ void cap_v4l2_log_install(void);
 int cap_device_holders(const char *device, char *out, size_t len);
 void cap_v4l2_explain(const char *device, const char *what, int err, char *out, size_t len);
 
+/* v4l2_io.c: the calls a V4L2 session makes — libv4l2's, or libc's when libcamera's
+ * v4l2-compat.so is in LD_PRELOAD (libv4l2 uses raw syscalls the preload cannot see). */
+struct cap_v4l2_io {
+	const char *name;
+	int (*open)(const char *path, int flags, ...);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long req, ...);
+	void *(*mmap)(void *start, size_t len, int prot, int flags, int fd, int64_t offset);
+	int (*munmap)(void *start, size_t len);
+};
+const struct cap_v4l2_io *cap_v4l2_io(void);
+
 /* Largest image side the decoders accept (bounds allocations from untrusted headers). */
 #define CAP_MAX_SIDE 16384
 

@@ -2,7 +2,8 @@
  *
  * Everything goes through libv4l2 (v4l2_open/v4l2_ioctl/v4l2_mmap) so that cameras speaking
  * only odd formats still work: libv4lconvert then offers RGB24 and friends, flagged EMULATED,
- * which the format choice ranks after native ones. The session never retries: any fault
+ * which the format choice ranks after native ones (under libcamera's compatibility layer the
+ * same calls go to libc instead: v4l2_io.c). The session never retries: any fault
  * (POLLERR/POLLHUP, ENODEV, EIO, no frame for CAP_STALL_MS) returns CAP_ERR_DISCONNECTED and
  * source.c closes and reopens. Controls are matched by v4l2-ctl's normalised names from
  * VIDIOC_QUERY_EXT_CTRL (QUERYCTRL where that is missing); an unknown name is a config error. */
@@ -38,7 +39,7 @@ static int xioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 	do
-		r = v4l2_ioctl(fd, req, arg);
+		r = cap_v4l2_io()->ioctl(fd, req, arg);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : 0;
 }
@@ -226,9 +227,9 @@ static void v4l2_session_close(struct cap_session *s)
 	}
 	for (unsigned i = 0; i < s->n_bufs; i++)
 		if (s->bufs[i].start && s->bufs[i].start != MAP_FAILED)
-			v4l2_munmap(s->bufs[i].start, s->bufs[i].length);
+			cap_v4l2_io()->munmap(s->bufs[i].start, s->bufs[i].length);
 	if (s->fd >= 0)
-		v4l2_close(s->fd);
+		cap_v4l2_io()->close(s->fd);
 	free(s);
 }
 
@@ -252,7 +253,7 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 		r = xioctl(s->fd, VIDIOC_QUERYBUF, &b);
 		if (r == 0) {
 			s->bufs[i].length = b.length;
-			s->bufs[i].start = v4l2_mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+			s->bufs[i].start = cap_v4l2_io()->mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
 						     s->fd, b.m.offset);
 			if (s->bufs[i].start == MAP_FAILED)
 				r = -errno;
@@ -285,7 +286,7 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	s->device = cfg->device;
 	s->held = -1;
 	cap_v4l2_log_install();
-	s->fd = v4l2_open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	s->fd = cap_v4l2_io()->open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0) {
 		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet;
 		 * no node, no permission, busy: the message names the fix (v4l2_explain.c) */

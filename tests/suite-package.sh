@@ -11,7 +11,8 @@
 #   5. in the vivid VM (../shared/infra/vivid-vm.sh) the installed tree becomes the guest's
 #      root: /usr/sbin/camclassd --check-config and then the daemon start as the unit starts them,
 #      with the installed /etc/camclassd/camclassd.ini unchanged (demo model, /dev/video0), and
-#      /usr/bin/camclass gets results on the default socket.
+#      /usr/bin/camclass gets results on the default socket; then the same under the libcamera
+#      drop-in's ExecStart= (v4l2-compat.so preloaded; vivid passes through it).
 # Prints one line per check and "package: N passed, M failed". About 2-3 minutes.
 set -u
 cd "$(dirname "$0")/.."
@@ -54,7 +55,8 @@ for f in /usr/sbin/camclassd /usr/bin/camclass /etc/camclassd/camclassd.ini \
 	/usr/lib/sysusers.d/camclassd.conf /usr/share/camclassd/models/fashion.tflite \
 	/usr/share/camclassd/models/fashion-labels.txt /usr/share/man/man8/camclassd.8.gz \
 	/usr/share/man/man1/camclass.1.gz /usr/share/man/man5/camclassd.ini.5.gz \
-	/usr/share/doc/camclassd/examples/client.py /usr/share/doc/camclassd/copyright; do
+	/usr/share/doc/camclassd/examples/client.py /usr/share/doc/camclassd/copyright \
+	/usr/share/camclassd/camclassd-libcamera.conf /usr/libexec/camclassd/camclassd-libcamera; do
 	grep -qxF "$f" "$tmp/files" || missing="${missing:-} $f"
 done
 check "the .deb holds binaries, units, sysusers, config, demo model, man pages, examples" \
@@ -99,6 +101,11 @@ fi
 P=$tmp/payload
 mkdir -p "$P/root"
 dpkg-deb -x "$deb" "$P/root"
+# libcamera's compatibility layer from this machine (the package only Suggests it); executable
+# so that vivid-vm.sh copies its libraries too
+compat=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/v4l2-compat.so
+mkdir -p "$P/root$(dirname "$compat")"
+install -m 0755 "$compat" "$P/root$compat"
 cat >"$P/run.sh" <<'GUEST'
 #!/bin/sh
 # the package's tree becomes the guest's root; then what systemd would do for the unit
@@ -127,11 +134,47 @@ grep -q fashion status.out; check $? "vm: status names the demo model"
 kill $W 2>/dev/null
 kill -TERM $D; wait $D; check $? "vm: SIGTERM: exit 0"
 [ $failn = 0 ] || { echo "--- daemon log"; cat daemon.log; cat watch.err status.out; }
+
+# the libcamera drop-in's ExecStart= as installed, under libcamera's v4l2-compat.so (vivid is
+# no libcamera camera: its node passes through the layer to the kernel)
+cmd=$(sed -n 's/^ExecStart=\(.\{1,\}\)$/\1/p' /usr/share/camclassd/camclassd-libcamera.conf)
+[ -n "$cmd" ]; check $? "vm: libcamera drop-in has an ExecStart= ($cmd)"
+rm -f watch.out
+$cmd 2>daemon2.log &
+D=$!
+wait_for '[ -S /run/camclassd/camclassd.sock ]' 60
+/usr/bin/camclass watch --json >watch.out 2>watch.err &
+W=$!
+wait_for '[ "$(grep -c "\"type\":\"result\"" watch.out)" -ge 3 ]' 90
+check $? "vm: under the drop-in's command: results from /dev/video0"
+grep -q "camera calls go through libc, for libcamera's V4L2 compatibility layer" daemon2.log
+check $? "vm: under the drop-in's command: camera calls go through libc (v4l2-compat sees them)"
+kill $W 2>/dev/null
+kill -TERM $D; wait $D; check $? "vm: under the drop-in's command: SIGTERM: exit 0"
+[ $failn = 0 ] || { echo "--- daemon log (libcamera)"; cat daemon2.log; }
+
+# a busy camera: another process streams from it; the daemon names it and keeps serving
+v4l2-ctl -d /dev/video0 --stream-mmap --stream-count=100000 >/dev/null 2>&1 &
+V=$!
+sleep 1
+/usr/sbin/camclassd -c /etc/camclassd/camclassd.ini 2>daemon3.log &
+D=$!
+wait_for 'grep -q "busy: another process is using the camera: pid $V (v4l2-ctl)" daemon3.log' 40
+check $? "vm: busy camera: the log names the holder (pid $V, v4l2-ctl)"
+grep -m1 busy daemon3.log
+! grep -q "^libv4l2" daemon3.log; check $? "vm: busy camera: no unprefixed libv4l2 line in the log"
+grep -m2 "capture: libv4l2:" daemon3.log
+/usr/bin/camclass status >/dev/null 2>&1; check $? "vm: busy camera: status still answers"
+kill $V; wait $V 2>/dev/null
+wait_for '[ "$(grep -c "capture: /dev/video0 back, streaming\|capture: /dev/video0 streaming" daemon3.log)" -ge 1 ]' 60
+check $? "vm: busy camera: streams once the other process is gone"
+kill -TERM $D; wait $D; check $? "vm: busy camera: SIGTERM: exit 0"
+[ $failn = 0 ] || { echo "--- daemon log (busy)"; cat daemon3.log; }
 echo "package-vm: $pass passed, $failn failed"
 [ $failn = 0 ]
 GUEST
 chmod +x "$P/run.sh"
-"$VM" --timeout 240 "$P" -- ./run.sh >"$tmp/vm.log" 2>&1
+"$VM" --timeout 300 --bin /usr/bin/v4l2-ctl "$P" -- ./run.sh >"$tmp/vm.log" 2>&1
 rc=$?
 grep -E '^(ok|FAIL) ' "$tmp/vm.log" | sed 's/^/  /'
 line=$(grep -E '^package-vm: [0-9]+ passed, [0-9]+ failed' "$tmp/vm.log" | tail -n 1)

@@ -14,9 +14,10 @@
 #   make CAMCLASS_VERSION=1.2.3   the version every binary prints (default: git describe, else
 #                        the VERSION file of a tarball)
 #
-# Sources are found by folder: every .c in capture/ inference/ inference/ops/ ipc/ and daemon/
-# (but daemon/main.c) goes into one static library; daemon/main.c makes camclassd,
-# tools/camclass/*.c make camclass, each tests/test_*.c makes one cmocka test binary and each
+# Sources are found by folder: every .c in lib/ capture/ inference/ inference/ops/
+# inference/ops/fast/ ipc/ and daemon/ (but daemon/main.c) goes into one static library;
+# daemon/main.c makes camclassd, tools/camclass/*.c make camclass, each tests/test_*.c makes one
+# cmocka test binary (linked with the test library: the other tests/*.c) and each
 # fuzz/fuzz_*.c one libFuzzer target (make fuzz, clang only).
 
 CROSS_COMPILE ?=
@@ -138,6 +139,9 @@ CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
 
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# The test library: every other tests/*.c (testutil.c, ops_graph.c, ...), linked into every test.
+TESTLIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TESTLIB     := $(BUILD)/libcamclass-test.a
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -162,7 +166,12 @@ $(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
 $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/testutil.o $(LIB)
+$(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 

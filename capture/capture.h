@@ -59,6 +59,7 @@ bool cap_error_is_config(int err);
 #define CAP_STALL_MS       2000   /* no frame for this long while streaming = disconnected */
 #define CAP_BUFFERS        4      /* mmap buffers requested; drivers may grant fewer (≥ 2) */
 #define CAP_MAX_CONTROLS   32
+#define CAP_ORIGIN_BYTES   80     /* cap_frame.origin, NUL included */
 
 enum cap_source_kind { CAP_SOURCE_V4L2, CAP_SOURCE_FILE };
 enum cap_pixfmt { CAP_FMT_AUTO, CAP_FMT_MJPEG, CAP_FMT_YUYV, CAP_FMT_GREY, CAP_FMT_RGB24,
@@ -73,8 +74,12 @@ int cap_format_from_name(const char *name);
 const char *cap_format_name(enum cap_pixfmt f);
 const char *cap_state_name(enum cap_state s);
 
+#define CAP_CONTROL_NAME_MAX 64  /* bytes including the terminating NUL */
+
+/* A control setting by value, so that a parsed config can hold an array of them and hand it to
+ * cap_open() as it is. */
 struct cap_control {
-	const char *name;     /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
+	char name[CAP_CONTROL_NAME_MAX]; /* as v4l2-ctl lists it: "brightness", "white_balance_automatic" */
 	int64_t value;
 };
 
@@ -91,6 +96,12 @@ struct cap_config {
 
 /* Checks what can be checked without a device (ranges, control-name syntax). */
 int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen);
+/* cap_config_check, plus what can be checked without disturbing a camera in use: a file
+ * source is opened and closed (the folder exists and holds .jpg/.jpeg files, or the clip holds
+ * a complete JPEG). A V4L2 device is not opened (it may be streaming for us, or be plugged in
+ * later); its errors (unknown control, format not offered) come from cap_next(). For a reload
+ * and --check-config. Errors as cap_open(), with the message in err. */
+int cap_probe(const struct cap_config *cfg, char *err, size_t errlen);
 
 struct cap_frame {
 	const uint8_t *data;
@@ -100,6 +111,8 @@ struct cap_frame {
 	int stride_bytes;         /* bytes per line of the (first) plane; 0 for MJPEG */
 	uint64_t timestamp_ns;    /* V4L2 buffer timestamp (CLOCK_MONOTONIC); file: delivery time */
 	uint64_t sequence;        /* driver sequence (V4L2) or running count (file) */
+	char origin[CAP_ORIGIN_BYTES]; /* file source: "frame-0001.jpg" or "clip.mjpeg#12" (the
+				   * file's name, cut to fit); V4L2: "" (the sequence names it) */
 };
 
 struct cap_stats {
@@ -201,6 +214,11 @@ int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struc
 /* A still image file's bytes (JPEG or BMP, sniffed by magic) → image, as cap_decode. */
 int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		     const struct cap_prep *p, struct cap_image *ret_image);
+/* Why the decoder's last cap_decode/cap_decode_still/cap_frame_to_tensor failed, in the
+ * decoder's own words ("JPEG header: Empty JPEG image (DNL not supported)"); "" after a
+ * success. Owned by the decoder, valid until its next call. A failed decode never affects
+ * the next one: after a TurboJPEG error the decoder's handle is replaced. */
+const char *cap_decoder_last_error(const struct cap_decoder *d);
 /* Crop + resize + colour + quantize img into tensor (target.height × width × channels bytes,
  * NHWC). Grey from RGB: Y = 0.299 R + 0.587 G + 0.114 B (BT.601, as JPEG's own luma).
  * Quantization: the pixel range 0…255 is mapped linearly onto the real range the input's

@@ -5,13 +5,15 @@
  * model wants one channel: a 1280×720 MJPEG frame for a 224×224 model decodes at 1/2, for a
  * 96×96 one at 1/4, which is most of the CPU saved on a Pi. The data is cut at EOI first
  * (the first MJPEG buffer's bytesused is bogus); anything libjpeg complains about, warning or
- * error, makes the frame CAP_ERR_CORRUPT — a half-grey frame must not be classified.
+ * error, makes the frame CAP_ERR_CORRUPT — a half-grey frame must not be classified — and
+ * replaces the TurboJPEG handle (see tj_fail). cap_decoder_last_error() keeps the reason.
  * GREY and RGB24 frames are used in place (no copy); YUYV and NV12 are converted with BT.601
  * limited-range coefficients (what V4L2 drivers mean by default for YUV), to grey directly
  * from Y when the model wants grey. */
 #include "capture/capture.h"
 #include "capture/internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,24 @@ struct cap_decoder {
 	tjhandle tj;
 	uint8_t *buf;
 	size_t buf_bytes;
+	char reason[160];               /* why the last decode failed; "" after a success */
 };
+
+static int fail(struct cap_decoder *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct cap_decoder *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *cap_decoder_last_error(const struct cap_decoder *d)
+{
+	return d ? d->reason : "";
+}
 
 int cap_decoder_new(struct cap_decoder **ret_decoder)
 {
@@ -41,7 +60,8 @@ void cap_decoder_free(struct cap_decoder *d)
 {
 	if (!d)
 		return;
-	tjDestroy(d->tj);
+	if (d->tj)
+		tjDestroy(d->tj);
 	free(d->buf);
 	free(d);
 }
@@ -58,32 +78,48 @@ static int grow(struct cap_decoder *d, size_t need)
 	return 0;
 }
 
+/* TurboJPEG 2.1 leaves its libjpeg object wherever the error struck (e.g. inside a header:
+ * "Empty JPEG image" for a 0×0 SOF), and the next call carries on from there ("Bogus marker
+ * length" for every good frame after). Its API offers no reset, so after any error the handle
+ * is replaced; the reason is read first, as it lives in the handle. Errors are rare, a new
+ * handle costs a few KB and microseconds. */
+static int tj_fail(struct cap_decoder *d, const char *what)
+{
+	fail(d, CAP_ERR_CORRUPT, "JPEG %s: %s", what, tjGetErrorStr2(d->tj));
+	tjDestroy(d->tj);
+	d->tj = tjInitDecompress();     /* NULL: retried by the next decode */
+	return CAP_ERR_CORRUPT;
+}
+
 static int decode_jpeg(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		       const struct cap_prep *p, struct cap_image *ret_image)
 {
 	int w, h, subsamp, colorspace, num, denom, r;
 	size_t len;
+	if (!d->tj && !(d->tj = tjInitDecompress()))
+		return fail(d, CAP_ERR_NOMEM, "cannot create a TurboJPEG decompressor");
 	r = cap_jpeg_length(data, bytes, &len);
 	if (r < 0)
-		return r;
-	if (len > (size_t)0xffffffffUL ||
-	    tjDecompressHeader3(d->tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0)
-		return CAP_ERR_CORRUPT;
+		return fail(d, r, "no complete JPEG in %zu bytes (no end-of-image marker)", bytes);
+	if (len > (size_t)0xffffffffUL)
+		return fail(d, CAP_ERR_CORRUPT, "JPEG of %zu bytes is too large", len);
+	if (tjDecompressHeader3(d->tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0)
+		return tj_fail(d, "header");
 	if (w < 1 || h < 1 || w > CAP_MAX_SIDE || h > CAP_MAX_SIDE)
-		return CAP_ERR_UNSUPPORTED;
+		return fail(d, CAP_ERR_UNSUPPORTED, "JPEG is %dx%d, outside 1..%d", w, h, CAP_MAX_SIDE);
 	r = cap_jpeg_pick_scale(w, h, p->target.width, p->target.height, p->crop, &num, &denom);
 	if (r < 0)
-		return r;
+		return fail(d, r, "no DCT scale for a %dx%d JPEG", w, h);
 	tjscalingfactor sf = { num, denom };
 	const int sw = TJSCALED(w, sf), sh = TJSCALED(h, sf);
 	const int channels = p->target.channels == 1 ? 1 : 3;
 	const size_t stride = (size_t)sw * channels;
 	r = grow(d, stride * sh);
 	if (r < 0)
-		return r;
+		return fail(d, r, "out of memory for a %dx%d image", sw, sh);
 	if (tjDecompress2(d->tj, data, (unsigned long)len, d->buf, sw, (int)stride, sh,
 			  channels == 1 ? TJPF_GRAY : TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-		return CAP_ERR_CORRUPT;
+		return tj_fail(d, "data");
 	ret_image->pixels = d->buf;
 	ret_image->width = sw;
 	ret_image->height = sh;
@@ -119,19 +155,22 @@ static int decode_raw(struct cap_decoder *d, const struct cap_frame *f, const st
 	const size_t stride = (size_t)f->stride_bytes;
 	size_t min_stride, need;
 	if (w < 1 || h < 1 || w > CAP_MAX_SIDE || h > CAP_MAX_SIDE || f->stride_bytes < 1)
-		return CAP_ERR_CORRUPT;
+		return fail(d, CAP_ERR_CORRUPT, "%s frame %dx%d stride %d is out of range",
+			    cap_format_name(f->format), w, h, f->stride_bytes);
 	switch (f->format) {
 	case CAP_FMT_GREY: min_stride = (size_t)w; break;
 	case CAP_FMT_RGB24: min_stride = (size_t)w * 3; break;
 	case CAP_FMT_YUYV: min_stride = (size_t)(w + 1) / 2 * 4; break;
 	case CAP_FMT_NV12: min_stride = (size_t)w; break;
-	default: return CAP_ERR_UNSUPPORTED;
+	default: return fail(d, CAP_ERR_UNSUPPORTED, "cannot decode %s frames",
+			     cap_format_name(f->format));
 	}
 	need = stride * (size_t)(h - 1) + min_stride;
 	if (f->format == CAP_FMT_NV12)   /* interleaved CbCr plane, half height, after Y */
 		need = stride * (size_t)h + stride * (size_t)((h + 1) / 2 - 1) + (size_t)(w + 1) / 2 * 2;
 	if (stride < min_stride || f->bytes < need)
-		return CAP_ERR_CORRUPT;
+		return fail(d, CAP_ERR_CORRUPT, "%s frame %dx%d stride %zu needs %zu bytes, has %zu",
+			    cap_format_name(f->format), w, h, stride, need, f->bytes);
 
 	if (f->format == CAP_FMT_GREY || f->format == CAP_FMT_RGB24) {
 		ret_image->pixels = f->data;
@@ -144,7 +183,7 @@ static int decode_raw(struct cap_decoder *d, const struct cap_frame *f, const st
 	const int channels = p->target.channels == 1 ? 1 : 3;
 	int r = grow(d, (size_t)w * h * channels);
 	if (r < 0)
-		return r;
+		return fail(d, r, "out of memory for a %dx%d image", w, h);
 	for (int y = 0; y < h; y++) {
 		const uint8_t *row = f->data + (size_t)y * stride;
 		const uint8_t *uv = f->data + stride * (size_t)h + stride * (size_t)(y / 2);
@@ -177,6 +216,7 @@ int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struc
 {
 	if (!d || !frame || !frame->data || !p || !ret_image)
 		return CAP_ERR_INVALID;
+	d->reason[0] = '\0';
 	if (frame->format == CAP_FMT_MJPEG)
 		return decode_jpeg(d, frame->data, frame->bytes, p, ret_image);
 	return decode_raw(d, frame, p, ret_image);
@@ -187,11 +227,15 @@ int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 {
 	if (!d || !data || !p || !ret_image)
 		return CAP_ERR_INVALID;
+	d->reason[0] = '\0';
 	if (bytes >= 2 && data[0] == 0xFF && data[1] == 0xD8)
 		return decode_jpeg(d, data, bytes, p, ret_image);
-	if (bytes >= 2 && data[0] == 'B' && data[1] == 'M')
-		return cap_bmp_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
-	return CAP_ERR_UNSUPPORTED;
+	if (bytes >= 2 && data[0] == 'B' && data[1] == 'M') {
+		int r = cap_bmp_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
+		return r < 0 ? fail(d, r, "BMP: %s", cap_strerror(r)) : 0;
+	}
+	return fail(d, CAP_ERR_UNSUPPORTED, "neither JPEG nor BMP (first bytes %02x %02x)",
+		    bytes > 0 ? data[0] : 0, bytes > 1 ? data[1] : 0);
 }
 
 int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
@@ -201,5 +245,6 @@ int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
 	int r = cap_decode(d, frame, p, &img);
 	if (r < 0)
 		return r;
-	return cap_preprocess(&img, p, tensor, tensor_bytes);
+	r = cap_preprocess(&img, p, tensor, tensor_bytes);
+	return r < 0 ? fail(d, r, "preprocess: %s", cap_strerror(r)) : 0;
 }

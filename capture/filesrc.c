@@ -9,6 +9,7 @@
  * are the delivery time, like a camera's. */
 #include "capture/capture.h"
 #include "capture/internal.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -203,7 +204,7 @@ static int file_session_open(const struct cap_config *cfg, struct cap_session **
 		if (read_file(full, &s->data, &s->data_bytes) == 0)
 			jpeg_size(s->data, s->data_bytes, &s->width, &s->height);
 	}
-	s->due_ns = cap_now_ns();
+	s->due_ns = mono_now_ns();
 	*ret = s;
 	return 0;
 }
@@ -211,7 +212,7 @@ static int file_session_open(const struct cap_config *cfg, struct cap_session **
 static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			     struct cap_frame *ret, char *err, size_t errlen)
 {
-	uint64_t now = cap_now_ns();
+	uint64_t now = mono_now_ns();
 	if (s->due_ns > now) {
 		uint64_t wait = s->due_ns - now;
 		bool timeout = wait > (uint64_t)timeout_ms * 1000000ull;
@@ -222,14 +223,17 @@ static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			return CAP_ERR_STOPPED;
 		if (timeout)
 			return CAP_ERR_TIMEOUT;
-		now = cap_now_ns();
+		now = mono_now_ns();
 	}
 	const uint8_t *data;
 	size_t bytes;
 	if (s->n_spans) {
 		const struct span *sp = &s->spans[s->next_index % s->n_spans];
+		const char *base = strrchr(s->path, '/');
 		data = s->data + sp->start;
 		bytes = sp->len;
+		snprintf(ret->origin, sizeof(ret->origin), "%s#%zu", base ? base + 1 : s->path,
+			 s->next_index % s->n_spans);
 	} else {
 		const char *name = s->names[s->next_index % s->n_names];
 		char full[4096];
@@ -241,6 +245,7 @@ static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 		}
 		data = s->data;
 		bytes = s->data_bytes;
+		snprintf(ret->origin, sizeof(ret->origin), "%s", name);
 	}
 	s->next_index++;
 	jpeg_size(data, bytes, &s->width, &s->height);

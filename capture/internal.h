@@ -12,7 +12,6 @@
 void cap_center_crop_size(int w, int h, int dw, int dh, int *ret_cw, int *ret_ch);
 
 /* Monotonic clock in ns. */
-uint64_t cap_now_ns(void);
 
 /* Session back-ends. next() waits up to timeout_ms, also waking when stop_fd (an eventfd)
  * becomes readable (→ CAP_ERR_STOPPED). Errors: CAP_ERR_TIMEOUT, CAP_ERR_DISCONNECTED (the

@@ -2,6 +2,7 @@
  * format choice and v4l2-ctl's control-name normalisation. Kept apart from the device code so
  * that tests and the config parser can use them without a camera. */
 #include "capture/capture.h"
+#include "lib/macros.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -21,8 +22,6 @@ static const char *const state_names[] = {
 static const char *const crop_names[] = { [CAP_CROP_CENTER] = "center", [CAP_CROP_FULL] = "full" };
 static const char *const resize_names[] = { [CAP_RESIZE_AREA] = "area",
 					    [CAP_RESIZE_BILINEAR] = "bilinear" };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int index_of(const char *const *names, size_t n, const char *name)
 {
@@ -188,9 +187,9 @@ int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen)
 		return CAP_ERR_INVALID;
 	}
 	for (size_t i = 0; i < cfg->n_controls; i++) {
-		char norm[64];
+		char norm[CAP_CONTROL_NAME_MAX];
 		const char *name = cfg->controls[i].name;
-		if (!name || !*name || strlen(name) >= sizeof(norm)) {
+		if (!*name || strnlen(name, sizeof(cfg->controls[i].name)) >= sizeof(norm)) {
 			snprintf(err, errlen, "control #%zu: empty or too long name", i + 1);
 			return CAP_ERR_INVALID;
 		}

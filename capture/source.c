@@ -13,7 +13,8 @@
  * (at the slow pace), so a swapped camera never takes the daemon down. */
 #include "capture/capture.h"
 #include "capture/internal.h"
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #include <libgen.h>
 #include <poll.h>
@@ -26,13 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_BYTES 64
 
 struct cap_source {
 	struct cap_config cfg;   /* strings and controls point into the copies below */
 	char *device, *path;
 	struct cap_control controls[CAP_MAX_CONTROLS];
-	char control_names[CAP_MAX_CONTROLS][NAME_MAX_BYTES];
 
 	const struct cap_session_ops *ops;
 	struct cap_session *sess;
@@ -55,13 +54,6 @@ struct cap_source {
 	char last_error[256];
 	int last_error_code;
 };
-
-uint64_t cap_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void watch_device_dir(struct cap_source *s)
 {
@@ -99,11 +91,8 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 	}
 	s->cfg.device = s->device;
 	s->cfg.path = s->path;
-	for (size_t i = 0; i < cfg->n_controls; i++) {
-		snprintf(s->control_names[i], NAME_MAX_BYTES, "%s", cfg->controls[i].name);
-		s->controls[i].name = s->control_names[i];
-		s->controls[i].value = cfg->controls[i].value;
-	}
+	if (cfg->n_controls)
+		memcpy(s->controls, cfg->controls, cfg->n_controls * sizeof(s->controls[0]));
 	s->cfg.controls = s->controls;
 	s->ops = cfg->kind == CAP_SOURCE_V4L2 ? &cap_v4l2_ops : &cap_file_ops;
 	s->state = CAP_STATE_DISCONNECTED;
@@ -113,12 +102,26 @@ int cap_open(const struct cap_config *cfg, struct cap_source **ret_source, char 
 	return 0;
 }
 
+int cap_probe(const struct cap_config *cfg, char *err, size_t errlen)
+{
+	struct cap_session *sess;
+	int r = cap_config_check(cfg, err, errlen);
+	if (r < 0 || cfg->kind != CAP_SOURCE_FILE)
+		return r;
+	/* a file source's open is a read-only look at the folder or clip: it disturbs nothing */
+	r = cap_file_ops.open(cfg, &sess, err, errlen);
+	if (r < 0)
+		return r;
+	cap_file_ops.close(sess);
+	return 0;
+}
+
 /* Sleep until `until_ns`, cap_stop() or a device-node event, whichever comes first. */
 static void wait_until(struct cap_source *s, uint64_t until_ns)
 {
 	struct pollfd p[2] = { { .fd = s->stop_fd, .events = POLLIN },
 			       { .fd = s->watch_fd, .events = POLLIN } };
-	uint64_t now = cap_now_ns();
+	uint64_t now = mono_now_ns();
 	if (until_ns <= now)
 		return;
 	int ms = (int)((until_ns - now + 999999) / 1000000);
@@ -127,7 +130,7 @@ static void wait_until(struct cap_source *s, uint64_t until_ns)
 		while (read(s->watch_fd, buf, sizeof(buf)) > 0)
 			;
 		/* let udev finish permissions; then try now */
-		s->retry_at_ns = cap_now_ns() + 50 * 1000000ull;
+		s->retry_at_ns = mono_now_ns() + 50 * 1000000ull;
 	}
 }
 
@@ -184,14 +187,14 @@ static int try_open(struct cap_source *s)
 	}
 	s->logged_open_failure = true;
 	s->logged_failure_code = r;
-	s->retry_at_ns = cap_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
+	s->retry_at_ns = mono_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
 	s->backoff_ms = s->backoff_ms * 2 > CAP_BACKOFF_MAX_MS ? CAP_BACKOFF_MAX_MS : s->backoff_ms * 2;
 	return CAP_ERR_DISCONNECTED;
 }
 
 int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 {
-	const uint64_t deadline = cap_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+	const uint64_t deadline = mono_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
 	if (!s || !ret_frame)
 		return CAP_ERR_INVALID;
 	if (atomic_load(&s->stopped))
@@ -204,19 +207,19 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 		if (atomic_load(&s->stopped))
 			return CAP_ERR_STOPPED;
 		if (!s->sess) {
-			if (cap_now_ns() < s->retry_at_ns) {
-				if (deadline <= cap_now_ns())
+			if (mono_now_ns() < s->retry_at_ns) {
+				if (deadline <= mono_now_ns())
 					return CAP_ERR_DISCONNECTED;
 				wait_until(s, s->retry_at_ns < deadline ? s->retry_at_ns : deadline);
 				continue;
 			}
 			int r = try_open(s);
-			if (r == CAP_ERR_DISCONNECTED && cap_now_ns() < deadline)
+			if (r == CAP_ERR_DISCONNECTED && mono_now_ns() < deadline)
 				continue;
 			if (r < 0)
 				return r;
 		}
-		uint64_t now = cap_now_ns();
+		uint64_t now = mono_now_ns();
 		int left_ms = deadline > now ? (int)((deadline - now) / 1000000) : 0;
 		char err[sizeof(s->last_error)] = "";
 		int r = s->ops->next(s->sess, left_ms, s->stop_fd, ret_frame, err, sizeof(err));
@@ -242,7 +245,7 @@ int cap_next(struct cap_source *s, int timeout_ms, struct cap_frame *ret_frame)
 		s->stats.disconnects++;
 		s->state = CAP_STATE_DISCONNECTED;
 		s->backoff_ms = CAP_BACKOFF_MIN_MS;
-		s->retry_at_ns = cap_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
+		s->retry_at_ns = mono_now_ns() + (uint64_t)s->backoff_ms * 1000000ull;
 		s->backoff_ms *= 2;
 		return CAP_ERR_DISCONNECTED;
 	}

@@ -9,6 +9,7 @@
  * VIDIOC_QUERY_EXT_CTRL (QUERYCTRL where that is missing); an unknown name is a config error. */
 #include "capture/capture.h"
 #include "capture/internal.h"
+#include "lib/clock.h"
 
 #include <fcntl.h>
 #include <libv4l2.h>
@@ -354,7 +355,7 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	r = setup_buffers(s, err, errlen);
 	if (r < 0)
 		goto fail;
-	s->last_frame_ns = cap_now_ns();
+	s->last_frame_ns = mono_now_ns();
 	*ret = s;
 	return 0;
 fail:
@@ -365,11 +366,11 @@ fail:
 static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			     struct cap_frame *ret, char *err, size_t errlen)
 {
-	const uint64_t end = cap_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	const uint64_t end = mono_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	for (;;) {
 		/* poll first, even when late: frames already queued (the caller was slow) are not a
 		 * stall; only an empty poll past the stall deadline is */
-		uint64_t now = cap_now_ns();
+		uint64_t now = mono_now_ns();
 		uint64_t stall_at = s->last_frame_ns + (uint64_t)CAP_STALL_MS * 1000000ull;
 		uint64_t until = end < stall_at ? end : stall_at;
 		int wait_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
@@ -387,7 +388,7 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			return CAP_ERR_DISCONNECTED;
 		}
 		if (n <= 0 || !(p[0].revents & POLLIN)) {
-			now = cap_now_ns();
+			now = mono_now_ns();
 			if (now >= stall_at) {
 				snprintf(err, errlen, "no frame for %d ms", CAP_STALL_MS);
 				return CAP_ERR_DISCONNECTED;
@@ -412,10 +413,11 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 				snprintf(err, errlen, "QBUF: %s", strerror(-r));
 				return CAP_ERR_DISCONNECTED;
 			}
-			snprintf(err, errlen, "a frame flagged damaged by the driver (V4L2_BUF_FLAG_ERROR)");
+			snprintf(err, errlen, "frame %u flagged damaged by the driver (V4L2_BUF_FLAG_ERROR)",
+				 b.sequence);
 			return CAP_ERR_CORRUPT;
 		}
-		s->last_frame_ns = cap_now_ns();
+		s->last_frame_ns = mono_now_ns();
 		s->held = (int)b.index;
 		size_t bytes = b.bytesused <= s->bufs[b.index].length ? b.bytesused : s->bufs[b.index].length;
 		const uint8_t *data = s->bufs[b.index].start;
@@ -434,6 +436,7 @@ static int v4l2_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 			? (uint64_t)b.timestamp.tv_sec * 1000000000ull + (uint64_t)b.timestamp.tv_usec * 1000ull
 			: s->last_frame_ns;
 		ret->sequence = b.sequence;
+		ret->origin[0] = '\0';
 		return 0;
 	}
 }

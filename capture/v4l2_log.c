@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define LINE_MAX_BYTES 512
 
@@ -37,7 +38,7 @@ static void emit(const char *text)
 	int prio = problem ? LOG_WARNING : LOG_DEBUG;
 	if (prio > log_get_level() || !text[0])
 		return;
-	uint64_t now = cap_now_ns();
+	uint64_t now = mono_now_ns();
 	if (!window_start_ns || now - window_start_ns >= CAP_V4L2_LOG_WINDOW_NS) {
 		if (suppressed)
 			log_warning("capture: libv4l2: %u more lines left out in %.0f s", suppressed,

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- capture thread ------------------------------------------------------------------------- */
 
@@ -48,12 +49,16 @@ static void capture_wait_for_work(struct pipeline *pl)
 		if (pl->source)
 			return;
 		if (!pl->wanted) {
-			health_idle(pl->health, health_now_ns());
+			health_idle(pl->health, mono_now_ns());
 			pthread_cond_wait(&pl->cam_cond, &pl->cam_lock);
 			continue;
 		}
 		pl->reopen_req = false;
 		int r = cap_open(&pl->cam.cap, &pl->source, err, sizeof(err));
+		if (r < 0 && camera_revert(pl)) {
+			log_error("reload rejected: camera: %s; back to the previous camera settings", err);
+			continue;
+		}
 		if (r < 0) {
 			pl->stopping = true;
 			pthread_mutex_unlock(&pl->cam_lock);
@@ -62,7 +67,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 			return;
 		}
 		set_cam_state(pl, CAM_STARTING);
-		health_streaming(pl->health, health_now_ns());
+		health_streaming(pl->health, mono_now_ns());
 		log_info("camera started (%s)",
 			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
 	}
@@ -87,10 +92,14 @@ void *capture_main(void *arg)
 
 		struct cap_frame frame;
 		int r = cap_next(src, NEXT_TIMEOUT_MS, &frame);
-		uint64_t now = health_now_ns();
+		uint64_t now = mono_now_ns();
 		switch (r) {
 		case 0:
 			health_frame(pl->health, now);
+			pthread_mutex_lock(&pl->cam_lock);
+			if (pl->source == src)
+				camera_proven(pl);  /* a reload's camera settings work */
+			pthread_mutex_unlock(&pl->cam_lock);
 			corrupt_burst = 0;
 			if (disconnected) {
 				disconnected = false;
@@ -135,6 +144,14 @@ void *capture_main(void *arg)
 			break;
 		default:
 			if (cap_error_is_config(r)) {
+				pthread_mutex_lock(&pl->cam_lock);
+				bool reverted = pl->source == src && camera_revert(pl);
+				pthread_mutex_unlock(&pl->cam_lock);
+				if (reverted) {
+					log_error("reload rejected: camera: %s; back to the previous camera "
+						  "settings", cap_last_error(src));
+					break;
+				}
 				set_failed(pl, "camera: %s", cap_last_error(src));
 				pthread_mutex_lock(&pl->cam_lock);
 				pl->stopping = true;

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- classify thread ------------------------------------------------------------------------ */
 
@@ -55,40 +56,55 @@ static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint
 
 static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uint64_t t0)
 {
-	struct pl_model *m = pl->model;
+	struct classifier *m = pl->model;
 	struct cap_image img;
 	struct srv_result res = { 0 };
 	int r;
 
-	r = cap_decode(pl->decoder, frame, &m->prep, &img);
-	uint64_t t1 = health_now_ns();
+	r = clf_decode_frame(m, frame, &img);
+	uint64_t t1 = mono_now_ns();
 	if (r == 0)
-		r = cap_preprocess(&img, &m->prep, eng_input(m->engine), m->input.bytes);
-	uint64_t t2 = health_now_ns();
+		r = clf_prepare(m, &img);
+	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
+		/* the frame by name (file source) or sequence, and the decoder's own reason */
+		char frame_name[CAP_ORIGIN_BYTES + 24], what[sizeof(pl->frame_error)];
+		const char *why = clf_decode_error(m);
+		if (frame->origin[0])
+			snprintf(frame_name, sizeof(frame_name), "frame %s", frame->origin);
+		else
+			snprintf(frame_name, sizeof(frame_name), "frame %llu",
+				 (unsigned long long)frame->sequence);
+		snprintf(what, sizeof(what), "%s: %s", frame_name, why[0] ? why : cap_strerror(r));
+		health_undecodable(pl->health, t1);
 		pthread_mutex_lock(&pl->stats_lock);
 		pl->frames_corrupt++;
+		memcpy(pl->frame_error, what, sizeof(what));
 		pthread_mutex_unlock(&pl->stats_lock);
-		/* Once per burst: the first bad frame says why; the count is in status. */
-		if (pl->corrupt_burst++ == 0)
-			log_warning("frame %llu skipped: %s (further bad frames counted as frames_corrupt)",
-				    (unsigned long long)frame->sequence, cap_strerror(r));
+		/* The first bad frame of a run says why, at most every CORRUPT_LOG_INTERVAL_NS (good
+		 * and bad frames in turn must not flood the journal); the count is in status. */
+		if (pl->corrupt_burst++ == 0 &&
+		    (!pl->corrupt_logged_ns || t1 - pl->corrupt_logged_ns >= CORRUPT_LOG_INTERVAL_NS)) {
+			log_warning("%s skipped: %s (further bad frames counted as frames_corrupt)",
+				    frame_name, why[0] ? why : cap_strerror(r));
+			pl->corrupt_logged_ns = t1;
+			pl->corrupt_burst_logged = true;
+		}
 		return;
 	}
-	if (pl->corrupt_burst) {
+	health_decoded(pl->health);
+	if (pl->corrupt_burst && pl->corrupt_burst_logged)
 		log_info("frames decode again after %llu skipped", (unsigned long long)pl->corrupt_burst);
-		pl->corrupt_burst = 0;
-	}
-	r = eng_invoke(m->engine);
-	uint64_t t3 = health_now_ns();
+	pl->corrupt_burst = 0;
+	pl->corrupt_burst_logged = false;
+	r = clf_run(m);
+	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", m->name, strerror(-r));
+		set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
 		return;
 	}
-	for (size_t i = 0; i < m->n_classes; i++)
-		m->scores[i] = eng_output_value(m->engine, i);
-	pp_run(&pl->pp, m->scores, &res);
-	uint64_t t4 = health_now_ns();
+	pp_run(&pl->pp, clf_scores(m), &res);
+	uint64_t t4 = mono_now_ns();
 	res.seq = ++pl->seq;
 	res.frame_ts_ns = frame->timestamp_ns;
 	res.result_ts_ns = t4;
@@ -111,6 +127,18 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	srv_publish_result(pl->srv, &res);
 }
 
+void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len)
+{
+	char last[sizeof(pl->frame_error)];
+	pthread_mutex_lock(&pl->stats_lock);
+	memcpy(last, pl->frame_error, sizeof(last));
+	pthread_mutex_unlock(&pl->stats_lock);
+	if (strcmp(why, HEALTH_UNDECODABLE) == 0 && last[0])
+		snprintf(buf, len, "%s (last: %s)", why, last);
+	else
+		snprintf(buf, len, "%s", why);
+}
+
 void *classify_main(void *arg)
 {
 	struct pipeline *pl = arg;
@@ -124,7 +152,7 @@ void *classify_main(void *arg)
 			break;
 		if (r < 0)
 			continue;
-		uint64_t now = health_now_ns();
+		uint64_t now = mono_now_ns();
 		if (pl->min_interval_ns && last_start_ns && now - last_start_ns < pl->min_interval_ns) {
 			pthread_mutex_lock(&pl->stats_lock);
 			pl->frames_rate_skipped++;

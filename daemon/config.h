@@ -8,8 +8,11 @@
  *   "FILE:LINE: [section] key: reason" for the first bad line (unknown section or key, bad or
  *   out-of-range number, bad choice, duplicate key, syntax error, line too long), or
  *   "FILE: reason" for problems with the file itself (missing, unreadable).
- * - Camera controls (`control.<name> = <int>` in [camera]) are kept as name/value pairs; the
- *   names are checked against the real device later, by capture.
+ * - The struct speaks the modules' vocabulary: capture's and inference's own enums, parsed with
+ *   their own name tables (cap_format_from_name(), eng_backend_from_name(), …), so nothing
+ *   translates between two enums of the same thing. Camera controls (`control.<name> = <int>`
+ *   in [camera]) are capture's struct cap_control; their names are checked against the real
+ *   device later, by capture.
  * - Not thread-safe by itself: main loads, then hands immutable copies to the threads. */
 #ifndef CAMCLASS_DAEMON_CONFIG_H
 #define CAMCLASS_DAEMON_CONFIG_H
@@ -18,48 +21,33 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONFIG_MAX_CONTROLS 32
-#define CONFIG_CONTROL_NAME_MAX 64 /* bytes including the terminating NUL */
+#include "capture/capture.h"
+#include "inference/engine.h"
+
 #define CONFIG_ERR_MAX 512         /* a comfortable size for the err buffer */
 
-enum config_source { CONFIG_SOURCE_V4L2, CONFIG_SOURCE_FILE };
-enum config_format {
-	CONFIG_FORMAT_AUTO,
-	CONFIG_FORMAT_MJPEG,
-	CONFIG_FORMAT_YUYV,
-	CONFIG_FORMAT_GREY,
-	CONFIG_FORMAT_RGB24,
-	CONFIG_FORMAT_NV12,
-};
-enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_BUILTIN, CONFIG_BACKEND_XNNPACK };
-enum config_resize { CONFIG_RESIZE_AREA, CONFIG_RESIZE_BILINEAR };
-enum config_crop { CONFIG_CROP_CENTER, CONFIG_CROP_FULL };
+/* [classify] mode: the daemon's own choice (capture and inference have no word for it). */
 enum config_mode { CONFIG_MODE_CONTINUOUS, CONFIG_MODE_ON_DEMAND };
-
-struct config_control {
-	char name[CONFIG_CONTROL_NAME_MAX];
-	int64_t value;
-};
 
 struct config {
 	char *path; /* the file this came from; NULL for pure defaults */
 	struct {
-		enum config_source source;
+		enum cap_source_kind source;
 		char *device;
 		char *file; /* "" unless set; required when source = file */
-		enum config_format format;
+		enum cap_pixfmt format;
 		int width, height;
 		int fps;          /* V4L2 request; file source replay rate */
-		struct config_control controls[CONFIG_MAX_CONTROLS];
+		struct cap_control controls[CAP_MAX_CONTROLS]; /* handed to cap_open() as they are */
 		size_t n_controls;
 	} camera;
 	struct {
 		char *path;
 		char *labels;
-		enum config_backend backend;
+		enum eng_backend backend;
 		int threads;
-		enum config_resize resize;
-		enum config_crop crop;
+		enum cap_resize resize;
+		enum cap_crop crop;
 	} model;
 	struct {
 		enum config_mode mode;
@@ -83,12 +71,8 @@ int config_defaults(struct config *ret);
 int config_load(const char *path, struct config *ret, char *err, size_t errlen);
 void config_free(struct config *c);
 
-/* Names of the choices, as written in the file. */
-const char *config_source_name(enum config_source s);
-const char *config_format_name(enum config_format f);
-const char *config_backend_name(enum config_backend b);
-const char *config_resize_name(enum config_resize r);
-const char *config_crop_name(enum config_crop c);
+/* "continuous" | "on_demand"; the other choices are named by their modules (cap_format_name(),
+ * eng_backend_name(), …). */
 const char *config_mode_name(enum config_mode m);
 
 #endif

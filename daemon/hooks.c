@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
 						  "disconnected" };
@@ -26,12 +27,12 @@ const char *camera_state_name(struct pipeline *pl)
 static int hook_hello(void *userdata, struct srv_hello *ret)
 {
 	struct pipeline *pl = userdata;
-	const struct pl_model *m = pl->model;
-	*ret = (struct srv_hello){ .model = m->name, .input_dims = (unsigned)m->input.ndim,
-				   .label_count = (unsigned)m->n_classes,
+	const struct eng_tensor_info *in = clf_input(pl->model);
+	*ret = (struct srv_hello){ .model = clf_name(pl->model), .input_dims = (unsigned)in->ndim,
+				   .label_count = (unsigned)clf_class_count(pl->model),
 				   .camera_state = camera_state_name(pl) };
-	for (int i = 0; i < m->input.ndim && i < 4; i++)
-		ret->input_shape[i] = (unsigned)m->input.dims[i];
+	for (int i = 0; i < in->ndim && i < 4; i++)
+		ret->input_shape[i] = (unsigned)in->dims[i];
 	return 0;
 }
 
@@ -39,6 +40,15 @@ static int hook_status(void *userdata, struct srv_status *ret)
 {
 	struct pipeline *pl = userdata;
 	static char format[sizeof(pl->format)];
+	static char health[sizeof(pl->frame_error) + 64];
+	struct health_limits limits;
+	const char *why = NULL;
+
+	pl_health_limits(pl, &limits);
+	if (health_check(pl->health, &limits, mono_now_ns(), &why))
+		snprintf(health, sizeof(health), "ok");
+	else
+		pl_health_reason(pl, why, health, sizeof(health));
 
 	pthread_mutex_lock(&pl->stats_lock);
 	memcpy(format, pl->format, sizeof(format));
@@ -49,10 +59,11 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.format = format,
 		.fps_in = pl->fps_in,
 		.fps_out = pl->fps_out,
-		.model = pl->model->name,
-		.backend = eng_backend_name(eng_backend_used(pl->model->engine)),
+		.model = clf_name(pl->model),
+		.backend = eng_backend_name(eng_backend_used(clf_engine(pl->model))),
 		.threads = (unsigned)pl->threads,
-		.uptime_s = (double)(health_now_ns() - pl->start_ns) / 1e9,
+		.uptime_s = (double)(mono_now_ns() - pl->start_ns) / 1e9,
+		.health = health,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;

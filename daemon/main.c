@@ -27,10 +27,11 @@
 
 #include "daemon/config.h"
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline.h"
 #include "daemon/preflight.h"
 #include "ipc/server.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "lib/version.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
@@ -104,11 +105,11 @@ static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	int r;
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
-		   (unsigned long long)(health_now_ns() / 1000));
+		   (unsigned long long)(mono_now_ns() / 1000));
 	d->status[0] = 0;
 	log_info("reloading %s", d->config_path);
 	r = config_load(d->config_path, &cfg, err, sizeof(err));
@@ -127,7 +128,7 @@ static void reload(struct daemon *d)
 	bool new_model = model != NULL;
 	char model_name[256] = "";
 	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", pl_model_name(model));
+		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
 	r = pl_apply(d->pl, &cfg, model);
 	if (r < 0) {
 		config_free(&cfg); /* pl_apply logged why */
@@ -162,13 +163,15 @@ static void tick(struct daemon *d)
 	set_status(d, line);
 	if (!d->watchdog_usec)
 		return;
-	if (health_check(&d->health, &d->limits, health_now_ns(), &why)) {
+	if (health_check(&d->health, &d->limits, mono_now_ns(), &why)) {
 		if (d->unhealthy_logged)
 			log_info("pipeline healthy again");
 		d->unhealthy_logged = false;
 		sd_notify(0, "WATCHDOG=1");
 	} else if (!d->unhealthy_logged) {
-		log_warning("pipeline unhealthy (%s): not feeding the watchdog", why);
+		char reason[STATUS_MAX];
+		pl_health_reason(d->pl, why, reason, sizeof(reason));
+		log_warning("pipeline unhealthy (%s): not feeding the watchdog", reason);
 		d->unhealthy_logged = true;
 	}
 }
@@ -263,9 +266,12 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
-	int r = preflight_check(&cfg, stderr); /* model, labels, group, camera node: preflight.h */
-	config_free(&cfg);
+	int r = pl_camera_probe(&cfg, err, sizeof(err));
 	if (r < 0)
+		fprintf(stderr, "%s: %s\n", path, err);
+	int r_pre = preflight_check(&cfg, stderr); /* model, labels, group, camera node */
+	config_free(&cfg);
+	if (r < 0 || r_pre < 0)
 		return EXIT_FAILURE;
 	printf("%s: configuration OK\n", path);
 	return EXIT_SUCCESS;
@@ -332,14 +338,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
 		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
 		goto out;
 	}
-	health_init(&d.health, health_now_ns());
+	health_init(&d.health, mono_now_ns());
 	r = pl_new(&d.cfg, model, &d.health, &d.pl, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);

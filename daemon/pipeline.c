@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "daemon/health.h"
-#include "daemon/log.h"
 #include "daemon/pipeline_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* --- settings ----------------------------------------------------------------------------- */
 
@@ -40,14 +41,11 @@ static int camera_settings_from(const struct config *cfg, struct camera_settings
 		return -ENOMEM;
 	}
 	memcpy(s.controls, cfg->camera.controls, sizeof(s.controls));
-	for (size_t i = 0; i < cfg->camera.n_controls; i++)
-		s.cap_controls[i] = (struct cap_control){ .name = s.controls[i].name,
-							  .value = s.controls[i].value };
 	s.cap = (struct cap_config){
-		.kind = cfg->camera.source == CONFIG_SOURCE_FILE ? CAP_SOURCE_FILE : CAP_SOURCE_V4L2,
+		.kind = cfg->camera.source,
 		.device = s.device,
 		.path = s.file,
-		.format = (enum cap_pixfmt)cap_format_from_name(config_format_name(cfg->camera.format)),
+		.format = cfg->camera.format,
 		.width = cfg->camera.width,
 		.height = cfg->camera.height,
 		.fps = cfg->camera.fps,
@@ -60,11 +58,50 @@ static int camera_settings_from(const struct config *cfg, struct camera_settings
 /* Fix the internal pointers after the struct was copied into its final place. */
 static void camera_settings_link(struct camera_settings *s)
 {
-	for (size_t i = 0; i < s->cap.n_controls; i++)
-		s->cap_controls[i].name = s->controls[i].name;
-	s->cap.controls = s->cap_controls;
+	s->cap.controls = s->controls;
 	s->cap.device = s->device;
 	s->cap.path = s->file;
+}
+
+/* Reload rollback (cam_lock held): the settings before the last camera change, kept until the
+ * new ones delivered a frame. A camera reload whose first open fails with a config error (what
+ * only the device can tell, e.g. a V4L2 control it lacks) goes back to them. */
+void camera_proven(struct pipeline *pl)
+{
+	if (!pl->cam_unproven)
+		return;
+	pl->cam_unproven = false;
+	camera_settings_free(&pl->cam_prev);
+}
+
+bool camera_revert(struct pipeline *pl)
+{
+	if (!pl->cam_unproven)
+		return false;
+	camera_settings_free(&pl->cam);
+	pl->cam = pl->cam_prev;
+	camera_settings_link(&pl->cam);
+	memset(&pl->cam_prev, 0, sizeof(pl->cam_prev));
+	pl->cam_unproven = false;
+	pl->reopen_req = true;
+	return true;
+}
+
+int pl_camera_probe(const struct config *cfg, char *err, size_t errlen)
+{
+	struct camera_settings cam;
+	int r = camera_settings_from(cfg, &cam);
+	if (r < 0) {
+		snprintf(err, errlen, "camera: out of memory");
+		return r;
+	}
+	camera_settings_link(&cam);
+	char why[256];
+	r = cap_probe(&cam.cap, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "camera: %s", why);
+	camera_settings_free(&cam);
+	return r;
 }
 
 static bool camera_settings_equal(const struct camera_settings *a, const struct camera_settings *b)
@@ -147,21 +184,21 @@ void set_cam_state(struct pipeline *pl, enum camera_state st)
 static char *describe_source(const struct config *cfg)
 {
 	char buf[4200];
-	if (cfg->camera.source == CONFIG_SOURCE_FILE)
+	if (cfg->camera.source == CAP_SOURCE_FILE)
 		snprintf(buf, sizeof(buf), "file %s", cfg->camera.file);
 	else
 		snprintf(buf, sizeof(buf), "%s", cfg->camera.device);
 	return strdup(buf);
 }
 
-int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
+int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	   struct pipeline **ret_pl, char *err, size_t errlen)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
 	int r;
 
 	if (!pl) {
-		pl_model_free(model);
+		clf_free(model);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -173,7 +210,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	pthread_mutex_init(&pl->cl_lock, NULL);
 	pthread_cond_init(&pl->cl_cond, NULL);
 	pthread_mutex_init(&pl->stats_lock, NULL);
-	pl->start_ns = pl->tick_ns = health_now_ns();
+	pl->start_ns = pl->tick_ns = mono_now_ns();
 
 	r = camera_settings_from(cfg, &pl->cam);
 	if (r < 0) {
@@ -184,7 +221,7 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 	r = cap_config_check(&pl->cam.cap, err, errlen);
 	if (r < 0)
 		goto fail;
-	r = pp_init(&pl->pp, model->n_classes, cfg->classify.top_k, cfg->classify.threshold,
+	r = pp_init(&pl->pp, clf_class_count(model), cfg->classify.top_k, cfg->classify.threshold,
 		    cfg->classify.smoothing);
 	if (r < 0) {
 		snprintf(err, errlen, "post-processing: %s", strerror(-r));
@@ -202,8 +239,6 @@ int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
 		goto fail;
 	}
 	r = cap_slot_new(&pl->slot);
-	if (r == 0)
-		r = cap_decoder_new(&pl->decoder);
 	if (r < 0) {
 		snprintf(err, errlen, "capture: %s", cap_strerror(r));
 		goto fail;
@@ -217,8 +252,7 @@ fail:
 
 int pl_model_labels_to_server(struct pipeline *pl, struct server *srv)
 {
-	return srv_set_labels(srv, (const char *const *)pl->model->labels.names,
-			      pl->model->labels.count);
+	return srv_set_labels(srv, clf_labels(pl->model), clf_class_count(pl->model));
 }
 
 int pl_start(struct pipeline *pl, struct server *srv)
@@ -259,11 +293,10 @@ void pl_free(struct pipeline *pl)
 		pthread_join(pl->cl_thread, NULL);
 	if (pl->slot)
 		cap_slot_free(pl->slot);
-	if (pl->decoder)
-		cap_decoder_free(pl->decoder);
 	pp_free(&pl->pp);
-	pl_model_free(pl->model);
+	clf_free(pl->model);
 	camera_settings_free(&pl->cam);
+	camera_settings_free(&pl->cam_prev);
 	free(pl->device_desc);
 	free(pl->snap_pixels);
 	if (pl->event_fd >= 0)
@@ -293,7 +326,7 @@ static void classify_resume(struct pipeline *pl)
 	pthread_mutex_unlock(&pl->cl_lock);
 }
 
-int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new_model)
+int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *new_model)
 {
 	struct camera_settings cam;
 	struct postproc pp;
@@ -305,16 +338,22 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 		free(desc);
 		if (r == 0)
 			camera_settings_free(&cam);
-		pl_model_free(new_model);
+		clf_free(new_model);
 		return log_errno(LOG_ERR, ENOMEM, "reload");
 	}
 	camera_settings_link(&cam);
-	r = cap_config_check(&cam.cap, err, sizeof(err));
+	pthread_mutex_lock(&pl->cam_lock);
+	bool camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	pthread_mutex_unlock(&pl->cam_lock);
+	/* a new camera source must at least open (a file source's folder: present, not empty)
+	 * before the running one is given up; unchanged settings are not probed again */
+	r = camera_changed ? cap_probe(&cam.cap, err, sizeof(err))
+			   : cap_config_check(&cam.cap, err, sizeof(err));
 	if (r < 0) {
-		log_error("reload rejected: camera: %s", err);
+		log_error("reload rejected: camera: %s; the running configuration stays", err);
 		goto fail;
 	}
-	r = pp_init(&pp, new_model ? new_model->n_classes : pl->model->n_classes,
+	r = pp_init(&pp, clf_class_count(new_model ? new_model : pl->model),
 		    cfg->classify.top_k, cfg->classify.threshold, cfg->classify.smoothing);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "reload rejected: post-processing");
@@ -325,15 +364,14 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	if (new_model) {
 		/* results of the old model still in the mailbox go out with the old labels */
 		srv_dispatch(pl->srv);
-		r = srv_set_labels(pl->srv, (const char *const *)new_model->labels.names,
-				   new_model->labels.count);
+		r = srv_set_labels(pl->srv, clf_labels(new_model), clf_class_count(new_model));
 		if (r < 0) {
 			classify_resume(pl);
 			pp_free(&pp);
 			log_errno(LOG_ERR, r, "reload rejected: cannot set labels");
 			goto fail;
 		}
-		pl_model_free(pl->model);
+		clf_free(pl->model);
 		pl->model = new_model;
 		new_model = NULL;
 		pthread_mutex_lock(&pl->stats_lock);
@@ -346,9 +384,13 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 	classify_resume(pl);
 
 	pthread_mutex_lock(&pl->cam_lock);
-	bool camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	camera_changed = !camera_settings_equal(&pl->cam, &cam);
 	if (camera_changed) {
-		camera_settings_free(&pl->cam);
+		/* kept until the new settings deliver a frame (see camera_revert) */
+		camera_proven(pl);
+		pl->cam_prev = pl->cam;
+		camera_settings_link(&pl->cam_prev);
+		pl->cam_unproven = true;
 		pl->cam = cam;
 		camera_settings_link(&pl->cam);
 		pl->reopen_req = true;
@@ -376,13 +418,13 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new
 fail:
 	camera_settings_free(&cam);
 	free(desc);
-	pl_model_free(new_model);
+	clf_free(new_model);
 	return r < 0 ? r : -EINVAL;
 }
 
 void pl_tick(struct pipeline *pl, char *line, size_t len)
 {
-	uint64_t now = health_now_ns();
+	uint64_t now = mono_now_ns();
 	struct srv_result last;
 	uint64_t fin, fout;
 
@@ -412,9 +454,9 @@ void pl_tick(struct pipeline *pl, char *line, size_t len)
 		n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);
 	if (n < 0 || (size_t)n >= len)
 		return;
-	if (last.seq && last.n_labels && last.labels[0].index < pl->model->labels.count)
+	if (last.seq && last.n_labels && last.labels[0].index < clf_class_count(pl->model))
 		snprintf(line + n, len - (size_t)n, ", last: %s %.2f",
-			 pl->model->labels.names[last.labels[0].index], last.labels[0].score);
+			 clf_labels(pl->model)[last.labels[0].index], last.labels[0].score);
 	else if (last.seq)
 		snprintf(line + n, len - (size_t)n, ", last: nothing above threshold");
 }

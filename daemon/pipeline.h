@@ -22,22 +22,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/classifier.h"
 #include "daemon/config.h"
 #include "daemon/health.h"
 #include "ipc/server.h"
 
-struct pl_model;
 struct pipeline;
 
-/* Loads and validates [model] path/labels/backend/threads (labels must match the outputs,
- * the input must be a 1×H×W×{1,3} uint8/int8 image). err names the file on failure. */
-int pl_model_load(const struct config *cfg, struct pl_model **ret_model, char *err, size_t errlen);
-void pl_model_free(struct pl_model *m);
-/* "mobilenet_v2_1.0_224_quant" etc. (file name without .tflite) */
-const char *pl_model_name(const struct pl_model *m);
+/* A classifier (daemon/classifier.h) from [model] path/labels/backend/threads/crop/resize: the
+ * labels must match the outputs, the input must be a 1×H×W×{1,3} image; logs what was loaded.
+ * err names the file on failure. Free it with clf_free(). */
+int pl_model_load(const struct config *cfg, struct classifier **ret_model, char *err, size_t errlen);
+
+/* What can be known of [camera] without disturbing a running camera (cap_probe): for a file
+ * source, that its folder or clip opens. err: "camera: /srv/frames: no .jpg or .jpeg files".
+ * For --check-config; reloads do the same check themselves. */
+int pl_camera_probe(const struct config *cfg, char *err, size_t errlen);
 
 /* Takes ownership of model (also on failure). Threads are not started yet. */
-int pl_new(const struct config *cfg, struct pl_model *model, struct health *h,
+int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	   struct pipeline **ret_pl, char *err, size_t errlen);
 void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks);
 /* Give the server the current model's label table (before pl_start). */
@@ -46,7 +49,7 @@ int pl_start(struct pipeline *pl, struct server *srv);
 void pl_free(struct pipeline *pl);
 
 /* Apply a reloaded config; new_model (may be NULL: keep the current one) is taken. */
-int pl_apply(struct pipeline *pl, const struct config *cfg, struct pl_model *new_model);
+int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *new_model);
 
 /* Once a second from the main loop: updates rates; fills a STATUS= line. */
 void pl_tick(struct pipeline *pl, char *status_line, size_t len);
@@ -56,5 +59,9 @@ int pl_event_fd(const struct pipeline *pl);
 bool pl_failed(struct pipeline *pl, char *msg, size_t len);
 /* The health limits that fit the configured frame rate. */
 void pl_health_limits(const struct pipeline *pl, struct health_limits *ret);
+/* health_check()'s reason, with the last undecodable frame and the decoder's words added when
+ * frames do not decode: "frames arrive but none can be decoded (last: frame-7.jpg: JPEG
+ * header: Empty JPEG image (DNL not supported))". */
+void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len);
 
 #endif

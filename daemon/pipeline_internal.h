@@ -10,24 +10,24 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
-#include "daemon/model_internal.h"
+#include "daemon/classifier.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
+#include "lib/clock.h"
 
 #define NEXT_TIMEOUT_MS 500      /* cap_next wait: the capture loop turns at least this often */
 #define TAKE_TIMEOUT_MS 200      /* cap_slot_take wait: bounds how long a reload pause waits */
 #define LATENCY_SAMPLES 256
 #define SNAPSHOT_QUALITY 90
-#define CLASSIFY_STALL_NS (30ull * 1000000000ull) /* a slow model on a Pi takes ~1 s */
-#define NS_PER_MS 1000000.0
-#define RATE_WINDOW_NS (3ull * 1000000000ull)
+#define CLASSIFY_STALL_NS (30 * NS_PER_SEC) /* a slow model on a Pi takes ~1 s */
+#define RATE_WINDOW_NS (3 * NS_PER_SEC)
+#define CORRUPT_LOG_INTERVAL_NS (10 * NS_PER_SEC) /* bad-frame warnings at most this often */
 
 enum camera_state { CAM_IDLE, CAM_STARTING, CAM_STREAMING, CAM_DISCONNECTED };
 
 /* The camera part of the config, owned by the pipeline (cap_config points into it). */
 struct camera_settings {
-	struct config_control controls[CONFIG_MAX_CONTROLS];
-	struct cap_control cap_controls[CONFIG_MAX_CONTROLS];
+	struct cap_control controls[CAP_MAX_CONTROLS];
 	struct cap_config cap;
 	char *device, *file;
 };
@@ -49,6 +49,8 @@ struct pipeline {
 	pthread_cond_t cam_cond;
 	struct cap_source *source;   /* capture thread writes, under cam_lock */
 	struct camera_settings cam;  /* under cam_lock */
+	struct camera_settings cam_prev; /* under cam_lock: before the last reload, while unproven */
+	bool cam_unproven;           /* under cam_lock: cam came from a reload, no frame yet */
 	bool reopen_req, stopping, wanted; /* under cam_lock */
 	_Atomic int cam_state;       /* enum camera_state; atomic: the main loop never waits */
 	struct cap_slot *slot;
@@ -59,12 +61,13 @@ struct pipeline {
 	pthread_mutex_t cl_lock;
 	pthread_cond_t cl_cond;
 	bool pause_req, paused, classify_stopping; /* under cl_lock */
-	struct pl_model *model;      /* classify thread uses; swapped only while paused */
+	struct classifier *model;    /* classify thread uses; swapped only while paused */
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
-	struct cap_decoder *decoder;
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
+	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */
+	bool corrupt_burst_logged;    /* this run's first frame was logged (classify thread) */
 
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
@@ -83,6 +86,7 @@ struct pipeline {
 	char format[64];             /* "yuyv 640x480" as negotiated, for status */
 	char fail_msg[256];
 	bool failed;
+	char frame_error[CAP_ORIGIN_BYTES + 200]; /* last undecodable frame and why; "" none yet */
 
 	/* main thread: rates for status */
 	uint64_t tick_ns, tick_frames_in, tick_results_out;
@@ -95,6 +99,8 @@ void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format
 void set_cam_state(struct pipeline *pl, enum camera_state st);
 void ring_add(struct latency_ring *r, double ms);
 struct srv_latency_stat ring_stat(const struct latency_ring *r);
+void camera_proven(struct pipeline *pl);   /* cam_lock held */
+bool camera_revert(struct pipeline *pl);   /* cam_lock held; false: nothing to go back to */
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
 void *capture_main(void *arg);
 void *classify_main(void *arg);

@@ -1,12 +1,10 @@
-/* postproc.h — from a model's scores to what clients see: labels file, EMA smoothing, top-k.
+/* postproc.h — from a model's scores to the daemon's result: EMA smoothing, then top-k.
  *
- * - Labels: one per line (trailing CR/LF stripped, empty lines kept as empty labels so line N is
- *   class N); the file must have exactly as many lines as the model has outputs.
  * - Smoothing: s_t = a·s_(t−1) + (1−a)·x_t per class (a = [classify] smoothing; 0 = off), so a
  *   label needs several frames to rise or fall and does not flicker. pp_reset() forgets history
  *   (after a model swap or a camera restart).
  * - Top-k: the k best smoothed scores that are ≥ threshold, best first; ties keep the lower
- *   class index first (stable, deterministic).
+ *   class index first (clf_top_k() of classifier.h, the ranking the CLI uses too).
  * Memory: pp owns its buffers; one thread at a time (the classify thread). */
 #ifndef CAMCLASS_DAEMON_POSTPROC_H
 #define CAMCLASS_DAEMON_POSTPROC_H
@@ -14,16 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ipc/server.h"
-
-struct labels {
-	char **names;
-	size_t count;
-};
-
-/* Reads path; err names the file and line on failure. */
-int labels_load(const char *path, struct labels *ret, char *err, size_t errlen);
-void labels_free(struct labels *l);
+#include "ipc/result.h"
 
 struct postproc {
 	size_t n_classes;

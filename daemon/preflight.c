@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
+#include "daemon/classifier.h"
 #include "daemon/pipeline.h"
 
 static const char *cfg_name(const struct config *cfg)
@@ -25,7 +26,7 @@ static const char *cfg_name(const struct config *cfg)
 static int check_model(const struct config *cfg, FILE *out)
 {
 	char err[512];
-	struct pl_model *model = NULL;
+	struct classifier *model = NULL;
 	int saved_level = log_get_level();
 	log_set_level(LOG_WARNING); /* pl_model_load's "model ...: input ..." line is for the daemon */
 	int r = pl_model_load(cfg, &model, err, sizeof(err));
@@ -34,7 +35,7 @@ static int check_model(const struct config *cfg, FILE *out)
 		fprintf(out, "%s: [model]: %s\n", cfg_name(cfg), err);
 		return r;
 	}
-	pl_model_free(model);
+	clf_free(model);
 	return 0;
 }
 
@@ -90,16 +91,6 @@ static int check_device(const struct config *cfg, FILE *out)
 	return 0;
 }
 
-static int check_file_source(const struct config *cfg, FILE *out)
-{
-	struct stat st;
-	if (stat(cfg->camera.file, &st) == 0)
-		return 0;
-	int r = -errno;
-	fprintf(out, "%s: [camera] file %s: %s\n", cfg_name(cfg), cfg->camera.file, strerror(-r));
-	return r;
-}
-
 int preflight_check(const struct config *cfg, FILE *out)
 {
 	int first = 0, r;
@@ -107,8 +98,9 @@ int preflight_check(const struct config *cfg, FILE *out)
 	first = first ? first : r;
 	r = check_group(cfg, out);
 	first = first ? first : r;
-	r = cfg->camera.source == CONFIG_SOURCE_V4L2 ? check_device(cfg, out)
-						       : check_file_source(cfg, out);
-	first = first ? first : r;
+	if (cfg->camera.source == CAP_SOURCE_V4L2) {
+		r = check_device(cfg, out);
+		first = first ? first : r;
+	}
 	return first;
 }

@@ -8,7 +8,8 @@
  *   - source = v4l2: [camera] device is a character device this user may open read-write, or
  *     is not there yet — the documented "wait for it" case: the daemon starts and waits for the
  *     node (a note says so; it is not an error). It never opens the device, so a running
- *     stream elsewhere is never disturbed; source = file: the file or folder exists.
+ *     stream elsewhere is never disturbed. (A file source is checked by pl_camera_probe(),
+ *     which --check-config runs first.)
  * Thread: main thread only. Output: notes and errors to `out`, one line each, prefixed by the
  * configuration file's path. Returns 0 when the daemon can start, a negative errno otherwise
  * (the first failure's). */

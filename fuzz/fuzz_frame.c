@@ -2,15 +2,55 @@
  * framing and decode (TurboJPEG, DCT-scaled), BMP, raw YUYV/NV12/GREY/RGB24 frames with odd
  * geometry, concatenated-MJPEG splitting, and preprocessing of whatever decoded.
  * Input: byte 0 picks the path, bytes 1..6 the target/frame geometry, the rest is the data.
+ * After each input the same decoder must still decode a known good JPEG to the very pixels it
+ * gave at start (issue #13: one bad frame used to leave the TurboJPEG handle broken for good).
  * Build: make fuzz (clang); run: build/fuzz/fuzz_frame -max_total_time=60. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <turbojpeg.h>
+
 #include "capture/capture.h"
 
+#define GOOD_W 40
+#define GOOD_H 24
+
 static struct cap_decoder *decoder;
+static unsigned char *good_jpeg;
+static unsigned long good_len;
+static uint8_t good_pixels[GOOD_W * GOOD_H * 3];
+static const struct cap_prep good_prep = { .target = { .width = GOOD_W, .height = GOOD_H,
+						       .channels = 3 } };
+
+/* A small JPEG made once, and its pixels as decoded by the fresh decoder. */
+static int make_good_frame(void)
+{
+	uint8_t rgb[GOOD_W * GOOD_H * 3];
+	for (size_t i = 0; i < sizeof(rgb); i++)
+		rgb[i] = (uint8_t)(i * 5 + i / (GOOD_W * 3) * 11);
+	tjhandle tj = tjInitCompress();
+	if (!tj || tjCompress2(tj, rgb, GOOD_W, 0, GOOD_H, TJPF_RGB, &good_jpeg, &good_len,
+			       TJSAMP_420, 90, 0) != 0)
+		abort();
+	tjDestroy(tj);
+	struct cap_image img;
+	if (cap_decode_still(decoder, good_jpeg, good_len, &good_prep, &img) != 0 ||
+	    img.width != GOOD_W || img.height != GOOD_H || img.stride_bytes != GOOD_W * 3)
+		abort();
+	memcpy(good_pixels, img.pixels, sizeof(good_pixels));
+	return 0;
+}
+
+static void good_frame_still_decodes(void)
+{
+	struct cap_image img;
+	if (cap_decode_still(decoder, good_jpeg, good_len, &good_prep, &img) != 0 ||
+	    memcmp(img.pixels, good_pixels, sizeof(good_pixels)) != 0 ||
+	    cap_decoder_last_error(decoder)[0] != '\0')
+		abort();
+}
 
 static void to_tensor(const struct cap_image *img, const struct cap_prep *p)
 {
@@ -26,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 7)
 		return 0;
-	if (!decoder && cap_decoder_new(&decoder) < 0)
-		return 0;
+	if (!decoder && (cap_decoder_new(&decoder) < 0 || make_good_frame() < 0))
+		abort();
 	const uint8_t mode = data[0] % 4;
 	struct cap_prep p = {
 		.target = { .width = 1 + data[1] % 64, .height = 1 + data[2] % 64,
@@ -68,5 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (num < 1 || den < num)
 			abort();
 	}
+	good_frame_still_decodes();
 	return 0;
 }

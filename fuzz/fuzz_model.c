@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/log.h"
 #include "inference/engine.h"
+#include "lib/log.h"
 
 #define FUZZ_INVOKE_MAX_BYTES ((size_t)1 << 20)
 

@@ -1,7 +1,7 @@
 /* fuzz_request.c — libFuzzer target for the request parser of the socket protocol
  * (ipc/protocol.c). The input is treated as what a client writes: a stream of '\n'-separated
  * lines, each handed to proto_parse_request the way the server does (a trailing '\r' removed,
- * empty lines skipped, lines over SRV_MAX_LINE_BYTES refused). Every reply the server would
+ * empty lines skipped, lines over WIRE_MAX_REQUEST_BYTES refused). Every reply the server would
  * build from the outcome is built and serialized too, and must come out as one valid JSON
  * line — so ids of any shape and error messages quoting the input are covered. The base64
  * decoder (snapshot data read by camclass) gets each line as well. Seeds: fuzz/seeds-request/. */
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/log.h"
 #include "ipc/protocol.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,10 +39,10 @@ static void one_line(const char *line, size_t len)
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	if (len == 0 || len > SRV_MAX_LINE_BYTES)
+	if (len == 0 || len > WIRE_MAX_REQUEST_BYTES)
 		return;
 	if (proto_parse_request(line, len, &q, &err) == 0) {
-		if (q.has_top_k && (q.top_k < 1 || q.top_k > SRV_RESULT_MAX_LABELS))
+		if (q.has_top_k && (q.top_k < 1 || q.top_k > WIRE_MAX_LABELS))
 			abort();
 		if (q.has_threshold && !(q.threshold >= 0 && q.threshold <= 1))
 			abort();
@@ -56,7 +56,7 @@ static void one_line(const char *line, size_t len)
 	}
 	uint8_t *bytes;
 	size_t n;
-	if (proto_base64_decode(line, len, &bytes, &n) == 0) {
+	if (wire_base64_decode(line, len, &bytes, &n) == 0) {
 		if (n > len / 4 * 3)
 			abort();
 		free(bytes);

@@ -24,7 +24,7 @@
 #include "inference/graph.h"
 #include "inference/model.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/plan.h"
 #include "inference/xnnpack.h"
 

@@ -53,7 +53,10 @@ int eng_output_info(const struct engine *e, struct eng_tensor_info *ret_info);
 void *eng_input(struct engine *e);             /* write the input tensor here */
 const void *eng_output(const struct engine *e); /* read the output tensor here after invoke */
 
+/* Runs the model on the input buffer. 0, or -EIO when a backend failed at run time; then
+ * eng_invoke_error() says which operators and why. Logs nothing: the caller decides. */
 int eng_invoke(struct engine *e);
+const char *eng_invoke_error(const struct engine *e); /* "" when no invoke has failed */
 
 size_t eng_arena_bytes(const struct engine *e);
 enum eng_backend eng_backend_used(const struct engine *e);

@@ -9,6 +9,7 @@
 #include "inference/engine.h"
 #include "inference/engine_state.h"
 #include "inference/graph.h"
+#include "inference/xnnpack.h"
 
 static bool is_q8_per_tensor(const struct tensor *t)
 {
@@ -82,6 +83,12 @@ void *eng_input(struct engine *e)
 const void *eng_output(const struct engine *e)
 {
 	return e->g.tensors[e->output].data;
+}
+
+const char *eng_invoke_error(const struct engine *e)
+{
+	const char *msg = xnnpack_delegate_error(e->xnn);
+	return msg ? msg : "";
 }
 
 size_t eng_arena_bytes(const struct engine *e)

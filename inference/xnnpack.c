@@ -28,8 +28,8 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
-#include "daemon/log.h"
 #include "inference/xnnpack_nodes.h"
+#include "lib/log.h"
 
 struct segment {
 	int first_node, end_node;        /* [first_node, end_node) of the execution order */
@@ -49,6 +49,7 @@ struct xnnpack_delegate {
 	int delegated_nodes;
 	int ntensors;
 	bool *internal;                  /* per tensor: lives only inside one runtime's workspace */
+	char error[160];                 /* why the last xnnpack_delegate_run() failed */
 };
 
 /* Who produces and who last reads each tensor, in execution order. */
@@ -321,19 +322,25 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	if (moved) {
 		st = xnn_setup_runtime(s->runtime, s->nexternal, s->externals);
 		if (st != xnn_status_success) {
-			log_error("xnnpack: cannot bind the buffers of nodes %d..%d (status %d)",
-				  g->nodes[s->first_node].index, g->nodes[s->end_node - 1].index, (int)st);
+			snprintf(d->error, sizeof(d->error),
+				 "xnnpack: cannot bind the buffers of nodes %d..%d (status %d)",
+				 g->nodes[s->first_node].index, g->nodes[s->end_node - 1].index, (int)st);
 			return -EIO;
 		}
 	}
 	st = xnn_invoke_runtime(s->runtime);
 	if (st != xnn_status_success) {
-		log_error("xnnpack: running nodes %d..%d failed (status %d)", g->nodes[s->first_node].index,
-			  g->nodes[s->end_node - 1].index, (int)st);
+		snprintf(d->error, sizeof(d->error), "xnnpack: running nodes %d..%d failed (status %d)",
+			 g->nodes[s->first_node].index, g->nodes[s->end_node - 1].index, (int)st);
 		return -EIO;
 	}
 	*ret_next_node = s->end_node;
 	return 1;
+}
+
+const char *xnnpack_delegate_error(const struct xnnpack_delegate *d)
+{
+	return d && d->error[0] ? d->error : NULL;
 }
 
 int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, char *err, size_t errlen)

@@ -47,8 +47,12 @@ int xnnpack_delegate_create(struct graph *g, int threads, struct xnnpack_delegat
 /* Call for each node index `node` of the execution order, in order. Returns 1 when an XNNPACK
  * segment starts at `node`: it ran it, and *ret_next_node is the first node after it. Returns 0
  * when `node` is a builtin node: the caller runs it with its kernel. Returns -EIO when XNNPACK
- * failed (logged). A NULL delegate returns 0. */
+ * failed; xnnpack_delegate_error() then says where and why (nothing is logged here: the caller
+ * decides). A NULL delegate returns 0. */
 int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, int *ret_next_node);
+
+/* The message of the last failed xnnpack_delegate_run(), or NULL if none failed. */
+const char *xnnpack_delegate_error(const struct xnnpack_delegate *d);
 
 /* Binds every runtime's boundary tensors to their buffers in g (call once buffers are placed;
  * XNNPACK sets up its operators here, not during the first run). 0, or -EINVAL with err set

@@ -34,6 +34,12 @@ int xnnpack_delegate_run(struct xnnpack_delegate *d, struct graph *g, int node, 
 	return 0;
 }
 
+const char *xnnpack_delegate_error(const struct xnnpack_delegate *d)
+{
+	(void)d;
+	return NULL;
+}
+
 int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, char *err, size_t errlen)
 {
 	(void)d;

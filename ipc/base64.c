@@ -1,17 +1,18 @@
-/* base64.c — RFC 4648 base64 for snapshot frames (server encodes, camclass decodes).
+/* base64.c — RFC 4648 base64 for snapshot frames (server encodes, clients decode; wire.h).
  *
  * jansson has no binary type, so JPEG bytes travel as a base64 string. Decoding is strict
  * (alphabet, padding, length multiple of 4) because its input comes from the socket. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
 
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *proto_base64_encode(const uint8_t *data, size_t len, size_t *ret_len)
+char *wire_base64_encode(const uint8_t *data, size_t len, size_t *ret_len)
 {
 	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
 		return NULL;
@@ -54,7 +55,7 @@ static int sextet(char c)
 	return -1;
 }
 
-int proto_base64_decode(const char *text, size_t len, uint8_t **ret_data, size_t *ret_len)
+int wire_base64_decode(const char *text, size_t len, uint8_t **ret_data, size_t *ret_len)
 {
 	if (len % 4 != 0)
 		return -EINVAL;

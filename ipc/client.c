@@ -1,7 +1,7 @@
 /* client.c — blocking line-oriented client for camclass and the tests.
  *
  * Kept deliberately simple (blocking socket + poll for timeouts): a command-line client talks
- * to one daemon and waits for answers. The read buffer grows up to CLI_MAX_LINE_BYTES because
+ * to one daemon and waits for answers. The read buffer grows up to WIRE_MAX_MESSAGE_BYTES because
  * a snapshot line carries a whole base64 JPEG. */
 #include <errno.h>
 #include <poll.h>
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ipc/client.h"
+#include "lib/clock.h"
 
 #define READ_CHUNK_BYTES 65536
 
@@ -98,21 +98,14 @@ int cli_send(struct cli_conn *conn, const json_t *request)
 	return r;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int fill(struct cli_conn *conn, int64_t deadline_ms)
 {
 	if (conn->len == conn->cap) {
-		if (conn->cap >= CLI_MAX_LINE_BYTES + 1)
+		if (conn->cap >= WIRE_MAX_MESSAGE_BYTES + 1)
 			return -EMSGSIZE;
 		size_t cap = conn->cap ? conn->cap * 2 : READ_CHUNK_BYTES;
-		if (cap > CLI_MAX_LINE_BYTES + 1)
-			cap = CLI_MAX_LINE_BYTES + 1;
+		if (cap > WIRE_MAX_MESSAGE_BYTES + 1)
+			cap = WIRE_MAX_MESSAGE_BYTES + 1;
 		char *buf = realloc(conn->buf, cap + 1);
 		if (!buf)
 			return -ENOMEM;
@@ -122,7 +115,7 @@ static int fill(struct cli_conn *conn, int64_t deadline_ms)
 	for (;;) {
 		int wait_ms = -1;
 		if (deadline_ms >= 0) {
-			int64_t left = deadline_ms - now_ms();
+			int64_t left = deadline_ms - mono_now_ms();
 			wait_ms = left > 0 ? (int)left : 0;
 		}
 		struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
@@ -147,7 +140,7 @@ static int fill(struct cli_conn *conn, int64_t deadline_ms)
 
 int cli_read_line(struct cli_conn *conn, int timeout_ms, const char **ret_line, size_t *ret_len)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_now_ms() + timeout_ms;
 	size_t scanned = 0;
 
 	if (conn->consumed) {
@@ -208,10 +201,10 @@ int cli_request(struct cli_conn *conn, const char *cmd, const json_t *fields, in
 	json_decref(req);
 	if (r < 0)
 		return r;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_now_ms() + timeout_ms;
 	for (;;) {
 		json_t *msg;
-		int left = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
+		int left = deadline < 0 ? -1 : (int)(deadline - mono_now_ms() > 0 ? deadline - mono_now_ms() : 0);
 		r = cli_read_msg(conn, left, &msg, NULL, NULL);
 		if (r < 0)
 			return r;

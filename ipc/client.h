@@ -5,7 +5,7 @@
  * Returns 0 or a negative errno: connect errors come straight from connect(2) (-ENOENT no
  * socket file, -ECONNREFUSED nobody listening, -EACCES no permission); -ETIMEDOUT no line in
  * time, -ECONNRESET the daemon closed the connection, -EMSGSIZE a line above
- * CLI_MAX_LINE_BYTES, -EPROTO a line that is not a JSON object. */
+ * WIRE_MAX_MESSAGE_BYTES, -EPROTO a line that is not a JSON object. */
 #ifndef CAMCLASS_IPC_CLIENT_H
 #define CAMCLASS_IPC_CLIENT_H
 
@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#define CLI_MAX_LINE_BYTES (64u * 1024u * 1024u) /* snapshots of big frames fit */
+#include "ipc/wire.h"
 
 struct cli_conn;
 

@@ -3,7 +3,8 @@
  * The classify thread must never wait for clients, so srv_publish_result only copies a
  * fixed-size result into a small ring under a mutex and pokes an eventfd; when the main loop
  * lags, the oldest unconsumed result is replaced (newest wins: staleness is the bug, not a
- * short queue). Events are rarer and carry JSON, so they go in an unbounded list. The main
+ * short queue) — and counted: each subscriber's next result carries them in "dropped", and
+ * status shows the total. Events are rarer and carry JSON, so they go in an unbounded list. The main
  * loop takes everything in srv_drain_mailbox and publishes a counter snapshot for
  * srv_get_stats at the end of each dispatch. */
 #include <errno.h>
@@ -11,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
+#include "lib/log.h"
 
 static void wake(struct server *srv)
 {
@@ -95,8 +96,16 @@ void srv_drain_mailbox(struct server *srv)
 	mb->head = mb->count = 0;
 	events = mb->events_head;
 	mb->events_head = mb->events_tail = NULL;
+	uint64_t lost = mb->overwritten - srv->stats.mailbox_overwritten;
 	srv->stats.mailbox_overwritten = mb->overwritten;
 	pthread_mutex_unlock(&mb->lock);
+
+	/* Results replaced in the ring never reached anybody: every subscriber missed them, so
+	 * each one's next result says so in "dropped", like a drop from its own queue. */
+	if (lost)
+		for (struct client *c = srv->clients; c; c = c->next)
+			if (c->subscribed)
+				c->dropped_unreported += lost;
 
 	while (events) {
 		struct event_item *e = events;

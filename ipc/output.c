@@ -11,8 +11,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
+#include "lib/log.h"
 
 static void update_epollout(struct server *srv, struct client *c, bool force)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ipc/protocol.h"
+#include "lib/macros.h"
 #include "lib/version.h"
 
 static const char *const cmd_names[] = {
@@ -69,7 +70,7 @@ static int parse_fields(json_t *obj, struct proto_request *req, struct proto_err
 	v = json_object_get(obj, "top_k");
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > SRV_RESULT_MAX_LABELS)
+		    json_integer_value(v) > WIRE_MAX_LABELS)
 			return fail(err, "bad_request", "\"top_k\" must be an integer from 1 to %s",
 				    "20");
 		req->has_top_k = true;
@@ -129,7 +130,7 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *ret,
 		goto out;
 	}
 	r = fail(err, "unknown_cmd", "unknown command \"%s\"", json_string_value(cmd));
-	for (size_t i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_names); i++)
 		if (strcmp(json_string_value(cmd), cmd_names[i]) == 0) {
 			req.cmd = (enum proto_cmd)i;
 			r = 0;
@@ -170,7 +171,7 @@ static double finite_or_zero(double v)
 
 json_t *proto_hello(const struct srv_hello *h)
 {
-	json_t *msg = json_pack("{s:s, s:i, s:s}", "type", "hello", "version", SRV_PROTOCOL_VERSION,
+	json_t *msg = json_pack("{s:s, s:i, s:s}", "type", "hello", "version", WIRE_PROTOCOL_VERSION,
 				"daemon_version", camclass_version());
 	if (!msg || !h)
 		return msg;
@@ -195,7 +196,7 @@ static json_t *label_array(const struct srv_result *r, const struct proto_labels
 			   const struct proto_filter *f)
 {
 	json_t *arr = json_array();
-	unsigned n = r->n_labels < SRV_RESULT_MAX_LABELS ? r->n_labels : SRV_RESULT_MAX_LABELS;
+	unsigned n = r->n_labels < WIRE_MAX_LABELS ? r->n_labels : WIRE_MAX_LABELS;
 
 	for (unsigned i = 0; arr && i < n && i < f->top_k; i++) {
 		const struct srv_label_score *ls = &r->labels[i];
@@ -263,13 +264,17 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		"inference", latency(&st->inference),
 		"clients", (int)clients, "subscribers", (int)subscribers,
 		"uptime_s", ms(st->uptime_s));
+	if (msg && st->health && json_object_set_new(msg, "health", json_string(st->health)) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	return with_id(msg, id);
 }
 
 json_t *proto_snapshot(const uint8_t *jpeg, size_t len, uint64_t seq, json_t *id)
 {
 	size_t b64_len;
-	char *b64 = proto_base64_encode(jpeg, len, &b64_len);
+	char *b64 = wire_base64_encode(jpeg, len, &b64_len);
 	if (!b64)
 		return NULL;
 	json_t *msg = json_pack("{s:s, s:I, s:s, s:I, s:s%}", "type", "snapshot",

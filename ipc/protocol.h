@@ -29,7 +29,7 @@ struct proto_request {
 	enum proto_cmd cmd;
 	json_t *id;             /* owned reference or NULL; proto_request_clear drops it */
 	bool has_top_k, has_threshold, has_on_change;
-	unsigned top_k;         /* 1..SRV_RESULT_MAX_LABELS */
+	unsigned top_k;         /* 1..WIRE_MAX_LABELS */
 	double threshold;       /* 0..1 */
 	bool on_change;
 };
@@ -76,10 +76,5 @@ json_t *proto_event(const char *name, json_t *extra);   /* extra borrowed */
 
 /* Compact one-line form plus '\n'; malloc'd, or NULL on ENOMEM. */
 char *proto_serialize(const json_t *msg, size_t *ret_len);
-
-/* Standard base64 (RFC 4648, with padding). encode: malloc'd NUL-terminated string or NULL.
- * decode: 0 and malloc'd bytes, or -EINVAL on a character outside the alphabet / bad padding. */
-char *proto_base64_encode(const uint8_t *data, size_t len, size_t *ret_len);
-int proto_base64_decode(const char *text, size_t len, uint8_t **ret_data, size_t *ret_len);
 
 #endif

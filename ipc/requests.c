@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/timerfd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define FILTER_CACHE 8
 #define DROPPED_FIELD_BYTES 32          /* room for ,"dropped":N in a result line */
@@ -66,7 +67,7 @@ static void start_classify(struct server *srv, struct client *c, struct proto_re
 		return reply_error(srv, c, "unavailable", "out of memory", q->id);
 	w->client = c;
 	w->id = json_incref(q->id);
-	w->requested_ns = srv_now_ns();
+	w->requested_ns = mono_now_ns();
 	w->deadline_ns = w->requested_ns + (uint64_t)srv->cfg.classify_timeout_ms * 1000000u;
 	w->filter = request_filter(c, q);
 	w->next = srv->waits;
@@ -100,7 +101,17 @@ static void status(struct server *srv, struct client *c, const struct proto_requ
 	struct srv_status st = { 0 };
 	if (!srv->hooks.status || srv->hooks.status(srv->hooks.userdata, &st) < 0)
 		return reply_error(srv, c, "unavailable", "status is not available", q->id);
-	reply(srv, c, proto_status(&st, srv->n_clients, srv->n_subscribers, q->id));
+	json_t *msg = proto_status(&st, srv->n_clients, srv->n_subscribers, q->id);
+	/* results lost on their way to clients: overwritten before fan-out (every subscriber
+	 * missed them) and dropped from slow clients' queues (summed over clients) */
+	if (msg && (json_object_set_new(msg, "results_overwritten",
+					json_integer((json_int_t)srv->stats.mailbox_overwritten)) < 0 ||
+		    json_object_set_new(msg, "results_dropped",
+					json_integer((json_int_t)srv->stats.results_dropped)) < 0)) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	reply(srv, c, msg);
 }
 
 static void snapshot(struct server *srv, struct client *c, const struct proto_request *q)
@@ -145,7 +156,7 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 			reply_error(srv, c, "no_result", "no frame has been classified yet", q.id);
 		else
 			reply(srv, c, proto_result(&srv->latest, &srv->labels, &f,
-						   srv_mono_to_unix_offset_s(), 0, q.id));
+						   mono_to_unix_offset_s(), 0, q.id));
 		break;
 	}
 	case PROTO_CLASSIFY:
@@ -288,11 +299,11 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 {
 	struct cached_line cache[FILTER_CACHE];
 	unsigned n_cache = 0;
-	double offset_s = srv_mono_to_unix_offset_s();
+	double offset_s = mono_to_unix_offset_s();
 
 	srv->latest = *r;
-	if (srv->latest.n_labels > SRV_RESULT_MAX_LABELS)
-		srv->latest.n_labels = SRV_RESULT_MAX_LABELS;
+	if (srv->latest.n_labels > WIRE_MAX_LABELS)
+		srv->latest.n_labels = WIRE_MAX_LABELS;
 	r = &srv->latest;
 	srv->have_latest = true;
 	srv->stats.results_published++;
@@ -318,7 +329,7 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 
 void srv_expire_waits(struct server *srv)
 {
-	struct classify_wait *w = detach_waits(srv, expired_at, srv_now_ns());
+	struct classify_wait *w = detach_waits(srv, expired_at, mono_now_ns());
 	while (w) {
 		struct classify_wait *next = w->next;
 		if (!w->client->dead)

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
 #include "ipc/server_internal.h"
 #include "ipc/socket.h"
+#include "lib/log.h"
 
 #define DEFAULT_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
@@ -28,21 +28,6 @@
 #define READ_CHUNK_BYTES 16384
 #define READS_PER_EVENT 8               /* fairness between clients */
 #define IN_INITIAL_BYTES 4096
-
-uint64_t srv_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-double srv_mono_to_unix_offset_s(void)
-{
-	struct timespec mono, real;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (double)(real.tv_sec - mono.tv_sec) + (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
-}
 
 int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr)
 {
@@ -102,7 +87,7 @@ static void process_input(struct server *srv, struct client *c)
 		if (!nl)
 			break;
 		size_t len = (size_t)(nl - (c->in + start));
-		if (len > SRV_MAX_LINE_BYTES) {
+		if (len > WIRE_MAX_REQUEST_BYTES) {
 			srv_send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
 			return;
 		}
@@ -117,7 +102,7 @@ static void process_input(struct server *srv, struct client *c)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
-	if (c->in_len > SRV_MAX_LINE_BYTES)
+	if (c->in_len > WIRE_MAX_REQUEST_BYTES)
 		srv_send_error_and_close(srv, c, "too_long", "request line longer than 65536 bytes");
 }
 
@@ -126,8 +111,8 @@ static void read_client(struct server *srv, struct client *c)
 	for (int i = 0; i < READS_PER_EVENT && !c->dead && !c->closing; i++) {
 		if (c->in_len == c->in_cap) {
 			size_t cap = c->in_cap ? c->in_cap * 2 : IN_INITIAL_BYTES;
-			if (cap > SRV_MAX_LINE_BYTES + 1)
-				cap = SRV_MAX_LINE_BYTES + 1;
+			if (cap > WIRE_MAX_REQUEST_BYTES + 1)
+				cap = WIRE_MAX_REQUEST_BYTES + 1;
 			char *in = realloc(c->in, cap);
 			if (!in) {
 				srv_client_kill(srv, c, "out of memory reading a request");
@@ -280,7 +265,7 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 	srv->listen_fd = srv->epoll_fd = srv->wake_fd = srv->timer_fd = -1;
 	srv->cfg = *cfg;
 	srv->hooks = *hooks;
-	srv->socket_path = strdup(cfg->socket_path ? cfg->socket_path : SRV_DEFAULT_SOCKET);
+	srv->socket_path = strdup(cfg->socket_path ? cfg->socket_path : WIRE_DEFAULT_SOCKET);
 	srv->socket_group = cfg->socket_group ? strdup(cfg->socket_group) : NULL;
 	if (!srv->socket_path || (cfg->socket_group && !srv->socket_group)) {
 		log_errno(LOG_ERR, ENOMEM, "Failed to copy the server config");
@@ -294,8 +279,8 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		srv->cfg.max_clients = DEFAULT_MAX_CLIENTS;
 	if (!srv->cfg.default_top_k)
 		srv->cfg.default_top_k = DEFAULT_TOP_K;
-	if (srv->cfg.default_top_k > SRV_RESULT_MAX_LABELS)
-		srv->cfg.default_top_k = SRV_RESULT_MAX_LABELS;
+	if (srv->cfg.default_top_k > WIRE_MAX_LABELS)
+		srv->cfg.default_top_k = WIRE_MAX_LABELS;
 	if (!srv->cfg.classify_timeout_ms)
 		srv->cfg.classify_timeout_ms = DEFAULT_CLASSIFY_TIMEOUT_MS;
 	if (!(srv->cfg.default_threshold >= 0.0 && srv->cfg.default_threshold <= 1.0)) {

@@ -1,4 +1,5 @@
 /* server.h — the Unix-socket JSON-lines server of camclassd (protocol: README.md, "Socket protocol").
+ * Clients use ipc/wire.h (and ipc/client.h), never this header.
  *
  * Contract
  * - Threads: the server runs entirely on the daemon's main-loop thread. srv_open, srv_fd,
@@ -8,7 +9,8 @@
  *   bounded mailbox under a mutex held only for that copy, and wakes the main loop through an
  *   eventfd that is part of srv_fd(). It never waits for clients, never allocates for results,
  *   never fails: when the main loop lags, the oldest unsent result in the mailbox is replaced
- *   (counted in srv_stats.mailbox_overwritten). The classify thread never blocks on clients.
+ *   (counted in srv_stats.mailbox_overwritten, and added to every subscriber's next
+ *   "dropped"). The classify thread never blocks on clients.
  *   Publishers must be stopped before srv_close. Hooks must not call srv_dispatch/srv_close.
  * - Main loop: poll srv_fd() for EPOLLIN; when readable call srv_dispatch(), which handles
  *   everything ready without blocking (accepts, requests, writes, published results, timers).
@@ -27,7 +29,7 @@
  *   replies to requests are never dropped, but a client that already has more than
  *   SRV_CLIENT_HARD_CAP_BYTES pending when another message is queued is disconnected
  *   (logged); so one client holds at most the cap plus one message. Request lines: at most
- *   SRV_MAX_LINE_BYTES, longer → "too_long" error and the connection closes. */
+ *   WIRE_MAX_REQUEST_BYTES, longer → "too_long" error and the connection closes. */
 #ifndef CAMCLASS_IPC_SERVER_H
 #define CAMCLASS_IPC_SERVER_H
 
@@ -37,17 +39,16 @@
 
 #include <jansson.h>
 
-#define SRV_PROTOCOL_VERSION 1
-#define SRV_DEFAULT_SOCKET "/run/camclassd/camclassd.sock"
-#define SRV_MAX_LINE_BYTES (64u * 1024u)        /* a request line, '\n' excluded */
-#define SRV_RESULT_MAX_LABELS 20                /* labels per result; also the top_k cap */
+#include "ipc/result.h"
+#include "ipc/wire.h"
+
 #define SRV_CLIENT_RESULT_QUEUE_BYTES (256u * 1024u) /* droppable results per client */
 #define SRV_CLIENT_HARD_CAP_BYTES (4u * 1024u * 1024u) /* everything pending per client */
 
 struct server;
 
 struct srv_config {
-	const char *socket_path;        /* NULL → SRV_DEFAULT_SOCKET */
+	const char *socket_path;        /* NULL → WIRE_DEFAULT_SOCKET */
 	mode_t socket_mode;             /* e.g. 0660; 0 → 0660 */
 	const char *socket_group;       /* NULL or "" → keep the daemon's group */
 	unsigned max_clients;           /* 0 → 64; one more connection gets "busy" and is closed */
@@ -80,6 +81,7 @@ struct srv_status {                     /* filled by the status hook; server add
 	unsigned threads;
 	struct srv_latency_stat capture_to_result, decode, preprocess, inference;
 	double uptime_s;
+	const char *health;             /* "ok" or why the watchdog is not fed; NULL: not shown */
 };
 
 struct srv_hooks {
@@ -99,22 +101,6 @@ struct srv_hooks {
 	/* Number of subscribers or pending classify requests changed (on-demand mode starts
 	 * the camera while either is nonzero). Optional. */
 	void (*demand_changed)(void *userdata, unsigned subscribers, unsigned classify_pending);
-};
-
-struct srv_label_score {
-	uint32_t index;                 /* into the label table */
-	float score;                    /* dequantized: scale * (q - zero_point) */
-};
-
-struct srv_result {
-	uint64_t seq;
-	uint64_t frame_ts_ns;           /* CLOCK_MONOTONIC capture time of the frame */
-	uint64_t result_ts_ns;          /* CLOCK_MONOTONIC when the scores were ready */
-	unsigned n_labels;              /* ≤ SRV_RESULT_MAX_LABELS, sorted by score descending */
-	struct srv_label_score labels[SRV_RESULT_MAX_LABELS];
-	struct {
-		double capture_to_result, decode, preprocess, inference;
-	} latency_ms;
 };
 
 struct srv_stats {

@@ -16,7 +16,8 @@
 #include "ipc/protocol.h"
 #include "ipc/server.h"
 
-#define SRV_MAILBOX_RESULTS 8           /* results waiting for the main loop; oldest replaced */
+#define SRV_MAILBOX_RESULTS 32          /* results waiting for the main loop; oldest replaced
+					 * (counted, and reported in subscribers' "dropped") */
 #define SRV_CLASSIFY_PER_CLIENT 16      /* pending classify requests one client may hold */
 
 struct out_msg {
@@ -102,8 +103,6 @@ struct server {
 /* server.c */
 void srv_client_kill(struct server *srv, struct client *c, const char *why);
 int srv_epoll_set(struct server *srv, int op, int fd, uint32_t events, void *ptr);
-uint64_t srv_now_ns(void);
-double srv_mono_to_unix_offset_s(void);
 
 /* output.c */
 /* Queue one message (or an already serialized line) and try to send it at once. A droppable

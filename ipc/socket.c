@@ -22,8 +22,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "daemon/log.h"
 #include "ipc/socket.h"
+#include "lib/log.h"
 
 #define LISTEN_BACKLOG 128
 #define GROUP_BUF_BYTES 16384

@@ -1,18 +1,16 @@
 /* ops_graph.h — a one-node graph built by hand, for the tests of weighted ops (conv, depthwise):
- * tensor 0 input, 1 filter, 2 bias (optional: bias_absent), 3 output. Header-only, included by
- * tests/test_ops_conv.c and tests/test_ops_depthwise.c. */
+ * tensor 0 input, 1 filter, 2 bias (optional: bias_absent), 3 output; and the reference-checked
+ * run both tests share (tg_check_case). Compiled into the test library (tests/ops_graph.c),
+ * linked into every test binary. Not thread-safe: the pseudo-random sequence is one per binary.
+ * Failures end the current cmocka test. */
 #ifndef CAMCLASS_TESTS_OPS_GRAPH_H
 #define CAMCLASS_TESTS_OPS_GRAPH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "inference/graph.h"
-#include "inference/ops/ops.h"
-#include "tests/testutil.h"
 
 #define TG_MAX_TENSORS 4
 #define TG_MAX_CH 64
@@ -27,107 +25,51 @@ struct tg {
 	char err[256];
 };
 
-static inline struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim,
-				const int32_t *dims, void *data, float scale, int32_t zp)
-{
-	struct tensor *t = &tg->t[i];
-	tu_tensor_init(t, type, ndim, dims, data);
-	t->is_const = i == 1 || i == 2; /* filter and bias */
-	if (scale > 0)
-		tu_tensor_quant(t, tg->scales[i], tg->zps[i], scale, zp);
-	tg->g.tensors = tg->t;
-	if (tg->g.ntensors <= i)
-		tg->g.ntensors = i + 1;
-	return t;
-}
+/* Tensor i of the graph: type, shape, the caller's data (not copied, not freed); scale > 0 adds
+ * per-tensor quantization. Tensors 1 and 2 (filter, bias) are constants. */
+struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim, const int32_t *dims,
+			 void *data, float scale, int32_t zp);
+/* Per-channel quantization of tensor i: n scales along axis, zero points 0. */
+void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis);
+/* The op's prepare on the one node (ninputs inputs); err holds its message. */
+int tg_prepare(struct tg *tg, int op, int ninputs);
+void tg_run(struct tg *tg);
+/* Frees what prepare allocated (the tensors' data are the caller's). */
+void tg_free(struct tg *tg);
 
-static inline void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis)
-{
-	struct tensor *t = &tg->t[i];
-	t->nq = n;
-	t->quant_axis = axis;
-	for (int c = 0; c < n; c++) {
-		tg->scales[i][c] = scales[c];
-		tg->zps[i][c] = 0;
-	}
-	t->scale = scales[0];
-}
+/* One CONV_2D or DEPTHWISE_CONV_2D case with pseudo-random data near the zero points. */
+struct tg_case {
+	enum tensor_type type;
+	int batches, in_h, in_w, in_ch;
+	int out_ch;                         /* CONV_2D */
+	int depth_multiplier;               /* DEPTHWISE_CONV_2D: out_ch = in_ch * depth_multiplier */
+	int kh, kw;
+	int stride_h, stride_w, dil_h, dil_w;
+	enum padding padding;
+	enum activation act;
+	float in_scale, out_scale;
+	int32_t in_zp, out_zp, filter_zp;
+	int nfilter_scales;                 /* 1 or out_ch */
+	float filter_scales[TG_MAX_CH];
+	bool bias;
+};
 
-static inline int tg_prepare(struct tg *tg, int op, int ninputs)
-{
-	tg->n.op = op;
-	tg->n.ninputs = ninputs;
-	tg->n.noutputs = 1;
-	for (int i = 0; i < ninputs; i++)
-		tg->n.inputs[i] = i == 2 && tg->bias_absent ? -1 : i;
-	tg->n.outputs[0] = 3;
-	tg->g.nodes = &tg->n;
-	tg->g.nnodes = 1;
-	tg->err[0] = 0;
-	return ops_find(op)->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
-}
-
-static inline void tg_run(struct tg *tg)
-{
-	ops_find(tg->n.op)->invoke(&tg->g, &tg->n);
-}
-
-static inline void tg_free(struct tg *tg)
-{
-	free(tg->n.params);
-	tg->n.params = NULL;
-}
+/* Runs case c through the kernel of op (OP_CONV_2D or OP_DEPTHWISE_CONV_2D) and through an
+ * independent double-precision reference (the dequantized convolution, rounded half away from
+ * zero and clamped, sharing no code with the kernel); fails the test on the first differing
+ * output, naming it. */
+void tg_check_case(const struct tg_case *c, int op);
 
 /* --- pieces of the independent double-precision references ------------------------------ */
-static inline int ref_out_size(enum padding pad, int in, int k, int stride, int dil)
-{
-	int eff = (k - 1) * dil + 1;
-	return pad == PAD_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
-}
-
-static inline int ref_pad_before(int in, int k, int stride, int dil, int out)
-{
-	int eff = (k - 1) * dil + 1;
-	int total = (out - 1) * stride + eff - in;
-	return total > 0 ? total / 2 : 0;
-}
-
-static inline int32_t ref_quantize(double real, float scale, int32_t zp, enum tensor_type type,
-			    enum activation act)
-{
-	double lo = type == TT_INT8 ? -128 : 0, hi = type == TT_INT8 ? 127 : 255;
-	double q = round(real / scale) + zp;
-	if (act == ACT_RELU || act == ACT_RELU6)
-		lo = fmax(lo, zp);
-	if (act == ACT_RELU6)
-		hi = fmin(hi, zp + round(6.0 / scale));
-	if (act == ACT_RELU_N1_TO_1) {
-		lo = fmax(lo, zp + round(-1.0 / scale));
-		hi = fmin(hi, zp + round(1.0 / scale));
-	}
-	return (int32_t)fmin(fmax(q, lo), hi);
-}
-
-static inline int32_t get8(enum tensor_type t, const void *p, size_t i)
-{
-	return t == TT_INT8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
-}
-
+int ref_out_size(enum padding pad, int in, int k, int stride, int dil);
+int ref_pad_before(int in, int k, int stride, int dil, int out);
+int32_t ref_quantize(double real, float scale, int32_t zp, enum tensor_type type,
+		     enum activation act);
+/* Element i of an 8-bit buffer of type t. */
+int32_t get8(enum tensor_type t, const void *p, size_t i);
 /* A deterministic pseudo-random sequence (each test binary starts from the same seed). */
-static uint32_t lcg_state = 12345;
-static inline uint32_t lcg(void)
-{
-	lcg_state = lcg_state * 1664525u + 1013904223u;
-	return lcg_state >> 8;
-}
-
+uint32_t lcg(void);
 /* A quantized value within 8 steps of zp (clamped to the type), as bytes of that type. */
-static inline uint8_t small_around(enum tensor_type t, int32_t zp)
-{
-	int32_t v = zp + (int32_t)(lcg() % 17) - 8;
-	int32_t lo = t == TT_INT8 ? -128 : 0, hi = t == TT_INT8 ? 127 : 255;
-	v = v < lo ? lo : (v > hi ? hi : v);
-	return (uint8_t)(v & 0xff);
-}
+uint8_t small_around(enum tensor_type t, int32_t zp);
 
 #endif

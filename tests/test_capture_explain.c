@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "capture/internal.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "tests/testutil.h"
 
 static char *tmp;

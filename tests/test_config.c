@@ -73,20 +73,20 @@ static void defaults_are_documented_values(void **state)
 	struct config c;
 	assert_int_equal(config_defaults(&c), 0);
 	assert_null(c.path);
-	assert_int_equal(c.camera.source, CONFIG_SOURCE_V4L2);
+	assert_int_equal(c.camera.source, CAP_SOURCE_V4L2);
 	assert_string_equal(c.camera.device, "/dev/video0");
 	assert_string_equal(c.camera.file, "");
-	assert_int_equal(c.camera.format, CONFIG_FORMAT_AUTO);
+	assert_int_equal(c.camera.format, CAP_FMT_AUTO);
 	assert_int_equal(c.camera.width, 640);
 	assert_int_equal(c.camera.height, 480);
 	assert_int_equal(c.camera.fps, 15);
 	assert_int_equal(c.camera.n_controls, 0);
 	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
 	assert_string_equal(c.model.labels, "/etc/camclassd/labels.txt");
-	assert_int_equal(c.model.backend, CONFIG_BACKEND_AUTO);
+	assert_int_equal(c.model.backend, ENG_BACKEND_AUTO);
 	assert_int_equal(c.model.threads, 2);
-	assert_int_equal(c.model.resize, CONFIG_RESIZE_AREA);
-	assert_int_equal(c.model.crop, CONFIG_CROP_CENTER);
+	assert_int_equal(c.model.resize, CAP_RESIZE_AREA);
+	assert_int_equal(c.model.crop, CAP_CROP_CENTER);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_CONTINUOUS);
 	assert_true(c.classify.rate == 0.0);
 	assert_int_equal(c.classify.top_k, 5);
@@ -152,10 +152,10 @@ static void every_key_takes_effect(void **state)
 			  &c);
 	if (r != 0)
 		fail_msg("%s", err);
-	assert_int_equal(c.camera.source, CONFIG_SOURCE_FILE);
+	assert_int_equal(c.camera.source, CAP_SOURCE_FILE);
 	assert_string_equal(c.camera.device, "/dev/video7");
 	assert_string_equal(c.camera.file, "/srv/frames");
-	assert_int_equal(c.camera.format, CONFIG_FORMAT_YUYV);
+	assert_int_equal(c.camera.format, CAP_FMT_YUYV);
 	assert_int_equal(c.camera.width, 1280);
 	assert_int_equal(c.camera.height, 720);
 	assert_int_equal(c.camera.fps, 7);
@@ -166,10 +166,10 @@ static void every_key_takes_effect(void **state)
 	assert_int_equal(c.camera.controls[1].value, 250);
 	assert_string_equal(c.model.path, "/m/net.tflite");
 	assert_string_equal(c.model.labels, "/m/labels.txt");
-	assert_int_equal(c.model.backend, CONFIG_BACKEND_XNNPACK);
+	assert_int_equal(c.model.backend, ENG_BACKEND_XNNPACK);
 	assert_int_equal(c.model.threads, 4);
-	assert_int_equal(c.model.resize, CONFIG_RESIZE_BILINEAR);
-	assert_int_equal(c.model.crop, CONFIG_CROP_FULL);
+	assert_int_equal(c.model.resize, CAP_RESIZE_BILINEAR);
+	assert_int_equal(c.model.crop, CAP_CROP_FULL);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_ON_DEMAND);
 	assert_true(c.classify.rate == 2.5);
 	assert_int_equal(c.classify.top_k, 3);
@@ -193,17 +193,17 @@ static void every_choice_is_accepted(void **state)
 	} cases[] = {
 #define C(sec, key, val, member, want) \
 	{ "[" sec "]\n" key " = " val "\n", offsetof(struct config, member), want }
-		C("camera", "source", "v4l2", camera.source, CONFIG_SOURCE_V4L2),
-		C("camera", "format", "auto", camera.format, CONFIG_FORMAT_AUTO),
-		C("camera", "format", "mjpeg", camera.format, CONFIG_FORMAT_MJPEG),
-		C("camera", "format", "yuyv", camera.format, CONFIG_FORMAT_YUYV),
-		C("camera", "format", "grey", camera.format, CONFIG_FORMAT_GREY),
-		C("camera", "format", "rgb24", camera.format, CONFIG_FORMAT_RGB24),
-		C("camera", "format", "nv12", camera.format, CONFIG_FORMAT_NV12),
-		C("model", "backend", "auto", model.backend, CONFIG_BACKEND_AUTO),
-		C("model", "backend", "builtin", model.backend, CONFIG_BACKEND_BUILTIN),
-		C("model", "resize", "area", model.resize, CONFIG_RESIZE_AREA),
-		C("model", "crop", "center", model.crop, CONFIG_CROP_CENTER),
+		C("camera", "source", "v4l2", camera.source, CAP_SOURCE_V4L2),
+		C("camera", "format", "auto", camera.format, CAP_FMT_AUTO),
+		C("camera", "format", "mjpeg", camera.format, CAP_FMT_MJPEG),
+		C("camera", "format", "yuyv", camera.format, CAP_FMT_YUYV),
+		C("camera", "format", "grey", camera.format, CAP_FMT_GREY),
+		C("camera", "format", "rgb24", camera.format, CAP_FMT_RGB24),
+		C("camera", "format", "nv12", camera.format, CAP_FMT_NV12),
+		C("model", "backend", "auto", model.backend, ENG_BACKEND_AUTO),
+		C("model", "backend", "builtin", model.backend, ENG_BACKEND_BUILTIN),
+		C("model", "resize", "area", model.resize, CAP_RESIZE_AREA),
+		C("model", "crop", "center", model.crop, CAP_CROP_CENTER),
 		C("classify", "mode", "continuous", classify.mode, CONFIG_MODE_CONTINUOUS),
 		C("log", "level", "info", log.level, LOG_INFO),
 		C("log", "level", "warning", log.level, LOG_WARNING),
@@ -217,12 +217,12 @@ static void every_choice_is_accepted(void **state)
 		assert_int_equal(*(int *)((char *)&c + cases[i].off), cases[i].want);
 		config_free(&c);
 	}
-	assert_string_equal(config_format_name(CONFIG_FORMAT_NV12), "nv12");
+	assert_string_equal(cap_format_name(CAP_FMT_NV12), "nv12");
 	assert_string_equal(config_mode_name(CONFIG_MODE_ON_DEMAND), "on_demand");
-	assert_string_equal(config_backend_name(CONFIG_BACKEND_BUILTIN), "builtin");
-	assert_string_equal(config_source_name(CONFIG_SOURCE_FILE), "file");
-	assert_string_equal(config_resize_name(CONFIG_RESIZE_BILINEAR), "bilinear");
-	assert_string_equal(config_crop_name(CONFIG_CROP_FULL), "full");
+	assert_string_equal(eng_backend_name(ENG_BACKEND_BUILTIN), "builtin");
+	assert_string_equal(cap_source_kind_name(CAP_SOURCE_FILE), "file");
+	assert_string_equal(cap_resize_name(CAP_RESIZE_BILINEAR), "bilinear");
+	assert_string_equal(cap_crop_name(CAP_CROP_FULL), "full");
 }
 
 static void bounds_are_inclusive_where_documented(void **state)
@@ -245,7 +245,7 @@ static void bounds_are_inclusive_where_documented(void **state)
 				   "mode = 0600\n",
 				   &c),
 			 0);
-	assert_int_equal(c.classify.top_k, SRV_RESULT_MAX_LABELS);
+	assert_int_equal(c.classify.top_k, WIRE_MAX_LABELS);
 	assert_int_equal(c.socket.max_clients, 1);
 	assert_int_equal(c.socket.mode, 0600);
 	config_free(&c);
@@ -439,14 +439,14 @@ static void control_names_and_count(void **state)
 	expect_error("[camera]\ncontrol. = 1\n", 2, "[camera] control.: ", "control name");
 	expect_error("[camera]\ncontrol.Gain = 1\n", 2, "[camera] control.Gain: ", "control name");
 	char text[4096] = "[camera]\n";
-	for (int i = 0; i <= CONFIG_MAX_CONTROLS; i++) {
+	for (int i = 0; i <= CAP_MAX_CONTROLS; i++) {
 		char line[64];
 		snprintf(line, sizeof(line), "control.c%d = %d\n", i, i);
 		strcat(text, line);
 	}
 	char where[64];
-	snprintf(where, sizeof(where), "[camera] control.c%d: ", CONFIG_MAX_CONTROLS);
-	expect_error(text, CONFIG_MAX_CONTROLS + 2, where, "too many controls");
+	snprintf(where, sizeof(where), "[camera] control.c%d: ", CAP_MAX_CONTROLS);
+	expect_error(text, CAP_MAX_CONTROLS + 2, where, "too many controls");
 }
 
 static void missing_and_unreadable_files_name_the_path(void **state)

@@ -207,7 +207,7 @@ static void latest_classify_snapshot_status(void **state)
 	assert_non_null(b64);
 	uint8_t *jpeg;
 	size_t jlen;
-	assert_int_equal(proto_base64_decode(b64, strlen(b64), &jpeg, &jlen), 0);
+	assert_int_equal(wire_base64_decode(b64, strlen(b64), &jpeg, &jlen), 0);
 	assert_int_equal((json_int_t)jlen, json_integer_value(json_object_get(reply, "bytes")));
 	tjhandle tj = tjInitDecompress();
 	int w, hgt, sub, cs;

@@ -73,7 +73,7 @@ static void check_config_exit_codes_and_messages(void **state)
 	struct harness *h = &the_harness;
 	char out[4096], want[4400];
 	h_setup(h);
-	make_photo_frames(h); /* --check-config also checks that the file source exists */
+	make_photo_frames(h);   /* --check-config opens a file source's folder (issue #13) */
 	write_config(h, 5);
 	assert_int_equal(check_config(h->ini, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "%.4000s: configuration OK\n", h->ini);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "daemon/health.h"
+#include "lib/clock.h"
 
 #define MS 1000000ull
 static const struct health_limits lim = {
@@ -82,6 +83,43 @@ static void stuck_classify_is_unhealthy_even_with_frames(void **state)
 	assert_false(health_check(&h, &lim, t0 + 22000 * MS + 1, NULL));
 }
 
+/* Issue #13: frames that arrive but never decode must stop the watchdog. */
+static void frames_that_never_decode_are_unhealthy(void **state)
+{
+	(void)state;
+	struct health h;
+	const char *why = NULL;
+	health_init(&h, t0);
+	health_streaming(&h, t0);
+	/* every frame arrives and fails to decode: healthy for the window, then not */
+	for (uint64_t t = t0; t <= t0 + 3000 * MS; t += 100 * MS) {
+		health_frame(&h, t);
+		health_classify_begin(&h, t);
+		health_undecodable(&h, t);
+		health_classify_end(&h);
+	}
+	assert_true(health_check(&h, &lim, t0 + 2000 * MS, NULL));
+	assert_false(health_check(&h, &lim, t0 + 2000 * MS + 1, &why));
+	assert_string_equal(why, "frames arrive but none can be decoded");
+	assert_false(health_check(&h, &lim, t0 + 3000 * MS, NULL));
+	/* one good frame ends it; the clock restarts at the next failure */
+	health_decoded(&h);
+	assert_true(health_check(&h, &lim, t0 + 3000 * MS, NULL));
+	health_undecodable(&h, t0 + 3100 * MS);
+	health_frame(&h, t0 + 5100 * MS);
+	health_undecodable(&h, t0 + 5100 * MS);
+	assert_true(health_check(&h, &lim, t0 + 5100 * MS, NULL));
+	assert_false(health_check(&h, &lim, t0 + 5100 * MS + 1, NULL));
+	/* a camera stopped on purpose is not judged by its last frames */
+	health_idle(&h, t0 + 5200 * MS);
+	assert_true(health_check(&h, &lim, t0 + 60000 * MS, NULL));
+	/* a restarted stream gets the whole window again */
+	health_streaming(&h, t0 + 60000 * MS);
+	health_undecodable(&h, t0 + 60000 * MS);
+	health_frame(&h, t0 + 61900 * MS);
+	assert_true(health_check(&h, &lim, t0 + 62000 * MS, NULL));
+}
+
 static void timestamps_newer_than_now_count_as_fresh(void **state)
 {
 	(void)state;
@@ -94,7 +132,7 @@ static void timestamps_newer_than_now_count_as_fresh(void **state)
 static void clock_is_monotonic_ns(void **state)
 {
 	(void)state;
-	uint64_t a = health_now_ns(), b = health_now_ns();
+	uint64_t a = mono_now_ns(), b = mono_now_ns();
 	assert_true(a > 0);
 	assert_true(b >= a);
 }
@@ -106,6 +144,7 @@ int main(void)
 		cmocka_unit_test(streaming_needs_recent_frames),
 		cmocka_unit_test(backoff_is_healthy_while_the_loop_turns),
 		cmocka_unit_test(stuck_classify_is_unhealthy_even_with_frames),
+		cmocka_unit_test(frames_that_never_decode_are_unhealthy),
 		cmocka_unit_test(timestamps_newer_than_now_count_as_fresh),
 		cmocka_unit_test(clock_is_monotonic_ns),
 	};

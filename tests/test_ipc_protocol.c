@@ -62,7 +62,7 @@ static void subscribe_fields_parse(void **state)
 	/* threshold may be written as an integer; latest/classify take top_k and threshold */
 	assert_int_equal(parse("{\"cmd\":\"latest\",\"threshold\":1,\"top_k\":20}", &q, &err), 0);
 	assert_true(q.threshold == 1.0);
-	assert_int_equal(q.top_k, SRV_RESULT_MAX_LABELS);
+	assert_int_equal(q.top_k, WIRE_MAX_LABELS);
 	proto_request_clear(&q);
 }
 
@@ -257,28 +257,28 @@ static void base64_round_trips(void **state)
 		data[i] = (uint8_t)(i * 37 + 11);
 	for (size_t len = 0; len <= sizeof(data); len += 1 + len / 7) {
 		size_t text_len, out_len;
-		char *text = proto_base64_encode(data, len, &text_len);
+		char *text = wire_base64_encode(data, len, &text_len);
 		assert_int_equal(text_len, (len + 2) / 3 * 4);
 		assert_int_equal(strlen(text), text_len);
 		uint8_t *out;
-		assert_int_equal(proto_base64_decode(text, text_len, &out, &out_len), 0);
+		assert_int_equal(wire_base64_decode(text, text_len, &out, &out_len), 0);
 		assert_int_equal(out_len, len);
 		assert_memory_equal(out, data, len);
 		free(out);
 		free(text);
 	}
 	size_t n;
-	char *text = proto_base64_encode((const uint8_t *)"Man", 3, &n);
+	char *text = wire_base64_encode((const uint8_t *)"Man", 3, &n);
 	assert_string_equal(text, "TWFu");
 	free(text);
 	uint8_t *out;
-	assert_int_equal(proto_base64_decode("TWE=", 4, &out, &n), 0);
+	assert_int_equal(wire_base64_decode("TWE=", 4, &out, &n), 0);
 	assert_int_equal(n, 2);
 	assert_memory_equal(out, "Ma", 2);
 	free(out);
-	assert_int_equal(proto_base64_decode("TW=u", 4, &out, &n), -EINVAL);
-	assert_int_equal(proto_base64_decode("TWF", 3, &out, &n), -EINVAL);
-	assert_int_equal(proto_base64_decode("TW\nu", 4, &out, &n), -EINVAL);
+	assert_int_equal(wire_base64_decode("TW=u", 4, &out, &n), -EINVAL);
+	assert_int_equal(wire_base64_decode("TWF", 3, &out, &n), -EINVAL);
+	assert_int_equal(wire_base64_decode("TW\nu", 4, &out, &n), -EINVAL);
 }
 
 int main(void)

@@ -259,7 +259,7 @@ static void snapshot_returns_the_jpeg_in_base64(void **state)
 	json_t *data = json_object_get(m, "data");
 	uint8_t *bytes;
 	size_t len;
-	assert_int_equal(proto_base64_decode(json_string_value(data), json_string_length(data),
+	assert_int_equal(wire_base64_decode(json_string_value(data), json_string_length(data),
 					     &bytes, &len), 0);
 	assert_int_equal(len, h->jpeg_len);
 	assert_memory_equal(bytes, h->jpeg, len);
@@ -388,7 +388,7 @@ static void a_1mib_line_gets_too_long_and_is_closed(void **state)
 
 	/* exactly 64 KiB is still a line */
 	c = connect_hello(h);
-	len = SRV_MAX_LINE_BYTES;
+	len = WIRE_MAX_REQUEST_BYTES;
 	memset(line, ' ', len);
 	memcpy(line, "{\"cmd\":\"ping\"}", 14);
 	line[len] = '\n';
@@ -597,7 +597,7 @@ static void many_subscribers_get_everything_while_a_stalled_one_drops(void **sta
 	for (uint64_t seq = 1; seq <= N_RESULTS;) {
 		uint64_t want = stats(h).results_published;
 		for (int i = 0; i < SRV_MAILBOX_RESULTS && seq <= N_RESULTS; i++, seq++, want++) {
-			struct srv_result r = make_result(seq, (uint32_t)seq, SRV_RESULT_MAX_LABELS);
+			struct srv_result r = make_result(seq, (uint32_t)seq, WIRE_MAX_LABELS);
 			srv_publish_result(h->srv, &r);
 		}
 		WAIT_FOR(h, st, st.results_published == want);

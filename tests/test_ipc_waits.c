@@ -193,7 +193,7 @@ static void random_request_sequences_leave_nothing_behind(void **state)
 			if (op < 30) {
 				(void)send_line(c[i], requests[rnd((uint32_t)n_requests)]);
 			} else if (op < 55) {
-				send_big_ping(c[i], 1000 + rnd(SRV_MAX_LINE_BYTES - 1100));
+				send_big_ping(c[i], 1000 + rnd(WIRE_MAX_REQUEST_BYTES - 1100));
 			} else if (op < 70) {
 				/* a frame from some time before now: answers some waits, skips others */
 				struct srv_result r = make_result(++seq, rnd(N_LABELS), 1 + rnd(20));

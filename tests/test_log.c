@@ -1,4 +1,4 @@
-/* test_log.c — daemon/log.c: level names, filtering, journald prefixes, errno helper. */
+/* test_log.c — lib/log.c: level names, filtering, journald prefixes, errno helper. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 
 /* Runs fn with stderr redirected into a pipe and returns what it wrote. */
 static char *capture_stderr(void (*fn)(void))

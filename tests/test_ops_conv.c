@@ -37,105 +37,6 @@ static void set_conv(struct tg *tg, enum padding padding, int stride_h, int stri
 	tg->n.opt.conv.activation = act;
 }
 
-/* --- an independent double-precision reference -------------------------------------------- */
-struct conv_case {
-	enum tensor_type type;
-	int batches, in_h, in_w, in_ch, out_ch, kh, kw;
-	int stride_h, stride_w, dil_h, dil_w;
-	enum padding padding;
-	enum activation act;
-	float in_scale, out_scale;
-	int32_t in_zp, out_zp, filter_zp;
-	int nfilter_scales;                 /* 1 or out_ch */
-	float filter_scales[TG_MAX_CH];
-	bool bias;
-};
-
-static void ref_conv(const struct conv_case *c, const void *in, const void *filter,
-		     const int32_t *bias, int32_t *out, int out_h, int out_w)
-{
-	int pad_h = ref_pad_before(c->in_h, c->kh, c->stride_h, c->dil_h, out_h);
-	int pad_w = ref_pad_before(c->in_w, c->kw, c->stride_w, c->dil_w, out_w);
-	for (int b = 0; b < c->batches; b++)
-		for (int oy = 0; oy < out_h; oy++)
-			for (int ox = 0; ox < out_w; ox++)
-				for (int oc = 0; oc < c->out_ch; oc++) {
-					double fs = c->filter_scales[c->nfilter_scales > 1 ? oc : 0];
-					double sum = bias ? bias[oc] * (double)c->in_scale * fs : 0.0;
-					for (int ky = 0; ky < c->kh; ky++)
-						for (int kx = 0; kx < c->kw; kx++)
-							for (int ic = 0; ic < c->in_ch; ic++) {
-								int y = oy * c->stride_h - pad_h + ky * c->dil_h;
-								int x = ox * c->stride_w - pad_w + kx * c->dil_w;
-								if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
-									continue;
-								size_t xi = (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic;
-								size_t wi = (((size_t)oc * c->kh + ky) * c->kw + kx) * c->in_ch + ic;
-								double xv = (get8(c->type, in, xi) - c->in_zp) * (double)c->in_scale;
-								double wv = (get8(c->type, filter, wi) - c->filter_zp) * fs;
-								sum += xv * wv;
-							}
-					out[(((size_t)b * out_h + oy) * out_w + ox) * c->out_ch + oc] =
-						ref_quantize(sum, c->out_scale, c->out_zp, c->type, c->act);
-				}
-}
-
-/* Runs one case with pseudo-random data through the kernel and the reference. */
-static void run_case(const struct conv_case *c)
-{
-	struct tg tg = { 0 };
-	const int out_h = ref_out_size(c->padding, c->in_h, c->kh, c->stride_h, c->dil_h);
-	const int out_w = ref_out_size(c->padding, c->in_w, c->kw, c->stride_w, c->dil_w);
-	const size_t in_n = (size_t)c->batches * c->in_h * c->in_w * c->in_ch;
-	const size_t f_n = (size_t)c->out_ch * c->kh * c->kw * c->in_ch;
-	const size_t out_n = (size_t)c->batches * out_h * out_w * c->out_ch;
-	uint8_t *in = malloc(in_n), *filter = malloc(f_n), *out = malloc(out_n);
-	int32_t *bias = malloc((size_t)c->out_ch * sizeof(int32_t));
-	int32_t *want = malloc(out_n * sizeof(int32_t));
-	assert_non_null(in);
-	assert_non_null(filter);
-	assert_non_null(out);
-	assert_non_null(bias);
-	assert_non_null(want);
-	for (size_t i = 0; i < in_n; i++)
-		in[i] = small_around(c->type, c->in_zp);
-	for (size_t i = 0; i < f_n; i++)
-		filter[i] = small_around(c->type, c->filter_zp);
-	for (int i = 0; i < c->out_ch; i++)
-		bias[i] = (int32_t)(lcg() % 201) - 100;
-
-	int32_t in_dims[4] = { c->batches, c->in_h, c->in_w, c->in_ch };
-	int32_t f_dims[4] = { c->out_ch, c->kh, c->kw, c->in_ch };
-	int32_t b_dims[1] = { c->out_ch };
-	int32_t o_dims[4] = { c->batches, out_h, out_w, c->out_ch };
-	tg_tensor(&tg, 0, c->type, 4, in_dims, in, c->in_scale, c->in_zp);
-	tg_tensor(&tg, 1, c->type, 4, f_dims, filter, c->filter_scales[0], c->filter_zp);
-	if (c->nfilter_scales > 1)
-		tg_per_channel(&tg, 1, c->nfilter_scales, c->filter_scales, 0);
-	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
-	tg_tensor(&tg, 3, c->type, 4, o_dims, out, c->out_scale, c->out_zp);
-	tg.n.opt.conv.padding = c->padding;
-	tg.n.opt.conv.stride_h = c->stride_h;
-	tg.n.opt.conv.stride_w = c->stride_w;
-	tg.n.opt.conv.dilation_h = c->dil_h;
-	tg.n.opt.conv.dilation_w = c->dil_w;
-	tg.n.opt.conv.activation = c->act;
-	int r = tg_prepare(&tg, OP_CONV_2D, c->bias ? 3 : 2);
-	if (r != 0)
-		fail_msg("prepare failed: %s", tg.err);
-	tg_run(&tg);
-	ref_conv(c, in, filter, c->bias ? bias : NULL, want, out_h, out_w);
-	for (size_t i = 0; i < out_n; i++)
-		if (get8(c->type, out, i) != want[i])
-			fail_msg("output %zu: kernel %d, reference %d", i, get8(c->type, out, i), want[i]);
-	tg_free(&tg);
-	free(in);
-	free(filter);
-	free(out);
-	free(bias);
-	free(want);
-}
-
 /* --- hand-checked cases --------------------------------------------------------------------- */
 
 /* 3x3 input 1..9, 2x2 filter of ones, all scales 1, zero points 0. */
@@ -206,87 +107,87 @@ static void one_by_one_rescale_with_offsets(void **state)
 static void valid_and_same_with_strides(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 2, .in_h = 7, .in_w = 6, .in_ch = 3, .out_ch = 4,
 		.kh = 3, .kw = 2, .stride_h = 2, .stride_w = 1, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_VALID, .act = ACT_NONE, .in_scale = 0.0371f, .out_scale = 0.000571f,
 		.in_zp = -7, .out_zp = 5, .nfilter_scales = 1, .filter_scales = { 0.0113f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.padding = PAD_SAME;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.stride_h = 3;
 	c.stride_w = 2;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.bias = false;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 }
 
 static void dilation_same_and_valid(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 9, .in_w = 8, .in_ch = 2, .out_ch = 3,
 		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 2, .dil_w = 3,
 		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0517f, .out_scale = 0.000619f,
 		.in_zp = 3, .out_zp = -2, .nfilter_scales = 1, .filter_scales = { 0.0091f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.padding = PAD_VALID;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.stride_h = 2;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 }
 
 static void per_channel_differs_from_per_tensor(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 5, .in_w = 5, .in_ch = 4, .out_ch = 5,
 		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0233f, .out_scale = 0.000071f,
 		.in_zp = -128, .out_zp = 0, .nfilter_scales = 5,
 		.filter_scales = { 0.0031f, 0.0053f, 0.0019f, 0.0042f, 0.0027f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.nfilter_scales = 1;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 }
 
 static void uint8_with_input_and_filter_offsets(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_UINT8, .batches = 1, .in_h = 6, .in_w = 7, .in_ch = 3, .out_ch = 4,
 		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0078125f, .out_scale = 0.0000551f,
 		.in_zp = 128, .out_zp = 117, .filter_zp = 121, .nfilter_scales = 1,
 		.filter_scales = { 0.00517f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.padding = PAD_VALID;
 	c.act = ACT_RELU6;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 }
 
 /* 37 input channels: two full blocks of the vectorized dot product plus a tail of 5 */
 static void many_channels_cover_blocks_and_tail(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 4, .in_w = 5, .in_ch = 37, .out_ch = 3,
 		.kh = 2, .kw = 2, .stride_h = 1, .stride_w = 2, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0117f, .out_scale = 0.000075f,
 		.in_zp = 4, .out_zp = -1, .nfilter_scales = 3,
 		.filter_scales = { 0.0041f, 0.0037f, 0.0033f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 	c.type = TT_UINT8;
 	c.in_zp = 127;
 	c.out_zp = 131;
 	c.filter_zp = 140;
 	c.nfilter_scales = 1;
-	run_case(&c);
+	tg_check_case(&c, OP_CONV_2D);
 }
 
 static void activation_clamps(void **state)
@@ -294,19 +195,19 @@ static void activation_clamps(void **state)
 	(void)state;
 	static const enum activation acts[] = { ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1 };
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
-		struct conv_case c = {
+		struct tg_case c = {
 			.type = TT_INT8, .batches = 1, .in_h = 4, .in_w = 4, .in_ch = 3, .out_ch = 2,
 			.kh = 2, .kw = 2, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
 			.padding = PAD_VALID, .act = acts[i], .in_scale = 0.2f, .out_scale = 0.04f,
 			.in_zp = 1, .out_zp = -9, .nfilter_scales = 1, .filter_scales = { 0.5f },
 			.bias = true,
 		};
-		run_case(&c);
+		tg_check_case(&c, OP_CONV_2D);
 		c.type = TT_UINT8;
 		c.in_zp = 131;
 		c.out_zp = 100;
 		c.filter_zp = 127;
-		run_case(&c);
+		tg_check_case(&c, OP_CONV_2D);
 	}
 }
 

@@ -33,97 +33,6 @@ static void set_dw(struct tg *tg, enum padding padding, int stride_h, int stride
 	tg->n.opt.depthwise.activation = act;
 }
 
-/* --- an independent double-precision reference -------------------------------------------- */
-struct conv_case {
-	enum tensor_type type;
-	int batches, in_h, in_w, in_ch, depth_multiplier, kh, kw;
-	int stride_h, stride_w, dil_h, dil_w;
-	enum padding padding;
-	enum activation act;
-	float in_scale, out_scale;
-	int32_t in_zp, out_zp, filter_zp;
-	int nfilter_scales;                 /* 1 or out_ch */
-	float filter_scales[TG_MAX_CH];
-	bool bias;
-};
-
-static void ref_dw(const struct conv_case *c, const void *in, const void *filter,
-		   const int32_t *bias, int32_t *out, int out_h, int out_w)
-{
-	const int out_ch = c->in_ch * c->depth_multiplier;
-	int pad_h = ref_pad_before(c->in_h, c->kh, c->stride_h, c->dil_h, out_h);
-	int pad_w = ref_pad_before(c->in_w, c->kw, c->stride_w, c->dil_w, out_w);
-	for (int b = 0; b < c->batches; b++)
-		for (int oy = 0; oy < out_h; oy++)
-			for (int ox = 0; ox < out_w; ox++)
-				for (int oc = 0; oc < out_ch; oc++) {
-					const int ic = oc / c->depth_multiplier;
-					double fs = c->filter_scales[c->nfilter_scales > 1 ? oc : 0];
-					double sum = bias ? bias[oc] * (double)c->in_scale * fs : 0.0;
-					for (int ky = 0; ky < c->kh; ky++)
-						for (int kx = 0; kx < c->kw; kx++) {
-							int y = oy * c->stride_h - pad_h + ky * c->dil_h;
-							int x = ox * c->stride_w - pad_w + kx * c->dil_w;
-							if (y < 0 || y >= c->in_h || x < 0 || x >= c->in_w)
-								continue;
-							size_t xi = (((size_t)b * c->in_h + y) * c->in_w + x) * c->in_ch + ic;
-							size_t wi = ((size_t)ky * c->kw + kx) * out_ch + oc;
-							double xv = (get8(c->type, in, xi) - c->in_zp) * (double)c->in_scale;
-							double wv = (get8(c->type, filter, wi) - c->filter_zp) * fs;
-							sum += xv * wv;
-						}
-					out[(((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc] =
-						ref_quantize(sum, c->out_scale, c->out_zp, c->type, c->act);
-				}
-}
-
-static void run_case(const struct conv_case *c)
-{
-	struct tg tg = { 0 };
-	const int out_ch = c->in_ch * c->depth_multiplier;
-	const int out_h = ref_out_size(c->padding, c->in_h, c->kh, c->stride_h, c->dil_h);
-	const int out_w = ref_out_size(c->padding, c->in_w, c->kw, c->stride_w, c->dil_w);
-	const size_t in_n = (size_t)c->batches * c->in_h * c->in_w * c->in_ch;
-	const size_t f_n = (size_t)c->kh * c->kw * out_ch;
-	const size_t out_n = (size_t)c->batches * out_h * out_w * out_ch;
-	uint8_t *in = malloc(in_n), *filter = malloc(f_n), *out = malloc(out_n);
-	int32_t *bias = malloc((size_t)out_ch * sizeof(int32_t)), *want = malloc(out_n * sizeof(int32_t));
-	assert_non_null(in);
-	assert_non_null(filter);
-	assert_non_null(out);
-	assert_non_null(bias);
-	assert_non_null(want);
-	for (size_t i = 0; i < in_n; i++)
-		in[i] = small_around(c->type, c->in_zp);
-	for (size_t i = 0; i < f_n; i++)
-		filter[i] = small_around(c->type, c->filter_zp);
-	for (int i = 0; i < out_ch; i++)
-		bias[i] = (int32_t)(lcg() % 201) - 100;
-	int32_t in_dims[4] = { c->batches, c->in_h, c->in_w, c->in_ch };
-	int32_t f_dims[4] = { 1, c->kh, c->kw, out_ch };
-	int32_t b_dims[1] = { out_ch };
-	int32_t o_dims[4] = { c->batches, out_h, out_w, out_ch };
-	tg_tensor(&tg, 0, c->type, 4, in_dims, in, c->in_scale, c->in_zp);
-	tg_tensor(&tg, 1, c->type, 4, f_dims, filter, c->filter_scales[0], c->filter_zp);
-	if (c->nfilter_scales > 1)
-		tg_per_channel(&tg, 1, c->nfilter_scales, c->filter_scales, 3);
-	tg_tensor(&tg, 2, TT_INT32, 1, b_dims, bias, 0, 0);
-	tg_tensor(&tg, 3, c->type, 4, o_dims, out, c->out_scale, c->out_zp);
-	set_dw(&tg, c->padding, c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->depth_multiplier, c->act);
-	if (tg_prepare(&tg, OP_DEPTHWISE_CONV_2D, c->bias ? 3 : 2) != 0)
-		fail_msg("prepare failed: %s", tg.err);
-	tg_run(&tg);
-	ref_dw(c, in, filter, c->bias ? bias : NULL, want, out_h, out_w);
-	for (size_t i = 0; i < out_n; i++)
-		if (get8(c->type, out, i) != want[i])
-			fail_msg("output %zu: kernel %d, reference %d", i, get8(c->type, out, i), want[i]);
-	tg_free(&tg);
-	free(in);
-	free(filter);
-	free(out);
-	free(bias);
-	free(want);
-}
 
 /* One input channel, multiplier 2, 2x2 input {1,2,3,4}, 2x2 filter, VALID. The filter is
  * [1, 2, 2, 2], channel fastest: channel 0 all ones, channel 1 {1, -1, 1, -1}.
@@ -173,7 +82,7 @@ static void multiplier_eight_on_one_channel(void **state)
 {
 	(void)state;
 	/* person_detect's first layer: 1 channel, multiplier 8, 3x3, stride 2, SAME, RELU6 */
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 9, .in_w = 10, .in_ch = 1, .depth_multiplier = 8,
 		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0078431f, .out_scale = 0.000045f,
@@ -181,83 +90,83 @@ static void multiplier_eight_on_one_channel(void **state)
 		.filter_scales = { 0.011f, 0.0073f, 0.013f, 0.0081f, 0.0133f, 0.0069f, 0.0097f, 0.0109f },
 		.bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 }
 
 static void multiplier_three_strides_and_padding(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 2, .in_h = 7, .in_w = 8, .in_ch = 3, .depth_multiplier = 3,
 		.kh = 3, .kw = 2, .stride_h = 2, .stride_w = 3, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_VALID, .act = ACT_NONE, .in_scale = 0.0419f, .out_scale = 0.000617f,
 		.in_zp = 6, .out_zp = -3, .nfilter_scales = 1, .filter_scales = { 0.0127f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.padding = PAD_SAME;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.bias = false;
 	c.act = ACT_RELU;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 }
 
 static void dilation_with_same_and_valid(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 10, .in_w = 9, .in_ch = 4, .depth_multiplier = 1,
 		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 2, .dil_w = 3,
 		.padding = PAD_SAME, .act = ACT_NONE, .in_scale = 0.0303f, .out_scale = 0.00022f,
 		.in_zp = -20, .out_zp = 7, .nfilter_scales = 4,
 		.filter_scales = { 0.0061f, 0.0083f, 0.0117f, 0.0043f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.padding = PAD_VALID;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.depth_multiplier = 2;
 	c.nfilter_scales = 1;
 	c.stride_w = 2;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 }
 
 static void uint8_offsets_and_clamps(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_UINT8, .batches = 1, .in_h = 8, .in_w = 8, .in_ch = 5, .depth_multiplier = 1,
 		.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0235f, .out_scale = 0.00121f,
 		.in_zp = 0, .out_zp = 0, .filter_zp = 133, .nfilter_scales = 1,
 		.filter_scales = { 0.0371f }, .bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.stride_h = c.stride_w = 2;
 	c.in_zp = 128;
 	c.out_zp = 119;
 	c.act = ACT_RELU_N1_TO_1;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.depth_multiplier = 2;
 	c.act = ACT_NONE;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 }
 
 /* 35 channels at multiplier 1: two full vectorized blocks plus a tail of 3 */
 static void many_channels_cover_blocks_and_tail(void **state)
 {
 	(void)state;
-	struct conv_case c = {
+	struct tg_case c = {
 		.type = TT_INT8, .batches = 1, .in_h = 5, .in_w = 4, .in_ch = 35, .depth_multiplier = 1,
 		.kh = 3, .kw = 3, .stride_h = 2, .stride_w = 1, .dil_h = 1, .dil_w = 1,
 		.padding = PAD_SAME, .act = ACT_RELU6, .in_scale = 0.0213f, .out_scale = 0.00017f,
 		.in_zp = -3, .out_zp = 2, .nfilter_scales = 1, .filter_scales = { 0.0061f },
 		.bias = true,
 	};
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 	c.type = TT_UINT8;
 	c.in_zp = 128;
 	c.out_zp = 120;
 	c.filter_zp = 125;
-	run_case(&c);
+	tg_check_case(&c, OP_DEPTHWISE_CONV_2D);
 }
 
 static void prepare_rejects_inconsistent_models(void **state)

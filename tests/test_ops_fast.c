@@ -24,11 +24,11 @@
 #include <cmocka.h>
 
 #include "inference/graph.h"
-#include "inference/ops/gemm.h"
-#include "inference/ops/gemm8.h"
+#include "inference/ops/fast/gemm.h"
+#include "inference/ops/fast/gemm8.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/requant.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/requant.h"
+#include "inference/ops/fast/workers.h"
 #include "tests/testutil.h"
 
 #define MAX_CH 48

@@ -1,4 +1,4 @@
-/* test_ops_quantize.c — QUANTIZE's SIMD float32 → 8-bit loop (inference/ops/quantize_avx2.c)
+/* test_ops_quantize.c — QUANTIZE's SIMD float32 → 8-bit loop (inference/ops/fast/quantize_avx2.c)
  * against TFLite's AffineQuantize written out here with roundf: values exactly halfway between
  * two steps (where round-half-away-from-zero and other roundings part), the float just below
  * 0.5, negative zero, values beyond ±2^30 steps, ±infinity and NaN (the low end, like the scalar
@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "inference/ops/gemm.h"
-#include "inference/ops/quantize_simd.h"
+#include "inference/ops/fast/gemm.h"
+#include "inference/ops/fast/quantize_simd.h"
 #include "tests/testutil.h"
 
 #if defined(__x86_64__)

@@ -1,4 +1,4 @@
-/* test_ops_requant.c — the tile output stage (inference/ops/requant_tile*.c) against the portable
+/* test_ops_requant.c — the tile output stage (inference/ops/fast/requant_tile*.c) against the portable
  * row stage (requant_row_portable, which the conv and depthwise reference loops share, value for
  * value): accumulators at both int32 extremes and in between, multipliers across [2^30, 2^31)
  * and 0, right shifts up to 31, tiles with and without left shifts (the kernel takes a separate
@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "inference/ops/gemm.h"
-#include "inference/ops/requant.h"
-#include "inference/ops/requant_tile.h"
+#include "inference/ops/fast/gemm.h"
+#include "inference/ops/fast/requant.h"
+#include "inference/ops/fast/requant_tile.h"
 #include "tests/testutil.h"
 
 enum { MAX_CH = 83, MAX_ROWS = 5, LD_ACC = MAX_CH + 3, LD_OUT = MAX_CH + 5 };

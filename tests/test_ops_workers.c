@@ -1,4 +1,4 @@
-/* test_ops_workers.c — the kernels' thread pool (inference/ops/workers.c): workers_run_shared()
+/* test_ops_workers.c — the kernels' thread pool (inference/ops/fast/workers.c): workers_run_shared()
  * hands every unit of a range to exactly one call, for pools of 2 and 3 workers and none, ranges from empty to a few
  * thousand units, and work below the threshold (all on the caller); and a worker that is held up
  * leaves its share to the others (the stealing that keeps two threads useful on a busy machine).
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 
 enum { MAX_UNITS = 5000, MAX_WORKERS = 3 };
 

@@ -1,5 +1,6 @@
-/* test_postproc.c — daemon/postproc.c: labels file, top-k with threshold (checked against a
- * full sort), EMA smoothing (checked against the formula step by step), reset. */
+/* test_postproc.c — daemon/postproc.c: top-k with threshold (checked against a full sort), EMA
+ * smoothing (checked against the formula step by step), reset. The labels file is
+ * test_classifier.c's. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +35,7 @@ static void top_k_matches_a_full_sort(void **state)
 	static struct ref_item ref[N];
 	srand(7);
 	for (int round = 0; round < 50; round++) {
-		int top_k = 1 + round % SRV_RESULT_MAX_LABELS;
+		int top_k = 1 + round % WIRE_MAX_LABELS;
 		double threshold = (round % 5) * 0.2;
 		struct postproc pp;
 		struct srv_result res;
@@ -123,48 +124,7 @@ static void bad_init_arguments(void **state)
 	struct postproc pp;
 	assert_int_equal(pp_init(&pp, 0, 5, 0, 0), -EINVAL);
 	assert_int_equal(pp_init(&pp, 10, 0, 0, 0), -EINVAL);
-	assert_int_equal(pp_init(&pp, 10, SRV_RESULT_MAX_LABELS + 1, 0, 0), -EINVAL);
-}
-
-static void labels_from_the_shared_imagenet_file(void **state)
-{
-	(void)state;
-	struct labels l;
-	char err[512];
-	assert_int_equal(labels_load(tu_model_path("imagenet_labels.txt"), &l, err, sizeof(err)), 0);
-	assert_int_equal(l.count, 1001);
-	assert_string_equal(l.names[0], "background");
-	assert_string_equal(l.names[286], "Egyptian cat");
-	assert_string_equal(l.names[653], "military uniform");
-	labels_free(&l);
-}
-
-static void labels_keep_empty_lines_and_strip_crlf(void **state)
-{
-	(void)state;
-	char *dir = tu_tmpdir(), path[4200], err[512];
-	struct labels l;
-	snprintf(path, sizeof(path), "%s/l.txt", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("zero\r\n\ntwo", f);
-	fclose(f);
-	assert_int_equal(labels_load(path, &l, err, sizeof(err)), 0);
-	assert_int_equal(l.count, 3);
-	assert_string_equal(l.names[0], "zero");
-	assert_string_equal(l.names[1], "");
-	assert_string_equal(l.names[2], "two");
-	labels_free(&l);
-
-	f = fopen(path, "w");
-	fclose(f);
-	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "no labels"));
-	snprintf(path, sizeof(path), "%s/missing.txt", dir);
-	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, path));
-	tu_rm_rf(dir);
-	free(dir);
+	assert_int_equal(pp_init(&pp, 10, WIRE_MAX_LABELS + 1, 0, 0), -EINVAL);
 }
 
 int main(void)
@@ -175,8 +135,6 @@ int main(void)
 		cmocka_unit_test(smoothing_follows_the_ema_formula),
 		cmocka_unit_test(smoothing_delays_a_flip),
 		cmocka_unit_test(bad_init_arguments),
-		cmocka_unit_test(labels_from_the_shared_imagenet_file),
-		cmocka_unit_test(labels_keep_empty_lines_and_strip_crlf),
 	};
 	return cmocka_run_group_tests_name("postproc", tests, NULL, NULL);
 }

@@ -21,11 +21,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "inference/ops/add_simd.h"
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/add_simd.h"
+#include "inference/ops/fast/gemm.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/quant.h"
 
 #define ADD_LEFT_SHIFT 20

@@ -12,10 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "inference/ops/conv_fast.h"
+#include "inference/ops/fast/conv_fast.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/quant.h"
 
 /* Products per output value: each |(w - wzp) * (x - xzp)| <= 255 * 255 = 65025, so an int32
@@ -53,26 +53,15 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	struct conv_params *p = calloc(1, base + fast_bytes);
 	if (!p)
 		return -ENOMEM;
-	p->multiplier = (int32_t *)(p + 1);
-	p->shift = (int *)(p->multiplier + out_ch);
+	p->q.multiplier = (int32_t *)(p + 1);
+	p->q.shift = (int *)(p->q.multiplier + out_ch);
 	if (fast_bytes)
 		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers);
-	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
-				     errlen)) < 0) {
+	if ((r = ku_conv_stage_prepare(n, in, filter, out, out_ch, n->opt.conv.activation, stride_h,
+				       stride_w, dil_h, dil_w, &p->q, err, errlen)) < 0) {
 		free(p);
 		return r;
 	}
-	if (q_activation_range(n->opt.conv.activation, out->type, out->scale, out->zero_point,
-			       &p->act_min, &p->act_max) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "unsupported fused activation %s",
-			       q_activation_name(n->opt.conv.activation));
-	}
-	p->pad_h = ku_padding(stride_h, dil_h, in->dims[1], kh, out_h);
-	p->pad_w = ku_padding(stride_w, dil_w, in->dims[2], kw, out_w);
-	p->input_offset = -in->zero_point;
-	p->filter_offset = in->type == TT_UINT8 ? -filter->zero_point : 0;
-	p->output_offset = out->zero_point;
 	free(n->params);
 	n->params = p;
 	return 0;
@@ -100,9 +89,9 @@ static void conv_invoke(struct graph *g, const struct node *n)
 
 	for (int b = 0; b < batches; b++) {
 		for (int oy = 0; oy < out_h; oy++) {
-			const int in_y0 = oy * stride_h - p->pad_h;
+			const int in_y0 = oy * stride_h - p->q.pad_h;
 			for (int ox = 0; ox < out_w; ox++) {
-				const int in_x0 = ox * stride_w - p->pad_w;
+				const int in_x0 = ox * stride_w - p->q.pad_w;
 				for (int oc = 0; oc < out_ch; oc++) {
 					/* Bounded by CONV_MAX_TERMS products of |x| <= 65025: fits int32. */
 					int32_t acc = 0;
@@ -119,19 +108,14 @@ static void conv_invoke(struct graph *g, const struct node *n)
 							if (is_signed)
 								acc += ku_dot_s8((const int8_t *)in_data + in_base,
 										 (const int8_t *)f_data + f_base, in_ch,
-										 p->input_offset, p->filter_offset);
+										 p->q.input_offset, p->q.filter_offset);
 							else
 								acc += ku_dot_u8(in_data + in_base, f_data + f_base, in_ch,
-										 p->input_offset, p->filter_offset);
+										 p->q.input_offset, p->q.filter_offset);
 						}
 					}
-					/* TFLite adds the bias in int32; wrap (never seen in practice) like it does. */
-					if (bias_data)
-						acc = (int32_t)((uint32_t)acc + (uint32_t)bias_data[oc]);
-					acc = q_mul_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
-					acc = q_clamp(acc + p->output_offset, p->act_min, p->act_max);
 					const size_t oi = (((size_t)b * out_h + oy) * out_w + ox) * out_ch + oc;
-					ku_store8(is_signed, out_data, oi, acc);
+					ku_store8(is_signed, out_data, oi, ku_conv_stage_out(&p->q, bias_data, oc, acc));
 				}
 			}
 		}

@@ -22,13 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inference/ops/dwconv.h"
-#include "inference/ops/dwpair.h"
+#include "inference/ops/fast/dwconv.h"
+#include "inference/ops/fast/dwpair.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/requant.h"
-#include "inference/ops/requant_tile.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/requant.h"
+#include "inference/ops/fast/requant_tile.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/quant.h"
 
 struct dw_fast {
@@ -57,11 +57,8 @@ struct dw_fast {
 #define DW_MAX_TERMS 33025
 
 struct dw_params {
-	int pad_h, pad_w, depth_multiplier;
-	int32_t input_offset, filter_offset, output_offset;
-	int32_t act_min, act_max;
-	int32_t *multiplier;
-	int *shift;
+	struct ku_conv_stage q; /* offsets, clamp, per-channel multipliers (kernel_util.h) */
+	int depth_multiplier;
 	int32_t *acc;           /* out_ch scratch accumulators, so invoke allocates nothing */
 	struct dw_fast *fast;   /* NULL: reference loops; else inside the same allocation */
 };
@@ -154,31 +151,20 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	struct dw_params *p = calloc(1, base + fast_bytes + sizeof(void *));
 	if (!p)
 		return -ENOMEM;
-	p->multiplier = (int32_t *)(p + 1);
-	p->acc = p->multiplier + out_ch;
-	p->shift = (int *)(p->acc + out_ch);
+	p->q.multiplier = (int32_t *)(p + 1);
+	p->acc = p->q.multiplier + out_ch;
+	p->q.shift = (int *)(p->acc + out_ch);
 	if (fast_bytes) {
 		const size_t at = (base + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
 		p->fast = dw_fast_init((uint8_t *)p + at, in, filter, in->type == TT_INT8, kh * kw, out_ch,
 				       nworkers);
 	}
-	if ((r = ku_conv_multipliers(n, in, filter, out, out_ch, p->multiplier, p->shift, err,
-				     errlen)) < 0) {
+	if ((r = ku_conv_stage_prepare(n, in, filter, out, out_ch, n->opt.depthwise.activation,
+				       stride_h, stride_w, dil_h, dil_w, &p->q, err, errlen)) < 0) {
 		free(p);
 		return r;
 	}
-	if (q_activation_range(n->opt.depthwise.activation, out->type, out->scale, out->zero_point,
-			       &p->act_min, &p->act_max) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "unsupported fused activation %s",
-			       q_activation_name(n->opt.depthwise.activation));
-	}
-	p->pad_h = ku_padding(stride_h, dil_h, in->dims[1], kh, out_h);
-	p->pad_w = ku_padding(stride_w, dil_w, in->dims[2], kw, out_w);
 	p->depth_multiplier = dm;
-	p->input_offset = -in->zero_point;
-	p->filter_offset = in->type == TT_UINT8 ? -filter->zero_point : 0;
-	p->output_offset = out->zero_point;
 	free(n->params);
 	n->params = p;
 	return 0;
@@ -249,11 +235,7 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 	const int stride_h = n->opt.depthwise.stride_h, stride_w = n->opt.depthwise.stride_w;
 	const int dil_h = n->opt.depthwise.dilation_h, dil_w = n->opt.depthwise.dilation_w;
 	int32_t *acc = f->acc + (size_t)worker * dw_acc_stride(ch);
-	const struct requant rq = {
-		.bias = bias ? (const int32_t *)bias->data : NULL,
-		.multiplier = p->multiplier, .shift = p->shift,
-		.output_offset = p->output_offset, .act_min = p->act_min, .act_max = p->act_max,
-	};
+	const struct requant rq = requant_of(&p->q, bias ? (const int32_t *)bias->data : NULL);
 	const uint8_t *xs[DW_FAST_MAX_TAPS];
 	const int32_t *ws[DW_FAST_MAX_TAPS];
 	/* dwpair on a window wholly inside the input (most pixels): tap t is the window's corner
@@ -271,7 +253,7 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 			oy = 0;
 			b++;
 		}
-		const int in_y0 = oy * stride_h - p->pad_h, in_x0 = ox * stride_w - p->pad_w;
+		const int in_y0 = oy * stride_h - p->q.pad_h, in_x0 = ox * stride_w - p->q.pad_w;
 		int ntaps = 0;
 		const bool inside = f->pair && dm == 1 && in_y0 >= 0 && in_y0 + span_h < in_h &&
 				    in_x0 >= 0 && in_x0 + span_w < in_w;
@@ -306,10 +288,10 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 		}
 		if (f->pair)
 			f->pair(acc + (size_t)(pix - batch0) * ch, xs, ntaps, ch, is_signed, f->wp, f->init,
-				f->w, p->input_offset);
+				f->w, p->q.input_offset);
 		else
 			f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed,
-				 p->input_offset);
+				 p->q.input_offset);
 		if (pix + 1 - batch0 == DW_BATCH || pix + 1 == pix1) {
 			requant_tile_run(f->requant_tile, f->requant, &rq, acc, (size_t)ch,
 					 pix + 1 - batch0, ch, is_signed, out->data + (size_t)batch0 * ch,
@@ -347,9 +329,9 @@ static void dw_invoke(struct graph *g, const struct node *n)
 
 	for (int b = 0; b < batches; b++) {
 		for (int oy = 0; oy < out_h; oy++) {
-			const int in_y0 = oy * stride_h - p->pad_h;
+			const int in_y0 = oy * stride_h - p->q.pad_h;
 			for (int ox = 0; ox < out_w; ox++) {
-				const int in_x0 = ox * stride_w - p->pad_w;
+				const int in_x0 = ox * stride_w - p->q.pad_w;
 				/* Each acc[oc] sums at most DW_MAX_TERMS products |x| <= 65025. */
 				memset(acc, 0, (size_t)out_ch * sizeof(*acc));
 				for (int ky = 0; ky < kh; ky++) {
@@ -365,21 +347,16 @@ static void dw_invoke(struct graph *g, const struct node *n)
 						if (is_signed)
 							mac_taps_s8(acc, (const int8_t *)in_data + in_base,
 								    (const int8_t *)f_data + f_base, in_ch, dm,
-								    p->input_offset, p->filter_offset);
+								    p->q.input_offset, p->q.filter_offset);
 						else
 							mac_taps_u8(acc, in_data + in_base, f_data + f_base, in_ch, dm,
-								    p->input_offset, p->filter_offset);
+								    p->q.input_offset, p->q.filter_offset);
 					}
 				}
 				const size_t out_base = (((size_t)b * out_h + oy) * out_w + ox) * out_ch;
-				for (int oc = 0; oc < out_ch; oc++) {
-					int32_t v = acc[oc];
-					if (bias_data)
-						v = (int32_t)((uint32_t)v + (uint32_t)bias_data[oc]);
-					v = q_mul_by_quantized_multiplier(v, p->multiplier[oc], p->shift[oc]);
-					v = q_clamp(v + p->output_offset, p->act_min, p->act_max);
-					ku_store8(is_signed, out_data, out_base + oc, v);
-				}
+				for (int oc = 0; oc < out_ch; oc++)
+					ku_store8(is_signed, out_data, out_base + oc,
+						  ku_conv_stage_out(&p->q, bias_data, oc, acc[oc]));
 			}
 		}
 	}

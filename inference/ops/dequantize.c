@@ -14,12 +14,10 @@ struct dequantize_params {
 
 static int dequantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_take_io(g, n, 1, 1, &in, &out, err, errlen);
 	if (r < 0)
 		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
 	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0)
 		return r;
 	if (out->type != TT_FLOAT32)

@@ -312,15 +312,27 @@ int ku_prepare_weighted(struct graph *g, struct node *n, enum padding padding, i
 	return 0;
 }
 
-int ku_take_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
-		  char *err, size_t errlen)
+int ku_take_io(struct graph *g, struct node *n, int min_inputs, int max_inputs,
+	       struct tensor **ret_in, struct tensor **ret_out, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	int r = ku_check_arity(n, min_inputs, max_inputs, err, errlen);
 	if (r < 0)
 		return r;
 	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
 	if (!in || !out)
 		return ku_fail(err, errlen, n, "tensor index out of range");
+	*ret_in = in;
+	*ret_out = out;
+	return 0;
+}
+
+int ku_take_unary(struct graph *g, struct node *n, struct tensor **ret_in, struct tensor **ret_out,
+		  char *err, size_t errlen)
+{
+	struct tensor *in, *out;
+	int r = ku_take_io(g, n, 1, 1, &in, &out, err, errlen);
+	if (r < 0)
+		return r;
 	if ((r = ku_check_q8(n, in, "input", err, errlen)) < 0 ||
 	    (r = ku_check_q8(n, out, "output", err, errlen)) < 0 ||
 	    (r = ku_check_same_type(n, in, "input", out, "output", err, errlen)) < 0)
@@ -339,5 +351,26 @@ int ku_prepare_unary(struct graph *g, struct node *n, struct tensor **ret_in, st
 		return r;
 	*ret_in = in;
 	*ret_out = out;
+	return 0;
+}
+
+int ku_conv_stage_prepare(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			  const struct tensor *out, int out_ch, enum activation act, int stride_h,
+			  int stride_w, int dil_h, int dil_w, struct ku_conv_stage *st, char *err,
+			  size_t errlen)
+{
+	int r = ku_conv_multipliers(n, in, filter, out, out_ch, st->multiplier, st->shift, err, errlen);
+	if (r < 0)
+		return r;
+	if (q_activation_range(act, out->type, out->scale, out->zero_point, &st->act_min,
+			       &st->act_max) < 0)
+		return ku_fail(err, errlen, n, "unsupported fused activation %s", q_activation_name(act));
+	/* filter [out_ch or 1, kh, kw, ...] for both ops */
+	const int kh = filter->dims[1], kw = filter->dims[2];
+	st->pad_h = ku_padding(stride_h, dil_h, in->dims[1], kh, out->dims[1]);
+	st->pad_w = ku_padding(stride_w, dil_w, in->dims[2], kw, out->dims[2]);
+	st->input_offset = -in->zero_point;
+	st->filter_offset = in->type == TT_UINT8 ? -filter->zero_point : 0;
+	st->output_offset = out->zero_point;
 	return 0;
 }

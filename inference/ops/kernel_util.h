@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "inference/graph.h"
+#include "inference/quant.h"
 
 /* Writes the message into err (no op name: the engine prefixes the operator) and returns -EINVAL. */
 int ku_fail(char *err, size_t errlen, const struct node *n, const char *fmt, ...)
@@ -59,6 +60,40 @@ int ku_check_conv_weights(const struct node *n, const struct tensor *in,
 int ku_conv_multipliers(const struct node *n, const struct tensor *in, const struct tensor *filter,
 			const struct tensor *out, int out_ch, int32_t *ret_multiplier, int *ret_shift,
 			char *err, size_t errlen);
+
+/* The output stage CONV_2D and DEPTHWISE_CONV_2D share: everything between the int32
+ * accumulator and the stored byte, fixed at prepare. multiplier and shift point to out_ch
+ * elements of the caller's params allocation. */
+struct ku_conv_stage {
+	int pad_h, pad_w;
+	int32_t input_offset;   /* -input zero point */
+	int32_t filter_offset;  /* -filter zero point (uint8 only; int8 weights are symmetric) */
+	int32_t output_offset;  /* +output zero point */
+	int32_t act_min, act_max;
+	int32_t *multiplier;    /* per output channel (same value repeated for per-tensor) */
+	int *shift;
+};
+
+/* Fills st (its multiplier and shift arrays already pointing to out_ch elements) for a
+ * windowed op: ku_conv_multipliers, the fused activation's clamp range, TFLite's padding for the
+ * output size out has (checked against the op's padding by the caller), and the zero-point offsets. On failure err names the problem. */
+int ku_conv_stage_prepare(const struct node *n, const struct tensor *in, const struct tensor *filter,
+			  const struct tensor *out, int out_ch, enum activation act, int stride_h,
+			  int stride_w, int dil_h, int dil_w, struct ku_conv_stage *st, char *err,
+			  size_t errlen);
+
+/* One output value of channel oc from its accumulator: bias added in int32 (wrapping like
+ * TFLite, never seen in practice), TFLite's MultiplyByQuantizedMultiplier, the output zero point,
+ * the activation clamp. The reference loops' tail; the fast paths' requant kernels compute the
+ * same. */
+static inline int32_t ku_conv_stage_out(const struct ku_conv_stage *st, const int32_t *bias, int oc,
+					int32_t acc)
+{
+	if (bias)
+		acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+	acc = q_mul_by_quantized_multiplier(acc, st->multiplier[oc], st->shift[oc]);
+	return q_clamp(acc + st->output_offset, st->act_min, st->act_max);
+}
 
 bool ku_same_shape(const struct tensor *a, const struct tensor *b);
 
@@ -160,6 +195,11 @@ static inline void ku_bcast_next(const struct ku_bcast *bc, int *idx, size_t *ia
 		idx[d] = 0;
 	}
 }
+
+/* One output and min_inputs..max_inputs inputs (ku_check_arity), input 0 and output 0 present:
+ * the first check of every one-input op, whatever its types (DEQUANTIZE, QUANTIZE, RESHAPE). */
+int ku_take_io(struct graph *g, struct node *n, int min_inputs, int max_inputs,
+	       struct tensor **ret_in, struct tensor **ret_out, char *err, size_t errlen);
 
 /* What every one-input 8-bit op checks first: one input, 8-bit quantized input and output of
  * one type (shapes are the op's business). */

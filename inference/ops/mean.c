@@ -21,7 +21,7 @@
 
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/quant.h"
 
 #define MEAN_GRAIN 64 /* fewest channels of a piece for the workers (whole cache lines of sums) */

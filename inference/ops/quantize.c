@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inference/ops/gemm.h"
+#include "inference/ops/fast/gemm.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
-#include "inference/ops/quantize_simd.h"
-#include "inference/ops/workers.h"
+#include "inference/ops/fast/quantize_simd.h"
+#include "inference/ops/fast/workers.h"
 #include "inference/quant.h"
 
 /* Fewest elements of a piece for the workers: a multiple of the SIMD loop's 32, so a scalar
@@ -49,12 +49,10 @@ static int32_t requantize_one(const struct quantize_params *p, int32_t x)
 
 static int quantize_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_take_io(g, n, 1, 1, &in, &out, err, errlen);
 	if (r < 0)
 		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
 	if ((r = ku_check_q8(n, out, "output", err, errlen)) < 0)
 		return r;
 	if (in->type != TT_FLOAT32 && (r = ku_check_q8(n, in, "input", err, errlen)) < 0)

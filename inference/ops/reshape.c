@@ -30,12 +30,11 @@ static int check_same_quant(const struct node *n, const struct tensor *in, const
 
 static int reshape_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 2, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_take_io(g, n, 1, 2, &in, &out, err, errlen);
 	if (r < 0)
 		return r;
-	struct tensor *in = ku_in(g, n, 0), *shape = ku_in(g, n, 1), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
+	struct tensor *shape = ku_in(g, n, 1);
 	int32_t want[GRAPH_MAX_DIMS];
 	int want_ndim;
 	/* Like TFLite's GetOutputShape: a 1-D shape input wins over the option. */
@@ -89,12 +88,10 @@ static int reshape_prepare(struct graph *g, struct node *n, char *err, size_t er
 
 static int squeeze_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
-	int r = ku_check_arity(n, 1, 1, err, errlen);
+	struct tensor *in, *out;
+	int r = ku_take_io(g, n, 1, 1, &in, &out, err, errlen);
 	if (r < 0)
 		return r;
-	struct tensor *in = ku_in(g, n, 0), *out = ku_out(g, n, 0);
-	if (!in || !out)
-		return ku_fail(err, errlen, n, "tensor index out of range");
 	bool drop[GRAPH_MAX_DIMS] = { false };
 	if (n->opt.squeeze.n < 0 || n->opt.squeeze.n > GRAPH_MAX_DIMS)
 		return ku_fail(err, errlen, n, "%d squeeze dims", n->opt.squeeze.n);

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 
 #define VIVID "/dev/video0"
 #define LOOP "/dev/video10"

@@ -14,7 +14,9 @@
 #include <time.h>
 
 #include "ipc/client.h"
-#include "ipc/protocol.h"
+#include "ipc/wire.h"
+#include "lib/clock.h"
+#include "lib/macros.h"
 #include "tools/camclass/commands.h"
 
 #define REQUEST_TIMEOUT_MS 10000
@@ -125,7 +127,7 @@ static void print_status(const json_t *st)
 	       str(st, "backend"), json_integer_value(json_object_get(st, "threads")));
 	static const char *stages[] = { "capture_to_result", "decode", "preprocess", "inference" };
 	printf("latency ms  p50/p99:");
-	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(stages); i++) {
 		json_t *s = json_object_get(lat, stages[i]);
 		printf("%s %s %.1f/%.1f", i ? "," : "", stages[i], num(s, "p50"), num(s, "p99"));
 	}
@@ -147,8 +149,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->on_change = true;
 		} else if (strcmp(a, "--top-k") == 0 && i + 1 < argc) {
 			long k = strtol(argv[++i], &end, 10);
-			if (*end || k < 1 || k > SRV_RESULT_MAX_LABELS) {
-				fprintf(stderr, "camclass: --top-k must be 1..%d\n", SRV_RESULT_MAX_LABELS);
+			if (*end || k < 1 || k > WIRE_MAX_LABELS) {
+				fprintf(stderr, "camclass: --top-k must be 1..%d\n", WIRE_MAX_LABELS);
 				return -EINVAL;
 			}
 			o->top_k = (int)k;
@@ -231,7 +233,7 @@ static int write_snapshot(const json_t *reply, const char *path)
 	uint8_t *jpeg;
 	size_t len;
 	if (!json_is_string(data) ||
-	    proto_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
+	    wire_base64_decode(json_string_value(data), json_string_length(data), &jpeg, &len) < 0) {
 		fprintf(stderr, "camclass: the snapshot reply has no valid base64 data\n");
 		return EXIT_DAEMON;
 	}
@@ -249,20 +251,13 @@ static int write_snapshot(const json_t *reply, const char *path)
 	return EXIT_OK;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* status, latest, classify, snapshot, ping: one request, one reply. */
 static int one_request(struct cli_conn *conn, const char *cmd, const struct options *o,
 		       const char *socket_path)
 {
 	bool filtered = strcmp(cmd, "latest") == 0 || strcmp(cmd, "classify") == 0;
 	json_t *fields = filtered ? filter_fields(o) : NULL, *reply;
-	double start = now_ms();
+	uint64_t start_ns = mono_now_ns();
 	int r = cli_request(conn, cmd, fields,
 			    strcmp(cmd, "classify") == 0 ? CLASSIFY_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
 			    &reply);
@@ -281,7 +276,7 @@ static int one_request(struct cli_conn *conn, const char *cmd, const struct opti
 	else if (strcmp(cmd, "status") == 0)
 		print_status(reply);
 	else if (strcmp(cmd, "ping") == 0)
-		printf("pong from %s in %.2f ms\n", socket_path, now_ms() - start);
+		printf("pong from %s in %.2f ms\n", socket_path, (double)(mono_now_ns() - start_ns) / 1e6);
 	else
 		print_result(reply);
 	json_decref(reply);
@@ -296,7 +291,7 @@ int cmd_client(const char *socket_path, int argc, char **argv)
 	struct options o;
 	bool known = false;
 
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		known = known || strcmp(cmd, commands[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "camclass: unknown command '%s'\n", cmd);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "inference/engine.h"
+#include "lib/clock.h"
 #include "tools/camclass/commands.h"
 
 #define ERR_LEN 512
@@ -145,7 +146,7 @@ int cmd_infer(int argc, char **argv)
 		goto out;
 	}
 	if (eng_invoke(e) < 0) {
-		fprintf(stderr, "camclass infer: inference failed\n");
+		fprintf(stderr, "camclass infer: inference failed: %s\n", eng_invoke_error(e));
 		goto out;
 	}
 	f = fopen(a.output, "wb");
@@ -157,13 +158,6 @@ int cmd_infer(int argc, char **argv)
 out:
 	eng_free(e);
 	return status;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -201,14 +195,14 @@ int cmd_bench(int argc, char **argv)
 		x[i] = (uint8_t)state;
 	}
 	for (int i = 0; i < a.warmup + a.iters; i++) {
-		double t0 = now_ms();
+		uint64_t t0_ns = mono_now_ns();
 		if (eng_invoke(e) < 0) {
-			fprintf(stderr, "camclass bench: inference failed\n");
+			fprintf(stderr, "camclass bench: inference failed: %s\n", eng_invoke_error(e));
 			eng_free(e);
 			free(ms);
 			return 1;
 		}
-		double dt = now_ms() - t0;
+		double dt = (double)(mono_now_ns() - t0_ns) / 1e6;
 		if (i < a.warmup) {
 			printf("warmup %d: %.3f ms\n", i + 1, dt);
 		} else {

@@ -6,11 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/log.h"
+#include "ipc/wire.h"
+#include "lib/log.h"
 #include "lib/version.h"
 #include "tools/camclass/commands.h"
-
-#define DEFAULT_SOCKET "/run/camclassd/camclassd.sock"
 
 static void usage(FILE *f)
 {
@@ -18,7 +17,7 @@ static void usage(FILE *f)
 		"usage: camclass [--socket PATH] COMMAND [ARGS]\n"
 		"       camclass --version\n"
 		"\n"
-		"client of camclassd (socket default " DEFAULT_SOCKET "):\n"
+		"client of camclassd (socket default " WIRE_DEFAULT_SOCKET "):\n"
 		"  status | latest | ping | classify\n"
 		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
 		"  snapshot -o FILE\n"
@@ -40,7 +39,7 @@ static int has_arg(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *socket_path = DEFAULT_SOCKET;
+	const char *socket_path = WIRE_DEFAULT_SOCKET;
 	int i = 1;
 
 	log_init();

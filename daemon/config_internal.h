@@ -1,0 +1,56 @@
+/* config_internal.h — what config.c (the key table, the INI walk) and config_values.c (turning
+ * one value into a struct field, with its range and error text) share. Nothing outside
+ * daemon/config*.c includes it. */
+#ifndef CAMCLASS_DAEMON_CONFIG_INTERNAL_H
+#define CAMCLASS_DAEMON_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "daemon/config.h"
+
+#define CONTROL_PREFIX "control."
+
+enum key_type { K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL };
+
+/* A choice key's values are a module's own enum, 0..count-1, read with that module's name
+ * table (capture/names.c, inference/engine_info.c); wrappers give them one signature. */
+struct choice_set {
+	int (*from_name)(const char *name);   /* the value, or < 0 */
+	const char *(*name_of)(int value);
+	int count;
+};
+
+struct key_def {
+	const char *section, *name;
+	enum key_type type;
+	size_t offset;
+	double min, max;               /* K_INT, K_DOUBLE, K_OCTAL */
+	bool min_open, max_open;       /* exclusive bounds */
+	const struct choice_set *choices; /* K_CHOICE */
+};
+
+struct parse_ctx {
+	const char *path;
+	FILE *f;
+	char *line;          /* getline buffer */
+	size_t line_cap;
+	int lineno;          /* line most recently handed to inih */
+	int err_line;        /* line of the first error; 0 = none yet */
+	char *err;
+	size_t errlen;
+	int read_errno;
+	int *seen_line;       /* per key of the table: line it was set on, 0 = not yet */
+	struct config *cfg;
+};
+
+/* Keeps the first error only: "FILE:LINE: [section] key: reason" (key/section may be NULL). */
+void cfg_set_error(struct parse_ctx *ctx, int line, const char *section, const char *key,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Set the key's field from value: 1, or 0 with the error set (inih's handler convention). */
+int cfg_apply_key(struct parse_ctx *ctx, const struct key_def *k, const char *value);
+/* A `control.<name> = <int>` line of [camera]: 1, or 0 with the error set. */
+int cfg_handle_control(struct parse_ctx *ctx, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,194 @@
+/* test_classifier.c — daemon/classifier.c, labels.c and rank.c: the one classifier the daemon
+ * and `camclass classify` share. Labels file forms, the ranking against a full sort (also for
+ * k beyond the protocol's 20, ties and NaN), load errors that name the file, and a real photo
+ * through every step (decode, prepare, run) giving the MANIFEST's answer. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/classifier.h"
+#include "tests/testutil.h"
+
+static void labels_from_the_shared_imagenet_file(void **state)
+{
+	(void)state;
+	struct labels l;
+	char err[512];
+	assert_int_equal(labels_load(tu_model_path("imagenet_labels.txt"), &l, err, sizeof(err)), 0);
+	assert_int_equal(l.count, 1001);
+	assert_string_equal(l.names[0], "background");
+	assert_string_equal(l.names[286], "Egyptian cat");
+	assert_string_equal(l.names[653], "military uniform");
+	labels_free(&l);
+}
+
+static void labels_keep_empty_lines_and_strip_crlf(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), path[4200], err[512];
+	struct labels l;
+	snprintf(path, sizeof(path), "%s/l.txt", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("zero\r\n\ntwo", f);
+	fclose(f);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.names[0], "zero");
+	assert_string_equal(l.names[1], "");
+	assert_string_equal(l.names[2], "two");
+	labels_free(&l);
+
+	f = fopen(path, "w");
+	fclose(f);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no labels"));
+	snprintf(path, sizeof(path), "%s/missing.txt", dir);
+	assert_int_equal(labels_load(path, &l, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+struct ref_item {
+	float score;
+	uint32_t index;
+};
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct ref_item *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score < b->score ? 1 : -1;
+	return a->index < b->index ? -1 : 1;
+}
+
+static void top_k_matches_a_full_sort_for_any_k(void **state)
+{
+	(void)state;
+	enum { N = 1001 };
+	static float scores[N];
+	static struct ref_item ref[N];
+	static struct clf_rank got[N + 5];
+	static const size_t ks[] = { 1, 2, 5, 20, 21, 100, 1000, N, N + 5 };
+	uint64_t rng = 11;
+	for (int round = 0; round < 40; round++) {
+		size_t k = ks[round % (sizeof(ks) / sizeof(ks[0]))];
+		float min_score = round % 4 == 0 ? -INFINITY : (float)(round % 5) * 0.2f;
+		for (int i = 0; i < N; i++) /* coarse values, so ties happen */
+			scores[i] = (float)tu_rand_in(&rng, 0, 63) / 63.0f;
+		size_t n_ref = 0;
+		for (int i = 0; i < N; i++)
+			if (scores[i] >= min_score)
+				ref[n_ref++] = (struct ref_item){ scores[i], (uint32_t)i };
+		qsort(ref, n_ref, sizeof(ref[0]), ref_cmp);
+		size_t want = n_ref < k ? n_ref : k;
+		assert_int_equal(clf_top_k(scores, N, k, min_score, got), want);
+		for (size_t i = 0; i < want; i++) {
+			assert_int_equal(got[i].index, ref[i].index);
+			assert_true(got[i].score == ref[i].score);
+		}
+	}
+}
+
+static void top_k_skips_nan_and_handles_empty_input(void **state)
+{
+	(void)state;
+	const float scores[4] = { 0.5f, NAN, 0.9f, 0.5f };
+	struct clf_rank got[4];
+	assert_int_equal(clf_top_k(scores, 4, 4, -INFINITY, got), 3);
+	assert_int_equal(got[0].index, 2);
+	assert_int_equal(got[1].index, 0); /* tie: lower class first */
+	assert_int_equal(got[2].index, 3);
+	assert_int_equal(clf_top_k(scores, 0, 4, -INFINITY, got), 0);
+	assert_int_equal(clf_top_k(scores, 4, 0, -INFINITY, got), 0);
+}
+
+static struct clf_options options(const char *model, const char *labels)
+{
+	return (struct clf_options){ .model_path = model, .labels_path = labels,
+				     .backend = ENG_BACKEND_BUILTIN, .threads = 1,
+				     .crop = CAP_CROP_FULL, .resize = CAP_RESIZE_AREA };
+}
+
+static void load_errors_name_the_file(void **state)
+{
+	(void)state;
+	char err[512], model[4096], labels[4096];
+	struct classifier *c = NULL;
+	snprintf(model, sizeof(model), "%s", tu_model_path("vww_96_int8.tflite"));
+	snprintf(labels, sizeof(labels), "%s", tu_model_path("imagenet_labels.txt"));
+	struct clf_options o = options(model, labels);
+	assert_int_equal(clf_load(&o, &c, err, sizeof(err)), -EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err, "imagenet_labels.txt has 1001 labels but"));
+	assert_non_null(strstr(err, "vww_96_int8.tflite has 2 outputs"));
+
+	o.labels_path = "/nonexistent/labels.txt";
+	assert_int_equal(clf_load(&o, &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/labels.txt"));
+
+	o = options("/nonexistent/model.tflite", labels);
+	assert_true(clf_load(&o, &c, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/model.tflite"));
+	assert_null(c);
+}
+
+/* The steps the daemon runs on a frame, on a shared photo: MANIFEST.md says 653 "military
+ * uniform" for grace_hopper on MobileNet v2. */
+static void a_photo_through_every_step(void **state)
+{
+	(void)state;
+	char err[512], model[4096], labels[4096];
+	struct classifier *c;
+	struct cap_image img;
+	struct clf_rank top[3];
+	size_t bytes;
+	snprintf(model, sizeof(model), "%s", tu_model_path("mobilenet_v2_1.0_224_quant.tflite"));
+	snprintf(labels, sizeof(labels), "%s", tu_model_path("imagenet_labels.txt"));
+	struct clf_options o = options(model, labels);
+	if (clf_load(&o, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(clf_name(c), "mobilenet_v2_1.0_224_quant");
+	assert_int_equal(clf_class_count(c), 1001);
+	assert_string_equal(clf_labels(c)[286], "Egyptian cat");
+	assert_int_equal(clf_input(c)->dims[1], 224);
+	assert_int_equal(clf_prep(c)->target.width, 224);
+	assert_int_equal(clf_prep(c)->target.channels, 3);
+
+	uint8_t *data = tu_read_file(tu_model_path("images/grace_hopper.bmp"), &bytes);
+	assert_non_null(data);
+	assert_int_equal(clf_decode_still(c, data, bytes, &img), 0);
+	free(data);
+	assert_int_equal(clf_prepare(c, &img), 0);
+	assert_int_equal(clf_run(c), 0);
+	assert_string_equal(clf_run_error(c), "");
+	assert_int_equal(clf_top_k(clf_scores(c), clf_class_count(c), 3, -INFINITY, top), 3);
+	assert_int_equal(top[0].index, 653);
+	assert_true(top[0].score >= top[1].score && top[1].score >= top[2].score);
+	float sum = 0;
+	for (size_t i = 0; i < clf_class_count(c); i++)
+		sum += clf_scores(c)[i];
+	assert_float_equal(sum, 1.0, 0.05); /* softmax output, dequantized */
+	clf_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(labels_from_the_shared_imagenet_file),
+		cmocka_unit_test(labels_keep_empty_lines_and_strip_crlf),
+		cmocka_unit_test(top_k_matches_a_full_sort_for_any_k),
+		cmocka_unit_test(top_k_skips_nan_and_handles_empty_input),
+		cmocka_unit_test(load_errors_name_the_file),
+		cmocka_unit_test(a_photo_through_every_step),
+	};
+	return cmocka_run_group_tests_name("classifier", tests, NULL, NULL);
+}

@@ -147,7 +147,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all dist man FORCE test unit-tests test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
+.PHONY: all dist man FORCE test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
 all: $(BUILD)/camclassd $(BUILD)/camclass
 
@@ -200,6 +200,13 @@ dist:
 	    -o $(BUILD)/camclassd-$(CAMCLASS_VERSION).tar.gz HEAD
 
 unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
+
+# `make soak`: 10 minutes of mixed load on the real daemon (scripts/soak; not part of make test)
+$(BUILD)/soak: $(BUILD)/obj/tests/soak.o $(TESTLIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+soak: $(BUILD)/soak $(BUILD)/camclassd
+	CAMCLASS_BUILD=$(BUILD) scripts/soak
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

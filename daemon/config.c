@@ -9,7 +9,10 @@
  *   also strips leading blanks (inih would otherwise treat indented lines as multi-line
  *   continuations, which would read as a confusing "duplicate key"), rejects lines longer than
  *   inih's buffer instead of letting it split them, and reports unknown or empty [section]
- *   headers, which inih never passes to the handler.
+ *   headers, which inih never passes to the handler. It takes '\n', "\r\n" and a lone '\r' as
+ *   line ends, refuses inih's "key: value" form (the documented one is "key = value"), never
+ *   reads past a refused line (a NUL byte, an overlong line: /dev/zero ends at once) and never
+ *   takes a read error for the end of the file.
  * - Choices are the modules' own enums, read with their own name tables (config.h); one value
  *   becomes one field in config_values.c, strictly (whole string, no overflow, finite); only
  *   the first error is kept, because later ones are often consequences of it. */
@@ -108,32 +111,71 @@ static bool section_known(const char *name)
 	return false;
 }
 
+/* One physical line into ctx->line (NUL-terminated, without its end): '\n', "\r\n" and a lone
+ * '\r' all end a line (a file saved with old Mac line ends would otherwise be one long line
+ * whose keys vanish). Reads at most cap - 1 characters: a longer line, a NUL byte or a read
+ * error stops the whole file (so /dev/zero cannot make it read forever). Returns the length,
+ * -1 at the end of the file, -2 on a line it refused (error set). */
+static ssize_t next_line(struct parse_ctx *ctx, size_t cap)
+{
+	size_t len = 0;
+	int ch;
+	if (ctx->line_cap < cap) {
+		char *nl = realloc(ctx->line, cap);
+		if (!nl) {
+			ctx->read_errno = ENOMEM;
+			return -2;
+		}
+		ctx->line = nl;
+		ctx->line_cap = cap;
+	}
+	errno = 0;
+	while ((ch = getc(ctx->f)) != EOF) {
+		if (ch == '\n')
+			break;
+		if (ch == '\r') {
+			int next = getc(ctx->f);
+			if (next != '\n' && next != EOF)
+				ungetc(next, ctx->f);
+			break;
+		}
+		if (ch == 0 || len + 1 >= cap) {
+			ctx->lineno++;
+			if (ch == 0)
+				cfg_set_error(ctx, ctx->lineno, NULL, NULL, "NUL byte in line");
+			else
+				cfg_set_error(ctx, ctx->lineno, NULL, NULL,
+					      "line too long (at most %zu characters)", cap - 1);
+			return -2;
+		}
+		ctx->line[len++] = (char)ch;
+	}
+	if (ch == EOF && !feof(ctx->f)) {
+		/* a read error is never the end of the file: "configuration OK" must mean all of it */
+		ctx->read_errno = errno ? errno : EIO;
+		return -2;
+	}
+	if (ch == EOF && len == 0)
+		return -1;
+	ctx->line[len] = 0;
+	ctx->lineno++;
+	return (ssize_t)len;
+}
+
 /* inih's reader callback: one line per call, counted; see the comment at the top. */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
-	errno = 0;
-	ssize_t n = getline(&ctx->line, &ctx->line_cap, ctx->f);
-	if (n < 0) {
-		if (ferror(ctx->f))
-			ctx->read_errno = errno ? errno : EIO;
+	if (ctx->err_line || ctx->read_errno || num < 3)
+		return NULL;    /* only the first error is kept: stop reading there */
+	ssize_t n = next_line(ctx, (size_t)num - 1);
+	if (n < 0)
 		return NULL;
-	}
-	ctx->lineno++;
 	const char *p = ctx->line;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	size_t len = strlen(p);
-	if ((size_t)n != (size_t)(p - ctx->line) + len) {
-		cfg_set_error(ctx, ctx->lineno, NULL, NULL, "NUL byte in line");
-		p = "\n";
-		len = 1;
-	} else if (len + 1 > (size_t)num) {
-		cfg_set_error(ctx, ctx->lineno, NULL, NULL, "line too long (at most %d characters)",
-			  num - 2);
-		p = "\n";
-		len = 1;
-	} else if (*p == '[') {
+	if (*p == '[') {
 		const char *end = strchr(p, ']');
 		if (end) {
 			char name[64];
@@ -145,10 +187,20 @@ static char *read_line(char *str, int num, void *stream)
 			if (!section_known(name))
 				cfg_set_error(ctx, ctx->lineno, name, NULL, "unknown section");
 		}
+	} else if (*p && *p != ';' && *p != '#' && p[strcspn(p, "=:")] == ':') {
+		/* inih also takes "key: value"; the documented form is "key = value" only */
+		cfg_set_error(ctx, ctx->lineno, NULL, NULL,
+			      "'%.*s': write 'key = value' (':' is not a separator)",
+			      (int)strcspn(p, ":"), p);
+		return NULL;
 	}
-	memcpy(str, p, len + 1);
+	/* inih wants the line end back */
+	memcpy(str, p, len);
+	str[len] = '\n';
+	str[len + 1] = 0;
 	return str;
 }
+
 
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {

@@ -35,10 +35,46 @@ void cfg_set_error(struct parse_ctx *ctx, int line, const char *section, const c
 		snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->path, line, reason);
 }
 
+/* Strict decimal forms only: strtol/strtod alone would also take "+640", " 640", "0x1p3",
+ * "infinity"... Integers: -?[0-9]+. Reals: -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)?. */
+static bool is_decimal_integer(const char *s)
+{
+	if (*s == '-')
+		s++;
+	size_t digits = strspn(s, "0123456789");
+	return digits > 0 && !s[digits];
+}
+
+static bool is_decimal_real(const char *s)
+{
+	if (*s == '-')
+		s++;
+	size_t n = strspn(s, "0123456789");
+	if (!n)
+		return false;
+	s += n;
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		n = strspn(s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	return !*s;
+}
+
 static int parse_long(const char *s, long *ret)
 {
 	char *end;
-	if (!*s)
+	if (!is_decimal_integer(s))
 		return -EINVAL;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -53,7 +89,7 @@ static int parse_long(const char *s, long *ret)
 static int parse_double(const char *s, double *ret)
 {
 	char *end;
-	if (!*s)
+	if (!is_decimal_real(s))
 		return -EINVAL;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -118,8 +154,8 @@ int cfg_handle_control(struct parse_ctx *ctx, const char *name, const char *valu
 		return 0;
 	}
 	errno = 0;
-	long long v = *value ? strtoll(value, &end, 10) : 0;
-	if (!*value || *end || errno == ERANGE) {
+	long long v = is_decimal_integer(value) ? strtoll(value, &end, 10) : 0;
+	if (!is_decimal_integer(value) || *end || errno == ERANGE) {
 		cfg_set_error(ctx, ctx->lineno, "camera", name, "'%s' is not an integer", value);
 		return 0;
 	}

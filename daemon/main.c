@@ -27,6 +27,7 @@
 
 #include "daemon/config.h"
 #include "daemon/health.h"
+#include "daemon/model_loader.h"
 #include "daemon/pipeline.h"
 #include "daemon/preflight.h"
 #include "ipc/server.h"
@@ -49,6 +50,8 @@ struct daemon {
 	uint64_t watchdog_usec; /* 0: no watchdog */
 	bool unhealthy_logged;
 	char status[STATUS_MAX];
+	struct model_loader *loader;    /* a reload's model being loaded off the main loop */
+	bool reload_again;              /* SIGHUP while loading: reload once more afterwards */
 };
 
 static void usage(FILE *f)
@@ -101,13 +104,71 @@ static bool socket_settings_changed(const struct config *a, const struct config 
 	       a->socket.max_clients != b->socket.max_clients;
 }
 
+/* The second half of a reload, once any new model is loaded: swap it all in, or keep the
+ * running configuration when the pipeline refuses it. Takes cfg and model. */
+static void reload_apply(struct daemon *d, struct config *cfg, struct classifier *model)
+{
+	bool new_model = model != NULL;
+	char model_name[256] = "";
+	if (model)
+		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
+	int r = pl_apply(d->pl, cfg, model);
+	if (r < 0) {
+		config_free(cfg); /* pl_apply logged why */
+		return;
+	}
+	if (socket_settings_changed(&d->cfg, cfg))
+		log_warning("[socket] changes take effect after a restart");
+	config_free(&d->cfg);
+	d->cfg = *cfg;
+	apply_log_level(d);
+	pl_health_limits(d->pl, &d->limits);
+	if (new_model) {
+		json_t *extra = json_pack("{s:s}", "model", model_name);
+		if (!extra || srv_publish_event(d->srv, "model_reloaded", extra) < 0)
+			log_warning("could not tell clients about the new model");
+		log_info("model %s in service", model_name);
+	}
+	log_info("configuration reloaded");
+}
+
+static void reload(struct daemon *d);
+
+/* The model loader is done (its fd is readable). */
+static void reload_model_loaded(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config cfg;
+	struct classifier *model;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ml_fd(d->loader), NULL);
+	int r = ml_finish(d->loader, &cfg, &model, err, sizeof(err));
+	d->loader = NULL;
+	if (r < 0) {
+		log_error("reload rejected, keeping the running model: %s", err);
+		config_free(&cfg);
+	} else {
+		reload_apply(d, &cfg, model);
+	}
+	sd_notify(0, "READY=1");
+	if (d->reload_again) {
+		d->reload_again = false;
+		reload(d);
+	}
+}
+
+/* A changed model is loaded on a thread of its own (daemon/model_loader.c): clients keep being
+ * answered meanwhile, and READY=1 follows when it is in service or rejected. */
 static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
-	struct classifier *model = NULL;
 	int r;
 
+	if (d->loader) {
+		log_info("reload requested while a model loads; reloading again once it is done");
+		d->reload_again = true;
+		return;
+	}
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
 		   (unsigned long long)(mono_now_ns() / 1000));
 	d->status[0] = 0;
@@ -118,35 +179,22 @@ static void reload(struct daemon *d)
 		goto done;
 	}
 	if (model_settings_changed(&d->cfg, &cfg)) {
-		r = pl_model_load(&cfg, &model, err, sizeof(err));
-		if (r < 0) {
-			log_error("reload rejected, keeping the running model: %s", err);
-			config_free(&cfg);
-			goto done;
+		r = ml_start(&cfg, &d->loader);
+		if (r >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.fd = ml_fd(d->loader) };
+			if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) == 0)
+				return; /* reload_model_loaded() goes on */
+			log_errno(LOG_ERR, errno, "reload: epoll_ctl");
+			struct classifier *model;
+			ml_finish(d->loader, &cfg, &model, err, sizeof(err));
+			d->loader = NULL;
+			clf_free(model);
 		}
-	}
-	bool new_model = model != NULL;
-	char model_name[256] = "";
-	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
-	r = pl_apply(d->pl, &cfg, model);
-	if (r < 0) {
-		config_free(&cfg); /* pl_apply logged why */
+		log_error("reload rejected, keeping the running configuration: cannot load the model");
+		config_free(&cfg);
 		goto done;
 	}
-	if (socket_settings_changed(&d->cfg, &cfg))
-		log_warning("[socket] changes take effect after a restart");
-	config_free(&d->cfg);
-	d->cfg = cfg;
-	apply_log_level(d);
-	pl_health_limits(d->pl, &d->limits);
-	if (new_model) {
-		json_t *extra = json_pack("{s:s}", "model", model_name);
-		if (!extra || srv_publish_event(d->srv, "model_reloaded", extra) < 0)
-			log_warning("could not tell clients about the new model");
-		log_info("model %s in service", model_name);
-	}
-	log_info("configuration reloaded");
+	reload_apply(d, &cfg, NULL);
 done:
 	sd_notify(0, "READY=1");
 }
@@ -209,6 +257,8 @@ static int run_loop(struct daemon *d)
 					log_errno(LOG_ERR, r, "IPC server failed");
 					return EXIT_FAILURE;
 				}
+			} else if (d->loader && fd == ml_fd(d->loader)) {
+				reload_model_loaded(d);
 			} else if (fd == pl_event_fd(d->pl)) {
 				if (pl_failed(d->pl, msg, sizeof(msg))) {
 					log_error("%s", msg);
@@ -377,12 +427,19 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	log_info("camclassd %s serving on %s (%s mode)", camclass_version(), d.cfg.socket.path,
+	log_info("camclassd %s serving on %s (%s mode)", camclass_version(), srv_socket_path(d.srv),
 		 config_mode_name(d.cfg.classify.mode));
-	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d.cfg.socket.path);
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", srv_socket_path(d.srv));
 	exit_status = run_loop(&d);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 out:
+	if (d.loader) { /* stopping while a reload's model loads: wait for it, then drop it */
+		struct config pending_cfg;
+		struct classifier *pending_model;
+		ml_finish(d.loader, &pending_cfg, &pending_model, err, sizeof(err));
+		clf_free(pending_model);
+		config_free(&pending_cfg);
+	}
 	pl_free(d.pl); /* joins the threads before the server they publish to goes away */
 	if (d.srv)
 		srv_close(d.srv);

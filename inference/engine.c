@@ -1,10 +1,11 @@
 /* engine.c — eng_load() ties the pieces together: map the file, read it (model.c), refuse what
  * the builtin kernels cannot run (float compute, several inputs/outputs, unknown ops or op
- * versions), order the nodes (plan.c), hand XNNPACK the runs it takes (xnnpack.c), place the
- * activations the engine itself touches in one arena (plan.c), then let the kernel of each node
- * left to the builtin backend prepare its parameters. The order keeps peak memory low: XNNPACK
- * packs its weights before the arena or any builtin packing exists, and the model file's pages
- * are dropped as soon as nothing needs them resident.
+ * versions), order the nodes (plan.c), hand XNNPACK the runs it takes (xnnpack.c), let the kernel
+ * of each node left to the builtin backend check it and prepare its parameters, then place the
+ * activations the engine itself touches in one arena (plan.c) — only once every shape has been
+ * checked, so a hostile shape never gets memory. The order keeps peak memory low: XNNPACK packs
+ * its weights before any builtin packing exists, and the model file's pages are dropped as soon
+ * as nothing needs them resident.
  * eng_invoke() is then a plain loop over prepared nodes: no allocation, no checks left to do.
  *
  * Every load error is reported once, in err, prefixed by the model's path (or name). */
@@ -28,13 +29,28 @@
 #include "inference/plan.h"
 #include "inference/xnnpack.h"
 
-/* Activation memory a model may ask for. Fuzz builds keep it small so that a hostile shape is
- * refused here instead of exhausting the fuzzer's memory limit. */
+/* Activation memory a model may ask for: ENG_ARENA_PER_MODEL_BYTE times its file size, at least
+ * ENG_MIN_ARENA_LIMIT, at most ENG_MAX_ARENA_BYTES. Real image classifiers need far less than
+ * their weights (MobileNetV2: 1.6 MB of activations for 3.6 MB of weights on the builtin
+ * backend; every model in ../shared/models stays under 0.5×), while a hostile shape in a 300 KB file could otherwise
+ * claim 1 GiB before anything else noticed. Fuzz builds keep the cap small so that a hostile
+ * shape is refused here instead of exhausting the fuzzer's memory limit. */
+#define ENG_MIN_ARENA_LIMIT ((size_t)32 << 20)
+#define ENG_ARENA_PER_MODEL_BYTE 16
 #ifdef CAMCLASS_FUZZ
 #define ENG_MAX_ARENA_BYTES ((size_t)64 << 20)
 #else
 #define ENG_MAX_ARENA_BYTES ((size_t)1 << 30)
 #endif
+
+static size_t arena_limit(size_t model_bytes)
+{
+	size_t limit = ENG_MIN_ARENA_LIMIT;
+	if (model_bytes > limit / ENG_ARENA_PER_MODEL_BYTE)
+		limit = model_bytes > ENG_MAX_ARENA_BYTES / ENG_ARENA_PER_MODEL_BYTE
+				? ENG_MAX_ARENA_BYTES : model_bytes * ENG_ARENA_PER_MODEL_BYTE;
+	return limit < ENG_MAX_ARENA_BYTES ? limit : ENG_MAX_ARENA_BYTES;
+}
 
 static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -145,7 +161,8 @@ static int start_workers(struct engine *e, const char *name, char *err, size_t e
 /* Activation memory for every tensor the engine itself reads or writes: the tensors XNNPACK
  * keeps inside a runtime live in its workspace only (on MobileNetV2 the arena shrinks from
  * 1.6 MB to the input and the classifier's end). */
-static int place_tensors(struct engine *e, const char *name, char *err, size_t errlen)
+static int place_tensors(struct engine *e, size_t model_bytes, const char *name, char *err,
+			 size_t errlen)
 {
 	char msg[256];
 	bool *skip = NULL;
@@ -157,7 +174,8 @@ static int place_tensors(struct engine *e, const char *name, char *err, size_t e
 		for (int t = 0; t < e->g.ntensors; t++)
 			skip[t] = xnnpack_delegate_tensor_internal(e->xnn, t);
 	}
-	rc = plan_arena(&e->g, skip, ENG_MAX_ARENA_BYTES, &e->arena, &e->arena_bytes, msg, sizeof(msg));
+	rc = plan_arena(&e->g, skip, arena_limit(model_bytes), &e->arena, &e->arena_bytes, msg,
+			sizeof(msg));
 	free(skip);
 	if (rc >= 0)
 		rc = xnnpack_delegate_bind(e->xnn, &e->g, msg, sizeof(msg));
@@ -195,11 +213,15 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 			return failf(err, errlen, rc, "%s: %s", name, msg);
 		drop_file_pages(e);
 	}
+	/* The kernels check every node's shapes (prepare) before the arena is sized from them: a
+	 * hostile output shape is refused before it costs memory or time (issue #13: a 333 KB
+	 * mutant claimed 757 MB and 13 s). prepare() reads only shapes and constant tensors, never
+	 * activation buffers, so it does not need the arena. */
 	rc = start_workers(e, name, err, errlen);
 	if (rc >= 0)
-		rc = place_tensors(e, name, err, errlen);
-	if (rc >= 0)
 		rc = prepare_nodes(e, name, err, errlen);
+	if (rc >= 0)
+		rc = place_tensors(e, len, name, err, errlen);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -205,6 +206,54 @@ static void accept_clients(struct server *srv)
 	}
 }
 
+/* The global output budget (server.h): cut off the biggest holders until the total fits. Run
+ * between events, never inside a loop over clients: a kill here may hit any client. */
+static void enforce_budget(struct server *srv)
+{
+	while (srv->stats.queued_bytes_total > srv->cfg.max_queued_bytes) {
+		struct client *big = NULL;
+		for (struct client *c = srv->clients; c; c = c->next)
+			if (!big || c->out_bytes > big->out_bytes)
+				big = c;
+		if (!big || !big->out_bytes)
+			return;
+		log_warning("Output to clients totals %zu bytes, over the %zu-byte budget: "
+			    "disconnecting client %llu (pid %d), which holds the most (%zu bytes unread)",
+			    srv->stats.queued_bytes_total, srv->cfg.max_queued_bytes,
+			    (unsigned long long)big->serial, (int)big->pid, big->out_bytes);
+		srv->stats.clients_killed_budget++;
+		srv_client_kill(srv, big, "global output budget exceeded");
+	}
+}
+
+/* max_clients + SRV_RESERVED_FDS must fit RLIMIT_NOFILE (each client is one fd; running out
+ * used to starve the camera and the model of fds too): raise the soft limit if the hard one
+ * allows, else serve fewer clients. */
+static void fit_fd_limit(struct server *srv)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t need = (rlim_t)srv->cfg.max_clients + SRV_RESERVED_FDS;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		struct rlimit want = rl;
+		want.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	unsigned fit = rl.rlim_cur > 2 * SRV_RESERVED_FDS ? (unsigned)(rl.rlim_cur - SRV_RESERVED_FDS)
+							   : (unsigned)(rl.rlim_cur / 2);
+	if (fit < 1)
+		fit = 1;
+	log_warning("max_clients %u needs %llu file descriptors with the %u kept for the camera, "
+		    "model and reloads, but the limit is %llu: serving at most %u clients "
+		    "(raise LimitNOFILE= or lower [socket] max_clients)", srv->cfg.max_clients,
+		    (unsigned long long)need, SRV_RESERVED_FDS, (unsigned long long)rl.rlim_cur, fit);
+	srv->cfg.max_clients = fit;
+}
+
 static void drain_timer(struct server *srv)
 {
 	uint64_t ticks;
@@ -238,10 +287,16 @@ int srv_dispatch(struct server *srv)
 					read_client(srv, c);
 			}
 		}
+		enforce_budget(srv);
 		free_dead_clients(srv);
 	}
 	srv_after_dispatch(srv);
 	return 0;
+}
+
+const char *srv_socket_path(const struct server *srv)
+{
+	return srv->served_path;
 }
 
 int srv_fd(const struct server *srv)
@@ -277,6 +332,10 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		srv->cfg.socket_mode = DEFAULT_MODE;
 	if (!srv->cfg.max_clients)
 		srv->cfg.max_clients = DEFAULT_MAX_CLIENTS;
+	if (!srv->cfg.max_queued_bytes)
+		srv->cfg.max_queued_bytes = SRV_TOTAL_QUEUE_BYTES;
+	fit_fd_limit(srv);
+	srv->stats.max_clients = srv->cfg.max_clients;
 	if (!srv->cfg.default_top_k)
 		srv->cfg.default_top_k = DEFAULT_TOP_K;
 	if (srv->cfg.default_top_k > WIRE_MAX_LABELS)
@@ -289,7 +348,8 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		goto fail;
 	}
 	r = sock_listen(srv->socket_path, srv->cfg.socket_mode, srv->socket_group,
-			srv->cfg.socket_activation, &srv->listen_fd, &srv->created_socket_file);
+			srv->cfg.socket_activation, &srv->listen_fd, &srv->created_socket_file,
+			srv->served_path, sizeof(srv->served_path));
 	if (r < 0)
 		goto fail;
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -305,7 +365,7 @@ int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct
 		log_errno(LOG_ERR, r, "Failed to register server fds with epoll");
 		goto fail;
 	}
-	log_info("Listening on %s", srv->socket_path);
+	/* no "Listening on" line here: the daemon says "serving on" once it is ready */
 	*ret = srv;
 	return 0;
 fail:

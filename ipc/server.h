@@ -29,7 +29,15 @@
  *   replies to requests are never dropped, but a client that already has more than
  *   SRV_CLIENT_HARD_CAP_BYTES pending when another message is queued is disconnected
  *   (logged); so one client holds at most the cap plus one message. Request lines: at most
- *   WIRE_MAX_REQUEST_BYTES, longer → "too_long" error and the connection closes. */
+ *   WIRE_MAX_REQUEST_BYTES, longer → "too_long" error and the connection closes.
+ * - Global limits: all clients together hold at most max_queued_bytes of pending output
+ *   (results, replies, snapshots). Over it, at the end of the dispatch that went over, the
+ *   client holding the most pending bytes is disconnected (logged, counted in
+ *   clients_killed_budget), then the next, until the total fits: whoever reads least pays,
+ *   clients that keep up lose nothing. max_clients is checked against RLIMIT_NOFILE at
+ *   srv_open: SRV_RESERVED_FDS stay free for the camera, the model and reloads; when the limit
+ *   cannot be raised to fit, max_clients is lowered to what fits (logged; srv_stats.max_clients
+ *   has the value in force). */
 #ifndef CAMCLASS_IPC_SERVER_H
 #define CAMCLASS_IPC_SERVER_H
 
@@ -44,6 +52,8 @@
 
 #define SRV_CLIENT_RESULT_QUEUE_BYTES (256u * 1024u) /* droppable results per client */
 #define SRV_CLIENT_HARD_CAP_BYTES (4u * 1024u * 1024u) /* everything pending per client */
+#define SRV_TOTAL_QUEUE_BYTES ((size_t)64 * 1024 * 1024) /* default: pending to all clients */
+#define SRV_RESERVED_FDS 64u    /* fds kept free of clients: camera, model, reloads, logs */
 
 struct server;
 
@@ -56,6 +66,7 @@ struct srv_config {
 	double default_threshold;       /* subscribe without threshold (scores below hidden) */
 	unsigned classify_timeout_ms;   /* classify with no fresh result → "timeout"; 0 → 10000 */
 	int socket_activation;          /* nonzero: use an fd passed by systemd (LISTEN_FDS) if any */
+	size_t max_queued_bytes;        /* global output budget; 0 → SRV_TOTAL_QUEUE_BYTES */
 };
 
 struct srv_hello {                      /* filled by the hello hook */
@@ -110,6 +121,8 @@ struct srv_stats {
 	uint64_t mailbox_overwritten;   /* results replaced before the main loop took them */
 	uint64_t results_dropped;       /* per-client oldest-result drops, all clients */
 	uint64_t clients_killed;        /* disconnected for exceeding the hard cap */
+	uint64_t clients_killed_budget; /* disconnected to keep the global output budget */
+	unsigned max_clients;           /* in force (may be lower than configured: fds) */
 	uint64_t accept_pauses;         /* accepting paused for lack of fds (EMFILE/ENFILE) */
 	size_t queued_bytes_total;      /* bytes pending to all clients */
 	size_t queued_bytes_max_client; /* the largest pending bytes of one client, ever */
@@ -119,6 +132,10 @@ struct srv_stats {
 int srv_open(const struct srv_config *cfg, const struct srv_hooks *hooks, struct server **ret);
 /* Close every client and the socket; removes the socket file if srv_open created it. */
 void srv_close(struct server *srv);
+
+/* The socket actually served, for log lines: the [socket] path, or under socket activation
+ * the passed socket's own path ("fd 3 from systemd" if it has none). */
+const char *srv_socket_path(const struct server *srv);
 
 /* One fd for the main loop (EPOLLIN when srv_dispatch has work). */
 int srv_fd(const struct server *srv);

@@ -79,6 +79,7 @@ struct mailbox {
 struct server {
 	struct srv_config cfg;          /* strings point into the copies below */
 	char *socket_path, *socket_group;
+	char served_path[128];          /* the socket in use (activated: its own path) */
 	struct srv_hooks hooks;
 	int listen_fd, epoll_fd, wake_fd, timer_fd;
 	bool created_socket_file;

@@ -10,6 +10,7 @@
  *   then chown (group) and chmod (final mode) widen it. No moment exposes a wider mode. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +28,21 @@
 
 #define LISTEN_BACKLOG 128
 #define GROUP_BUF_BYTES 16384
+
+/* The path the activated socket is bound to (for log lines and status), or "" if unnamed. */
+static void bound_path(int fd, char *buf, size_t len)
+{
+	struct sockaddr_un addr;
+	socklen_t alen = sizeof(addr);
+	buf[0] = 0;
+	if (getsockname(fd, (struct sockaddr *)&addr, &alen) < 0 || addr.sun_family != AF_UNIX ||
+	    alen <= offsetof(struct sockaddr_un, sun_path) || !addr.sun_path[0])
+		return;
+	size_t n = alen - offsetof(struct sockaddr_un, sun_path);
+	if (n > sizeof(addr.sun_path))
+		n = sizeof(addr.sun_path);
+	snprintf(buf, len, "%.*s", (int)strnlen(addr.sun_path, n), addr.sun_path);
+}
 
 static int take_activated(int *ret_fd)
 {
@@ -121,7 +137,7 @@ static int lookup_group(const char *name, gid_t *ret_gid)
 }
 
 int sock_listen(const char *path, mode_t mode, const char *group, bool socket_activation,
-		int *ret_fd, bool *ret_created)
+		int *ret_fd, bool *ret_created, char *ret_path, size_t path_len)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	gid_t gid = (gid_t)-1;
@@ -132,7 +148,16 @@ int sock_listen(const char *path, mode_t mode, const char *group, bool socket_ac
 		if (r < 0)
 			return r;
 		if (r > 0) {
-			log_info("Using the socket passed by systemd (fd %d)", fd);
+			char bound[sizeof(addr.sun_path) + 1];
+			bound_path(fd, bound, sizeof(bound));
+			/* the INI's [socket] path does not apply: name the socket actually served */
+			if (bound[0])
+				snprintf(ret_path, path_len, "%s", bound);
+			else
+				snprintf(ret_path, path_len, "fd %d from systemd", fd);
+			if (bound[0] && strcmp(bound, path) != 0)
+				log_info("Using the socket passed by systemd (fd %d) at %s; [socket] path %s "
+					 "does not apply", fd, bound, path);
 			*ret_fd = fd;
 			*ret_created = false;
 			return 0;
@@ -173,6 +198,7 @@ int sock_listen(const char *path, mode_t mode, const char *group, bool socket_ac
 		goto fail_unlink;
 	}
 	*ret_fd = fd;
+	snprintf(ret_path, path_len, "%s", path);
 	*ret_created = true;
 	return 0;
 

@@ -132,7 +132,8 @@ static inline void set_labels(struct harness *h, const char *prefix)
 	assert_int_equal(srv_set_labels(h->srv, (const char *const *)h->label_store, N_LABELS), 0);
 }
 
-static inline struct harness *harness_open_timeout(unsigned max_clients, unsigned classify_timeout_ms)
+static inline struct harness *harness_open_budget(unsigned max_clients, unsigned classify_timeout_ms,
+						  size_t max_queued_bytes)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
@@ -141,7 +142,8 @@ static inline struct harness *harness_open_timeout(unsigned max_clients, unsigne
 	h->stop_fd = eventfd(0, EFD_CLOEXEC);
 	struct srv_config cfg = { .socket_path = h->path, .max_clients = max_clients,
 				  .default_top_k = 5, .default_threshold = 0.0,
-				  .classify_timeout_ms = classify_timeout_ms };
+				  .classify_timeout_ms = classify_timeout_ms,
+				  .max_queued_bytes = max_queued_bytes };
 	struct srv_hooks hooks = { .userdata = h, .hello = hook_hello, .status = hook_status,
 				   .classify = hook_classify, .snapshot = hook_snapshot,
 				   .demand_changed = hook_demand };
@@ -149,6 +151,11 @@ static inline struct harness *harness_open_timeout(unsigned max_clients, unsigne
 	set_labels(h, "label");
 	start_loop(h);
 	return h;
+}
+
+static inline struct harness *harness_open_timeout(unsigned max_clients, unsigned classify_timeout_ms)
+{
+	return harness_open_budget(max_clients, classify_timeout_ms, 0);
 }
 
 static inline struct harness *harness_open(unsigned max_clients)

@@ -441,11 +441,29 @@ static void status_rates(struct cli_conn *c, double *ret_in, double *ret_out)
 	json_decref(reply);
 }
 
+/* Polls status until fps_in and fps_out are both within bounds (each is measured over a 3 s
+ * window): a loaded 2-core machine (TSan, parallel builds) may miss one window, so the bounds
+ * stay as they are and the deadline is generous (issue #13, item 8). Fails with the last
+ * values seen. */
+static void wait_rates(struct harness *h, struct cli_conn *c, double in_lo, double in_hi,
+		       double out_lo, double out_hi, const char *what)
+{
+	double fin = 0, fout = 0, deadline = tu_now_ms() + 60000;
+	for (;;) {
+		status_rates(c, &fin, &fout);
+		if (fin >= in_lo && fin <= in_hi && fout >= out_lo && fout <= out_hi)
+			return;
+		if (tu_now_ms() > deadline)
+			fail_msg("%s: fps_in %.2f (want %.1f..%.1f) fps_out %.2f (want %.1f..%.1f) for 60 s",
+				 what, fin, in_lo, in_hi, fout, out_lo, out_hi);
+		h_wait_notify(h, NULL, 500);    /* also keeps the notify socket drained */
+	}
+}
+
 static void rate_limit_and_camera_reopen_on_reload(void **state)
 {
 	(void)state;
 	struct harness *h = &the_harness;
-	double fin, fout;
 	static const char *const photos[] = { "images/cat.bmp", "images/grace_hopper.bmp" };
 	h_setup(h);
 	h_make_frames(h, "frames", photos, 2);
@@ -453,20 +471,16 @@ static void rate_limit_and_camera_reopen_on_reload(void **state)
 	h_start(h, 0);
 	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
 	struct cli_conn *c = connect_and_hello(h, NULL);
-	sleep(7); /* two 3 s rate windows */
-	status_rates(c, &fin, &fout);
-	if (fin < 8 * 0.5 || fin > 8 * 1.5 || fout > 1.5 || fout < 0.3)
-		fail_msg("rate = 1 at 8 fps: fps_in %.2f fps_out %.2f", fin, fout);
+	sleep(4); /* a full 3 s rate window first */
+	wait_rates(h, c, 8 * 0.5, 8 * 1.5, 0.3, 1.5, "rate = 1 at 8 fps");
 
 	/* new camera settings reopen the camera; the rate limit goes away */
 	write_config_full(h, "mobilenet_v2_1.0_224_quant.tflite", "continuous", 3, 0);
 	assert_int_equal(kill(h->pid, SIGHUP), 0);
 	assert_true(h_wait_notify(h, "RELOADING=1", 5000));
 	assert_true(h_wait_notify(h, "READY=1", 10000));
-	sleep(7);
-	status_rates(c, &fin, &fout);
-	if (fin < 3 * 0.5 || fin > 3 * 1.5 || fout < 1.5)
-		fail_msg("after reload to 3 fps, rate 0: fps_in %.2f fps_out %.2f", fin, fout);
+	sleep(4);
+	wait_rates(h, c, 3 * 0.5, 3 * 1.5, 1.5, 1e9, "after reload to 3 fps, rate 0");
 	assert_non_null(strstr(h_log(h), "camera settings changed: reopening"));
 	cli_close(c);
 	stop(h);

@@ -163,11 +163,91 @@ static void reload_to_a_source_that_cannot_open_keeps_the_running_one(void **sta
 	assert_int_equal(h_wait_exit(h, 10000), 0);
 }
 
+/* Issue #13, item 5: a reload's model is loaded off the main loop. Its labels file is a FIFO
+ * nobody writes to yet, so the load blocks for as long as the test wants; meanwhile clients
+ * must be answered and results keep flowing (the old daemon loaded on the main loop and answered
+ * nobody). Then the labels arrive and the new model goes into service. */
+static void clients_are_answered_while_a_reload_loads_its_model(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	static const char *const photos[] = { "images/cat.bmp" };
+	char fifo[4400];
+
+	h_setup(h);
+	h_make_frames(h, "frames", photos, 1);
+	write_config(h, h->frames);
+	h_start(h, 0);
+	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
+	struct cli_conn *sub, *other;
+	json_t *msg;
+	assert_int_equal(cli_connect(h->sock, &sub), 0);
+	assert_int_equal(cli_request(sub, "subscribe", NULL, 10000, &msg), 0);
+	json_decref(msg);
+	results_keep_coming(h, sub, 2);
+
+	snprintf(fifo, sizeof(fifo), "%.4300s/labels.fifo", h->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	h_write(h->ini,
+		"[camera]\nsource = file\nfile = %s\nfps = 10\n[model]\nbackend = builtin\npath = %s\n",
+		h->frames, tu_model_path("vww_96_int8.tflite"));
+	FILE *f = fopen(h->ini, "a");
+	assert_non_null(f);
+	fprintf(f, "labels = %s\n[socket]\npath = %s\n[log]\nlevel = info\n", fifo, h->sock);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(kill(h->pid, SIGHUP), 0);
+	assert_true(h_wait_notify(h, "RELOADING=1", 10000));
+
+	/* the load is stuck on the FIFO: everything else goes on */
+	assert_int_equal(cli_connect(h->sock, &other), 0);
+	for (int i = 0; i < 3; i++) {
+		h_wait_notify(h, NULL, 5);
+		int r = cli_request(other, "status", NULL, 10000, &msg);
+		if (r < 0)
+			fail_msg("status during the reload: %s; log:\n%s", strerror(-r), h_log(h));
+		assert_string_equal(json_string_value(json_object_get(msg, "model")),
+				    "mobilenet_v1_0.25_128_quant");
+		json_decref(msg);
+	}
+	results_keep_coming(h, sub, 3);
+	assert_null(strstr(h_log(h), "configuration reloaded"));
+
+	/* the labels arrive: the new model goes into service */
+	FILE *w = fopen(fifo, "w");
+	assert_non_null(w);
+	fputs("no_person\nperson\n", w);
+	assert_int_equal(fclose(w), 0);
+	assert_true(h_wait_notify(h, "READY=1", 20000));
+	double deadline = tu_now_ms() + 20000;
+	bool event = false;
+	while (!event && tu_now_ms() < deadline) {
+		h_wait_notify(h, NULL, 5);
+		if (cli_read_msg(sub, 200, &msg, NULL, NULL) != 0)
+			continue;
+		event = strcmp(json_string_value(json_object_get(msg, "type")), "event") == 0 &&
+			strcmp(json_string_value(json_object_get(msg, "event")), "model_reloaded") == 0;
+		json_decref(msg);
+	}
+	assert_true(event);
+	assert_non_null(strstr(h_log(h), "model vww_96_int8 in service"));
+	assert_int_equal(cli_request(other, "status", NULL, 10000, &msg), 0);
+	assert_string_equal(json_string_value(json_object_get(msg, "model")), "vww_96_int8");
+	json_decref(msg);
+	cli_close(other);
+	cli_close(sub);
+	assert_int_equal(kill(h->pid, SIGTERM), 0);
+	assert_int_equal(h_wait_exit(h, 10000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(reload_to_a_source_that_cannot_open_keeps_the_running_one,
 					  harness_teardown),
+		cmocka_unit_test_teardown(clients_are_answered_while_a_reload_loads_its_model,
+					  harness_teardown),
 	};
+	if (getenv("CAMCLASS_TEST_FILTER"))      /* e.g. "clients*": run one test alone */
+		cmocka_set_test_filter(getenv("CAMCLASS_TEST_FILTER"));
 	return cmocka_run_group_tests_name("daemon_reload", tests, NULL, NULL);
 }

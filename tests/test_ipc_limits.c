@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -82,10 +84,99 @@ static void results_lost_before_fan_out_are_reported_as_dropped(void **state)
 	harness_close(h);
 }
 
+#define BUDGET (8u * 1024u * 1024u)
+#define HOGS 6
+
+/* Six clients ask for snapshots (~1.4 MB of base64 each) and never read: each stays under its
+ * own 4 MiB cap, together they hold twice the budget. The biggest holders are cut until the
+ * total fits; a client that reads is never touched and keeps being served. */
+static void the_global_budget_cuts_the_biggest_holders_first(void **state)
+{
+	(void)state;
+	struct harness *h = harness_open_budget(HOGS + 2, 300, BUDGET);
+	h->jpeg_len = 1024 * 1024;
+	h->jpeg = calloc(1, h->jpeg_len);
+	assert_non_null(h->jpeg);
+	struct cli_conn *hogs[HOGS], *reader = connect_hello(h);
+	struct srv_stats st;
+	for (int i = 0; i < HOGS; i++) {
+		hogs[i] = connect_hello(h);
+		WAIT_FOR(h, st, st.connections_accepted == (uint64_t)i + 2);
+		struct srv_stats before = st;
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(send_line(hogs[i], "{\"cmd\":\"snapshot\"}\n"), 0);
+		/* one hog at a time, so that which ones go is decided by size, not by arrival */
+		WAIT_FOR(h, st, st.clients_killed_budget > before.clients_killed_budget ||
+				st.queued_bytes_total >= before.queued_bytes_total + 2400000);
+	}
+	WAIT_FOR(h, st, st.clients_killed_budget >= 2);
+	assert_true(st.queued_bytes_total <= BUDGET);
+	assert_int_equal(st.clients_killed, 0);           /* nobody hit the per-client cap */
+	if (st.clients != HOGS + 1 - (unsigned)st.clients_killed_budget)
+		fail_msg("%u clients, %llu accepted, %llu cut for the budget", st.clients,
+			 (unsigned long long)st.connections_accepted,
+			 (unsigned long long)st.clients_killed_budget);
+	/* the reader reads a big reply and keeps being served */
+	for (int i = 0; i < 3; i++) {
+		json_t *m = request(reader, "snapshot", NULL);
+		assert_string_equal(type_of(m), "snapshot");
+		json_decref(m);
+	}
+	json_t *m = request(reader, "status", NULL);
+	assert_string_equal(type_of(m), "status");
+	json_decref(m);
+	assert_true(stats(h).queued_bytes_total <= BUDGET);
+	print_message("%llu of %d hogs cut, %zu bytes left queued\n",
+		      (unsigned long long)stats(h).clients_killed_budget, HOGS, stats(h).queued_bytes_total);
+	for (int i = 0; i < HOGS; i++)
+		cli_close(hogs[i]);
+	cli_close(reader);
+	harness_close(h);
+}
+
+/* max_clients beyond RLIMIT_NOFILE: lowered to what fits with the reserved fds. In a child
+ * process, whose fd limits can be lowered for good without touching the test runner's. */
+static void max_clients_is_fitted_to_the_fd_limit(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 160, 160 };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(10);
+		struct harness *h = harness_open(4096);
+		/* one client makes a dispatch run, which publishes the stats; more than the fitted
+		 * count cannot be tried here: server and clients share this process's fd table (the
+		 * "busy" answer itself is test_ipc_server's max_clients_answers_busy) */
+		struct cli_conn *c;
+		if (cli_connect(h->path, &c) < 0)
+			_exit(12);
+		json_t *hello;
+		if (cli_read_msg(c, WAIT_MS, &hello, NULL, NULL) < 0)
+			_exit(13);
+		json_decref(hello);
+		double until = tu_now_ms() + WAIT_MS;
+		while (stats(h).connections_accepted < 1 && tu_now_ms() < until)
+			usleep(1000);
+		if (stats(h).max_clients != 160 - SRV_RESERVED_FDS)
+			_exit(11);
+		cli_close(c);
+		harness_close(h);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(results_lost_before_fan_out_are_reported_as_dropped),
+		cmocka_unit_test(the_global_budget_cuts_the_biggest_holders_first),
+		cmocka_unit_test(max_clients_is_fitted_to_the_fd_limit),
 	};
 	return cmocka_run_group_tests_name("ipc_limits", tests, NULL, NULL);
 }

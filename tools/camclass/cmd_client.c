@@ -123,8 +123,9 @@ static void print_status(const json_t *st)
 	printf("frames      skipped %" JSON_INTEGER_FORMAT ", corrupt %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(st, "frames_skipped")),
 	       json_integer_value(json_object_get(st, "frames_corrupt")));
-	printf("model       %s (backend %s, %" JSON_INTEGER_FORMAT " threads)\n", str(st, "model"),
-	       str(st, "backend"), json_integer_value(json_object_get(st, "threads")));
+	json_int_t threads = json_integer_value(json_object_get(st, "threads"));
+	printf("model       %s (backend %s, %" JSON_INTEGER_FORMAT " thread%s)\n", str(st, "model"),
+	       str(st, "backend"), threads, threads == 1 ? "" : "s");
 	static const char *stages[] = { "capture_to_result", "decode", "preprocess", "inference" };
 	printf("latency ms  p50/p99:");
 	for (size_t i = 0; i < ARRAY_SIZE(stages); i++) {

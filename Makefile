@@ -280,7 +280,7 @@ DATADIR         := $(PREFIX)/share/camclassd
 DOCDIR          ?= $(PREFIX)/share/doc/camclassd
 SYSCONFDIR      ?= /etc
 LIBEXECDIR      ?= $(PREFIX)/libexec/camclassd
-TRIPLET         := $(shell $(CC) -dumpmachine 2>/dev/null)
+TRIPLET         := $(shell $(CC) -print-multiarch 2>/dev/null)
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8

@@ -5,8 +5,10 @@
  * ours, and a raw line there has no priority prefix, so journald files it as a plain notice
  * and nobody can tell it from the daemon. Redirecting fd 2 would catch our own log lines too,
  * so instead v4l2_log_file becomes a fopencookie() stream that cuts what libv4l2 writes into
- * lines and logs each as "capture: libv4l2: ..." — errors and warnings at warning level,
- * its status lines (which it only writes to a set log file) at debug level.
+ * lines and logs each as "capture: libv4l2: ..." — its "libv4l2: error ..." and "libv4l2:
+ * warning ..." lines (the ones it prints to stderr without a log file) at warning level, the
+ * status lines it writes only to a set log file (e.g. "ENUM_FRAMEINTERVALS Error: ..." on every
+ * open of an emulated format) at debug level.
  * Rate limit: a camera that fails every frame would make libv4l2 say so 30 times a second, so
  * at most CAP_V4L2_LOG_BURST lines are logged per CAP_V4L2_LOG_WINDOW_NS; the rest are counted
  * and one line says how many were left out.
@@ -34,7 +36,9 @@ static unsigned window_lines, suppressed;
 /* One complete line (without its newline), under lock. */
 static void emit(const char *text)
 {
-	bool problem = strstr(text, "error") || strstr(text, "warning") || strstr(text, "Error");
+	/* what libv4l2 prints to stderr without a log file: its V4L2_LOG_ERR/_WARN lines */
+	bool problem = strncmp(text, "libv4l2: error ", 15) == 0 ||
+		       strncmp(text, "libv4l2: warning ", 17) == 0;
 	int prio = problem ? LOG_WARNING : LOG_DEBUG;
 	if (prio > log_get_level() || !text[0])
 		return;

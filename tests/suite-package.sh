@@ -163,7 +163,8 @@ wait_for 'grep -q "busy: another process is using the camera: pid $V (v4l2-ctl)"
 check $? "vm: busy camera: the log names the holder (pid $V, v4l2-ctl)"
 grep -m1 busy daemon3.log
 ! grep -q "^libv4l2" daemon3.log; check $? "vm: busy camera: no unprefixed libv4l2 line in the log"
-grep -m2 "capture: libv4l2:" daemon3.log
+grep -q "capture: libv4l2: error setting pixformat: Device or resource busy" daemon3.log
+check $? "vm: busy camera: libv4l2's own error line is in our log with our prefix"
 /usr/bin/camclass status >/dev/null 2>&1; check $? "vm: busy camera: status still answers"
 kill $V; wait $V 2>/dev/null
 wait_for '[ "$(grep -c "capture: /dev/video0 back, streaming\|capture: /dev/video0 streaming" daemon3.log)" -ge 1 ]' 60

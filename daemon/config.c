@@ -37,11 +37,17 @@
 #define DEFAULT_FPS 15
 #define DEFAULT_MODEL_PATH "/etc/camclassd/model.tflite"
 #define DEFAULT_LABELS_PATH "/etc/camclassd/labels.txt"
-#define DEFAULT_THREADS 2
+#define DEFAULT_THREADS 1 /* the least CPU per frame (docs/engine.md#threads) */
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.1
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_DEBOUNCE 3
+#define DEFAULT_MQTT_HOST "localhost"
+#define DEFAULT_MQTT_PORT 1883
+#define DEFAULT_MQTT_QOS 1
+#define DEFAULT_MQTT_MAX_RATE 2.0
+#define DEFAULT_MQTT_DISCOVERY_PREFIX "homeassistant"
 
 static const char *const mode_names[] = { [CONFIG_MODE_CONTINUOUS] = "continuous",
 					  [CONFIG_MODE_ON_DEMAND] = "on_demand" };
@@ -88,20 +94,39 @@ static const struct key_def keys[] = {
 	{ "model", "threads", K_INT, OFF(model.threads), 1, 64, 0, 0, NULL },
 	{ "model", "resize", K_CHOICE, OFF(model.resize), 0, 0, 0, 0, &resize_choices },
 	{ "model", "crop", K_CHOICE, OFF(model.crop), 0, 0, 0, 0, &crop_choices },
+	{ "model", "roi", K_ROI, OFF(model.roi), 0, 0, 0, 0, NULL },
 	{ "classify", "mode", K_CHOICE, OFF(classify.mode), 0, 0, 0, 0, &mode_choices },
 	{ "classify", "rate", K_DOUBLE, OFF(classify.rate), 0, 1000, false, false, NULL },
 	{ "classify", "top_k", K_INT, OFF(classify.top_k), 1, WIRE_MAX_LABELS, 0, 0, NULL },
 	{ "classify", "threshold", K_DOUBLE, OFF(classify.threshold), 0, 1, false, false, NULL },
 	{ "classify", "smoothing", K_DOUBLE, OFF(classify.smoothing), 0, 1, false, true, NULL },
+	{ "classify", "debounce", K_INT, OFF(classify.debounce), 1, 1000, 0, 0, NULL },
 	{ "socket", "path", K_SOCKET_PATH, OFF(socket.path), 0, 0, 0, 0, NULL },
 	{ "socket", "mode", K_OCTAL, OFF(socket.mode), 0, 0777, 0, 0, NULL },
 	{ "socket", "group", K_STRING, OFF(socket.group), 0, 0, 0, 0, NULL },
 	{ "socket", "max_clients", K_INT, OFF(socket.max_clients), 1, 4096, 0, 0, NULL },
 	{ "log", "level", K_LEVEL, OFF(log.level), 0, 0, 0, 0, NULL },
+	{ "mqtt", "host", K_NAME, OFF(mqtt.host), 1, 0, 0, 0, NULL },
+	{ "mqtt", "port", K_INT, OFF(mqtt.port), 1, 65535, 0, 0, NULL },
+	{ "mqtt", "username", K_NAME, OFF(mqtt.username), 0, 0, 0, 0, NULL },
+	{ "mqtt", "password_file", K_PATH, OFF(mqtt.password_file), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_ca", K_PATH, OFF(mqtt.tls_ca), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_cert", K_PATH, OFF(mqtt.tls_cert), 0, 0, 0, 0, NULL },
+	{ "mqtt", "tls_key", K_PATH, OFF(mqtt.tls_key), 0, 0, 0, 0, NULL },
+	{ "mqtt", "client_id", K_NAME, OFF(mqtt.client_id), 0, 0, 0, 0, NULL },
+	{ "mqtt", "topic_prefix", K_TOPIC, OFF(mqtt.topic_prefix), 0, 0, 0, 0, NULL },
+	{ "mqtt", "discovery", K_CHOICE, OFF(mqtt.discovery), 0, 0, 0, 0, &cfg_yes_no_choices },
+	{ "mqtt", "discovery_prefix", K_TOPIC, OFF(mqtt.discovery_prefix), 1, 0, 0, 0, NULL },
+	{ "mqtt", "qos", K_INT, OFF(mqtt.qos), 0, 2, 0, 0, NULL },
+	{ "mqtt", "publish", K_CHOICE, OFF(mqtt.publish), 0, 0, 0, 0, &cfg_mqtt_publish_choices },
+	{ "mqtt", "max_rate", K_DOUBLE, OFF(mqtt.max_rate), 0, 100, true, false, NULL },
+	{ "mqtt", "binary_labels", K_LABELS, OFF(mqtt.binary_labels), 0, 0, 0, 0, NULL },
+	{ "mqtt", "allow_commands", K_CHOICE, OFF(mqtt.allow_commands), 0, 0, 0, 0,
+	  &cfg_yes_no_choices },
 };
 #define N_KEYS ARRAY_SIZE(keys)
 
-static const char *const sections[] = { "camera", "model", "classify", "socket", "log" };
+static const char *const sections[] = { "camera", "model", "classify", "socket", "log", "mqtt" };
 
 static bool section_known(const char *name)
 {
@@ -247,6 +272,17 @@ static void check_combinations(struct parse_ctx *ctx)
 	if (c->camera.source == CAP_SOURCE_FILE && !*c->camera.file)
 		cfg_set_error(ctx, ctx->seen_line[key_index("camera", "source")], "camera", "source",
 			  "source = file needs [camera] file = PATH");
+	if (*c->mqtt.password_file && !*c->mqtt.username)
+		cfg_set_error(ctx, ctx->seen_line[key_index("mqtt", "password_file")], "mqtt",
+			      "password_file", "needs [mqtt] username");
+	if (!*c->mqtt.tls_cert != !*c->mqtt.tls_key) {
+		const char *key = *c->mqtt.tls_cert ? "tls_cert" : "tls_key";
+		cfg_set_error(ctx, ctx->seen_line[key_index("mqtt", key)], "mqtt", key,
+			      "tls_cert and tls_key go together");
+	}
+	if (*c->mqtt.tls_cert && !*c->mqtt.tls_ca)
+		cfg_set_error(ctx, ctx->seen_line[key_index("mqtt", "tls_cert")], "mqtt", "tls_cert",
+			      "needs [mqtt] tls_ca (TLS is on when tls_ca is set)");
 }
 
 int config_defaults(struct config *ret)
@@ -255,11 +291,14 @@ int config_defaults(struct config *ret)
 		.camera = { .source = CAP_SOURCE_V4L2, .format = CAP_FMT_AUTO,
 			    .width = DEFAULT_WIDTH, .height = DEFAULT_HEIGHT, .fps = DEFAULT_FPS },
 		.model = { .backend = ENG_BACKEND_AUTO, .threads = DEFAULT_THREADS,
-			   .resize = CAP_RESIZE_AREA, .crop = CAP_CROP_CENTER },
+			   .resize = CAP_RESIZE_AREA, .crop = CAP_CROP_CENTER, .roi = ROI_FULL },
 		.classify = { .mode = CONFIG_MODE_CONTINUOUS, .rate = 0, .top_k = DEFAULT_TOP_K,
-			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0 },
+			      .threshold = DEFAULT_THRESHOLD, .smoothing = 0,
+			      .debounce = DEFAULT_DEBOUNCE },
 		.socket = { .mode = DEFAULT_SOCKET_MODE, .max_clients = DEFAULT_MAX_CLIENTS },
 		.log = { .level = LOG_INFO },
+		.mqtt = { .port = DEFAULT_MQTT_PORT, .discovery = 1, .qos = DEFAULT_MQTT_QOS,
+			  .publish = CONFIG_MQTT_PUBLISH_STATE, .max_rate = DEFAULT_MQTT_MAX_RATE },
 	};
 	c.camera.device = strdup(DEFAULT_DEVICE);
 	c.camera.file = strdup("");
@@ -267,8 +306,16 @@ int config_defaults(struct config *ret)
 	c.model.labels = strdup(DEFAULT_LABELS_PATH);
 	c.socket.path = strdup(WIRE_DEFAULT_SOCKET);
 	c.socket.group = strdup("");
+	c.mqtt.host = strdup(DEFAULT_MQTT_HOST);
+	c.mqtt.discovery_prefix = strdup(DEFAULT_MQTT_DISCOVERY_PREFIX);
+	char **empty[] = { &c.mqtt.username, &c.mqtt.password_file, &c.mqtt.tls_ca,
+			   &c.mqtt.tls_cert, &c.mqtt.tls_key, &c.mqtt.client_id,
+			   &c.mqtt.topic_prefix, &c.mqtt.binary_labels };
+	bool mqtt_ok = c.mqtt.host && c.mqtt.discovery_prefix;
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
+		mqtt_ok = (*empty[i] = strdup("")) && mqtt_ok;
 	if (!c.camera.device || !c.camera.file || !c.model.path || !c.model.labels ||
-	    !c.socket.path || !c.socket.group) {
+	    !c.socket.path || !c.socket.group || !mqtt_ok) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -347,6 +394,14 @@ void config_free(struct config *c)
 	free(c->socket.group);
 	c->path = c->camera.device = c->camera.file = NULL;
 	c->model.path = c->model.labels = c->socket.path = c->socket.group = NULL;
+	char **mqtt[] = { &c->mqtt.host, &c->mqtt.username, &c->mqtt.password_file,
+			  &c->mqtt.tls_ca, &c->mqtt.tls_cert, &c->mqtt.tls_key,
+			  &c->mqtt.client_id, &c->mqtt.topic_prefix, &c->mqtt.discovery_prefix,
+			  &c->mqtt.binary_labels };
+	for (size_t i = 0; i < ARRAY_SIZE(mqtt); i++) {
+		free(*mqtt[i]);
+		*mqtt[i] = NULL;
+	}
 }
 
 const char *config_mode_name(enum config_mode m)

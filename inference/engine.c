@@ -337,5 +337,7 @@ int eng_invoke(struct engine *e)
 			e->kernels[i]->invoke(&e->g, &e->g.nodes[i]);
 		i = next;
 	}
+	/* the next job is the next frame: let the builtin pool sleep instead of polling */
+	workers_idle(e->workers);
 	return 0;
 }

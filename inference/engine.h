@@ -75,6 +75,16 @@ int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_v
 int eng_tensor_count(const struct engine *e);
 int eng_threads(const struct engine *e);
 
+/* Profiling for `camclass bench --per-op` (inference/engine_profile.c): eng_invoke() that adds
+ * each step's wall time in ms to ms_per_op[i] (eng_op_count() entries, execution order). A step
+ * is one builtin operator, or a run of operators XNNPACK executes as one subgraph: its time goes
+ * to its first operator. ret_step_end[i] (eng_op_count() entries) becomes the index after the
+ * step that starts at i, or 0 where no step starts. Returns as eng_invoke(). */
+int eng_invoke_profiled(struct engine *e, double *ms_per_op, int *ret_step_end);
+/* Operator i's first two input shapes and its output shape, "[1,7,7,320]x[1280,1,1,320]->[1,7,7,1280]",
+ * into buf (truncated to len). 0, or -EINVAL for a bad index or len 0. */
+int eng_op_shapes(const struct engine *e, int i, char *buf, size_t len);
+
 /* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
 float eng_output_value(const struct engine *e, size_t i);
 size_t eng_output_count(const struct engine *e);

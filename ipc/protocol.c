@@ -240,6 +240,16 @@ json_t *proto_result(const struct srv_result *r, const struct proto_labels *labe
 		json_decref(msg);
 		return NULL;
 	}
+	if (msg && r->has_state) {
+		const char *state = r->state < 0 ? "unknown"
+				    : (size_t)r->state < labels->n ? labels->names[r->state] : NULL;
+		if (json_object_set_new(msg, "state", state ? json_string(state) : json_null()) < 0 ||
+		    json_object_set_new(msg, "state_since",
+					json_real(proto_unix_seconds(r->state_since_ns, offset_s))) < 0) {
+			json_decref(msg);
+			return NULL;
+		}
+	}
 	return with_id(msg, id);
 }
 
@@ -265,6 +275,17 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		"clients", (int)clients, "subscribers", (int)subscribers,
 		"uptime_s", ms(st->uptime_s));
 	if (msg && st->health && json_object_set_new(msg, "health", json_string(st->health)) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	if (msg && (json_object_set_new(msg, "frames_rate_limited",
+					json_integer((json_int_t)st->frames_rate_limited)) < 0 ||
+		    json_object_set_new(msg, "roi", json_pack("[f,f,f,f]", st->roi[0], st->roi[1],
+								st->roi[2], st->roi[3])) < 0 ||
+		    (st->state && (json_object_set_new(msg, "state", json_string(st->state)) < 0 ||
+				   json_object_set_new(msg, "state_since",
+						       json_real(round(st->state_since * TS_DECIMALS) /
+								 TS_DECIMALS)) < 0)))) {
 		json_decref(msg);
 		msg = NULL;
 	}

@@ -331,7 +331,9 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 		if (!c->subscribed || c->closing)
 			continue;
 		const struct srv_label_score *top = &r->labels[0];
-		int64_t top1 = r->n_labels > 0 && top->score >= c->filter.threshold ? (int64_t)top->index : -1;
+		int64_t top1 = r->has_state ? (int64_t)r->state /* on_change follows the state */
+			       : r->n_labels > 0 && top->score >= c->filter.threshold ? (int64_t)top->index
+										: -1;
 		if (c->on_change && top1 == c->last_top1)
 			continue;
 		c->last_top1 = top1;

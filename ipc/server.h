@@ -89,6 +89,10 @@ struct srv_status {                     /* filled by the status hook; server add
 	const char *format;             /* "MJPG 640x480" */
 	double fps_in, fps_out;
 	uint64_t frames_skipped, frames_corrupt;
+	uint64_t frames_rate_limited;   /* not classified because of [classify] rate */
+	const char *state;              /* the debounced state's label, "unknown"; NULL: none */
+	double state_since;             /* Unix time */
+	double roi[4];                  /* [model] roi: x, y, w, h as fractions of the frame */
 	const char *model;
 	const char *backend;
 	unsigned threads;

@@ -84,7 +84,7 @@ static void defaults_are_documented_values(void **state)
 	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
 	assert_string_equal(c.model.labels, "/etc/camclassd/labels.txt");
 	assert_int_equal(c.model.backend, ENG_BACKEND_AUTO);
-	assert_int_equal(c.model.threads, 2);
+	assert_int_equal(c.model.threads, 1);
 	assert_int_equal(c.model.resize, CAP_RESIZE_AREA);
 	assert_int_equal(c.model.crop, CAP_CROP_CENTER);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_CONTINUOUS);
@@ -449,6 +449,167 @@ static void control_names_and_count(void **state)
 	expect_error(text, CAP_MAX_CONTROLS + 2, where, "too many controls");
 }
 
+static void debounce_defaults_to_three_and_is_bounded(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_int_equal(c.classify.debounce, 3);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1\n", &c), 0);
+	assert_int_equal(c.classify.debounce, 1);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1000\n", &c), 0);
+	config_free(&c);
+	expect_error("[classify]\ndebounce = 0\n", 2, "[classify] debounce: 0 is out of range", NULL);
+	expect_error("[classify]\ndebounce = 1001\n", 2, "[classify] debounce: ", "out of range");
+	expect_error("[classify]\ndebounce = 2.5\n", 2, "[classify] debounce: ", "not an integer");
+}
+
+static void roi_is_four_fractions_inside_the_frame(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_true(roi_is_full(&c.model.roi));
+	config_free(&c);
+	assert_int_equal(load_text("[model]\nroi = 0.25, 0.1, 0.5, 0.9\n", &c), 0);
+	assert_true(c.model.roi.x == 0.25 && c.model.roi.y == 0.1 && c.model.roi.w == 0.5 &&
+		    c.model.roi.h == 0.9);
+	config_free(&c);
+	expect_error("[model]\nroi = 0.5,0.5,0.6,0.5\n", 2, "[model] roi: ", "leaves the frame");
+	expect_error("[model]\nroi = 0,0,1\n", 2, "[model] roi: ", "is not x,y,w,h");
+	expect_error("[model]\nroi = 0,0,0,1\n", 2, "[model] roi: ", "must be");
+}
+
+static void mqtt_defaults_are_documented_values(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_string_equal(c.mqtt.host, "localhost");
+	assert_int_equal(c.mqtt.port, 1883);
+	assert_string_equal(c.mqtt.username, "");
+	assert_string_equal(c.mqtt.password_file, "");
+	assert_string_equal(c.mqtt.tls_ca, "");
+	assert_string_equal(c.mqtt.client_id, "");    /* camclass-mqtt: camclassd-<hostname> */
+	assert_string_equal(c.mqtt.topic_prefix, ""); /* camclass-mqtt: camclassd/<hostname> */
+	assert_int_equal(c.mqtt.discovery, 1);
+	assert_string_equal(c.mqtt.discovery_prefix, "homeassistant");
+	assert_int_equal(c.mqtt.qos, 1);
+	assert_int_equal(c.mqtt.publish, CONFIG_MQTT_PUBLISH_STATE);
+	assert_true(c.mqtt.max_rate > 0);
+	assert_string_equal(c.mqtt.binary_labels, "");
+	assert_int_equal(c.mqtt.allow_commands, 0);
+	config_free(&c);
+}
+
+static void every_mqtt_key_takes_effect(void **state)
+{
+	(void)state;
+	struct config c;
+	int r = load_text("[mqtt]\n"
+			  "host = broker.lan\n"
+			  "port = 8883\n"
+			  "username = cam\n"
+			  "password_file = /etc/camclassd/mqtt.pass\n"
+			  "tls_ca = /etc/ssl/ca.pem\n"
+			  "tls_cert = /etc/ssl/c.pem\n"
+			  "tls_key = /etc/ssl/c.key\n"
+			  "client_id = cam-front\n"
+			  "topic_prefix = house/cams/front\n"
+			  "discovery = no\n"
+			  "discovery_prefix = ha\n"
+			  "qos = 2\n"
+			  "publish = results\n"
+			  "max_rate = 0.5\n"
+			  "binary_labels = person, cat\n"
+			  "allow_commands = yes\n",
+			  &c);
+	if (r)
+		fail_msg("%s", err);
+	assert_string_equal(c.mqtt.host, "broker.lan");
+	assert_int_equal(c.mqtt.port, 8883);
+	assert_string_equal(c.mqtt.username, "cam");
+	assert_string_equal(c.mqtt.password_file, "/etc/camclassd/mqtt.pass");
+	assert_string_equal(c.mqtt.tls_ca, "/etc/ssl/ca.pem");
+	assert_string_equal(c.mqtt.tls_cert, "/etc/ssl/c.pem");
+	assert_string_equal(c.mqtt.tls_key, "/etc/ssl/c.key");
+	assert_string_equal(c.mqtt.client_id, "cam-front");
+	assert_string_equal(c.mqtt.topic_prefix, "house/cams/front");
+	assert_int_equal(c.mqtt.discovery, 0);
+	assert_string_equal(c.mqtt.discovery_prefix, "ha");
+	assert_int_equal(c.mqtt.qos, 2);
+	assert_int_equal(c.mqtt.publish, CONFIG_MQTT_PUBLISH_RESULTS);
+	assert_true(c.mqtt.max_rate == 0.5);
+	assert_string_equal(c.mqtt.binary_labels, "person, cat");
+	assert_int_equal(c.mqtt.allow_commands, 1);
+	config_free(&c);
+}
+
+static void mqtt_bad_values_name_the_line(void **state)
+{
+	(void)state;
+	expect_error("[mqtt]\nport = 0\n", 2, "[mqtt] port: 0 is out of range", NULL);
+	expect_error("[mqtt]\nport = 65536\n", 2, "[mqtt] port: 65536 is out of range", NULL);
+	expect_error("[mqtt]\nqos = 3\n", 2, "[mqtt] qos: 3 is out of range", NULL);
+	expect_error("[mqtt]\nmax_rate = 0\n", 2, "[mqtt] max_rate: 0 is out of range", NULL);
+	expect_error("[mqtt]\npublish = always\n", 2, "[mqtt] publish: ", "not one of state|results");
+	expect_error("[mqtt]\ndiscovery = true\n", 2, "[mqtt] discovery: ", "not one of no|yes");
+	expect_error("[mqtt]\nallow_commands = 1\n", 2, "[mqtt] allow_commands: ", "no|yes");
+	expect_error("[mqtt]\nhost = two words\n", 2, "[mqtt] host: ", "one word");
+	expect_error("[mqtt]\nhost =\n", 2, "[mqtt] host: ", "one word");
+	expect_error("[mqtt]\ndiscovery_prefix =\n", 2, "[mqtt] discovery_prefix: ", "not a topic");
+	/* empty client_id/topic_prefix/username: the documented defaults */
+	struct config c;
+	assert_int_equal(load_text("[mqtt]\nclient_id =\ntopic_prefix =\nusername =\n", &c), 0);
+	assert_string_equal(c.mqtt.client_id, "");
+	assert_string_equal(c.mqtt.topic_prefix, "");
+	config_free(&c);
+	expect_error("[mqtt]\ntopic_prefix = cams/#\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ntopic_prefix = /cams\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ntopic_prefix = cams//x\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ndiscovery_prefix = ha/+\n", 2, "[mqtt] discovery_prefix: ", NULL);
+	expect_error("[mqtt]\npassword = secret\n", 2, "[mqtt] password: ", "unknown key");
+	expect_error("[mqtt]\nbinary_labels = cat,,dog\n", 2, "[mqtt] binary_labels: ", "empty");
+	expect_error("[mqtt]\nbinary_labels = cat,\n", 2, "[mqtt] binary_labels: ", "empty");
+	expect_error("[mqtt]\nbinary_labels = it's\n", 2, "[mqtt] binary_labels: ", "quote");
+	expect_error("[mqtt]\nbinary_labels = {x}\n", 2, "[mqtt] binary_labels: ", "brace");
+}
+
+static void mqtt_key_combinations(void **state)
+{
+	(void)state;
+	expect_error("[mqtt]\nport = 1884\npassword_file = /p\n", 3, "[mqtt] password_file: ",
+		     "needs [mqtt] username");
+	expect_error("[mqtt]\ntls_ca = /ca\ntls_cert = /c\n", 3, "[mqtt] tls_cert: ",
+		     "tls_cert and tls_key go together");
+	expect_error("[mqtt]\ntls_key = /k\n", 2, "[mqtt] tls_key: ", "go together");
+	expect_error("[mqtt]\ntls_cert = /c\ntls_key = /k\n", 2, "[mqtt] tls_cert: ",
+		     "needs [mqtt] tls_ca");
+}
+
+static void binary_labels_split_and_trim(void **state)
+{
+	(void)state;
+	char labels[CONFIG_MQTT_MAX_BINARY_LABELS][CONFIG_MQTT_LABEL_MAX];
+	char why[160];
+	assert_int_equal(config_mqtt_split_labels("", labels, 4, why, sizeof(why)), 0);
+	assert_int_equal(config_mqtt_split_labels(" person ,tabby cat,\tdog", labels, 4, why,
+						  sizeof(why)),
+			 3);
+	assert_string_equal(labels[0], "person");
+	assert_string_equal(labels[1], "tabby cat");
+	assert_string_equal(labels[2], "dog");
+	assert_int_equal(config_mqtt_split_labels("a,b,c", labels, 2, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "more than 2"));
+	char longl[CONFIG_MQTT_LABEL_MAX + 2];
+	memset(longl, 'x', sizeof(longl) - 1);
+	longl[sizeof(longl) - 1] = 0;
+	assert_int_equal(config_mqtt_split_labels(longl, labels, 4, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "longer than"));
+}
+
 static void missing_and_unreadable_files_name_the_path(void **state)
 {
 	(void)state;
@@ -489,6 +650,13 @@ int main(void)
 		cmocka_unit_test(file_source_needs_a_file),
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
+		cmocka_unit_test(debounce_defaults_to_three_and_is_bounded),
+		cmocka_unit_test(roi_is_four_fractions_inside_the_frame),
+		cmocka_unit_test(mqtt_defaults_are_documented_values),
+		cmocka_unit_test(every_mqtt_key_takes_effect),
+		cmocka_unit_test(mqtt_bad_values_name_the_line),
+		cmocka_unit_test(mqtt_key_combinations),
+		cmocka_unit_test(binary_labels_split_and_trim),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

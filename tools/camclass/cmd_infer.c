@@ -11,6 +11,7 @@
 
 #include "inference/engine.h"
 #include "lib/clock.h"
+#include "tools/camclass/bench_modes.h"
 #include "tools/camclass/commands.h"
 
 #define ERR_LEN 512
@@ -168,11 +169,14 @@ static int cmp_double(const void *a, const void *b)
 
 int cmd_bench(int argc, char **argv)
 {
-	static const char form[] = "--model M [--backend B] [--threads N] [--iters K] [--warmup W]";
+	static const char form[] = "--model M [--backend B] [--threads N] [--iters K] [--warmup W] "
+				   "[--per-op] [--image FILE.jpg [--format mjpeg|yuyv|nv12]]";
 	struct args a;
 	struct eng_tensor_info in;
 	struct rusage ru;
-	if (parse_args(argc, argv, "model backend threads iters warmup", &a) < 0 || !a.model)
+	struct bench_modes modes;
+	if (bench_modes_take(&argc, argv, &modes) < 0 ||
+	    parse_args(argc, argv, "model backend threads iters warmup", &a) < 0 || !a.model)
 		return usage("bench", form);
 	double *ms = malloc((size_t)a.iters * sizeof(double));
 	if (!ms) {
@@ -209,6 +213,12 @@ int cmd_bench(int argc, char **argv)
 			ms[i - a.warmup] = dt;
 			printf("run %d: %.3f ms\n", i - a.warmup + 1, dt);
 		}
+	}
+	if ((modes.per_op && bench_per_op(e, a.iters) != 0) ||
+	    (modes.image && bench_frame(e, &modes, a.iters, a.warmup) != 0)) {
+		eng_free(e);
+		free(ms);
+		return 1;
 	}
 	qsort(ms, (size_t)a.iters, sizeof(double), cmp_double);
 	double median = a.iters % 2 ? ms[a.iters / 2] : (ms[a.iters / 2 - 1] + ms[a.iters / 2]) / 2;

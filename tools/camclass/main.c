@@ -19,12 +19,13 @@ static void usage(FILE *f)
 		"\n"
 		"client of camclassd (socket default " WIRE_DEFAULT_SOCKET "):\n"
 		"  status | latest | ping | classify\n"
-		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
+		"  watch [--top-k K] [--threshold T] [--on-change] [--once] [--json]\n"
 		"  snapshot -o FILE\n"
 		"\n"
 		"offline model tools:\n"
 		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
 		"  bench --model M [--backend B] [--threads N] [--iters K] [--warmup W]\n"
+		"        [--per-op] [--image FILE.jpg [--format mjpeg|yuyv|nv12]]\n"
 		"  classify --model M --labels L [--top-k K] [--json] IMAGE...\n"
 		"  model-info --model M\n");
 }

@@ -9,7 +9,10 @@
 #   make CROSS_COMPILE=arm-linux-gnueabihf- TARGET_SYSROOT=build/sysroot-armhf   armhf build
 #                        (into build/arm; the sysroot comes from scripts/armhf-sysroot)
 #   make XNNPACK=0       build without the XNNPACK backend
-#   make install PREFIX=/usr DESTDIR=...
+#   make install PREFIX=/usr DESTDIR=...   (also builds the man pages: make man, needs scdoc)
+#   make dist            build/camclassd-VERSION.tar.gz (git archive + a VERSION file)
+#   make CAMCLASS_VERSION=1.2.3   the version every binary prints (default: git describe, else
+#                        the VERSION file of a tarball)
 #
 # Sources are found by folder: every .c in lib/ capture/ inference/ inference/ops/
 # inference/ops/fast/ ipc/ and daemon/ (but daemon/main.c) goes into one static library;
@@ -167,13 +170,13 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
+.PHONY: all dist man FORCE test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
 all: $(BUILD)/camclassd $(BUILD)/camclass $(WEB_BIN) $(MQTT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_$(call isa_of,$<)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_$(call isa_of,$<)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -209,6 +212,30 @@ $(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+# --- version ---------------------------------------------------------------------------------------
+# One version for every binary (lib/version.h): make CAMCLASS_VERSION=... wins (debian/rules passes
+# the package's), then `git describe` in a git checkout, then the VERSION file `make dist` puts in
+# a tarball. Only lib/version.o is compiled with it; the stamp file changes (and rebuilds that one
+# object) only when the version does.
+ifeq ($(origin CAMCLASS_VERSION),undefined)
+  CAMCLASS_VERSION := $(shell if git rev-parse --git-dir >/dev/null 2>&1; then \
+	git describe --tags --always --dirty 2>/dev/null; elif [ -f VERSION ]; then cat VERSION; fi)
+endif
+CAMCLASS_VERSION := $(or $(shell printf '%s' '$(CAMCLASS_VERSION)' | head -n1 | tr -cd 'A-Za-z0-9.+~:_-'),unknown)
+VERSION_STAMP := $(BUILD)/gen/version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CAMCLASS_VERSION)' | cmp -s - $@ || printf '%s\n' '$(CAMCLASS_VERSION)' > $@
+$(BUILD)/obj/lib/version.o: $(VERSION_STAMP)
+$(BUILD)/obj/lib/version.o: CFLAGS += -DCAMCLASS_VERSION='"$(CAMCLASS_VERSION)"'
+FORCE:
+
+dist:
+	@mkdir -p $(BUILD)/dist
+	printf '%s\n' '$(CAMCLASS_VERSION)' > $(BUILD)/dist/VERSION
+	git archive --prefix=camclassd-$(CAMCLASS_VERSION)/ --add-file=$(BUILD)/dist/VERSION \
+	    -o $(BUILD)/camclassd-$(CAMCLASS_VERSION).tar.gz HEAD
 
 # tests of tools/mqtt link its modules (but not its main)
 $(BUILD)/tests/test_mqtt_%: $(BUILD)/obj/tests/test_mqtt_%.o $(TESTLIB) $(MQTT_CORE_OBJ) $(LIB)
@@ -281,18 +308,57 @@ run:
 bench: all
 	scripts/bench
 
+# --- man pages --------------------------------------------------------------------------------------
+# scdoc sources in docs/man/NAME.SECTION.scd become $(BUILD)/man/NAME.SECTION; tests/suite-man.sh
+# checks each with `man --warnings -l`.
+MAN_SRC  := $(wildcard docs/man/*.scd)
+MAN_PAGE := $(MAN_SRC:docs/man/%.scd=$(BUILD)/man/%)
+man: $(MAN_PAGE)
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
 # --- install ----------------------------------------------------------------------------------------
+# The demo model and its labels go to $(PREFIX)/share/camclassd/models/, and the INI installed in
+# /etc names them there (its /usr/share/camclassd is rewritten for another PREFIX), so a fresh
+# install classifies with no edits. An INI already in /etc is kept. The units' @SBINDIR@ becomes
+# $(PREFIX)/sbin. sysusers.d/camclassd.conf makes the socket's group 'camclass' (systemd-sysusers
+# at boot; run it once by hand after a make install).
 SYSTEMD_UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/camclassd $(DESTDIR)$(SYSTEMD_UNITDIR)
+SYSUSERSDIR     ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+DATADIR         := $(PREFIX)/share/camclassd
+DOCDIR          ?= $(PREFIX)/share/doc/camclassd
+SYSCONFDIR      ?= /etc
+LIBEXECDIR      ?= $(PREFIX)/libexec/camclassd
+TRIPLET         := $(shell $(CC) -print-multiarch 2>/dev/null)
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in $(MAN_PAGE); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/camclassd \
+	    $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DATADIR)/models \
+	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BUILD)/camclassd $(DESTDIR)$(PREFIX)/sbin/camclassd
 	install -m 0755 $(BUILD)/camclass $(DESTDIR)$(PREFIX)/bin/camclass
-	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
+	install -m 0644 models/demo/fashion.tflite $(DESTDIR)$(DATADIR)/models/fashion.tflite
+	install -m 0644 models/demo/labels.txt $(DESTDIR)$(DATADIR)/models/fashion-labels.txt
+	install -m 0644 models/demo/README.md $(DESTDIR)$(DATADIR)/models/README.md
+	test -e $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini || \
+	    sed 's|/usr/share/camclassd/|$(DATADIR)/|g' etc/camclassd.ini > $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	install -m 0644 systemd/camclassd.sysusers $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	sed 's|@TRIPLET@|$(TRIPLET)|g' systemd/camclassd-libcamera.sh > $(DESTDIR)$(LIBEXECDIR)/camclassd-libcamera
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/camclassd-libcamera
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g; s|@SBINDIR@|$(PREFIX)/sbin|g; s|@DATADIR@|$(DATADIR)|g' \
+	    systemd/camclassd-libcamera.conf > $(DESTDIR)$(DATADIR)/camclassd-libcamera.conf
+	chmod 0644 $(DESTDIR)$(DATADIR)/camclassd-libcamera.conf
 	$(if $(WEB_BIN),install -m 0755 $(WEB_BIN) $(DESTDIR)$(PREFIX)/bin/camclass-web)
 	$(if $(WEB_BIN),sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/camclass-web.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
-
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
 	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
 	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
@@ -301,10 +367,13 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
 	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
+	      $(DESTDIR)$(SYSUSERSDIR)/camclassd.conf \
+	      $(foreach m,$(MAN_PAGE),$(DESTDIR)$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket' \
 	      $(DESTDIR)$(PREFIX)/bin/camclass-mqtt $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt.service \
 	      $(DESTDIR)$(PREFIX)/bin/camclass-web $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service \
 	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt@.service'
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build

@@ -42,6 +42,31 @@ bool cap_png_sniff(const uint8_t *data, size_t bytes);
 int cap_png_decode(const uint8_t *data, size_t bytes, uint8_t **buf, size_t *buf_bytes,
 		   struct cap_image *ret_image);
 
+/* Route libv4l2's messages (its stderr lines) into our log as "capture: libv4l2: ...",
+ * rate-limited (v4l2_log.c). Idempotent; the V4L2 session calls it before its first open. */
+#define CAP_V4L2_LOG_BURST     10
+#define CAP_V4L2_LOG_WINDOW_NS (10ull * 1000000000ull)
+void cap_v4l2_log_install(void);
+
+/* v4l2_explain.c. cap_device_holders: up to 4 other processes with `device` open, as
+ * "pid N (comm), ..." in out (empty if none visible); returns how many, or -errno if the node
+ * or /proc cannot be read. cap_v4l2_explain: the one-line message for errno `err` of step
+ * `what` ("open", "S_FMT", ...) on `device`, naming the fix (group, DeviceAllow=, the holder). */
+int cap_device_holders(const char *device, char *out, size_t len);
+void cap_v4l2_explain(const char *device, const char *what, int err, char *out, size_t len);
+
+/* v4l2_io.c: the calls a V4L2 session makes — libv4l2's, or libc's when libcamera's
+ * v4l2-compat.so is in LD_PRELOAD (libv4l2 uses raw syscalls the preload cannot see). */
+struct cap_v4l2_io {
+	const char *name;
+	int (*open)(const char *path, int flags, ...);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long req, ...);
+	void *(*mmap)(void *start, size_t len, int prot, int flags, int fd, int64_t offset);
+	int (*munmap)(void *start, size_t len);
+};
+const struct cap_v4l2_io *cap_v4l2_io(void);
+
 /* Largest image side the decoders accept (bounds allocations from untrusted headers). */
 #define CAP_MAX_SIDE 16384
 

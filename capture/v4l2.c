@@ -2,7 +2,8 @@
  *
  * Everything goes through libv4l2 (v4l2_open/v4l2_ioctl/v4l2_mmap) so that cameras speaking
  * only odd formats still work: libv4lconvert then offers RGB24 and friends, flagged EMULATED,
- * which the format choice ranks after native ones. The session never retries: any fault
+ * which the format choice ranks after native ones (under libcamera's compatibility layer the
+ * same calls go to libc instead: v4l2_io.c). The session never retries: any fault
  * (POLLERR/POLLHUP, ENODEV, EIO, no frame for CAP_STALL_MS) returns CAP_ERR_DISCONNECTED and
  * source.c closes and reopens. Controls are matched by v4l2-ctl's normalised names from
  * VIDIOC_QUERY_EXT_CTRL (QUERYCTRL where that is missing); an unknown name is a config error. */
@@ -39,7 +40,7 @@ static int xioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 	do
-		r = v4l2_ioctl(fd, req, arg);
+		r = cap_v4l2_io()->ioctl(fd, req, arg);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : 0;
 }
@@ -227,9 +228,9 @@ static void v4l2_session_close(struct cap_session *s)
 	}
 	for (unsigned i = 0; i < s->n_bufs; i++)
 		if (s->bufs[i].start && s->bufs[i].start != MAP_FAILED)
-			v4l2_munmap(s->bufs[i].start, s->bufs[i].length);
+			cap_v4l2_io()->munmap(s->bufs[i].start, s->bufs[i].length);
 	if (s->fd >= 0)
-		v4l2_close(s->fd);
+		cap_v4l2_io()->close(s->fd);
 	free(s);
 }
 
@@ -238,6 +239,10 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 	struct v4l2_requestbuffers rb = { .count = N_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					  .memory = V4L2_MEMORY_MMAP };
 	int r = xioctl(s->fd, VIDIOC_REQBUFS, &rb);
+	if (r == -EBUSY) {
+		cap_v4l2_explain(s->device, "REQBUFS", EBUSY, err, errlen);
+		return CAP_ERR_NO_DEVICE;
+	}
 	if (r < 0 || rb.count < MIN_BUFFERS) {
 		snprintf(err, errlen, "%s: REQBUFS: %s", s->device,
 			 r < 0 ? strerror(-r) : "fewer than 2 buffers");
@@ -249,7 +254,7 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 		r = xioctl(s->fd, VIDIOC_QUERYBUF, &b);
 		if (r == 0) {
 			s->bufs[i].length = b.length;
-			s->bufs[i].start = v4l2_mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+			s->bufs[i].start = cap_v4l2_io()->mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
 						     s->fd, b.m.offset);
 			if (s->bufs[i].start == MAP_FAILED)
 				r = -errno;
@@ -264,7 +269,7 @@ static int setup_buffers(struct cap_session *s, char *err, size_t errlen)
 	enum v4l2_buf_type t = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	r = xioctl(s->fd, VIDIOC_STREAMON, &t);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: STREAMON: %s", s->device, strerror(-r));
+		cap_v4l2_explain(s->device, "STREAMON", -r, err, errlen);
 		return CAP_ERR_NO_DEVICE;
 	}
 	s->streaming = true;
@@ -281,10 +286,12 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 		return CAP_ERR_NOMEM;
 	s->device = cfg->device;
 	s->held = -1;
-	s->fd = v4l2_open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	cap_v4l2_log_install();
+	s->fd = cap_v4l2_io()->open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0) {
-		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet */
-		snprintf(err, errlen, "%s: open: %s", cfg->device, strerror(errno));
+		/* libv4l2 fails with EINVAL when the device has no capture format to offer yet;
+		 * no node, no permission, busy: the message names the fix (v4l2_explain.c) */
+		cap_v4l2_explain(cfg->device, "open", errno, err, errlen);
 		r = CAP_ERR_NO_DEVICE;
 		goto fail;
 	}
@@ -315,6 +322,11 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 	f.fmt.pix.pixelformat = fcc;
 	f.fmt.pix.field = V4L2_FIELD_NONE;
 	r = xioctl(s->fd, VIDIOC_S_FMT, &f);
+	if (r == -EBUSY) {
+		cap_v4l2_explain(cfg->device, "S_FMT", EBUSY, err, errlen);
+		r = CAP_ERR_NO_DEVICE;
+		goto fail;
+	}
 	if (r < 0 || f.fmt.pix.pixelformat != fcc || f.fmt.pix.width < 1 || f.fmt.pix.height < 1) {
 		snprintf(err, errlen, "%s: S_FMT %s %dx%d: %s", cfg->device,
 			 cap_format_name(s->format), w, h, r < 0 ? strerror(-r) : "refused");

@@ -30,10 +30,12 @@
 #include "daemon/health.h"
 #include "daemon/model_loader.h"
 #include "daemon/pipeline.h"
+#include "daemon/preflight.h"
 #include "daemon/teach_daemon.h"
 #include "ipc/server.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
 #define STATUS_MAX 256
@@ -59,11 +61,14 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: camclassd -c FILE [-f] [-v]\n"
 		   "       camclassd --check-config -c FILE\n"
+		   "       camclassd --version\n"
 		   "\n"
 		   "  -c, --config FILE   configuration (INI), e.g. /etc/camclassd/camclassd.ini\n"
 		   "  -f, --foreground    accepted for habit; camclassd never forks\n"
 		   "  -v, --verbose       log at debug level (overrides [log] level)\n"
-		   "      --check-config  validate FILE, print the result, exit 0 (OK) or 1\n");
+		   "      --check-config  validate FILE and what it names (model, labels, socket group,\n"
+		   "                      camera node), print the result, exit 0 (OK) or 1\n"
+		   "      --version       print the version and exit\n");
 }
 
 static void apply_log_level(const struct daemon *d)
@@ -332,11 +337,12 @@ static int check_config(const char *path)
 		return EXIT_FAILURE;
 	}
 	int r = pl_camera_probe(&cfg, err, sizeof(err));
-	config_free(&cfg);
-	if (r < 0) {
+	if (r < 0)
 		fprintf(stderr, "%s: %s\n", path, err);
+	int r_pre = preflight_check(&cfg, stderr); /* model, labels, group, camera node */
+	config_free(&cfg);
+	if (r < 0 || r_pre < 0)
 		return EXIT_FAILURE;
-	}
 	printf("%s: configuration OK\n", path);
 	return EXIT_SUCCESS;
 }
@@ -349,6 +355,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
@@ -364,6 +371,7 @@ int main(int argc, char **argv)
 		case 'v': d.verbose = true; break;
 		case 't': check_only = true; break;
 		case 'h': usage(stdout); return EXIT_SUCCESS;
+		case 'V': camclass_print_version(stdout, "camclassd"); return EXIT_SUCCESS;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -458,7 +466,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	log_info("serving on %s (%s mode)", srv_socket_path(d.srv),
+	log_info("camclassd %s serving on %s (%s mode)", camclass_version(), srv_socket_path(d.srv),
 		 config_mode_name(d.cfg.classify.mode));
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", srv_socket_path(d.srv));
 	exit_status = run_loop(&d);

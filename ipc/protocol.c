@@ -13,6 +13,7 @@
 
 #include "ipc/protocol.h"
 #include "lib/macros.h"
+#include "lib/version.h"
 
 static const char *const cmd_names[] = {
 	[PROTO_SUBSCRIBE] = "subscribe", [PROTO_UNSUBSCRIBE] = "unsubscribe",
@@ -222,7 +223,8 @@ static double finite_or_zero(double v)
 
 json_t *proto_hello(const struct srv_hello *h)
 {
-	json_t *msg = json_pack("{s:s, s:i}", "type", "hello", "version", WIRE_PROTOCOL_VERSION);
+	json_t *msg = json_pack("{s:s, s:i, s:s}", "type", "hello", "version", WIRE_PROTOCOL_VERSION,
+				"daemon_version", camclass_version());
 	if (!msg || !h)
 		return msg;
 	json_t *shape = json_array();
@@ -312,9 +314,9 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		     json_t *id)
 {
 	json_t *msg = json_pack(
-		"{s:s, s:s?, s:s?, s:s?, s:f, s:f, s:I, s:I, s:s?, s:s?, s:i,"
+		"{s:s, s:s, s:s?, s:s?, s:s?, s:f, s:f, s:I, s:I, s:s?, s:s?, s:i,"
 		" s:{s:o?, s:o?, s:o?, s:o?}, s:i, s:i, s:f}",
-		"type", "status", "camera", st->camera_state, "device", st->device,
+		"type", "status", "daemon_version", camclass_version(), "camera", st->camera_state, "device", st->device,
 		"format", st->format, "fps_in", ms(st->fps_in), "fps_out", ms(st->fps_out),
 		"frames_skipped", (json_int_t)st->frames_skipped,
 		"frames_corrupt", (json_int_t)st->frames_corrupt,

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "ipc/client.h"
+#include "lib/version.h"
 #include "tests/daemon_harness.h"
 
 #define START_TIMEOUT_MS 30000
@@ -119,6 +120,13 @@ static void ready_status_reload_and_stop(void **state)
 	assert_int_equal(cli_connect(h->sock, &conn), 0);
 	assert_int_equal(cli_read_msg(conn, 5000, &msg, NULL, NULL), 0);
 	assert_string_equal(json_string_value(json_object_get(msg, "type")), "hello");
+	/* the daemon's build version, the same string this test was linked with */
+	assert_string_equal(json_string_value(json_object_get(msg, "daemon_version")),
+			    camclass_version());
+	json_decref(msg);
+	assert_int_equal(cli_request(conn, "status", NULL, 5000, &msg), 0);
+	assert_string_equal(json_string_value(json_object_get(msg, "daemon_version")),
+			    camclass_version());
 	json_decref(msg);
 	assert_true(h_wait_notify(h, "STATUS=streaming", 10000));
 	assert_false(h_wait_notify(h, "WATCHDOG=1", 1500)); /* no WATCHDOG_USEC, no pings */

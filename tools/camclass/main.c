@@ -8,12 +8,14 @@
 
 #include "ipc/wire.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "tools/camclass/commands.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: camclass [--socket PATH] COMMAND [ARGS]\n"
+		"       camclass --version\n"
 		"\n"
 		"client of camclassd (socket default " WIRE_DEFAULT_SOCKET "):\n"
 		"  status | latest | ping | classify\n"
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			camclass_print_version(stdout, "camclass");
 			return 0;
 		} else {
 			fprintf(stderr, "camclass: unknown option '%s'\n", argv[i]);

@@ -234,6 +234,14 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
 			const struct cap_prep *p, void *tensor, size_t tensor_bytes);
 
+/* --- 5. encode (snapshots) ----------------------------------------------------------------- */
+/* An image (channels 1 or 3) → a baseline JPEG of quality 1..100 (4:2:0, or grey), with
+ * TurboJPEG: capture is the one module that uses it. *ret_jpeg is malloc'd (the caller frees
+ * it with free()). CAP_ERR_INVALID (bad image or quality), CAP_ERR_NOMEM, CAP_ERR_IO (the
+ * encoder failed; err says why). Any thread; no state. */
+int cap_encode_jpeg(const struct cap_image *img, int quality, uint8_t **ret_jpeg,
+		    size_t *ret_len, char *err, size_t errlen);
+
 /* --- pure helpers, public for tests and tools ------------------------------------------------ */
 /* Pick the capture format from what the device offers (V4L2 fourccs, n entries; entries
  * flagged emulated came from libv4lconvert). want=AUTO: MJPEG (or JPEG), then YUYV, then

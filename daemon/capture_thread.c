@@ -43,7 +43,7 @@ static void capture_wait_for_work(struct pipeline *pl)
 			pl->source = NULL;
 			if (!pl->wanted) {
 				log_info("camera stopped (no demand)");
-				set_cam_state(pl, CAM_IDLE);
+				pl_set_cam_state(pl, CAM_IDLE);
 			}
 		}
 		if (pl->source)
@@ -55,25 +55,25 @@ static void capture_wait_for_work(struct pipeline *pl)
 		}
 		pl->reopen_req = false;
 		int r = cap_open(&pl->cam.cap, &pl->source, err, sizeof(err));
-		if (r < 0 && camera_revert(pl)) {
+		if (r < 0 && pl_camera_revert(pl)) {
 			log_error("reload rejected: camera: %s; back to the previous camera settings", err);
 			continue;
 		}
 		if (r < 0) {
 			pl->stopping = true;
 			pthread_mutex_unlock(&pl->cam_lock);
-			set_failed(pl, "camera: %s", err);
+			pl_set_failed(pl, "camera: %s", err);
 			pthread_mutex_lock(&pl->cam_lock);
 			return;
 		}
-		set_cam_state(pl, CAM_STARTING);
+		pl_set_cam_state(pl, CAM_STARTING);
 		health_streaming(pl->health, mono_now_ns());
 		log_info("camera started (%s)",
 			 pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device);
 	}
 }
 
-void *capture_main(void *arg)
+void *pl_capture_main(void *arg)
 {
 	struct pipeline *pl = arg;
 	bool disconnected = false;
@@ -98,7 +98,7 @@ void *capture_main(void *arg)
 			health_frame(pl->health, now);
 			pthread_mutex_lock(&pl->cam_lock);
 			if (pl->source == src)
-				camera_proven(pl);  /* a reload's camera settings work */
+				pl_camera_proven(pl);  /* a reload's camera settings work */
 			pthread_mutex_unlock(&pl->cam_lock);
 			corrupt_burst = 0;
 			if (disconnected) {
@@ -108,7 +108,7 @@ void *capture_main(void *arg)
 			}
 			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
 				remember_format(pl, src);
-			set_cam_state(pl, CAM_STREAMING);
+			pl_set_cam_state(pl, CAM_STREAMING);
 			r = cap_slot_put(pl->slot, &frame);
 			cap_release(src, &frame);
 			pthread_mutex_lock(&pl->stats_lock);
@@ -126,7 +126,7 @@ void *capture_main(void *arg)
 				log_warning("camera disconnected: %s; retrying", cap_last_error(src));
 				srv_publish_event(pl->srv, "camera_disconnected", NULL);
 			}
-			set_cam_state(pl, CAM_DISCONNECTED);
+			pl_set_cam_state(pl, CAM_DISCONNECTED);
 			break;
 		case CAP_ERR_CORRUPT:
 			pthread_mutex_lock(&pl->stats_lock);
@@ -145,14 +145,14 @@ void *capture_main(void *arg)
 		default:
 			if (cap_error_is_config(r)) {
 				pthread_mutex_lock(&pl->cam_lock);
-				bool reverted = pl->source == src && camera_revert(pl);
+				bool reverted = pl->source == src && pl_camera_revert(pl);
 				pthread_mutex_unlock(&pl->cam_lock);
 				if (reverted) {
 					log_error("reload rejected: camera: %s; back to the previous camera "
 						  "settings", cap_last_error(src));
 					break;
 				}
-				set_failed(pl, "camera: %s", cap_last_error(src));
+				pl_set_failed(pl, "camera: %s", cap_last_error(src));
 				pthread_mutex_lock(&pl->cam_lock);
 				pl->stopping = true;
 				pthread_mutex_unlock(&pl->cam_lock);
@@ -168,7 +168,7 @@ void *capture_main(void *arg)
 		cap_close(pl->source);
 		pl->source = NULL;
 	}
-	set_cam_state(pl, CAM_IDLE);
+	pl_set_cam_state(pl, CAM_IDLE);
 	pthread_mutex_unlock(&pl->cam_lock);
 	cap_slot_close(pl->slot);
 	return NULL;

@@ -100,7 +100,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	r = clf_run(m);
 	uint64_t t3 = mono_now_ns();
 	if (r < 0) {
-		set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
+		pl_set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
 		return;
 	}
 	pp_run(&pl->pp, clf_scores(m), &res);
@@ -118,10 +118,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pthread_mutex_lock(&pl->stats_lock);
 	pl->last = res;
 	pl->results_out++;
-	ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
-	ring_add(&pl->lat_decode, res.latency_ms.decode);
-	ring_add(&pl->lat_prep, res.latency_ms.preprocess);
-	ring_add(&pl->lat_infer, res.latency_ms.inference);
+	pl_ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
+	pl_ring_add(&pl->lat_decode, res.latency_ms.decode);
+	pl_ring_add(&pl->lat_prep, res.latency_ms.preprocess);
+	pl_ring_add(&pl->lat_infer, res.latency_ms.inference);
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	srv_publish_result(pl->srv, &res);
@@ -139,7 +139,7 @@ void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t le
 		snprintf(buf, len, "%s", why);
 }
 
-void *classify_main(void *arg)
+void *pl_classify_main(void *arg)
 {
 	struct pipeline *pl = arg;
 	uint64_t last_start_ns = 0;

@@ -52,8 +52,8 @@ struct config {
 	struct {
 		enum config_mode mode;
 		double rate;      /* max classifications per second; 0 = every frame */
-		int top_k;
-		double threshold; /* scores below are not reported */
+		int top_k;        /* the clients' default (srv_config.default_top_k) */
+		double threshold; /* the clients' default: scores below are not reported */
 		double smoothing; /* EMA weight of the previous scores; 0 = off */
 	} classify;
 	struct {

@@ -1,8 +1,6 @@
 /* hooks.c — what the IPC server asks the pipeline (hello, status, classify, snapshot, demand),
  * all on the main thread from inside srv_dispatch. They read shared state under stats_lock or
  * atomically and never wait for the camera, so a stuck camera never stalls the clients. */
-#include <turbojpeg.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +12,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 
-static const char *const camera_state_names[] = { "stopped", "starting", "streaming",
-						  "disconnected" };
-
 /* --- hooks (main thread, called from srv_dispatch) ----------------------------------------- */
-
-const char *camera_state_name(struct pipeline *pl)
-{
-	return camera_state_names[atomic_load(&pl->cam_state)];
-}
 
 static int hook_hello(void *userdata, struct srv_hello *ret)
 {
@@ -30,7 +20,7 @@ static int hook_hello(void *userdata, struct srv_hello *ret)
 	const struct eng_tensor_info *in = clf_input(pl->model);
 	*ret = (struct srv_hello){ .model = clf_name(pl->model), .input_dims = (unsigned)in->ndim,
 				   .label_count = (unsigned)clf_class_count(pl->model),
-				   .camera_state = camera_state_name(pl) };
+				   .camera_state = pl_camera_state_name(pl) };
 	for (int i = 0; i < in->ndim && i < 4; i++)
 		ret->input_shape[i] = (unsigned)in->dims[i];
 	return 0;
@@ -54,7 +44,7 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	memcpy(format, pl->format, sizeof(format));
 	pthread_mutex_unlock(&pl->stats_lock);
 	*ret = (struct srv_status){
-		.camera_state = camera_state_name(pl),
+		.camera_state = pl_camera_state_name(pl),
 		.device = pl->device_desc,
 		.format = format,
 		.fps_in = pl->fps_in,
@@ -68,30 +58,18 @@ static int hook_status(void *userdata, struct srv_status *ret)
 	pthread_mutex_lock(&pl->stats_lock);
 	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;
 	ret->frames_corrupt = pl->frames_corrupt;
-	ret->capture_to_result = ring_stat(&pl->lat_c2r);
-	ret->decode = ring_stat(&pl->lat_decode);
-	ret->preprocess = ring_stat(&pl->lat_prep);
-	ret->inference = ring_stat(&pl->lat_infer);
+	ret->capture_to_result = pl_ring_stat(&pl->lat_c2r);
+	ret->decode = pl_ring_stat(&pl->lat_decode);
+	ret->preprocess = pl_ring_stat(&pl->lat_prep);
+	ret->inference = pl_ring_stat(&pl->lat_infer);
 	pthread_mutex_unlock(&pl->stats_lock);
 	return 0;
-}
-
-void set_wanted(struct pipeline *pl, bool wanted)
-{
-	pthread_mutex_lock(&pl->cam_lock);
-	if (pl->wanted != wanted) {
-		pl->wanted = wanted;
-		if (!wanted && pl->source)
-			cap_stop(pl->source);
-		pthread_cond_broadcast(&pl->cam_cond);
-	}
-	pthread_mutex_unlock(&pl->cam_lock);
 }
 
 static int hook_classify(void *userdata)
 {
 	struct pipeline *pl = userdata;
-	set_wanted(pl, true); /* demand_changed follows; this makes it immediate */
+	pl_set_wanted(pl, true); /* demand_changed follows; this makes it immediate */
 	return 0;
 }
 
@@ -99,48 +77,30 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 {
 	struct pipeline *pl = userdata;
 	if (pl->mode == CONFIG_MODE_ON_DEMAND)
-		set_wanted(pl, subscribers + classify_pending > 0);
+		pl_set_wanted(pl, subscribers + classify_pending > 0);
 }
 
 static int hook_snapshot(void *userdata, uint8_t **ret_jpeg, size_t *ret_len, uint64_t *ret_seq)
 {
 	struct pipeline *pl = userdata;
-	unsigned char *jpeg = NULL;
-	unsigned long jpeg_len = 0;
-	int r = 0;
-	tjhandle tj = tjInitCompress();
+	char err[256];
+	int r = -ENODATA;
 
-	if (!tj)
-		return -ENOMEM;
 	pthread_mutex_lock(&pl->stats_lock);
-	if (!pl->snap_seq) {
-		r = -ENODATA;
-	} else if (tjCompress2(tj, pl->snap_pixels, pl->snap_w, pl->snap_w * pl->snap_channels,
-			       pl->snap_h, pl->snap_channels == 1 ? TJPF_GRAY : TJPF_RGB, &jpeg,
-			       &jpeg_len, pl->snap_channels == 1 ? TJSAMP_GRAY : TJSAMP_420,
-			       SNAPSHOT_QUALITY, 0) != 0) {
-		log_error("snapshot: JPEG encoding failed: %s", tjGetErrorStr2(tj));
-		r = -EIO;
-	} else {
-		*ret_seq = pl->snap_seq;
+	if (pl->snap_seq) {
+		const struct cap_image img = {
+			.pixels = pl->snap_pixels, .width = pl->snap_w, .height = pl->snap_h,
+			.channels = pl->snap_channels,
+			.stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels,
+		};
+		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, ret_jpeg, ret_len, err, sizeof(err));
+		if (r == 0)
+			*ret_seq = pl->snap_seq;
 	}
 	pthread_mutex_unlock(&pl->stats_lock);
-	tjDestroy(tj);
-	if (r < 0) {
-		tjFree(jpeg);
-		return r;
-	}
-	/* the server frees with free(); turbojpeg's buffer must go through tjFree() */
-	uint8_t *copy = malloc(jpeg_len);
-	if (!copy) {
-		tjFree(jpeg);
-		return -ENOMEM;
-	}
-	memcpy(copy, jpeg, jpeg_len);
-	tjFree(jpeg);
-	*ret_jpeg = copy;
-	*ret_len = jpeg_len;
-	return 0;
+	if (r < 0 && r != -ENODATA)
+		log_error("snapshot: %s", err);
+	return r;
 }
 
 void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks)

@@ -112,6 +112,10 @@ static void reload_apply(struct daemon *d, struct config *cfg, struct classifier
 		config_free(cfg); /* pl_apply logged why */
 		return;
 	}
+	/* the clients' defaults: subscribers that chose no top_k/threshold follow them at once */
+	r = srv_set_defaults(d->srv, (unsigned)cfg->classify.top_k, cfg->classify.threshold);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "[classify] top_k/threshold not applied to clients");
 	if (socket_settings_changed(&d->cfg, cfg))
 		log_warning("[socket] changes take effect after a restart");
 	config_free(&d->cfg);

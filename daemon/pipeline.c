@@ -24,100 +24,6 @@
 
 /* --- settings ----------------------------------------------------------------------------- */
 
-static void camera_settings_free(struct camera_settings *s)
-{
-	free(s->device);
-	free(s->file);
-	s->device = s->file = NULL;
-}
-
-static int camera_settings_from(const struct config *cfg, struct camera_settings *ret)
-{
-	struct camera_settings s = { 0 };
-	s.device = strdup(cfg->camera.device);
-	s.file = strdup(cfg->camera.file);
-	if (!s.device || !s.file) {
-		camera_settings_free(&s);
-		return -ENOMEM;
-	}
-	memcpy(s.controls, cfg->camera.controls, sizeof(s.controls));
-	s.cap = (struct cap_config){
-		.kind = cfg->camera.source,
-		.device = s.device,
-		.path = s.file,
-		.format = cfg->camera.format,
-		.width = cfg->camera.width,
-		.height = cfg->camera.height,
-		.fps = cfg->camera.fps,
-		.n_controls = cfg->camera.n_controls,
-	};
-	*ret = s;
-	return 0;
-}
-
-/* Fix the internal pointers after the struct was copied into its final place. */
-static void camera_settings_link(struct camera_settings *s)
-{
-	s->cap.controls = s->controls;
-	s->cap.device = s->device;
-	s->cap.path = s->file;
-}
-
-/* Reload rollback (cam_lock held): the settings before the last camera change, kept until the
- * new ones delivered a frame. A camera reload whose first open fails with a config error (what
- * only the device can tell, e.g. a V4L2 control it lacks) goes back to them. */
-void camera_proven(struct pipeline *pl)
-{
-	if (!pl->cam_unproven)
-		return;
-	pl->cam_unproven = false;
-	camera_settings_free(&pl->cam_prev);
-}
-
-bool camera_revert(struct pipeline *pl)
-{
-	if (!pl->cam_unproven)
-		return false;
-	camera_settings_free(&pl->cam);
-	pl->cam = pl->cam_prev;
-	camera_settings_link(&pl->cam);
-	memset(&pl->cam_prev, 0, sizeof(pl->cam_prev));
-	pl->cam_unproven = false;
-	pl->reopen_req = true;
-	return true;
-}
-
-int pl_camera_probe(const struct config *cfg, char *err, size_t errlen)
-{
-	struct camera_settings cam;
-	int r = camera_settings_from(cfg, &cam);
-	if (r < 0) {
-		snprintf(err, errlen, "camera: out of memory");
-		return r;
-	}
-	camera_settings_link(&cam);
-	char why[256];
-	r = cap_probe(&cam.cap, why, sizeof(why));
-	if (r < 0)
-		snprintf(err, errlen, "camera: %s", why);
-	camera_settings_free(&cam);
-	return r;
-}
-
-static bool camera_settings_equal(const struct camera_settings *a, const struct camera_settings *b)
-{
-	if (a->cap.kind != b->cap.kind || a->cap.format != b->cap.format ||
-	    a->cap.width != b->cap.width || a->cap.height != b->cap.height ||
-	    a->cap.fps != b->cap.fps || a->cap.n_controls != b->cap.n_controls ||
-	    strcmp(a->device, b->device) != 0 || strcmp(a->file, b->file) != 0)
-		return false;
-	for (size_t i = 0; i < a->cap.n_controls; i++)
-		if (strcmp(a->controls[i].name, b->controls[i].name) != 0 ||
-		    a->controls[i].value != b->controls[i].value)
-			return false;
-	return true;
-}
-
 static uint64_t interval_from_rate(double rate)
 {
 	return rate > 0 ? (uint64_t)(1e9 / rate) : 0;
@@ -132,8 +38,8 @@ static void wake_main(struct pipeline *pl)
 	(void)w; /* the counter cannot overflow in practice; a failed wake-up only delays */
 }
 
-void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void set_failed(struct pipeline *pl, const char *fmt, ...)
+void pl_set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_set_failed(struct pipeline *pl, const char *fmt, ...)
 {
 	va_list ap;
 	pthread_mutex_lock(&pl->stats_lock);
@@ -147,7 +53,7 @@ void set_failed(struct pipeline *pl, const char *fmt, ...)
 	wake_main(pl);
 }
 
-void ring_add(struct latency_ring *r, double ms)
+void pl_ring_add(struct latency_ring *r, double ms)
 {
 	r->ms[r->next] = ms;
 	r->next = (r->next + 1) % LATENCY_SAMPLES;
@@ -161,7 +67,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct srv_latency_stat ring_stat(const struct latency_ring *r)
+struct srv_latency_stat pl_ring_stat(const struct latency_ring *r)
 {
 	double sorted[LATENCY_SAMPLES];
 	struct srv_latency_stat st = { 0, 0 };
@@ -172,11 +78,6 @@ struct srv_latency_stat ring_stat(const struct latency_ring *r)
 	st.p50_ms = sorted[(r->n - 1) / 2];
 	st.p99_ms = sorted[(size_t)((r->n - 1) * 0.99)];
 	return st;
-}
-
-void set_cam_state(struct pipeline *pl, enum camera_state st)
-{
-	atomic_store(&pl->cam_state, st);
 }
 
 /* --- lifecycle ------------------------------------------------------------------------------ */
@@ -212,17 +113,16 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	pthread_mutex_init(&pl->stats_lock, NULL);
 	pl->start_ns = pl->tick_ns = mono_now_ns();
 
-	r = camera_settings_from(cfg, &pl->cam);
+	r = pl_camera_settings_from(cfg, &pl->cam);
 	if (r < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	camera_settings_link(&pl->cam);
+	pl_camera_settings_link(&pl->cam);
 	r = cap_config_check(&pl->cam.cap, err, errlen);
 	if (r < 0)
 		goto fail;
-	r = pp_init(&pl->pp, clf_class_count(model), cfg->classify.top_k, cfg->classify.threshold,
-		    cfg->classify.smoothing);
+	r = pp_init(&pl->pp, clf_class_count(model), cfg->classify.smoothing);
 	if (r < 0) {
 		snprintf(err, errlen, "post-processing: %s", strerror(-r));
 		goto fail;
@@ -230,6 +130,7 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
+	pl->threshold = cfg->classify.threshold;
 	pl->wanted = pl->mode == CONFIG_MODE_CONTINUOUS;
 	pl->device_desc = describe_source(cfg);
 	pl->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -259,11 +160,11 @@ int pl_start(struct pipeline *pl, struct server *srv)
 {
 	int r;
 	pl->srv = srv;
-	r = pthread_create(&pl->cl_thread, NULL, classify_main, pl);
+	r = pthread_create(&pl->cl_thread, NULL, pl_classify_main, pl);
 	if (r)
 		return log_errno(LOG_ERR, r, "cannot start the classify thread");
 	pl->cl_started = true;
-	r = pthread_create(&pl->cap_thread, NULL, capture_main, pl);
+	r = pthread_create(&pl->cap_thread, NULL, pl_capture_main, pl);
 	if (r)
 		return log_errno(LOG_ERR, r, "cannot start the capture thread");
 	pl->cap_started = true;
@@ -295,8 +196,8 @@ void pl_free(struct pipeline *pl)
 		cap_slot_free(pl->slot);
 	pp_free(&pl->pp);
 	clf_free(pl->model);
-	camera_settings_free(&pl->cam);
-	camera_settings_free(&pl->cam_prev);
+	pl_camera_settings_free(&pl->cam);
+	pl_camera_settings_free(&pl->cam_prev);
 	free(pl->device_desc);
 	free(pl->snap_pixels);
 	if (pl->event_fd >= 0)
@@ -332,18 +233,18 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	struct postproc pp;
 	char err[256];
 	char *desc = describe_source(cfg);
-	int r = camera_settings_from(cfg, &cam);
+	int r = pl_camera_settings_from(cfg, &cam);
 
 	if (r < 0 || !desc) {
 		free(desc);
 		if (r == 0)
-			camera_settings_free(&cam);
+			pl_camera_settings_free(&cam);
 		clf_free(new_model);
 		return log_errno(LOG_ERR, ENOMEM, "reload");
 	}
-	camera_settings_link(&cam);
+	pl_camera_settings_link(&cam);
 	pthread_mutex_lock(&pl->cam_lock);
-	bool camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	bool camera_changed = !pl_camera_settings_equal(&pl->cam, &cam);
 	pthread_mutex_unlock(&pl->cam_lock);
 	/* a new camera source must at least open (a file source's folder: present, not empty)
 	 * before the running one is given up; unchanged settings are not probed again */
@@ -353,8 +254,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 		log_error("reload rejected: camera: %s; the running configuration stays", err);
 		goto fail;
 	}
-	r = pp_init(&pp, clf_class_count(new_model ? new_model : pl->model),
-		    cfg->classify.top_k, cfg->classify.threshold, cfg->classify.smoothing);
+	r = pp_init(&pp, clf_class_count(new_model ? new_model : pl->model), cfg->classify.smoothing);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "reload rejected: post-processing");
 		goto fail;
@@ -384,15 +284,15 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	classify_resume(pl);
 
 	pthread_mutex_lock(&pl->cam_lock);
-	camera_changed = !camera_settings_equal(&pl->cam, &cam);
+	camera_changed = !pl_camera_settings_equal(&pl->cam, &cam);
 	if (camera_changed) {
-		/* kept until the new settings deliver a frame (see camera_revert) */
-		camera_proven(pl);
+		/* kept until the new settings deliver a frame (see pl_camera_revert) */
+		pl_camera_proven(pl);
 		pl->cam_prev = pl->cam;
-		camera_settings_link(&pl->cam_prev);
+		pl_camera_settings_link(&pl->cam_prev);
 		pl->cam_unproven = true;
 		pl->cam = cam;
-		camera_settings_link(&pl->cam);
+		pl_camera_settings_link(&pl->cam);
 		pl->reopen_req = true;
 		if (pl->source)
 			cap_stop(pl->source);
@@ -400,23 +300,24 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	}
 	pthread_mutex_unlock(&pl->cam_lock);
 	if (!camera_changed)
-		camera_settings_free(&cam);
+		pl_camera_settings_free(&cam);
 	else
 		log_info("camera settings changed: reopening");
 	free(pl->device_desc);
 	pl->device_desc = desc;
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
+	pl->threshold = cfg->classify.threshold;
 	if (pl->mode == CONFIG_MODE_CONTINUOUS) {
-		set_wanted(pl, true);
+		pl_set_wanted(pl, true);
 	} else {
 		struct srv_stats st;
 		srv_get_stats(pl->srv, &st);
-		set_wanted(pl, st.subscribers + st.classify_pending > 0);
+		pl_set_wanted(pl, st.subscribers + st.classify_pending > 0);
 	}
 	return 0;
 fail:
-	camera_settings_free(&cam);
+	pl_camera_settings_free(&cam);
 	free(desc);
 	clf_free(new_model);
 	return r < 0 ? r : -EINVAL;
@@ -444,17 +345,27 @@ void pl_tick(struct pipeline *pl, char *line, size_t len)
 		pl->tick_results_out = fout;
 	}
 
-	const char *state = camera_state_name(pl);
 	int n;
-	if (strcmp(state, "stopped") == 0 && pl->mode == CONFIG_MODE_ON_DEMAND)
-		n = snprintf(line, len, "idle (on demand, camera closed)");
-	else if (strcmp(state, "disconnected") == 0)
+	switch ((enum camera_state)atomic_load(&pl->cam_state)) {
+	case CAM_DISCONNECTED:
 		n = snprintf(line, len, "camera disconnected, retrying");
-	else
-		n = snprintf(line, len, "%s %.1f fps", state, pl->fps_in);
+		break;
+	case CAM_IDLE:
+		if (pl->mode == CONFIG_MODE_ON_DEMAND) {
+			n = snprintf(line, len, "idle (on demand, camera closed)");
+			break;
+		}
+		/* fall through */
+	case CAM_STARTING:
+	case CAM_STREAMING:
+	default:
+		n = snprintf(line, len, "%s %.1f fps", pl_camera_state_name(pl), pl->fps_in);
+		break;
+	}
 	if (n < 0 || (size_t)n >= len)
 		return;
-	if (last.seq && last.n_labels && last.labels[0].index < clf_class_count(pl->model))
+	if (last.seq && last.n_labels && last.labels[0].score >= pl->threshold &&
+	    last.labels[0].index < clf_class_count(pl->model))
 		snprintf(line + n, len - (size_t)n, ", last: %s %.2f",
 			 clf_labels(pl->model)[last.labels[0].index], last.labels[0].score);
 	else if (last.seq)

@@ -1,6 +1,7 @@
-/* pipeline_internal.h — what the pipeline's files share (daemon/pipeline.c, capture_thread.c,
- * classify_thread.c, hooks.c); nothing outside daemon/ includes it. Which lock guards which
- * field is written beside the field; see pipeline.c for why the threads are split this way. */
+/* pipeline_internal.h — what the pipeline's files share (daemon/pipeline.c, camera.c,
+ * capture_thread.c, classify_thread.c, hooks.c); nothing outside daemon/ includes it. Which
+ * lock guards which field is written beside the field; see pipeline.c for why the threads are
+ * split this way. */
 #ifndef CAMCLASS_DAEMON_PIPELINE_INTERNAL_H
 #define CAMCLASS_DAEMON_PIPELINE_INTERNAL_H
 
@@ -72,6 +73,7 @@ struct pipeline {
 	/* settings read by the hooks (main thread only) */
 	enum config_mode mode;
 	int threads;
+	double threshold;            /* [classify] threshold: the status line's "last:" */
 	char *device_desc;           /* for status */
 
 	/* shared with the hooks and pl_tick, under stats_lock */
@@ -95,17 +97,21 @@ struct pipeline {
 };
 
 /* pipeline.c */
-void set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void set_cam_state(struct pipeline *pl, enum camera_state st);
-void ring_add(struct latency_ring *r, double ms);
-struct srv_latency_stat ring_stat(const struct latency_ring *r);
-void camera_proven(struct pipeline *pl);   /* cam_lock held */
-bool camera_revert(struct pipeline *pl);   /* cam_lock held; false: nothing to go back to */
+void pl_set_failed(struct pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_ring_add(struct latency_ring *r, double ms);
+struct srv_latency_stat pl_ring_stat(const struct latency_ring *r);
+/* camera.c: settings (copied from the config; link after moving the struct), state, demand */
+int pl_camera_settings_from(const struct config *cfg, struct camera_settings *ret);
+void pl_camera_settings_link(struct camera_settings *s);
+bool pl_camera_settings_equal(const struct camera_settings *a, const struct camera_settings *b);
+void pl_camera_settings_free(struct camera_settings *s);
+void pl_camera_proven(struct pipeline *pl);   /* cam_lock held */
+bool pl_camera_revert(struct pipeline *pl);   /* cam_lock held; false: nothing to go back to */
+void pl_set_cam_state(struct pipeline *pl, enum camera_state st);
+const char *pl_camera_state_name(struct pipeline *pl);
+void pl_set_wanted(struct pipeline *pl, bool wanted);
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
-void *capture_main(void *arg);
-void *classify_main(void *arg);
-/* hooks.c */
-const char *camera_state_name(struct pipeline *pl);
-void set_wanted(struct pipeline *pl, bool wanted);
+void *pl_capture_main(void *arg);
+void *pl_classify_main(void *arg);
 
 #endif

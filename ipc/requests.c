@@ -84,6 +84,8 @@ static void subscribe(struct server *srv, struct client *c, const struct proto_r
 	c->subscribed = true;
 	c->filter.top_k = q->has_top_k ? q->top_k : srv->cfg.default_top_k;
 	c->filter.threshold = q->has_threshold ? q->threshold : srv->cfg.default_threshold;
+	c->chose_top_k = q->has_top_k;
+	c->chose_threshold = q->has_threshold;
 	c->on_change = q->has_on_change && q->on_change;
 	c->last_top1 = -2;
 	json_t *msg = proto_reply("subscribed", q->id);
@@ -94,6 +96,21 @@ static void subscribe(struct server *srv, struct client *c, const struct proto_r
 		msg = NULL;
 	}
 	reply(srv, c, msg);
+}
+
+int srv_set_defaults(struct server *srv, unsigned top_k, double threshold)
+{
+	if (top_k < 1 || top_k > WIRE_MAX_LABELS || !(threshold >= 0.0 && threshold <= 1.0))
+		return -EINVAL;
+	srv->cfg.default_top_k = top_k;
+	srv->cfg.default_threshold = threshold;
+	for (struct client *c = srv->clients; c; c = c->next) {
+		if (!c->chose_top_k)
+			c->filter.top_k = top_k;
+		if (!c->chose_threshold)
+			c->filter.threshold = threshold;
+	}
+	return 0;
 }
 
 static void status(struct server *srv, struct client *c, const struct proto_request *q)

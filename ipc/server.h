@@ -63,7 +63,9 @@ struct srv_config {
 	const char *socket_group;       /* NULL or "" → keep the daemon's group */
 	unsigned max_clients;           /* 0 → 64; one more connection gets "busy" and is closed */
 	unsigned default_top_k;         /* subscribe without top_k; 0 → 5; capped at MAX_LABELS */
-	double default_threshold;       /* subscribe without threshold (scores below hidden) */
+	double default_threshold;       /* subscribe without threshold (scores below hidden);
+					 * both applied per client when results are sent, and
+					 * changed later by srv_set_defaults() */
 	unsigned classify_timeout_ms;   /* classify with no fresh result → "timeout"; 0 → 10000 */
 	int socket_activation;          /* nonzero: use an fd passed by systemd (LISTEN_FDS) if any */
 	size_t max_queued_bytes;        /* global output budget; 0 → SRV_TOTAL_QUEUE_BYTES */
@@ -146,6 +148,11 @@ int srv_dispatch(struct server *srv);
  * afterwards resolve against the new table; indexes outside it get "label":null. The stored
  * latest result is forgotten (it belongs to the previous model). */
 int srv_set_labels(struct server *srv, const char *const *labels, size_t n_labels);
+
+/* New default_top_k (1..WIRE_MAX_LABELS) and default_threshold (0..1), e.g. after a reload:
+ * every client that did not choose its own (in its subscribe) gets them from its next result
+ * on; classify requests already waiting keep theirs. 0, or -EINVAL out of range. */
+int srv_set_defaults(struct server *srv, unsigned top_k, double threshold);
 
 /* Any thread; never blocks on clients (see the contract above). */
 void srv_publish_result(struct server *srv, const struct srv_result *result);

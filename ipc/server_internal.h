@@ -57,7 +57,8 @@ struct client {
 	bool dead;                      /* closed during this dispatch; freed at its end */
 
 	bool subscribed, on_change;
-	struct proto_filter filter;     /* for pushed results */
+	struct proto_filter filter;     /* for pushed results, and the base of requests' filters */
+	bool chose_top_k, chose_threshold; /* set by subscribe; else filter follows the defaults */
 	int64_t last_top1;              /* on_change: last top-1 index; -1 none, -2 not yet */
 	unsigned classify_pending;
 };

@@ -394,6 +394,57 @@ static void shared_photos_decode(void **state)
 	cap_decoder_free(d);
 }
 
+/* cap_encode_jpeg (snapshots): a smooth picture survives the round trip through capture's own
+ * decoder within JPEG's loss, grey stays grey, and bad arguments are refused. */
+static void encoded_jpegs_decode_back(void **state)
+{
+	(void)state;
+	enum { W = 64, H = 48 };
+	static uint8_t rgb[H][W][3], grey[H][W];
+	char err[256];
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++) {
+			rgb[y][x][0] = (uint8_t)(x * 4);
+			rgb[y][x][1] = (uint8_t)(y * 5);
+			rgb[y][x][2] = 128;
+			grey[y][x] = (uint8_t)(x * 2 + y);
+		}
+	for (int ch = 1; ch <= 3; ch += 2) {
+		struct cap_image in = { .pixels = ch == 3 ? &rgb[0][0][0] : &grey[0][0], .width = W,
+					.height = H, .channels = ch, .stride_bytes = (size_t)W * (size_t)ch };
+		uint8_t *jpeg = NULL;
+		size_t len = 0;
+		assert_int_equal(cap_encode_jpeg(&in, 95, &jpeg, &len, err, sizeof(err)), 0);
+		assert_true(len > 100 && jpeg[0] == 0xff && jpeg[1] == 0xd8);
+		struct cap_decoder *d;
+		struct cap_image out;
+		struct cap_prep p = { .target = { .width = W, .height = H, .channels = ch },
+				      .crop = CAP_CROP_FULL, .resize = CAP_RESIZE_AREA };
+		assert_int_equal(cap_decoder_new(&d), 0);
+		assert_int_equal(cap_decode_still(d, jpeg, len, &p, &out), 0);
+		assert_int_equal(out.width, W);
+		assert_int_equal(out.height, H);
+		assert_int_equal(out.channels, ch);
+		double err_sum = 0;
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W * ch; x++)
+				err_sum += fabs((double)out.pixels[(size_t)y * out.stride_bytes + (size_t)x] -
+						(double)in.pixels[(size_t)y * in.stride_bytes + (size_t)x]);
+		assert_true(err_sum / (W * H * ch) < 4.0);
+		cap_decoder_free(d);
+		free(jpeg);
+	}
+	struct cap_image bad = { .pixels = &grey[0][0], .width = W, .height = H, .channels = 2,
+				 .stride_bytes = W * 2 };
+	uint8_t *jpeg;
+	size_t len;
+	assert_int_equal(cap_encode_jpeg(&bad, 90, &jpeg, &len, err, sizeof(err)), CAP_ERR_INVALID);
+	bad.channels = 1;
+	assert_int_equal(cap_encode_jpeg(&bad, 0, &jpeg, &len, err, sizeof(err)), CAP_ERR_INVALID);
+	bad.stride_bytes = W - 1;
+	assert_int_equal(cap_encode_jpeg(&bad, 90, &jpeg, &len, err, sizeof(err)), CAP_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +456,7 @@ int main(void)
 		cmocka_unit_test(grey_and_rgb24_are_used_in_place),
 		cmocka_unit_test(bmp_grey_and_rgb_both_row_orders),
 		cmocka_unit_test(shared_photos_decode),
+		cmocka_unit_test(encoded_jpegs_decode_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

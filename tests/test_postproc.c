@@ -1,5 +1,5 @@
-/* test_postproc.c — daemon/postproc.c: top-k with threshold (checked against a full sort), EMA
- * smoothing (checked against the formula step by step), reset. The labels file is
+/* test_postproc.c — daemon/postproc.c: the ranking of the protocol's 20 best (checked against a
+ * full sort), EMA smoothing (checked against the formula step by step), reset. The labels file is
  * test_classifier.c's. */
 #include <errno.h>
 #include <setjmp.h>
@@ -27,7 +27,9 @@ static int ref_cmp(const void *pa, const void *pb)
 	return a->index < b->index ? -1 : 1;
 }
 
-static void top_k_matches_a_full_sort(void **state)
+/* The result carries the protocol's maximum of labels, ranked as a full sort would: each
+ * client's top_k and threshold are the server's to apply, not postprocessing's. */
+static void ranking_is_the_best_twenty_of_a_full_sort(void **state)
 {
 	(void)state;
 	enum { N = 1001 };
@@ -35,22 +37,17 @@ static void top_k_matches_a_full_sort(void **state)
 	static struct ref_item ref[N];
 	srand(7);
 	for (int round = 0; round < 50; round++) {
-		int top_k = 1 + round % WIRE_MAX_LABELS;
-		double threshold = (round % 5) * 0.2;
 		struct postproc pp;
 		struct srv_result res;
 		for (int i = 0; i < N; i++) /* coarse values, so ties happen */
 			scores[i] = (float)(rand() % 64) / 63.0f;
-		assert_int_equal(pp_init(&pp, N, top_k, threshold, 0.0), 0);
+		assert_int_equal(pp_init(&pp, N, 0.0), 0);
 		pp_run(&pp, scores, &res);
-		size_t n_ref = 0;
 		for (int i = 0; i < N; i++)
-			if (scores[i] >= (float)threshold)
-				ref[n_ref++] = (struct ref_item){ scores[i], (uint32_t)i };
-		qsort(ref, n_ref, sizeof(ref[0]), ref_cmp);
-		size_t want = n_ref < (size_t)top_k ? n_ref : (size_t)top_k;
-		assert_int_equal(res.n_labels, want);
-		for (size_t i = 0; i < want; i++) {
+			ref[i] = (struct ref_item){ scores[i], (uint32_t)i };
+		qsort(ref, N, sizeof(ref[0]), ref_cmp);
+		assert_int_equal(res.n_labels, WIRE_MAX_LABELS);
+		for (size_t i = 0; i < WIRE_MAX_LABELS; i++) {
 			assert_int_equal(res.labels[i].index, ref[i].index);
 			assert_true(res.labels[i].score == ref[i].score);
 		}
@@ -58,15 +55,23 @@ static void top_k_matches_a_full_sort(void **state)
 	}
 }
 
-static void threshold_can_leave_nothing(void **state)
+static void low_scores_and_few_classes_are_all_kept(void **state)
 {
 	(void)state;
-	float scores[3] = { 0.1f, 0.2f, 0.3f };
+	float scores[30];
 	struct postproc pp;
 	struct srv_result res;
-	assert_int_equal(pp_init(&pp, 3, 5, 0.5, 0.0), 0);
+	for (int i = 0; i < 30; i++)
+		scores[i] = 0.001f * (float)i;
+	assert_int_equal(pp_init(&pp, 3, 0.0), 0);
 	pp_run(&pp, scores, &res);
-	assert_int_equal(res.n_labels, 0);
+	assert_int_equal(res.n_labels, 3);
+	assert_int_equal(res.labels[0].index, 2);
+	pp_free(&pp);
+	assert_int_equal(pp_init(&pp, 30, 0.0), 0);
+	pp_run(&pp, scores, &res);
+	assert_int_equal(res.n_labels, WIRE_MAX_LABELS);
+	assert_int_equal(res.labels[WIRE_MAX_LABELS - 1].index, 30 - WIRE_MAX_LABELS);
 	pp_free(&pp);
 }
 
@@ -78,7 +83,7 @@ static void smoothing_follows_the_ema_formula(void **state)
 	float expect[2] = { 0 };
 	struct postproc pp;
 	struct srv_result res;
-	assert_int_equal(pp_init(&pp, 2, 2, 0.0, a), 0);
+	assert_int_equal(pp_init(&pp, 2, a), 0);
 	for (int t = 0; t < 4; t++) {
 		for (int c = 0; c < 2; c++)
 			expect[c] = t == 0 ? seq[t][c] : a * expect[c] + (1 - a) * seq[t][c];
@@ -104,7 +109,7 @@ static void smoothing_delays_a_flip(void **state)
 	struct postproc pp;
 	struct srv_result res;
 	float cat[2] = { 0.9f, 0.1f }, dog[2] = { 0.1f, 0.9f };
-	assert_int_equal(pp_init(&pp, 2, 1, 0.0, 0.8), 0);
+	assert_int_equal(pp_init(&pp, 2, 0.8), 0);
 	for (int i = 0; i < 10; i++)
 		pp_run(&pp, cat, &res);
 	pp_run(&pp, dog, &res);
@@ -122,16 +127,16 @@ static void bad_init_arguments(void **state)
 {
 	(void)state;
 	struct postproc pp;
-	assert_int_equal(pp_init(&pp, 0, 5, 0, 0), -EINVAL);
-	assert_int_equal(pp_init(&pp, 10, 0, 0, 0), -EINVAL);
-	assert_int_equal(pp_init(&pp, 10, WIRE_MAX_LABELS + 1, 0, 0), -EINVAL);
+	assert_int_equal(pp_init(&pp, 0, 0), -EINVAL);
+	assert_int_equal(pp_init(&pp, 10, 1.0), -EINVAL);
+	assert_int_equal(pp_init(&pp, 10, -0.1), -EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(top_k_matches_a_full_sort),
-		cmocka_unit_test(threshold_can_leave_nothing),
+		cmocka_unit_test(ranking_is_the_best_twenty_of_a_full_sort),
+		cmocka_unit_test(low_scores_and_few_classes_are_all_kept),
 		cmocka_unit_test(smoothing_follows_the_ema_formula),
 		cmocka_unit_test(smoothing_delays_a_flip),
 		cmocka_unit_test(bad_init_arguments),

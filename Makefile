@@ -64,7 +64,7 @@ else
   BUILD ?= build
 endif
 
-PKGS := libv4l2 libturbojpeg libsystemd inih jansson
+PKGS := libv4l2 libturbojpeg libsystemd inih jansson libzip libpng
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -134,10 +134,18 @@ LIB     := $(BUILD)/libcamclass.a
 CAMCLASSD_OBJ := $(BUILD)/obj/daemon/main.o
 CAMCLASS_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/camclass/*.c))
 
-TEST_SRC  := $(wildcard tests/test_*.c)
+# camclass-mqtt (tools/mqtt/): the only binary linked with libmosquitto; built when pkg-config
+# finds libmosquitto (cross builds without the -dev package skip it and its tests).
+HAVE_MOSQUITTO := $(shell $(PKG_CONFIG) --exists libmosquitto 2>/dev/null && echo 1)
+MQTT_OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/mqtt/*.c))
+MQTT_CORE_OBJ := $(filter-out $(BUILD)/obj/tools/mqtt/main.o,$(MQTT_OBJ))
+MQTT_LIBS     := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null)
+MQTT_BIN      := $(if $(HAVE_MOSQUITTO),$(BUILD)/camclass-mqtt)
+
+TEST_SRC  := $(if $(HAVE_MOSQUITTO),$(wildcard tests/test_*.c),$(filter-out tests/test_mqtt_%,$(wildcard tests/test_*.c)))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The test library: every other tests/*.c (testutil.c, ops_graph.c, ...), linked into every test.
-TESTLIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TESTLIB_SRC := $(filter-out $(wildcard tests/test_*.c),$(wildcard tests/*.c))
 TESTLIB     := $(BUILD)/libcamclass-test.a
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -146,7 +154,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test unit-tests soak test-vm test-arm64 test-armhf run install uninstall clean fuzz fuzz-run bench deps \
         demo-clip check-deps
-all: $(BUILD)/camclassd $(BUILD)/camclass
+all: $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -163,6 +171,9 @@ $(BUILD)/camclassd: $(CAMCLASSD_OBJ) $(LIB)
 $(BUILD)/camclass: $(CAMCLASS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/camclass-mqtt: $(MQTT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MQTT_LIBS) $(LDLIBS)
+
 $(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -172,7 +183,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass
+# tests of tools/mqtt link its modules (but not its main)
+$(BUILD)/tests/test_mqtt_%: $(BUILD)/obj/tests/test_mqtt_%.o $(TESTLIB) $(MQTT_CORE_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(MQTT_LIBS) $(LDLIBS)
+
+unit-tests: $(TEST_BIN) $(BUILD)/camclassd $(BUILD)/camclass $(MQTT_BIN)
 
 # `make soak`: 10 minutes of mixed load on the real daemon (scripts/soak; not part of make test)
 $(BUILD)/soak: $(BUILD)/obj/tests/soak.o $(TESTLIB) $(LIB)
@@ -210,9 +226,11 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer
                -DCAMCLASS_FUZZ=1
 FUZZ_LIB_SRC := $(call isa_keep,$(LIB_SRC))
 fuzz: $(FUZZ_BIN)
+build/fuzz/fuzz_mqtt_cmd: FUZZ_EXTRA_SRC := tools/mqtt/command.c
+build/fuzz/fuzz_mqtt_cmd: tools/mqtt/command.c
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_SRC) $(FUZZ_LIB_SRC) $(PKG_LIBS) -lpthread -lm $(if $(filter 1,$(XNNPACK)),-DCAMCLASS_HAVE_XNNPACK=1 -lXNNPACK -lpthreadpool -lcpuinfo)
 
 # --- demo ------------------------------------------------------------------------------------------
 # The demo clip: Fashion-MNIST test images as 640x480 JPEG frames, made from the installed dataset
@@ -240,10 +258,17 @@ install: all
 	test -e $(DESTDIR)/etc/camclassd/camclassd.ini || install -m 0644 etc/camclassd.ini $(DESTDIR)/etc/camclassd/camclassd.ini
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/camclassd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service
 	install -m 0644 systemd/camclassd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
+	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
+	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
+	$(if $(MQTT_BIN),for u in camclass-mqtt.service camclass-mqtt@.service; do sed 's|@BINDIR@|$(PREFIX)/bin|g' "systemd/$$u" > "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; done)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \
-	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket
+	      $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd.socket \
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket' \
+	      $(DESTDIR)$(PREFIX)/bin/camclass-mqtt $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt.service \
+	      '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-mqtt@.service'
 
 clean:
 	rm -rf build

@@ -187,7 +187,13 @@ struct cap_target {
 	bool is_int8;             /* the (effective) quantized type is int8, else uint8 */
 	float scale;
 	int32_t zero_point;
-	bool is_float;            /* a float32 tensor (4 bytes a value) in front of a QUANTIZE */
+	bool is_float;            /* a float32 tensor (4 bytes a value) */
+	/* A float32 input the model reads as floats (no QUANTIZE in front): each value is
+	 * (pixel − mean[c]) / std[c] (std > 0), scale and zero_point unused. mean 0 / std 255 gives
+	 * 0..1, 127.5 / 127.5 gives −1..1, 0 / 1 gives 0..255. Requires is_float. */
+	bool normalize;
+	float mean[3], std[3];
+	bool channels_first;      /* NCHW tensor (PyTorch exports): planes of height × width */
 };
 
 struct cap_prep {
@@ -211,7 +217,7 @@ void cap_decoder_free(struct cap_decoder *d);
  * truncated/corrupt data, CAP_ERR_UNSUPPORTED for unknown formats. */
 int cap_decode(struct cap_decoder *d, const struct cap_frame *frame, const struct cap_prep *p,
 	       struct cap_image *ret_image);
-/* A still image file's bytes (JPEG or BMP, sniffed by magic) → image, as cap_decode. */
+/* A still image file's bytes (JPEG, PNG or BMP, sniffed by magic) → image, as cap_decode. */
 int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		     const struct cap_prep *p, struct cap_image *ret_image);
 /* Why the decoder's last cap_decode/cap_decode_still/cap_frame_to_tensor failed, in the
@@ -227,7 +233,9 @@ const char *cap_decoder_last_error(const struct cap_decoder *d);
  * README.md "Preprocessing rule" for why this matches every TFLite image model in ../shared/models).
  * A float target (is_float) gets the real value of that q, scale·(q − zero_point) computed in
  * float, which the model's own QUANTIZE (round(x / scale) + zero_point) turns back into exactly
- * q; its scale must be > 0. tensor_bytes: width·height·channels, times 4 for a float target. */
+ * q; its scale must be > 0. A normalize target gets (pixel − mean[c]) / std[c] instead.
+ * channels_first writes the same values in NCHW order. tensor_bytes: width·height·channels,
+ * times 4 for a float target. */
 int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *tensor,
 		   size_t tensor_bytes);
 /* cap_decode + cap_preprocess. */

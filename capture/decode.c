@@ -234,7 +234,11 @@ int cap_decode_still(struct cap_decoder *d, const uint8_t *data, size_t bytes,
 		int r = cap_bmp_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
 		return r < 0 ? fail(d, r, "BMP: %s", cap_strerror(r)) : 0;
 	}
-	return fail(d, CAP_ERR_UNSUPPORTED, "neither JPEG nor BMP (first bytes %02x %02x)",
+	if (cap_png_sniff(data, bytes)) {
+		int r = cap_png_decode(data, bytes, &d->buf, &d->buf_bytes, ret_image);
+		return r < 0 ? fail(d, r, "PNG: %s", cap_strerror(r)) : 0;
+	}
+	return fail(d, CAP_ERR_UNSUPPORTED, "neither JPEG, PNG nor BMP (first bytes %02x %02x)",
 		    bytes > 0 ? data[0] : 0, bytes > 1 ? data[1] : 0);
 }
 

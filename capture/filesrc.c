@@ -1,6 +1,8 @@
 /* filesrc.c — the file source: JPEGs replayed at `fps`, looping, as if from an MJPEG camera.
+ * PNG files in a directory are decoded here (libpng, capture/png.c) and delivered as raw RGB24
+ * or GREY frames, so everything after the source sees an ordinary camera format.
  *
- * Two layouts: a directory of .jpg/.jpeg files (sorted by name with strcmp, so "frame-0001"
+ * Two layouts: a directory of .jpg/.jpeg/.png files (sorted by name with strcmp, so "frame-0001"
  * naming gives the intended order; each file is read when it is due, so a folder of large
  * photos costs one file of memory), or one concatenated-JPEG .mjpeg file (read once, split at
  * SOI…EOI by cap_mjpeg_next, damaged pieces skipped). Pacing uses absolute deadlines on
@@ -37,6 +39,10 @@ struct cap_session {
 	size_t next_index;
 	uint64_t period_ns, due_ns, sequence;
 	int fps, width, height;
+	enum cap_pixfmt format;  /* of the last frame: MJPEG, or RGB24/GREY from a PNG */
+	uint8_t *pixels;         /* a decoded PNG */
+	size_t pixels_bytes;
+	int stride;
 };
 
 static int read_file(const char *path, uint8_t **buf, size_t *ret_bytes)
@@ -74,10 +80,11 @@ static int read_file(const char *path, uint8_t **buf, size_t *ret_bytes)
 	return r;
 }
 
-static bool is_jpeg_name(const char *n)
+static bool is_image_name(const char *n)
 {
 	const char *dot = strrchr(n, '.');
-	return dot && n[0] != '.' && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
+	return dot && n[0] != '.' &&
+	       (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 || strcasecmp(dot, ".png") == 0);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -94,6 +101,7 @@ static void file_session_close(struct cap_session *s)
 	free(s->names);
 	free(s->data);
 	free(s->spans);
+	free(s->pixels);
 	free(s);
 }
 
@@ -107,7 +115,7 @@ static int list_dir(struct cap_session *s, char *err, size_t errlen)
 		return CAP_ERR_INVALID;
 	}
 	while ((e = readdir(d)) && s->n_names < MAX_FILES) {
-		if (!is_jpeg_name(e->d_name))
+		if (!is_image_name(e->d_name))
 			continue;
 		if (s->n_names == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -124,7 +132,7 @@ static int list_dir(struct cap_session *s, char *err, size_t errlen)
 	if (e && s->n_names < MAX_FILES)
 		return CAP_ERR_NOMEM;
 	if (s->n_names == 0) {
-		snprintf(err, errlen, "%s: no .jpg or .jpeg files", s->path);
+		snprintf(err, errlen, "%s: no .jpg, .jpeg or .png files", s->path);
 		return CAP_ERR_INVALID;
 	}
 	qsort(s->names, s->n_names, sizeof(*s->names), cmp_names);
@@ -153,6 +161,30 @@ static int split_mjpeg(struct cap_session *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no complete JPEG image in the file", s->path);
 		return CAP_ERR_INVALID;
 	}
+	return 0;
+}
+
+/* What a file's bytes deliver: a PNG decoded to raw pixels (format, size, stride set), else a
+ * JPEG passed on as is (size from its SOF). data and bytes become the frame's. */
+static void jpeg_size(const uint8_t *p, size_t n, int *w, int *h);
+static int frame_of(struct cap_session *s, const uint8_t **data, size_t *bytes)
+{
+	if (!cap_png_sniff(*data, *bytes)) {
+		s->format = CAP_FMT_MJPEG;
+		s->stride = 0;
+		jpeg_size(*data, *bytes, &s->width, &s->height);
+		return 0;
+	}
+	struct cap_image img;
+	int r = cap_png_decode(*data, *bytes, &s->pixels, &s->pixels_bytes, &img);
+	if (r < 0)
+		return r;
+	s->format = img.channels == 3 ? CAP_FMT_RGB24 : CAP_FMT_GREY;
+	s->width = img.width;
+	s->height = img.height;
+	s->stride = (int)img.stride_bytes;
+	*data = img.pixels;
+	*bytes = img.stride_bytes * (size_t)img.height;
 	return 0;
 }
 
@@ -186,6 +218,7 @@ static int file_session_open(const struct cap_config *cfg, struct cap_session **
 	s->path = cfg->path;
 	s->fps = cfg->fps;
 	s->period_ns = 1000000000ull / (uint64_t)cfg->fps;
+	s->format = CAP_FMT_MJPEG;
 	if (stat(cfg->path, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", cfg->path, strerror(errno));
 		r = CAP_ERR_INVALID;
@@ -201,8 +234,11 @@ static int file_session_open(const struct cap_config *cfg, struct cap_session **
 	} else {
 		char full[4096];
 		snprintf(full, sizeof(full), "%s/%s", s->path, s->names[0]);
-		if (read_file(full, &s->data, &s->data_bytes) == 0)
-			jpeg_size(s->data, s->data_bytes, &s->width, &s->height);
+		if (read_file(full, &s->data, &s->data_bytes) == 0) {
+			const uint8_t *d = s->data;
+			size_t n = s->data_bytes;
+			(void)frame_of(s, &d, &n);
+		}
 	}
 	s->due_ns = mono_now_ns();
 	*ret = s;
@@ -248,16 +284,20 @@ static int file_session_next(struct cap_session *s, int timeout_ms, int stop_fd,
 		snprintf(ret->origin, sizeof(ret->origin), "%s", name);
 	}
 	s->next_index++;
-	jpeg_size(data, bytes, &s->width, &s->height);
+	int r = frame_of(s, &data, &bytes);
+	if (r < 0) {
+		snprintf(err, errlen, "%s frame %zu: PNG: %s", s->path, s->next_index - 1, cap_strerror(r));
+		return CAP_ERR_IO;
+	}
 	s->due_ns += s->period_ns;
 	if (s->due_ns + s->period_ns < now)   /* fell behind: no catch-up burst */
 		s->due_ns = now + s->period_ns;
 	ret->data = data;
 	ret->bytes = bytes;
-	ret->format = CAP_FMT_MJPEG;
+	ret->format = s->format;
 	ret->width = s->width;
 	ret->height = s->height;
-	ret->stride_bytes = 0;
+	ret->stride_bytes = s->stride;
 	ret->timestamp_ns = now;
 	ret->sequence = s->sequence++;
 	return 0;
@@ -271,7 +311,7 @@ static void file_session_release(struct cap_session *s)
 static void file_session_negotiated(const struct cap_session *s, enum cap_pixfmt *fmt, int *w,
 				    int *h, int *fps)
 {
-	*fmt = CAP_FMT_MJPEG;
+	*fmt = s->format;
 	*w = s->width;
 	*h = s->height;
 	*fps = s->fps;

@@ -35,6 +35,13 @@ extern const struct cap_session_ops cap_file_ops;
 int cap_bmp_decode(const uint8_t *data, size_t bytes, uint8_t **buf, size_t *buf_bytes,
 		   struct cap_image *ret_image);
 
+/* PNG (libpng's simplified reader; any bit depth, palette, interlace) → top-down interleaved
+ * pixels in *buf as cap_bmp_decode: 1 channel for grey PNGs, else RGB (alpha composited onto
+ * black). CAP_ERR_CORRUPT for damaged data, CAP_ERR_UNSUPPORTED beyond CAP_MAX_SIDE. */
+bool cap_png_sniff(const uint8_t *data, size_t bytes);
+int cap_png_decode(const uint8_t *data, size_t bytes, uint8_t **buf, size_t *buf_bytes,
+		   struct cap_image *ret_image);
+
 /* Largest image side the decoders accept (bounds allocations from untrusted headers). */
 #define CAP_MAX_SIDE 16384
 

@@ -9,7 +9,8 @@
  * rows are filtered horizontally and accumulated in floats, then converted to grey if needed,
  * rounded to a pixel and quantized as q = qmin + pixel (see capture.h and README.md "Preprocessing rule").
  * A float32 input in front of the model's own QUANTIZE gets scale·(q − zp) instead of q, so the
- * integer body sees the same q either way. */
+ * integer body sees the same q either way; a float32 input the model computes on gets
+ * (pixel − mean) / std per channel. NCHW targets get the same values in planes. */
 #include "capture/capture.h"
 #include "capture/internal.h"
 
@@ -110,8 +111,13 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 	    t->height < 1 || t->width > CAP_MAX_SIDE || t->height > CAP_MAX_SIDE ||
 	    (t->channels != 1 && t->channels != 3) || !tensor)
 		return CAP_ERR_INVALID;
-	if (t->is_float && !(t->scale > 0.0f))
+	if (t->is_float && !t->normalize && !(t->scale > 0.0f))
 		return CAP_ERR_INVALID;
+	if (t->normalize && !t->is_float)
+		return CAP_ERR_INVALID;
+	for (int c = 0; t->normalize && c < t->channels; c++)
+		if (!(t->std[c] > 0.0f) || !isfinite(t->std[c]) || !isfinite(t->mean[c]))
+			return CAP_ERR_INVALID;
 	if (tensor_bytes != (size_t)t->width * t->height * t->channels * (t->is_float ? sizeof(float) : 1))
 		return CAP_ERR_INVALID;
 
@@ -135,6 +141,7 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 	}
 	/* int8 tensors: qmin = -128, stored as the two's-complement byte of pixel - 128 */
 	const int qmin = t->is_int8 ? -128 : 0;
+	const size_t esize = t->is_float ? sizeof(float) : 1, plane = (size_t)t->width * t->height;
 	uint8_t *out = tensor;
 	for (int oy = 0; oy < t->height; oy++) {
 		for (int i = 0; i < t->width * cin; i++)
@@ -164,13 +171,19 @@ int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *
 					val = LUMA_R * v[0] + LUMA_G * v[1] + LUMA_B * v[2];
 				else
 					val = v[0];
+				const size_t at = t->channels_first ? ((size_t)c * plane + (size_t)oy * t->width + ox)
+								    : (((size_t)oy * t->width + ox) * t->channels + c);
+				if (t->normalize) {
+					const float x = ((float)to_pixel(val) - t->mean[c]) / t->std[c];
+					memcpy(out + at * esize, &x, sizeof(x));
+					continue;
+				}
 				const int q = qmin + to_pixel(val);
 				if (t->is_float) {
 					const float x = t->scale * (float)(q - t->zero_point);
-					memcpy(out, &x, sizeof(x));
-					out += sizeof(x);
+					memcpy(out + at * esize, &x, sizeof(x));
 				} else {
-					*out++ = (uint8_t)q;
+					out[at] = (uint8_t)q;
 				}
 			}
 		}

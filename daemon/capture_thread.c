@@ -31,6 +31,22 @@ static void remember_format(struct pipeline *pl, struct cap_source *src)
 	pthread_mutex_unlock(&pl->stats_lock);
 }
 
+/* camera_connected {device, format} / camera_disconnected {device, reason}: what the README
+ * promises; the device string lives under cam_lock (a reload may change it). */
+static void camera_event(struct pipeline *pl, const char *name, const char *key, const char *value)
+{
+	pthread_mutex_lock(&pl->cam_lock);
+	json_t *extra = json_pack("{s:s, s:s}", "device",
+				  pl->cam.cap.kind == CAP_SOURCE_FILE ? pl->cam.file : pl->cam.device,
+				  key, value);
+	pthread_mutex_unlock(&pl->cam_lock);
+	if (!extra) {
+		log_error("out of memory for the %s event", name);
+		return;
+	}
+	srv_publish_event(pl->srv, name, extra);
+}
+
 /* Returns with cam_lock held and either pl->stopping or a source to read from. */
 static void capture_wait_for_work(struct pipeline *pl)
 {
@@ -104,10 +120,15 @@ void *pl_capture_main(void *arg)
 			if (disconnected) {
 				disconnected = false;
 				log_info("camera connected again");
-				srv_publish_event(pl->srv, "camera_connected", NULL);
-			}
-			if (atomic_load(&pl->cam_state) != CAM_STREAMING)
 				remember_format(pl, src);
+				char format[sizeof(pl->format)];
+				pthread_mutex_lock(&pl->stats_lock);
+				memcpy(format, pl->format, sizeof(format));
+				pthread_mutex_unlock(&pl->stats_lock);
+				camera_event(pl, "camera_connected", "format", format);
+			} else if (atomic_load(&pl->cam_state) != CAM_STREAMING) {
+				remember_format(pl, src);
+			}
 			pl_set_cam_state(pl, CAM_STREAMING);
 			r = cap_slot_put(pl->slot, &frame);
 			cap_release(src, &frame);
@@ -124,7 +145,7 @@ void *pl_capture_main(void *arg)
 			if (!disconnected) {
 				disconnected = true;
 				log_warning("camera disconnected: %s; retrying", cap_last_error(src));
-				srv_publish_event(pl->srv, "camera_disconnected", NULL);
+				camera_event(pl, "camera_disconnected", "reason", cap_last_error(src));
 			}
 			pl_set_cam_state(pl, CAM_DISCONNECTED);
 			break;

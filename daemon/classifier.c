@@ -7,6 +7,7 @@
  * one), and it holds no settings of the caller beyond what shapes its input: smoothing, rate
  * and per-client choices stay with the daemon. */
 #include "daemon/classifier.h"
+#include "daemon/labels_text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@ struct classifier {
 	struct cap_prep prep;     /* crop/resize from the options, target from the input tensor */
 	struct cap_decoder *decoder;
 	char *name;
+	struct model_io io;       /* how pixels go in and scores come out (model_io.h) */
+	char labels_source[300];
 };
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
@@ -47,21 +50,35 @@ static char *name_from_path(const char *path)
 	return strndup(base, len);
 }
 
-/* The input must be one picture capture can fill: 1×H×W×{1,3} of uint8/int8, or float32 that
- * the model's own QUANTIZE turns into one (see cap_preprocess). */
-static int check_input(const struct eng_tensor_info *in, const char *path, char *err, size_t errlen)
+/* The labels: the file named, else the model's own (TFLite metadata's labels file, from the zip
+ * appended to the model), else the fallback file. */
+static int load_labels(struct classifier *c, const struct clf_options *opt, char *err, size_t errlen)
 {
-	if (in->ndim != 4 || in->dims[0] != 1 || (in->dims[3] != 1 && in->dims[3] != 3) ||
-	    (in->type != ENG_UINT8 && in->type != ENG_INT8 && in->type != ENG_FLOAT32))
-		return fail(err, errlen, -EINVAL,
-			    "%s: input must be a 1xHxWx1 or 1xHxWx3 uint8/int8/float32 image (it is %dD %s)",
-			    path, in->ndim, eng_dtype_name(in->type));
-	if (in->quantized_type == ENG_FLOAT32)
-		return fail(err, errlen, -EINVAL,
-			    "%s: input '%s' is float32 but is not read by a single QUANTIZE to uint8/int8, "
-			    "so there is no integer input to preprocess for (convert with full-integer "
-			    "quantization)", path, in->name);
-	return 0;
+	const struct eng_metadata *md = eng_metadata(c->engine);
+	if (opt->labels_path && *opt->labels_path) {
+		snprintf(c->labels_source, sizeof(c->labels_source), "%s", opt->labels_path);
+		return labels_load(opt->labels_path, &c->labels, err, errlen);
+	}
+	if (md->labels_file[0]) {
+		char *text = NULL;
+		size_t len = 0;
+		snprintf(c->labels_source, sizeof(c->labels_source), "%s:%s", opt->model_path, md->labels_file);
+		int r = eng_associated_file(c->engine, md->labels_file, &text, &len, err, errlen);
+		if (r < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err);
+			return fail(err, errlen, r, "%s: labels inside the model: %s", opt->model_path, why);
+		}
+		r = labels_parse_text(c->labels_source, text, len, &c->labels, err, errlen);
+		free(text);
+		return r;
+	}
+	if (opt->labels_fallback_path && *opt->labels_fallback_path) {
+		snprintf(c->labels_source, sizeof(c->labels_source), "%s", opt->labels_fallback_path);
+		return labels_load(opt->labels_fallback_path, &c->labels, err, errlen);
+	}
+	return fail(err, errlen, -EINVAL, "%s carries no labels file (no TFLite metadata labels); give one",
+		    opt->model_path);
 }
 
 int clf_load(const struct clf_options *opt, struct classifier **ret_classifier, char *err,
@@ -81,16 +98,21 @@ int clf_load(const struct clf_options *opt, struct classifier **ret_classifier, 
 		r = fail(err, errlen, r, "%s: cannot read the input tensor's shape", opt->model_path);
 		goto out;
 	}
-	r = check_input(&c->input, opt->model_path, err, errlen);
-	if (r < 0)
-		goto out;
+	{
+		char why[256];
+		r = model_io_setup(c->engine, &opt->io, &c->io, why, sizeof(why));
+		if (r < 0) {
+			r = fail(err, errlen, r, "%s: %s", opt->model_path, why);
+			goto out;
+		}
+	}
 	c->n_classes = eng_output_count(c->engine);
-	r = labels_load(opt->labels_path, &c->labels, err, errlen);
+	r = load_labels(c, opt, err, errlen);
 	if (r < 0)
 		goto out;
 	if (c->labels.count != c->n_classes) {
 		r = fail(err, errlen, -EINVAL, "%s has %zu labels but %s has %zu outputs",
-			 opt->labels_path, c->labels.count, opt->model_path, c->n_classes);
+			 c->labels_source, c->labels.count, opt->model_path, c->n_classes);
 		goto out;
 	}
 	c->scores = calloc(c->n_classes, sizeof(*c->scores));
@@ -104,19 +126,7 @@ int clf_load(const struct clf_options *opt, struct classifier **ret_classifier, 
 		r = fail(err, errlen, r, "capture: %s", cap_strerror(r));
 		goto out;
 	}
-	c->prep = (struct cap_prep){
-		.target = {
-			.width = c->input.dims[2],
-			.height = c->input.dims[1],
-			.channels = c->input.dims[3],
-			.is_int8 = c->input.quantized_type == ENG_INT8,
-			.scale = c->input.quantized_scale,
-			.zero_point = c->input.quantized_zero_point,
-			.is_float = c->input.type == ENG_FLOAT32,
-		},
-		.crop = opt->crop,
-		.resize = opt->resize,
-	};
+	c->prep = (struct cap_prep){ .target = c->io.target, .crop = opt->crop, .resize = opt->resize };
 	*ret_classifier = c;
 	return 0;
 out:
@@ -143,8 +153,11 @@ size_t clf_class_count(const struct classifier *c) { return c->n_classes; }
 const char *const *clf_labels(const struct classifier *c) { return (const char *const *)c->labels.names; }
 const struct eng_tensor_info *clf_input(const struct classifier *c) { return &c->input; }
 const struct engine *clf_engine(const struct classifier *c) { return c->engine; }
+const void *clf_input_tensor(const struct classifier *c) { return eng_input(c->engine); }
 const struct cap_prep *clf_prep(const struct classifier *c) { return &c->prep; }
 const float *clf_scores(const struct classifier *c) { return c->scores; }
+const char *clf_input_desc(const struct classifier *c) { return c->io.input_desc; }
+const char *clf_labels_source(const struct classifier *c) { return c->labels_source; }
 const char *clf_run_error(const struct classifier *c) { return eng_invoke_error(c->engine); }
 
 int clf_decode_frame(struct classifier *c, const struct cap_frame *frame, struct cap_image *ret_image)
@@ -173,7 +186,6 @@ int clf_run(struct classifier *c)
 	int r = eng_invoke(c->engine);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < c->n_classes; i++)
-		c->scores[i] = eng_output_value(c->engine, i);
+	model_io_scores(c->engine, &c->io, c->scores, c->n_classes);
 	return 0;
 }

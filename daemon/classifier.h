@@ -7,12 +7,14 @@
  *   clf_load ─→ clf_decode_frame | clf_decode_still ─→ clf_prepare ─→ clf_run ─→ clf_scores
  *                                                                              └→ clf_top_k
  *  - clf_load(): loads the engine, reads the labels (one per line, class N = line N, exactly as
- *    many as the model has outputs), checks that the input is a 1×H×W×{1,3} uint8/int8 image
- *    (or float32 read by the model's own QUANTIZE), and prepares capture's preprocessing for it
- *    (struct cap_prep: the input tensor as capture's target, plus crop and resize).
+ *    many as the model has outputs; from labels_path, else from the model's own metadata, else
+ *    labels_fallback_path), checks that the input is a 1×H×W×{1,3} (or 1×{1,3}×H×W) image and
+ *    prepares capture's preprocessing for it (model_io.h: 8-bit rule, or (pixel − mean) / std
+ *    for float models; struct cap_prep: the target, plus crop and resize).
  *  - clf_decode_*(): capture's decoder with that preparation (JPEG DCT-scaled to just above the
  *    model size); clf_prepare(): crop, resize, colour, quantize into the input tensor;
- *    clf_run(): the engine, then the dequantized scores (eng_output_value) into clf_scores().
+ *    clf_run(): the engine, then the dequantized scores (eng_output_value; softmaxed when the
+ *    output holds logits, model_io_scores) into clf_scores().
  *    Separate steps so that the daemon can time them and keep the decoded picture.
  *  - clf_top_k(): pure ranking, shared by the daemon's postprocessing and the CLI.
  *
@@ -34,6 +36,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
+#include "daemon/model_io.h"
 #include "inference/engine.h"
 
 /* --- labels: one per line; trailing CR/LF stripped; empty lines kept (line N is class N) --- */
@@ -42,18 +45,21 @@ struct labels {
 	size_t count;
 };
 
-/* Reads path (at most 100000 labels, no NUL bytes); err names the file and line on failure. */
+/* Reads path (at most 100000 labels, no NUL bytes; the forms of labels_text.h: BOM, CRLF,
+ * trailing blank lines, INDEX NAME); err names the file and line on failure. */
 int labels_load(const char *path, struct labels *ret, char *err, size_t errlen);
 void labels_free(struct labels *l);
 
 /* --- the classifier ------------------------------------------------------------------------- */
 struct clf_options {
 	const char *model_path;
-	const char *labels_path;
+	const char *labels_path;  /* NULL or "": the labels file inside the model (TFLite metadata), */
+	const char *labels_fallback_path; /* else this one (NULL: none, an error names both) */
 	enum eng_backend backend;
 	int threads;              /* >= 1 */
 	enum cap_crop crop;
 	enum cap_resize resize;
+	struct model_io_settings io; /* float input normalization, output kind (model_io.h) */
 };
 
 struct classifier;
@@ -66,8 +72,14 @@ const char *clf_name(const struct classifier *c);   /* model file name without "
 size_t clf_class_count(const struct classifier *c); /* outputs = labels */
 const char *const *clf_labels(const struct classifier *c); /* clf_class_count() names */
 const struct eng_tensor_info *clf_input(const struct classifier *c);
+/* The input tensor as clf_prepare() left it (read only; the running steps' thread). */
+const void *clf_input_tensor(const struct classifier *c);
 const struct engine *clf_engine(const struct classifier *c);
 const struct cap_prep *clf_prep(const struct classifier *c);
+/* How the input is fed ("float32, (pixel - 127.5) / 127.5 from the model's metadata") and where
+ * the labels came from ("labels.txt", "model.tflite:imagenet_labels.txt"), for logs. */
+const char *clf_input_desc(const struct classifier *c);
+const char *clf_labels_source(const struct classifier *c);
 
 /* A camera frame / a still image file's bytes (JPEG or BMP) → a picture, as capture decodes. */
 int clf_decode_frame(struct classifier *c, const struct cap_frame *frame, struct cap_image *ret_image);

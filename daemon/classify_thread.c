@@ -6,6 +6,7 @@
  * single-threaded as engine.h requires, without a lock around each inference. What the status
  * and snapshot hooks read is copied under stats_lock once per frame. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "daemon/health.h"
 #include "daemon/pipeline_internal.h"
+#include "daemon/teach.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -54,6 +56,46 @@ static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint
 	pl->snap_seq = seq;
 }
 
+const char *pl_state_label(const struct pipeline *pl, int32_t state)
+{
+	if (state < 0)
+		return "unknown";
+	const char *const *names = clf_labels(pl->model);
+	return (size_t)state < clf_class_count(pl->model) && names[state] ? names[state] : "unknown";
+}
+
+double pl_mono_to_unix_s(uint64_t mono_ns)
+{
+	return (double)mono_ns / 1e9 + mono_to_unix_offset_s();
+}
+
+/* Feeds the result's top label to the debounce; fills the result's state and announces a
+ * change to every client (after the result, so `latest` already shows it). */
+static bool follow_state(struct pipeline *pl, struct srv_result *res, int32_t *ret_previous)
+{
+	/* the daemon's [classify] threshold decides "unknown" (clients filter with their own) */
+	bool above = res->n_labels > 0 && res->labels[0].score >= pl->state_threshold;
+	int32_t top = above ? (int32_t)res->labels[0].index : DEBOUNCE_UNKNOWN;
+	float score = above ? res->labels[0].score : 0;
+	bool changed = debounce_feed(&pl->debounce, top, score, res->result_ts_ns, ret_previous);
+	res->has_state = true;
+	res->state = pl->debounce.state;
+	res->state_since_ns = pl->debounce.since_ns;
+	return changed;
+}
+
+static void announce_state(struct pipeline *pl, int32_t previous)
+{
+	const struct debounce *d = &pl->debounce;
+	json_t *extra = json_pack("{s:s, s:s, s:f, s:f}", "state", pl_state_label(pl, d->state),
+				  "previous", pl_state_label(pl, previous), "score",
+				  round((double)d->score * 1e6) / 1e6, "since",
+				  round(pl_mono_to_unix_s(d->since_ns) * 1e3) / 1e3);
+	log_debug("state %s (was %s)", pl_state_label(pl, d->state), pl_state_label(pl, previous));
+	if (!extra || srv_publish_event(pl->srv, "state_changed", extra) < 0)
+		log_error("out of memory for the state_changed event");
+}
+
 static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uint64_t t0)
 {
 	struct classifier *m = pl->model;
@@ -63,8 +105,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 
 	r = clf_decode_frame(m, frame, &img);
 	uint64_t t1 = mono_now_ns();
-	if (r == 0)
-		r = clf_prepare(m, &img);
+	if (r == 0) {
+		struct cap_image region = roi_view(&img, &pl->roi); /* [model] roi, before crop */
+		r = clf_prepare(m, &region);
+	}
 	uint64_t t2 = mono_now_ns();
 	if (r < 0) {
 		/* the frame by name (file source) or sequence, and the decoder's own reason */
@@ -103,6 +147,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 		pl_set_failed(pl, "inference failed on model %s: %s", clf_name(m), clf_run_error(m));
 		return;
 	}
+	teach_offer(pl->teach, clf_input_tensor(m), clf_input(m));
 	pp_run(&pl->pp, clf_scores(m), &res);
 	uint64_t t4 = mono_now_ns();
 	res.seq = ++pl->seq;
@@ -113,10 +158,13 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	res.latency_ms.decode = (double)(t1 - t0) / NS_PER_MS;
 	res.latency_ms.preprocess = (double)(t2 - t1) / NS_PER_MS;
 	res.latency_ms.inference = (double)(t3 - t2) / NS_PER_MS;
+	int32_t previous;
+	bool state_changed = follow_state(pl, &res, &previous);
 	/* Stats and the snapshot first: a client that got this result may at once ask for its
 	 * snapshot or status, and must find them. */
 	pthread_mutex_lock(&pl->stats_lock);
 	pl->last = res;
+	pl->state = pl->debounce;
 	pl->results_out++;
 	pl_ring_add(&pl->lat_c2r, res.latency_ms.capture_to_result);
 	pl_ring_add(&pl->lat_decode, res.latency_ms.decode);
@@ -125,6 +173,13 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	srv_publish_result(pl->srv, &res);
+	if (state_changed)
+		announce_state(pl, previous);
+}
+
+void pl_set_teach(struct pipeline *pl, struct teach *t)
+{
+	pl->teach = t;
 }
 
 void pl_health_reason(struct pipeline *pl, const char *why, char *buf, size_t len)

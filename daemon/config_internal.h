@@ -12,7 +12,15 @@
 
 #define CONTROL_PREFIX "control."
 
-enum key_type { K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL };
+enum key_type {
+	K_STRING, K_PATH, K_SOCKET_PATH, K_INT, K_DOUBLE, K_CHOICE, K_OCTAL, K_LEVEL,
+	/* [mqtt] values, checked by config_mqtt.c; K_NAME and K_TOPIC with min = 1 must not be
+	 * empty, with min = 0 empty means the default */
+	K_NAME,   /* one word: no blanks or control characters (host, client id, user) */
+	K_TOPIC,  /* an MQTT topic prefix: no '+', '#', blanks, empty levels */
+	K_LABELS, /* config_mqtt_split_labels() */
+	K_ROI,    /* [model] roi: roi_parse() */
+};
 
 /* A choice key's values are a module's own enum, 0..count-1, read with that module's name
  * table (capture/names.c, inference/engine_info.c); wrappers give them one signature. */
@@ -50,6 +58,10 @@ void cfg_set_error(struct parse_ctx *ctx, int line, const char *section, const c
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Set the key's field from value: 1, or 0 with the error set (inih's handler convention). */
 int cfg_apply_key(struct parse_ctx *ctx, const struct key_def *k, const char *value);
+/* K_NAME, K_TOPIC, K_LABELS (config_mqtt.c): 1, or 0 with the error set. */
+int cfg_apply_mqtt_value(struct parse_ctx *ctx, const struct key_def *k, const char *value);
+/* The yes/no and publish choices of [mqtt] (config_mqtt.c). */
+extern const struct choice_set cfg_yes_no_choices, cfg_mqtt_publish_choices;
 /* A `control.<name> = <int>` line of [camera]: 1, or 0 with the error set. */
 int cfg_handle_control(struct parse_ctx *ctx, const char *name, const char *value);
 

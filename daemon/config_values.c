@@ -271,6 +271,18 @@ int cfg_apply_key(struct parse_ctx *ctx, const struct key_def *k, const char *va
 				  value, names);
 		}
 		return 0;
+	case K_NAME:
+	case K_TOPIC:
+	case K_LABELS:
+		return cfg_apply_mqtt_value(ctx, k, value);
+	case K_ROI: {
+		char why[160];
+		if (roi_parse(value, slot, why, sizeof(why)) < 0) {
+			cfg_set_error(ctx, ctx->lineno, k->section, k->name, "%s", why);
+			return 0;
+		}
+		return 1;
+	}
 	case K_LEVEL:
 		r = log_level_from_name(value);
 		if (r < 0 || r == LOG_NOTICE || strcmp(value, log_level_name(r)) != 0) {

@@ -56,7 +56,14 @@ static int hook_status(void *userdata, struct srv_status *ret)
 		.health = health,
 	};
 	pthread_mutex_lock(&pl->stats_lock);
-	ret->frames_skipped = cap_slot_skipped(pl->slot) + pl->frames_rate_skipped;
+	ret->frames_skipped = cap_slot_skipped(pl->slot);
+	ret->frames_rate_limited = pl->frames_rate_skipped;
+	ret->roi[0] = pl->roi.x;
+	ret->roi[1] = pl->roi.y;
+	ret->roi[2] = pl->roi.w;
+	ret->roi[3] = pl->roi.h;
+	ret->state = pl_state_label(pl, pl->state.state);
+	ret->state_since = pl_mono_to_unix_s(pl->state.since_ns);
 	ret->frames_corrupt = pl->frames_corrupt;
 	ret->capture_to_result = pl_ring_stat(&pl->lat_c2r);
 	ret->decode = pl_ring_stat(&pl->lat_decode);

@@ -13,6 +13,7 @@
  * - The daemon never forks: under systemd (Type=notify) that is what is wanted, and by hand it
  *   runs in the foreground too; -f is accepted for habit's sake. */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include "daemon/health.h"
 #include "daemon/model_loader.h"
 #include "daemon/pipeline.h"
+#include "daemon/teach_daemon.h"
 #include "ipc/server.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -44,6 +46,7 @@ struct daemon {
 	struct health_limits limits;
 	struct pipeline *pl;
 	struct server *srv;
+	struct teach *teach;    /* NULL: teaching off or unavailable */
 	int epoll_fd, signal_fd, timer_fd;
 	uint64_t watchdog_usec; /* 0: no watchdog */
 	bool unhealthy_logged;
@@ -84,12 +87,20 @@ static void set_status(struct daemon *d, const char *status)
 	sd_notifyf(0, "STATUS=%s", status);
 }
 
+/* NAN (an unset input_mean/input_std) equals NAN here. */
+static bool same_setting(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
 static bool model_settings_changed(const struct config *a, const struct config *b)
 {
 	return strcmp(a->model.path, b->model.path) != 0 ||
 	       strcmp(a->model.labels, b->model.labels) != 0 ||
 	       a->model.backend != b->model.backend || a->model.threads != b->model.threads ||
-	       a->model.resize != b->model.resize || a->model.crop != b->model.crop;
+	       a->model.resize != b->model.resize || a->model.crop != b->model.crop ||
+	       !same_setting(a->model.input_mean, b->model.input_mean) ||
+	       !same_setting(a->model.input_std, b->model.input_std) || a->model.output != b->model.output;
 }
 
 static bool socket_settings_changed(const struct config *a, const struct config *b)
@@ -177,6 +188,7 @@ static void reload(struct daemon *d)
 		log_error("reload rejected, keeping the running configuration: %s", err);
 		goto done;
 	}
+	teach_effective_model(&cfg);
 	if (model_settings_changed(&d->cfg, &cfg)) {
 		r = ml_start(&cfg, &d->loader);
 		if (r >= 0) {
@@ -256,6 +268,8 @@ static int run_loop(struct daemon *d)
 					log_errno(LOG_ERR, r, "IPC server failed");
 					return EXIT_FAILURE;
 				}
+			} else if (d->teach && fd == teach_event_fd(d->teach)) {
+				teach_daemon_trained(d->teach, &d->cfg, d->pl, d->srv);
 			} else if (d->loader && fd == ml_fd(d->loader)) {
 				reload_model_loaded(d);
 			} else if (fd == pl_event_fd(d->pl)) {
@@ -304,6 +318,8 @@ static int setup_events(struct daemon *d)
 		r = epoll_add(d->epoll_fd, srv_fd(d->srv));
 	if (r == 0)
 		r = epoll_add(d->epoll_fd, pl_event_fd(d->pl));
+	if (r == 0 && d->teach)
+		r = epoll_add(d->epoll_fd, teach_event_fd(d->teach));
 	return r;
 }
 
@@ -383,9 +399,22 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Teaching first: its base is the configured model, which a trained one then replaces. */
+	if (d.cfg.teach.enabled)
+		(void)teach_daemon_open(&d.cfg, NULL, &d.teach); /* logged; the daemon serves without it */
+	bool trained = teach_effective_model(&d.cfg);
+	if (trained)
+		log_info("running the trained model %s (docs/teach.md: which model loads)", d.cfg.model.path);
 	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
 	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
+	if (r < 0 && trained) {
+		log_error("the trained model does not load (%s); running the configured one", err);
+		config_free(&d.cfg);
+		r = config_load(d.config_path, &d.cfg, err, sizeof(err));
+		if (r >= 0)
+			r = pl_model_load(&d.cfg, &model, err, sizeof(err));
+	}
 	if (r < 0) {
 		log_error("%s", err);
 		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
@@ -401,6 +430,8 @@ int main(int argc, char **argv)
 
 	struct srv_hooks hooks;
 	pl_hooks(d.pl, &hooks);
+	hooks.teach = teach_daemon_hook;
+	hooks.teach_userdata = d.teach;
 	const struct srv_config srv_cfg = {
 		.socket_path = d.cfg.socket.path,
 		.socket_mode = d.cfg.socket.mode,
@@ -416,6 +447,10 @@ int main(int argc, char **argv)
 	r = pl_model_labels_to_server(d.pl, d.srv);
 	if (r < 0)
 		goto out;
+	if (d.teach) {
+		teach_set_server(d.teach, d.srv);
+		pl_set_teach(d.pl, d.teach);
+	}
 	r = setup_events(&d);
 	if (r < 0)
 		goto out;
@@ -437,6 +472,7 @@ out:
 		config_free(&pending_cfg);
 	}
 	pl_free(d.pl); /* joins the threads before the server they publish to goes away */
+	teach_close(d.teach); /* after the classify thread that offers it frames */
 	if (d.srv)
 		srv_close(d.srv);
 	if (d.epoll_fd >= 0)

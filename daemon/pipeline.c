@@ -128,6 +128,10 @@ int pl_new(const struct config *cfg, struct classifier *model, struct health *h,
 		goto fail;
 	}
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
+	debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, pl->start_ns);
+	pl->roi = cfg->model.roi;
+	pl->state_threshold = cfg->classify.threshold;
+	pl->state = pl->debounce;
 	pl->mode = cfg->classify.mode;
 	pl->threads = cfg->model.threads;
 	pl->threshold = cfg->classify.threshold;
@@ -261,6 +265,7 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	}
 
 	classify_pause(pl);
+	bool new_model_loaded = new_model != NULL;
 	if (new_model) {
 		/* results of the old model still in the mailbox go out with the old labels */
 		srv_dispatch(pl->srv);
@@ -281,6 +286,15 @@ int pl_apply(struct pipeline *pl, const struct config *cfg, struct classifier *n
 	pp_free(&pl->pp);
 	pl->pp = pp;
 	pl->min_interval_ns = interval_from_rate(cfg->classify.rate);
+	pl->roi = cfg->model.roi;
+	pl->state_threshold = cfg->classify.threshold;
+	if (new_model_loaded || (unsigned)cfg->classify.debounce != pl->debounce.n) {
+		/* a new model's labels mean something else; a new N starts counting afresh */
+		debounce_init(&pl->debounce, (unsigned)cfg->classify.debounce, mono_now_ns());
+		pthread_mutex_lock(&pl->stats_lock);
+		pl->state = pl->debounce;
+		pthread_mutex_unlock(&pl->stats_lock);
+	}
 	classify_resume(pl);
 
 	pthread_mutex_lock(&pl->cam_lock);

@@ -46,6 +46,10 @@ void pl_hooks(struct pipeline *pl, struct srv_hooks *ret_hooks);
 /* Give the server the current model's label table (before pl_start). */
 int pl_model_labels_to_server(struct pipeline *pl, struct server *srv);
 int pl_start(struct pipeline *pl, struct server *srv);
+/* Live teaching (daemon/teach.h): each classified frame's input tensor is offered to t. Before
+ * pl_start; t must outlive the pipeline's threads. */
+struct teach;
+void pl_set_teach(struct pipeline *pl, struct teach *t);
 void pl_free(struct pipeline *pl);
 
 /* Apply a reloaded config; new_model (may be NULL: keep the current one) is taken. */

@@ -12,6 +12,7 @@
 
 #include "capture/capture.h"
 #include "daemon/classifier.h"
+#include "daemon/debounce.h"
 #include "daemon/pipeline.h"
 #include "daemon/postproc.h"
 #include "lib/clock.h"
@@ -65,8 +66,12 @@ struct pipeline {
 	struct classifier *model;    /* classify thread uses; swapped only while paused */
 	struct postproc pp;
 	uint64_t min_interval_ns;    /* from [classify] rate */
+	struct teach *teach;         /* NULL, or live teaching: offered each classified input */
 	uint64_t seq;
 	uint64_t corrupt_burst;       /* undecodable frames in a row (classify thread) */
+	struct debounce debounce;     /* classify thread; reset while paused (reload) */
+	struct roi roi;               /* [model] roi: classify thread reads; set while paused */
+	double state_threshold;       /* [classify] threshold for the state; set while paused */
 	uint64_t corrupt_logged_ns;   /* when a bad frame was last logged (classify thread) */
 	bool corrupt_burst_logged;    /* this run's first frame was logged (classify thread) */
 
@@ -79,6 +84,7 @@ struct pipeline {
 	/* shared with the hooks and pl_tick, under stats_lock */
 	pthread_mutex_t stats_lock;
 	struct srv_result last;      /* valid when last.seq != 0 */
+	struct debounce state;       /* copy of debounce for status */
 	uint8_t *snap_pixels;
 	int snap_w, snap_h, snap_channels;
 	size_t snap_cap;
@@ -113,5 +119,9 @@ void pl_set_wanted(struct pipeline *pl, bool wanted);
 /* capture_thread.c, classify_thread.c: the thread functions (arg: the pipeline) */
 void *pl_capture_main(void *arg);
 void *pl_classify_main(void *arg);
+/* classify_thread.c: the state's label ("unknown" for DEBOUNCE_UNKNOWN; model labels are
+ * read by the classify thread, or while it is paused); a monotonic time as Unix seconds */
+const char *pl_state_label(const struct pipeline *pl, int32_t state);
+double pl_mono_to_unix_s(uint64_t mono_ns);
 
 #endif

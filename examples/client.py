@@ -5,17 +5,19 @@ Standard library only (Python 3.6+). The protocol is documented in README.md, se
 one JSON object per line over a Unix stream socket.
 
 Usage:
-    examples/client.py [--socket PATH] [--top-k K] [--threshold T] [--on-change] [--json]
+    examples/client.py [--socket PATH] [--top-k K] [--threshold T] [--on-change] [--once] [--json]
 
     --socket PATH    daemon socket (default /run/camclassd/camclassd.sock)
     --top-k K        labels per result, 1..20 (default: the daemon's setting)
     --threshold T    hide labels scoring below T, 0..1 (default: the daemon's setting)
-    --on-change      only print when the top label changes
+    --on-change      only print when the (debounced) state changes
+    --once           exit when the daemon goes away, instead of waiting for it
+                     to come back and subscribing again
     --json           print the daemon's raw lines
 
-Exit status: 0 on Ctrl-C, 1 on an error from the daemon or a closed connection,
-2 when the socket cannot be reached (not running, wrong path, or no permission:
-your user must be in the socket's group).
+Exit status: 0 on Ctrl-C, 1 on an error from the daemon (or a closed connection
+with --once), 2 when the socket cannot be reached at start (not running, wrong
+path, or no permission: your user must be in the socket's group).
 
 Example:
     $ examples/client.py --top-k 2
@@ -26,6 +28,7 @@ import argparse
 import json
 import socket
 import sys
+import time
 
 DEFAULT_SOCKET = "/run/camclassd/camclassd.sock"
 
@@ -53,33 +56,10 @@ def format_result(msg):
     return text
 
 
-def main():
-    ap = argparse.ArgumentParser(description="Print camclassd results.")
-    ap.add_argument("--socket", default=DEFAULT_SOCKET)
-    ap.add_argument("--top-k", type=int)
-    ap.add_argument("--threshold", type=float)
-    ap.add_argument("--on-change", action="store_true")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(args.socket)
-    except OSError as e:
-        print("cannot connect to %s: %s (is camclassd running? are you in the socket's group?)"
-              % (args.socket, e.strerror), file=sys.stderr)
-        return 2
-
-    request = {"cmd": "subscribe", "id": 1}
-    if args.top_k is not None:
-        request["top_k"] = args.top_k
-    if args.threshold is not None:
-        request["threshold"] = args.threshold
-    if args.on_change:
-        request["on_change"] = True
-
-    lines = read_lines(sock)
-    for raw in lines:
+def watch(sock, args, request):
+    """Subscribe on one connection and print. Returns an exit code, or None when the
+    daemon went away (closed the connection)."""
+    for raw in read_lines(sock):
         msg = json.loads(raw.decode("utf-8"))
         kind = msg.get("type")
         if args.json:
@@ -98,9 +78,67 @@ def main():
             print(format_result(msg), flush=True)
         elif kind == "event":
             print("event %s" % msg["event"], flush=True)
-    print("camclassd closed the connection", file=sys.stderr)
-    return 1
+    return None
 
+
+def connect(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Print camclassd results.")
+    ap.add_argument("--socket", default=DEFAULT_SOCKET)
+    ap.add_argument("--top-k", type=int)
+    ap.add_argument("--threshold", type=float)
+    ap.add_argument("--on-change", action="store_true")
+    ap.add_argument("--once", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    try:
+        sock = connect(args.socket)
+    except OSError as e:
+        print("cannot connect to %s: %s (is camclassd running? are you in the socket's group?)"
+              % (args.socket, e.strerror), file=sys.stderr)
+        return 2
+
+    request = {"cmd": "subscribe", "id": 1}
+    if args.top_k is not None:
+        request["top_k"] = args.top_k
+    if args.threshold is not None:
+        request["threshold"] = args.threshold
+    if args.on_change:
+        request["on_change"] = True
+
+    while True:
+        try:
+            code = watch(sock, args, request)
+        except OSError:
+            code = None  # reset by the daemon: it went away like a close
+        sock.close()
+        if code is not None:
+            return code
+        if args.once:
+            print("camclassd closed the connection", file=sys.stderr)
+            return 1
+        # a daemon restart (upgrade, reload of the unit): wait for it, then subscribe again
+        print("camclassd went away; waiting for it to come back", file=sys.stderr, flush=True)
+        delay = 1.0
+        while True:
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            try:
+                sock = connect(args.socket)
+                break
+            except OSError:
+                continue
+        print("reconnected to %s, subscribing again" % args.socket, file=sys.stderr, flush=True)
 
 if __name__ == "__main__":
     try:

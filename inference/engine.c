@@ -1,11 +1,12 @@
 /* engine.c — eng_load() ties the pieces together: map the file, read it (model.c), refuse what
- * the builtin kernels cannot run (float compute, several inputs/outputs, unknown ops or op
- * versions), order the nodes (plan.c), hand XNNPACK the runs it takes (xnnpack.c), let the kernel
- * of each node left to the builtin backend check it and prepare its parameters, then place the
- * activations the engine itself touches in one arena (plan.c) — only once every shape has been
- * checked, so a hostile shape never gets memory. The order keeps peak memory low: XNNPACK packs
- * its weights before any builtin packing exists, and the model file's pages are dropped as soon
- * as nothing needs them resident.
+ * is not an image classifier or has ops no kernel runs (engine_check.c), turn fp16 and
+ * dynamic-range weights into float32 constants (engine_fold.c), order the nodes (plan.c), hand
+ * XNNPACK the runs it takes (xnnpack.c), let the kernel of each node left to the builtin backend
+ * (8-bit or float32 by the node's tensor types, ops_find_for()) check it and prepare its
+ * parameters, then place the activations the engine itself touches in one arena (plan.c) — only
+ * once every shape has been checked, so a hostile shape never gets memory. The order keeps peak
+ * memory low: XNNPACK packs its weights before any builtin packing exists, and the model file's
+ * pages are dropped as soon as nothing needs them resident.
  * eng_invoke() is then a plain loop over prepared nodes: no allocation, no checks left to do.
  *
  * Every load error is reported once, in err, prefixed by the model's path (or name). */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "inference/graph.h"
+#include "inference/metadata.h"
 #include "inference/model.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/fast/workers.h"
@@ -80,27 +82,6 @@ static int check_options(const struct eng_options *opt, const char *name, char *
 	}
 }
 
-/* Float compute is refused: only QUANTIZE may read float and only DEQUANTIZE may write it. */
-static int check_integer_only(const struct graph *g, const char *name, char *err, size_t errlen)
-{
-	for (int i = 0; i < g->nnodes; i++) {
-		const struct node *n = &g->nodes[i];
-		for (int k = 0; k < n->ninputs + n->noutputs; k++) {
-			bool is_input = k < n->ninputs;
-			int t = is_input ? n->inputs[k] : n->outputs[k - n->ninputs];
-			if (t < 0 || g->tensors[t].type != TT_FLOAT32)
-				continue;
-			if ((is_input && n->op == OP_QUANTIZE) || (!is_input && n->op == OP_DEQUANTIZE))
-				continue;
-			return failf(err, errlen, -ENOTSUP,
-				     "%s: float32 models are not supported; convert with full-integer quantization "
-				     "(operator %d (%s) uses float32 tensor %d '%s')",
-				     name, n->index, builtin_op_name(n->op), t, g->tensors[t].name);
-		}
-	}
-	return 0;
-}
-
 static int prepare_nodes(struct engine *e, const char *name, char *err, size_t errlen)
 {
 	char msg[256];
@@ -109,15 +90,9 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
 	for (int i = 0; i < e->g.nnodes; i++) {
 		struct node *n = &e->g.nodes[i];
-		const struct op_kernel *k = ops_find(n->op);
-		if (!k || n->version > k->max_version) {
-			const char *op_name = model_op_name(n->op);
-			if (!op_name)
-				return failf(err, errlen, -ENOTSUP, "%s: unsupported op (builtin code %d) version %d at operator %d",
-					     name, n->op, n->version, n->index);
-			return failf(err, errlen, -ENOTSUP, "%s: unsupported op %s version %d at operator %d%s", name,
-				     op_name, n->version, n->index, k ? " (newer than this engine implements)" : "");
-		}
+		const struct op_kernel *k = ops_find_for(&e->g, n);
+		if (!k || n->version > k->max_version) /* eng_check_ops() ran: cannot happen */
+			return failf(err, errlen, -ENOTSUP, "%s: operator %d has no kernel", name, n->index);
 		e->kernels[i] = k;
 		/* A node XNNPACK runs is never invoked here, and its tensors inside the runtime have
 		 * no buffers: preparing it would only pack a second copy of its weights (the delegate
@@ -184,20 +159,27 @@ static int place_tensors(struct engine *e, size_t model_bytes, const char *name,
 	return 0;
 }
 
-static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const char *name, char *err,
-		      size_t errlen)
+static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const char *name,
+		      const char *probe_name, char *err, size_t errlen)
 {
 	char msg[256];
 	int rc = model_read(buf, len, &e->g, msg, sizeof(msg));
 	if (rc < 0)
 		return failf(err, errlen, rc, "%s: %s", name, msg);
 	e->have_graph = true;
-	if (e->g.ninputs != 1 || e->g.noutputs != 1)
-		return failf(err, errlen, -ENOTSUP, "%s: model has %d inputs and %d outputs; the engine runs models "
-			     "with one of each", name, e->g.ninputs, e->g.noutputs);
+	e->file = buf;
+	e->file_len = len;
+	md_read(buf, len, &e->meta);
+	rc = eng_check_classifier(&e->g, name, err, errlen);
+	if (rc < 0)
+		return rc;
 	e->input = e->g.inputs[0];
 	e->output = e->g.outputs[0];
-	rc = check_integer_only(&e->g, name, err, errlen);
+	rc = eng_fold_constants(e, name, err, errlen);
+	if (rc >= 0)
+		rc = eng_check_ops(&e->g, name, err, errlen);
+	if (rc >= 0 && probe_name)
+		rc = eng_probe_attach(e, probe_name, name, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = plan_order(&e->g, msg, sizeof(msg));
@@ -233,13 +215,14 @@ static int load_common(struct engine *e, const uint8_t *buf, size_t len, const c
 		opt = &defaults;
 	int rc = check_options(opt, name, err, errlen);
 	e->threads = opt->threads;
+	e->probe = -1;
 	/* AUTO takes XNNPACK when it is built in (issue 6: the fastest path by default); its
 	 * outputs equal TFLite+XNNPACK's, a few LSB from the reference kernels. BUILTIN is the
 	 * bit-exact choice. */
 	e->want_xnnpack = opt->backend == ENG_BACKEND_XNNPACK ||
 			  (opt->backend == ENG_BACKEND_AUTO && xnnpack_available());
 	if (rc >= 0)
-		rc = load_graph(e, buf, len, name, err, errlen);
+		rc = load_graph(e, buf, len, name, opt->probe_tensor, err, errlen);
 	if (rc < 0) {
 		eng_free(e);
 		return rc;
@@ -337,5 +320,7 @@ int eng_invoke(struct engine *e)
 			e->kernels[i]->invoke(&e->g, &e->g.nodes[i]);
 		i = next;
 	}
+	/* the next job is the next frame: let the builtin pool sleep instead of polling */
+	workers_idle(e->workers);
 	return 0;
 }

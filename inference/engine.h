@@ -1,4 +1,5 @@
-/* engine.h — load a quantized TFLite classifier and run it. The public face of inference/.
+/* engine.h — load a TFLite image classifier (int8/uint8, float32, fp16 or dynamic-range weights)
+ * and run it. The public face of inference/.
  *
  * One engine per model; no global state. eng_load() reads, validates, plans and prepares
  * everything (all allocation happens here); eng_invoke() only computes and allocates nothing.
@@ -35,11 +36,18 @@ struct eng_tensor_info {
 	enum eng_dtype quantized_type;
 	float quantized_scale;
 	int32_t quantized_zero_point;
+	/* An image input stored channels-first ([1, C, H, W] with C 1 or 3 and W not: PyTorch
+	 * exports): height dims[2], width dims[3], channels dims[1]. */
+	int channels_first;
 };
 
 struct eng_options {
 	enum eng_backend backend; /* AUTO: XNNPACK when built in, else builtin (bit-exact) */
 	int threads;              /* >= 1 */
+	/* NULL, or the name of one more tensor to keep readable after each invoke (an embedding:
+	 * the input of the model's classifier), see eng_probe(). It is kept like a second output
+	 * (its memory is not reused, XNNPACK hands it out), so it costs its bytes and nothing else. */
+	const char *probe_tensor;
 };
 
 struct engine;
@@ -74,6 +82,51 @@ int eng_op_count(const struct engine *e);
 int eng_op_info(const struct engine *e, int i, const char **ret_name, int *ret_version);
 int eng_tensor_count(const struct engine *e);
 int eng_threads(const struct engine *e);
+
+/* The probe tensor named in eng_options (-ENOENT when none was asked for). Its bytes are valid
+ * after each eng_invoke(), until the next invoke or eng_free(). */
+int eng_probe_info(const struct engine *e, struct eng_tensor_info *ret_info);
+const void *eng_probe(const struct engine *e);
+
+/* Weights the engine turned into float32 at load: float16 constants (DEQUANTIZE folded) and
+ * int8/uint8 weights of float ops (a dynamic-range model). For model-info. */
+void eng_dequantized_weights(const struct engine *e, int *ret_fp16, int *ret_int8);
+/* Whether the file's channels-first input was followed by a TRANSPOSE to NHWC that the engine
+ * dropped: the input is then that TRANSPOSE's NHWC output (eng_input_info shows it). */
+int eng_input_transpose_folded(const struct engine *e);
+
+/* What the model's TFLite metadata says (model-info; labels and normalization for the caller).
+ * Strings are "" when absent. norm_count: 0 without NormalizationOptions on the input, else 1
+ * (one mean/std for all channels) or the number of channels (at most ENG_MAX_NORM). */
+#define ENG_MAX_NORM 4
+#define ENG_MAX_ASSOCIATED_FILE ((size_t)16 << 20)
+struct eng_metadata {
+	int present;                 /* TFLITE_METADATA found and read */
+	char error[128];             /* why it was unreadable ("" if fine or absent) */
+	char name[128], description[512], version[64], author[128];
+	char labels_file[256];       /* the output's TENSOR_AXIS_LABELS associated file */
+	int norm_count;
+	float mean[ENG_MAX_NORM], std[ENG_MAX_NORM];
+	char min_runtime_version[32];
+};
+const struct eng_metadata *eng_metadata(const struct engine *e);
+/* Associated file `name` of the model (the zip appended by the metadata writer): a malloc'd,
+ * NUL-terminated copy the caller frees. -ENOENT, -EFBIG, -EBADMSG or -ENOMEM, err set. */
+int eng_associated_file(const struct engine *e, const char *name, char **ret_data, size_t *ret_len,
+			char *err, size_t errlen);
+/* Whether the output already holds probabilities: it comes from a SOFTMAX or LOGISTIC (through
+ * reshapes and quantize/dequantize). Otherwise it holds logits (`[model] output = auto`). */
+int eng_output_is_probabilities(const struct engine *e);
+
+/* Profiling for `camclass bench --per-op` (inference/engine_profile.c): eng_invoke() that adds
+ * each step's wall time in ms to ms_per_op[i] (eng_op_count() entries, execution order). A step
+ * is one builtin operator, or a run of operators XNNPACK executes as one subgraph: its time goes
+ * to its first operator. ret_step_end[i] (eng_op_count() entries) becomes the index after the
+ * step that starts at i, or 0 where no step starts. Returns as eng_invoke(). */
+int eng_invoke_profiled(struct engine *e, double *ms_per_op, int *ret_step_end);
+/* Operator i's first two input shapes and its output shape, "[1,7,7,320]x[1280,1,1,320]->[1,7,7,1280]",
+ * into buf (truncated to len). 0, or -EINVAL for a bad index or len 0. */
+int eng_op_shapes(const struct engine *e, int i, char *buf, size_t len);
 
 /* Dequantized value of output element i (scale × (q − zero point); the value itself for float). */
 float eng_output_value(const struct engine *e, size_t i);

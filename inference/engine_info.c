@@ -9,6 +9,7 @@
 #include "inference/engine.h"
 #include "inference/engine_state.h"
 #include "inference/graph.h"
+#include "inference/metadata.h"
 #include "inference/xnnpack.h"
 
 static bool is_q8_per_tensor(const struct tensor *t)
@@ -61,6 +62,8 @@ static int fill_info(const struct graph *g, int ti, struct eng_tensor_info *ret)
 		info.quantized_scale = q->scale;
 		info.quantized_zero_point = q->zero_point;
 	}
+	info.channels_first = t->ndim == 4 && (t->dims[1] == 1 || t->dims[1] == 3) && t->dims[3] != 1 &&
+			      t->dims[3] != 3;
 	*ret = info;
 	return 0;
 }
@@ -189,4 +192,62 @@ int eng_tensor_count(const struct engine *e)
 int eng_threads(const struct engine *e)
 {
 	return e->threads;
+}
+
+void eng_dequantized_weights(const struct engine *e, int *ret_fp16, int *ret_int8)
+{
+	*ret_fp16 = e->folded_fp16;
+	*ret_int8 = e->folded_int8;
+}
+
+const struct eng_metadata *eng_metadata(const struct engine *e)
+{
+	return &e->meta;
+}
+
+int eng_associated_file(const struct engine *e, const char *name, char **ret_data, size_t *ret_len,
+			char *err, size_t errlen)
+{
+	return md_associated_file(e->file, e->file_len, name, ret_data, ret_len, err, errlen);
+}
+
+/* The node writing tensor t, or NULL for inputs and constants. */
+static const struct node *producer(const struct graph *g, int t)
+{
+	for (int i = 0; i < g->nnodes; i++)
+		for (int k = 0; k < g->nodes[i].noutputs; k++)
+			if (g->nodes[i].outputs[k] == t)
+				return &g->nodes[i];
+	return NULL;
+}
+
+int eng_output_is_probabilities(const struct engine *e)
+{
+	int t = e->output;
+	for (int steps = 0; steps < e->g.nnodes; steps++) {
+		const struct node *n = producer(&e->g, t);
+		if (!n)
+			return 0;
+		switch (n->op) {
+		case OP_SOFTMAX:
+		case OP_LOGISTIC:
+			return 1;
+		case OP_RESHAPE:
+		case OP_SQUEEZE:
+		case OP_QUANTIZE:
+		case OP_DEQUANTIZE:
+			if (n->ninputs < 1 || n->inputs[0] < 0)
+				return 0;
+			t = n->inputs[0];
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int eng_input_transpose_folded(const struct engine *e)
+{
+	return e->folded_input_transpose;
 }

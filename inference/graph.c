@@ -53,6 +53,15 @@ const char *builtin_op_name(int op)
 	case OP_SQUEEZE: return "SQUEEZE";
 	case OP_QUANTIZE: return "QUANTIZE";
 	case OP_HARD_SWISH: return "HARD_SWISH";
+	case OP_RELU_N1_TO_1: return "RELU_N1_TO_1";
+	case OP_TANH: return "TANH";
+	case OP_TRANSPOSE: return "TRANSPOSE";
+	case OP_SUB: return "SUB";
+	case OP_STRIDED_SLICE: return "STRIDED_SLICE";
+	case OP_MAXIMUM: return "MAXIMUM";
+	case OP_MINIMUM: return "MINIMUM";
+	case OP_PADV2: return "PADV2";
+	case OP_BATCH_MATMUL: return "BATCH_MATMUL";
 	default: return "UNKNOWN";
 	}
 }

@@ -46,14 +46,23 @@ enum builtin_op {
 	OP_MAX_POOL_2D = 17,
 	OP_MUL = 18,
 	OP_RELU = 19,
+	OP_RELU_N1_TO_1 = 20,
 	OP_RELU6 = 21,
 	OP_RESHAPE = 22,
 	OP_SOFTMAX = 25,
+	OP_TANH = 28,
 	OP_PAD = 34,
+	OP_TRANSPOSE = 39,
 	OP_MEAN = 40,
+	OP_SUB = 41,
 	OP_SQUEEZE = 43,
+	OP_STRIDED_SLICE = 45,
+	OP_MAXIMUM = 55,
+	OP_MINIMUM = 57,
+	OP_PADV2 = 60,
 	OP_QUANTIZE = 114,
 	OP_HARD_SWISH = 117,
+	OP_BATCH_MATMUL = 126,
 };
 
 /* TFLite Padding and ActivationFunctionType values. */
@@ -75,7 +84,8 @@ struct tensor {
 	const char *name;         /* NUL-terminated copy, never NULL ("" when absent) */
 	bool is_const;            /* has a non-empty buffer in the file */
 	bool is_variable;
-	uint8_t *data;            /* const: into the mmap (read only!); else: into the arena */
+	uint8_t *data;            /* const: into the mmap (read only!) or owned; else: into the arena */
+	void *owned;              /* a constant computed at load (engine_fold.c), freed with the graph */
 
 	/* Quantization. nq == 0: none; 1: per-tensor; > 1: per-channel along quant_axis. */
 	int nq;
@@ -113,7 +123,7 @@ union op_options {
 	struct {
 		enum activation activation;
 		bool pot_scale_int16;
-	} add; /* ADD and MUL */
+	} add; /* ADD, SUB and MUL */
 	struct {
 		bool keep_dims;
 	} reducer;
@@ -132,6 +142,13 @@ union op_options {
 		int axis;
 		enum activation activation;
 	} concat;
+	struct {
+		int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
+		bool offset;
+	} strided_slice;
+	struct {
+		bool adj_x, adj_y, asymmetric_quantize_inputs;
+	} batch_matmul;
 };
 
 struct node {

@@ -245,9 +245,12 @@ static int read_quantization(struct reader *r, int i, const struct fbs_table *tt
 	return 0;
 }
 
+/* Types the reader copies; which ones an op accepts is its kernel's business (FLOAT16 weights
+ * are dequantized at load, INT16 activations are refused by name, INT64 paddings are read). */
 static bool type_supported(int8_t type)
 {
-	return type == TT_FLOAT32 || type == TT_INT32 || type == TT_UINT8 || type == TT_INT8;
+	return type == TT_FLOAT32 || type == TT_INT32 || type == TT_UINT8 || type == TT_INT8 ||
+	       type == TT_FLOAT16 || type == TT_INT16 || type == TT_INT64 || type == TT_BOOL;
 }
 
 static int read_tensor(struct reader *r, int i, const struct fbs_table *tt, struct tensor *t)
@@ -270,7 +273,7 @@ static int read_tensor(struct reader *r, int i, const struct fbs_table *tt, stru
 	FB(fbs_bool(tt, 5, false, &is_variable), "tensor %d is_variable", i);
 	FB(fbs_table(tt, 6, &sparsity, &has_sparsity), "tensor %d sparsity", i);
 	if (!type_supported(type))
-		return failf(r, -ENOTSUP, "tensor %d '%s': type %s (%d) is not supported (INT8, UINT8, INT32, FLOAT32 are)",
+		return failf(r, -ENOTSUP, "tensor %d '%s': type %s (%d) is not supported (INT8, UINT8, INT16, INT32, INT64, BOOL, FLOAT16, FLOAT32 are)",
 			     i, t->name, tensor_type_name((enum tensor_type)type), type);
 	t->type = (enum tensor_type)type;
 	if (is_variable)
@@ -464,6 +467,7 @@ void model_free_graph(struct graph *g)
 		free((char *)g->tensors[i].name);
 		free(g->tensors[i].scales);
 		free(g->tensors[i].zero_points);
+		free(g->tensors[i].owned);
 	}
 	for (int i = 0; g->nodes && i < g->nnodes; i++)
 		free(g->nodes[i].params);

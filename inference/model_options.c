@@ -24,7 +24,10 @@ enum {
 	BO_RESHAPE = 17,
 	BO_MUL = 21,
 	BO_REDUCER = 27,
+	BO_SUB = 28,
 	BO_SQUEEZE = 30,
+	BO_STRIDED_SLICE = 32,
+	BO_BATCH_MATMUL = 101,
 };
 
 struct ctx {
@@ -159,6 +162,10 @@ static int parse(struct ctx *c, const struct fbs_table *t, union op_options *o)
 		TRY(get_act(c, t, 0, &o->add.activation));
 		o->add.pot_scale_int16 = true;
 		return 0;
+	case OP_SUB:
+		TRY(get_act(c, t, 0, &o->add.activation));
+		GET(fbs_bool(t, 1, true, &o->add.pot_scale_int16), "pot_scale_int16");
+		return 0;
 	case OP_MEAN:
 		GET(fbs_bool(t, 0, false, &o->reducer.keep_dims), "keep_dims");
 		return 0;
@@ -171,6 +178,19 @@ static int parse(struct ctx *c, const struct fbs_table *t, union op_options *o)
 		return 0;
 	case OP_SOFTMAX:
 		GET(fbs_f32(t, 0, 0.0f, &o->softmax.beta), "beta");
+		return 0;
+	case OP_STRIDED_SLICE:
+		GET(fbs_i32(t, 0, 0, &o->strided_slice.begin_mask), "begin_mask");
+		GET(fbs_i32(t, 1, 0, &o->strided_slice.end_mask), "end_mask");
+		GET(fbs_i32(t, 2, 0, &o->strided_slice.ellipsis_mask), "ellipsis_mask");
+		GET(fbs_i32(t, 3, 0, &o->strided_slice.new_axis_mask), "new_axis_mask");
+		GET(fbs_i32(t, 4, 0, &o->strided_slice.shrink_axis_mask), "shrink_axis_mask");
+		GET(fbs_bool(t, 5, false, &o->strided_slice.offset), "offset");
+		return 0;
+	case OP_BATCH_MATMUL:
+		GET(fbs_bool(t, 0, false, &o->batch_matmul.adj_x), "adj_x");
+		GET(fbs_bool(t, 1, false, &o->batch_matmul.adj_y), "adj_y");
+		GET(fbs_bool(t, 2, false, &o->batch_matmul.asymmetric_quantize_inputs), "asymmetric_quantize_inputs");
 		return 0;
 	case OP_CONCATENATION:
 		GET(fbs_i32(t, 0, 0, &v), "axis");
@@ -192,6 +212,9 @@ static int expected_type(int op)
 	case OP_MAX_POOL_2D: return BO_POOL2D;
 	case OP_ADD: return BO_ADD;
 	case OP_MUL: return BO_MUL;
+	case OP_SUB: return BO_SUB;
+	case OP_STRIDED_SLICE: return BO_STRIDED_SLICE;
+	case OP_BATCH_MATMUL: return BO_BATCH_MATMUL;
 	case OP_MEAN: return BO_REDUCER;
 	case OP_RESHAPE: return BO_RESHAPE;
 	case OP_SQUEEZE: return BO_SQUEEZE;

@@ -63,6 +63,10 @@ int xnnpack_delegate_bind(struct xnnpack_delegate *d, const struct graph *g, cha
  * needs no buffer of the graph's own. False for a NULL delegate or without XNNPACK. */
 bool xnnpack_delegate_tensor_internal(const struct xnnpack_delegate *d, int tensor);
 
+/* Threads of the delegate's pool asleep right now (xnnpack_pool.c); 0 without a pool. For tests
+ * and diagnostics: after each run they go to sleep until the next frame. */
+int xnnpack_delegate_pool_parked(const struct xnnpack_delegate *d);
+
 /* True when node `node` (execution index) runs inside an XNNPACK runtime: its builtin kernel is
  * never invoked, so its prepared parameters are not needed after load. False without XNNPACK. */
 bool xnnpack_delegate_covers(const struct xnnpack_delegate *d, int node);

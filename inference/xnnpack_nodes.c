@@ -22,14 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct tensor *node_input(const struct graph *g, const struct node *n, int i)
+const struct tensor *xn_input(const struct graph *g, const struct node *n, int i)
 {
 	if (i >= n->ninputs || n->inputs[i] < 0 || n->inputs[i] >= g->ntensors)
 		return NULL;
 	return &g->tensors[n->inputs[i]];
 }
 
-static const struct tensor *node_output(const struct graph *g, const struct node *n)
+const struct tensor *xn_output(const struct graph *g, const struct node *n)
 {
 	if (n->noutputs != 1 || n->outputs[0] < 0 || n->outputs[0] >= g->ntensors)
 		return NULL;
@@ -48,13 +48,13 @@ static bool is_q8_activation(const struct tensor *t)
 	return false;
 }
 
-static bool activation_supported(enum activation a)
+bool xn_activation_supported(enum activation a)
 {
 	return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_RELU_N1_TO_1;
 }
 
 /* Fused activation as the real-valued output range XNNPACK quantizes itself. */
-static void activation_range(enum activation a, float *ret_min, float *ret_max)
+void xn_activation_range(enum activation a, float *ret_min, float *ret_max)
 {
 	float lo = -INFINITY, hi = INFINITY;
 	if (a == ACT_RELU) {
@@ -96,7 +96,7 @@ static bool weights_supported(const struct tensor *w, enum tensor_type act_type,
 
 static bool bias_supported(const struct graph *g, const struct node *n, int channels)
 {
-	const struct tensor *b = node_input(g, n, 2);
+	const struct tensor *b = xn_input(g, n, 2);
 	if (!b)
 		return true; /* absent: we give XNNPACK zeros */
 	return b->is_const && b->data && b->type == TT_INT32 && b->ndim == 1 && b->dims[0] == channels &&
@@ -104,9 +104,9 @@ static bool bias_supported(const struct graph *g, const struct node *n, int chan
 }
 
 /* MEAN over height and width of an NHWC tensor: XNNPACK's global average pooling. */
-static bool is_spatial_mean(const struct graph *g, const struct node *n)
+bool xn_is_spatial_mean(const struct graph *g, const struct node *n)
 {
-	const struct tensor *x = node_input(g, n, 0), *y = node_output(g, n), *axes = node_input(g, n, 1);
+	const struct tensor *x = xn_input(g, n, 0), *y = xn_output(g, n), *axes = xn_input(g, n, 1);
 	int32_t a[2];
 	if (!x || !y || x->ndim != 4 || !axes || !axes->is_const || !axes->data || axes->type != TT_INT32 ||
 	    axes->bytes != sizeof(a))
@@ -120,7 +120,7 @@ static bool is_spatial_mean(const struct graph *g, const struct node *n)
 }
 
 /* TFLite's output size of a convolution window along one axis. */
-static long conv_out_size(enum padding pad, int in, int kernel, int stride, int dilation)
+long xn_conv_out_size(enum padding pad, int in, int kernel, int stride, int dilation)
 {
 	long effective = (long)(kernel - 1) * dilation + 1;
 	if (stride < 1 || dilation < 1 || kernel < 1)
@@ -131,16 +131,16 @@ static long conv_out_size(enum padding pad, int in, int kernel, int stride, int 
 /* The output shape is the one TFLite computes from input, filter and options: XNNPACK writes
  * what it computes into our buffer, so a file that says otherwise must not reach it (the builtin
  * kernels' prepare() refuses such files too; this keeps the delegate safe on its own). */
-static bool conv_shape_ok(const struct tensor *x, const struct tensor *w, const struct tensor *y, enum padding pad,
+bool xn_conv_shape_ok(const struct tensor *x, const struct tensor *w, const struct tensor *y, enum padding pad,
 			  int stride_h, int stride_w, int dilation_h, int dilation_w)
 {
 	return y->dims[0] == x->dims[0] &&
-	       y->dims[1] == conv_out_size(pad, x->dims[1], w->dims[1], stride_h, dilation_h) &&
-	       y->dims[2] == conv_out_size(pad, x->dims[2], w->dims[2], stride_w, dilation_w);
+	       y->dims[1] == xn_conv_out_size(pad, x->dims[1], w->dims[1], stride_h, dilation_h) &&
+	       y->dims[2] == xn_conv_out_size(pad, x->dims[2], w->dims[2], stride_w, dilation_w);
 }
 
 /* numpy broadcasting of two shapes of the same rank, as XNNPACK's add computes it. */
-static bool broadcast_shape_ok(const struct tensor *a, const struct tensor *b, const struct tensor *y)
+bool xn_broadcast_shape_ok(const struct tensor *a, const struct tensor *b, const struct tensor *y)
 {
 	if (a->ndim != b->ndim || a->ndim != y->ndim)
 		return false;
@@ -154,21 +154,23 @@ static bool broadcast_shape_ok(const struct tensor *a, const struct tensor *b, c
 
 bool xnnpack_node_supported(const struct graph *g, const struct node *n)
 {
-	const struct tensor *x = node_input(g, n, 0), *y = node_output(g, n), *w = node_input(g, n, 1);
+	const struct tensor *x = xn_input(g, n, 0), *y = xn_output(g, n), *w = xn_input(g, n, 1);
+	if (x && y && (x->type == TT_FLOAT32 || y->type == TT_FLOAT32))
+		return xnnpack_float_node_supported(g, n);
 	if (!is_q8_activation(x) || !is_q8_activation(y) || x->type != y->type)
 		return false;
 	switch (n->op) {
 	case OP_CONV_2D:
 		return x->ndim == 4 && y->ndim == 4 && w && w->ndim == 4 && w->dims[3] == x->dims[3] &&
-		       w->dims[0] == y->dims[3] && activation_supported(n->opt.conv.activation) &&
-		       conv_shape_ok(x, w, y, n->opt.conv.padding, n->opt.conv.stride_h, n->opt.conv.stride_w,
+		       w->dims[0] == y->dims[3] && xn_activation_supported(n->opt.conv.activation) &&
+		       xn_conv_shape_ok(x, w, y, n->opt.conv.padding, n->opt.conv.stride_h, n->opt.conv.stride_w,
 				     n->opt.conv.dilation_h, n->opt.conv.dilation_w) &&
 		       weights_supported(w, x->type, w->dims[0], 0, true) && bias_supported(g, n, w->dims[0]);
 	case OP_DEPTHWISE_CONV_2D:
 		return x->ndim == 4 && y->ndim == 4 && w && w->ndim == 4 && w->dims[0] == 1 &&
 		       w->dims[3] == y->dims[3] && x->dims[3] > 0 && y->dims[3] % x->dims[3] == 0 &&
-		       activation_supported(n->opt.depthwise.activation) &&
-		       conv_shape_ok(x, w, y, n->opt.depthwise.padding, n->opt.depthwise.stride_h,
+		       xn_activation_supported(n->opt.depthwise.activation) &&
+		       xn_conv_shape_ok(x, w, y, n->opt.depthwise.padding, n->opt.depthwise.stride_h,
 				     n->opt.depthwise.stride_w, n->opt.depthwise.dilation_h, n->opt.depthwise.dilation_w) &&
 		       weights_supported(w, x->type, w->dims[3], 3, true) && bias_supported(g, n, w->dims[3]);
 	case OP_FULLY_CONNECTED:
@@ -176,13 +178,13 @@ bool xnnpack_node_supported(const struct graph *g, const struct node *n)
 		return w && w->ndim == 2 && w->dims[1] > 0 && tensor_num_elements(x) % w->dims[1] == 0 &&
 		       y->ndim == 2 && y->dims[0] == tensor_num_elements(x) / w->dims[1] && y->dims[1] == w->dims[0] &&
 		       n->opt.fc.weights_format == 0 && !n->opt.fc.keep_num_dims &&
-		       activation_supported(n->opt.fc.activation) &&
+		       xn_activation_supported(n->opt.fc.activation) &&
 		       weights_supported(w, x->type, w->dims[0], 0, false) && bias_supported(g, n, w->dims[0]);
 	case OP_ADD:
-		return is_q8_activation(w) && w->type == x->type && broadcast_shape_ok(x, w, y) &&
-		       activation_supported(n->opt.add.activation);
+		return is_q8_activation(w) && w->type == x->type && xn_broadcast_shape_ok(x, w, y) &&
+		       xn_activation_supported(n->opt.add.activation);
 	case OP_MEAN:
-		return is_spatial_mean(g, n);
+		return xn_is_spatial_mean(g, n);
 	case OP_RESHAPE:
 		return x->scale == y->scale && x->zero_point == y->zero_point && x->bytes == y->bytes;
 	default:
@@ -196,7 +198,7 @@ bool xnnpack_node_computes(const struct node *n)
 	return n->op != OP_RESHAPE;
 }
 
-static void *own_alloc(struct xnnpack_owned *o, size_t bytes)
+void *xn_own_alloc(struct xnnpack_owned *o, size_t bytes)
 {
 	void *p;
 	if (o->n == o->cap)
@@ -209,12 +211,12 @@ static void *own_alloc(struct xnnpack_owned *o, size_t bytes)
 
 /* The shape XNNPACK sees: TFLite's, except that MEAN's output is [N, 1, 1, C] as XNNPACK's global
  * average pooling wants it (MEAN without keep_dims gives [N, C] in TFLite; the bytes are the same). */
-static size_t value_dims(const struct xnnpack_builder *b, int ti, size_t dims[GRAPH_MAX_DIMS])
+size_t xn_value_dims(const struct xnnpack_builder *b, int ti, size_t dims[GRAPH_MAX_DIMS])
 {
 	const struct tensor *t = &b->g->tensors[ti];
 	int p = b->producer[ti];
 	if (p >= 0 && b->g->nodes[p].op == OP_MEAN) {
-		const struct tensor *x = node_input(b->g, &b->g->nodes[p], 0);
+		const struct tensor *x = xn_input(b->g, &b->g->nodes[p], 0);
 		dims[0] = (size_t)x->dims[0];
 		dims[1] = dims[2] = 1;
 		dims[3] = (size_t)x->dims[3];
@@ -228,14 +230,17 @@ static size_t value_dims(const struct xnnpack_builder *b, int ti, size_t dims[GR
 enum xnn_status xnnpack_define_activation(struct xnnpack_builder *b, int ti, uint32_t external_id, uint32_t flags)
 {
 	const struct tensor *t = &b->g->tensors[ti];
-	size_t dims[GRAPH_MAX_DIMS], nd = value_dims(b, ti, dims);
+	size_t dims[GRAPH_MAX_DIMS], nd = xn_value_dims(b, ti, dims);
+	if (t->type == TT_FLOAT32)
+		return xnn_define_tensor_value(b->sg, xnn_datatype_fp32, nd, dims, NULL, external_id, flags,
+					       &b->value_of[ti]);
 	return xnn_define_quantized_tensor_value(b->sg, t->type == TT_INT8 ? xnn_datatype_qint8 : xnn_datatype_quint8,
 						 t->zero_point, t->scale, nd, dims, NULL, external_id, flags,
 						 &b->value_of[ti]);
 }
 
 /* Value id of an activation tensor, defining it as an internal value on first use. */
-static enum xnn_status activation_value(struct xnnpack_builder *b, int ti, uint32_t *ret_id)
+enum xnn_status xn_activation_value(struct xnnpack_builder *b, int ti, uint32_t *ret_id)
 {
 	enum xnn_status s = xnn_status_success;
 	if (b->value_of[ti] == XNN_INVALID_VALUE_ID)
@@ -264,15 +269,15 @@ static enum xnn_status define_weights(struct xnnpack_builder *b, const struct te
 static enum xnn_status define_bias(struct xnnpack_builder *b, const struct node *n, const struct tensor *x,
 				   const struct tensor *w, int channels, uint32_t *ret_id)
 {
-	const struct tensor *bias = node_input(b->g, n, 2);
-	int32_t *data = own_alloc(b->owned, (size_t)channels * sizeof(int32_t));
+	const struct tensor *bias = xn_input(b->g, n, 2);
+	int32_t *data = xn_own_alloc(b->owned, (size_t)channels * sizeof(int32_t));
 	size_t dims[1] = { (size_t)channels };
 	if (!data)
 		return xnn_status_out_of_memory;
 	if (bias)
 		memcpy(data, bias->data, (size_t)channels * sizeof(int32_t));
 	if (w->nq > 1) {
-		float *scales = own_alloc(b->owned, (size_t)channels * sizeof(float));
+		float *scales = xn_own_alloc(b->owned, (size_t)channels * sizeof(float));
 		if (!scales)
 			return xnn_status_out_of_memory;
 		for (int c = 0; c < channels; c++)
@@ -285,7 +290,7 @@ static enum xnn_status define_bias(struct xnnpack_builder *b, const struct node 
 }
 
 /* TFLite's SAME padding as explicit (before, after) amounts; VALID is none. */
-static void conv_padding(enum padding pad, int in, int out, int kernel, int stride, int dilation,
+void xn_conv_padding(enum padding pad, int in, int out, int kernel, int stride, int dilation,
 			 uint32_t *ret_before, uint32_t *ret_after)
 {
 	long effective = (long)(kernel - 1) * dilation + 1;
@@ -299,15 +304,17 @@ static void conv_padding(enum padding pad, int in, int out, int kernel, int stri
 enum xnn_status xnnpack_define_node(struct xnnpack_builder *b, const struct node *n)
 {
 	const struct graph *g = b->g;
-	const struct tensor *x = node_input(g, n, 0), *y = node_output(g, n), *w = node_input(g, n, 1);
+	const struct tensor *x = xn_input(g, n, 0), *y = xn_output(g, n), *w = xn_input(g, n, 1);
 	uint32_t xid, yid, wid, bid, x2id;
 	uint32_t top, bottom, left, right;
 	float lo, hi;
 	enum xnn_status s;
 
-	s = activation_value(b, n->inputs[0], &xid);
+	if (x && x->type == TT_FLOAT32)
+		return xnnpack_define_float_node(b, n);
+	s = xn_activation_value(b, n->inputs[0], &xid);
 	if (s == xnn_status_success)
-		s = activation_value(b, n->outputs[0], &yid);
+		s = xn_activation_value(b, n->outputs[0], &yid);
 	if (s != xnn_status_success)
 		return s;
 
@@ -321,9 +328,9 @@ enum xnn_status xnnpack_define_node(struct xnnpack_builder *b, const struct node
 		int dilation_h = dw ? n->opt.depthwise.dilation_h : n->opt.conv.dilation_h;
 		int dilation_w = dw ? n->opt.depthwise.dilation_w : n->opt.conv.dilation_w;
 		int out_channels = dw ? w->dims[3] : w->dims[0];
-		conv_padding(pad, x->dims[1], y->dims[1], w->dims[1], stride_h, dilation_h, &top, &bottom);
-		conv_padding(pad, x->dims[2], y->dims[2], w->dims[2], stride_w, dilation_w, &left, &right);
-		activation_range(dw ? n->opt.depthwise.activation : n->opt.conv.activation, &lo, &hi);
+		xn_conv_padding(pad, x->dims[1], y->dims[1], w->dims[1], stride_h, dilation_h, &top, &bottom);
+		xn_conv_padding(pad, x->dims[2], y->dims[2], w->dims[2], stride_w, dilation_w, &left, &right);
+		xn_activation_range(dw ? n->opt.depthwise.activation : n->opt.conv.activation, &lo, &hi);
 		s = define_weights(b, w, dw ? 3 : 0, &wid);
 		if (s == xnn_status_success)
 			s = define_bias(b, n, x, w, out_channels, &bid);
@@ -340,7 +347,7 @@ enum xnn_status xnnpack_define_node(struct xnnpack_builder *b, const struct node
 						 wid, bid, yid, 0);
 	}
 	case OP_FULLY_CONNECTED:
-		activation_range(n->opt.fc.activation, &lo, &hi);
+		xn_activation_range(n->opt.fc.activation, &lo, &hi);
 		s = define_weights(b, w, 0, &wid);
 		if (s == xnn_status_success)
 			s = define_bias(b, n, x, w, w->dims[0], &bid);
@@ -348,15 +355,15 @@ enum xnn_status xnnpack_define_node(struct xnnpack_builder *b, const struct node
 			s = xnn_define_fully_connected(b->sg, lo, hi, xid, wid, bid, yid, XNN_FLAG_TENSORFLOW_RESHAPE_2D);
 		return s;
 	case OP_ADD:
-		activation_range(n->opt.add.activation, &lo, &hi);
-		s = activation_value(b, n->inputs[1], &x2id);
+		xn_activation_range(n->opt.add.activation, &lo, &hi);
+		s = xn_activation_value(b, n->inputs[1], &x2id);
 		if (s == xnn_status_success)
 			s = xnn_define_add2(b->sg, lo, hi, xid, x2id, yid, 0);
 		return s;
 	case OP_MEAN:
 		return xnn_define_global_average_pooling_2d(b->sg, -INFINITY, INFINITY, xid, yid, 0);
 	case OP_RESHAPE: {
-		size_t dims[GRAPH_MAX_DIMS], nd = value_dims(b, n->outputs[0], dims);
+		size_t dims[GRAPH_MAX_DIMS], nd = xn_value_dims(b, n->outputs[0], dims);
 		return xnn_define_static_reshape(b->sg, nd, dims, xid, yid, 0);
 	}
 	default:

@@ -18,7 +18,9 @@ static const char *const cmd_names[] = {
 	[PROTO_SUBSCRIBE] = "subscribe", [PROTO_UNSUBSCRIBE] = "unsubscribe",
 	[PROTO_LATEST] = "latest",       [PROTO_CLASSIFY] = "classify",
 	[PROTO_STATUS] = "status",       [PROTO_SNAPSHOT] = "snapshot",
-	[PROTO_PING] = "ping",
+	[PROTO_PING] = "ping",           [PROTO_TEACH] = "teach",
+	[PROTO_SAMPLES] = "samples",     [PROTO_FORGET] = "forget",
+	[PROTO_TRAIN] = "train",
 };
 
 /* Scores and latencies are rounded so lines stay short and readable; timestamps keep ms. */
@@ -54,6 +56,8 @@ void proto_request_clear(struct proto_request *req)
 {
 	json_decref(req->id);
 	req->id = NULL;
+	json_decref(req->args);
+	req->args = NULL;
 }
 
 void proto_error_clear(struct proto_error *err)
@@ -139,6 +143,8 @@ int proto_parse_request(const char *line, size_t len, struct proto_request *ret,
 	r = parse_fields(obj, &req, err);
 	if (r < 0)
 		goto out;
+	if (req.cmd >= PROTO_TEACH)
+		req.args = json_incref(obj);
 	req.id = err->id;
 	err->id = NULL;
 	*ret = req;
@@ -238,6 +244,16 @@ json_t *proto_result(const struct srv_result *r, const struct proto_labels *labe
 		json_decref(msg);
 		return NULL;
 	}
+	if (msg && r->has_state) {
+		const char *state = r->state < 0 ? "unknown"
+				    : (size_t)r->state < labels->n ? labels->names[r->state] : NULL;
+		if (json_object_set_new(msg, "state", state ? json_string(state) : json_null()) < 0 ||
+		    json_object_set_new(msg, "state_since",
+					json_real(proto_unix_seconds(r->state_since_ns, offset_s))) < 0) {
+			json_decref(msg);
+			return NULL;
+		}
+	}
 	return with_id(msg, id);
 }
 
@@ -263,6 +279,17 @@ json_t *proto_status(const struct srv_status *st, unsigned clients, unsigned sub
 		"clients", (int)clients, "subscribers", (int)subscribers,
 		"uptime_s", ms(st->uptime_s));
 	if (msg && st->health && json_object_set_new(msg, "health", json_string(st->health)) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	if (msg && (json_object_set_new(msg, "frames_rate_limited",
+					json_integer((json_int_t)st->frames_rate_limited)) < 0 ||
+		    json_object_set_new(msg, "roi", json_pack("[f,f,f,f]", st->roi[0], st->roi[1],
+								st->roi[2], st->roi[3])) < 0 ||
+		    (st->state && (json_object_set_new(msg, "state", json_string(st->state)) < 0 ||
+				   json_object_set_new(msg, "state_since",
+						       json_real(round(st->state_since * TS_DECIMALS) /
+								 TS_DECIMALS)) < 0)))) {
 		json_decref(msg);
 		msg = NULL;
 	}

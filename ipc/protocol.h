@@ -23,6 +23,10 @@ enum proto_cmd {
 	PROTO_STATUS,
 	PROTO_SNAPSHOT,
 	PROTO_PING,
+	PROTO_TEACH,            /* live teaching (daemon/teach*.c through the teach hook) */
+	PROTO_SAMPLES,
+	PROTO_FORGET,
+	PROTO_TRAIN,
 };
 
 struct proto_request {
@@ -32,6 +36,7 @@ struct proto_request {
 	unsigned top_k;         /* 1..WIRE_MAX_LABELS */
 	double threshold;       /* 0..1 */
 	bool on_change;
+	json_t *args;           /* teach/samples/forget/train: the request object (owned) */
 };
 
 struct proto_error {

@@ -188,6 +188,12 @@ void srv_handle_line(struct server *srv, struct client *c, const char *line, siz
 	case PROTO_PING:
 		reply(srv, c, proto_reply("pong", q.id));
 		break;
+	case PROTO_TEACH:
+	case PROTO_SAMPLES:
+	case PROTO_FORGET:
+	case PROTO_TRAIN:
+		srv_teach_request(srv, c, &q);
+		break;
 	}
 	proto_request_clear(&q);
 }
@@ -331,7 +337,9 @@ void srv_fan_out(struct server *srv, const struct srv_result *r)
 		if (!c->subscribed || c->closing)
 			continue;
 		const struct srv_label_score *top = &r->labels[0];
-		int64_t top1 = r->n_labels > 0 && top->score >= c->filter.threshold ? (int64_t)top->index : -1;
+		int64_t top1 = r->has_state ? (int64_t)r->state /* on_change follows the state */
+			       : r->n_labels > 0 && top->score >= c->filter.threshold ? (int64_t)top->index
+										: -1;
 		if (c->on_change && top1 == c->last_top1)
 			continue;
 		c->last_top1 = top1;

@@ -10,6 +10,7 @@
 #ifndef CAMCLASS_IPC_RESULT_H
 #define CAMCLASS_IPC_RESULT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ipc/wire.h"
@@ -28,6 +29,11 @@ struct srv_result {
 	struct {
 		double capture_to_result, decode, preprocess, inference;
 	} latency_ms;
+	/* The debounced state ([classify] debounce), shown as "state"/"state_since" when has_state:
+	 * a label index, or -1 for "unknown"; since = CLOCK_MONOTONIC start of the state. */
+	bool has_state;
+	int32_t state;
+	uint64_t state_since_ns;
 };
 
 #endif

@@ -89,6 +89,10 @@ struct srv_status {                     /* filled by the status hook; server add
 	const char *format;             /* "MJPG 640x480" */
 	double fps_in, fps_out;
 	uint64_t frames_skipped, frames_corrupt;
+	uint64_t frames_rate_limited;   /* not classified because of [classify] rate */
+	const char *state;              /* the debounced state's label, "unknown"; NULL: none */
+	double state_since;             /* Unix time */
+	double roi[4];                  /* [model] roi: x, y, w, h as fractions of the frame */
 	const char *model;
 	const char *backend;
 	unsigned threads;
@@ -114,6 +118,14 @@ struct srv_hooks {
 	/* Number of subscribers or pending classify requests changed (on-demand mode starts
 	 * the camera while either is nonzero). Optional. */
 	void (*demand_changed)(void *userdata, unsigned subscribers, unsigned classify_pending);
+	/* Live teaching: cmd "teach" | "samples" | "forget" | "train", args the request object
+	 * (borrowed). 0 and *ret_reply (new object: the reply's fields), or <0 with err: -EINVAL
+	 * → "bad_request", -EBUSY → "busy", -ENOSPC → "limit", -ENODATA → "no_samples", -ENOENT →
+	 * "not_found", others → "unavailable". Optional: absent → "unavailable". Called with
+	 * teach_userdata, not userdata. */
+	int (*teach)(void *userdata, const char *cmd, const json_t *args, json_t **ret_reply, char *err,
+		     size_t errlen);
+	void *teach_userdata;
 };
 
 struct srv_stats {

@@ -126,6 +126,9 @@ void srv_free_mailbox(struct server *srv);
 
 /* requests.c */
 void srv_handle_line(struct server *srv, struct client *c, const char *line, size_t len);
+/* requests_teach.c: teach, samples, forget, train through the teach hook */
+struct proto_request;
+void srv_teach_request(struct server *srv, struct client *c, const struct proto_request *q);
 void srv_fan_out(struct server *srv, const struct srv_result *r);
 void srv_expire_waits(struct server *srv);
 void srv_forget_client(struct server *srv, struct client *c);

@@ -206,16 +206,16 @@ static void reference_input_tensors_are_reproduced(void **state)
 	(void)state;
 	static const struct { const char *image, *ref; struct cap_prep p; double max_mean; int max_abs; } cases[] = {
 		{ "images/cat.bmp", "ref/mobilenet_v2_1.0_224_quant.cat.in",
-		  { { 224, 224, 3, false, 1.0f / 128, 128, false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
+		  { { .width = 224, .height = 224, .channels = 3, .is_int8 = false, .scale = 1.0f / 128, .zero_point = 128, .is_float = false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
 		{ "images/grace_hopper.bmp", "ref/tf2_mobilenet_v2_1.0_224_ptq.grace_hopper.in",
-		  { { 224, 224, 3, false, 1.0f / 127.5f, 127, false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
+		  { { .width = 224, .height = 224, .channels = 3, .is_int8 = false, .scale = 1.0f / 127.5f, .zero_point = 127, .is_float = false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
 		{ "images/cat.bmp", "ref/mobilenet_v1_0.25_128_quant.cat.in",
-		  { { 128, 128, 3, false, 1.0f / 128, 128, false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
+		  { { .width = 128, .height = 128, .channels = 3, .is_int8 = false, .scale = 1.0f / 128, .zero_point = 128, .is_float = false }, CAP_CROP_FULL, CAP_RESIZE_BILINEAR }, 0.6, 1 },
 		/* the int8 ones used an antialiased resize that is close to, not exactly, a box */
 		{ "images/grace_hopper.bmp", "ref/vww_96_int8.grace_hopper.in",
-		  { { 96, 96, 3, true, 1.0f / 255, -128, false }, CAP_CROP_FULL, CAP_RESIZE_AREA }, 3.0, 60 },
+		  { { .width = 96, .height = 96, .channels = 3, .is_int8 = true, .scale = 1.0f / 255, .zero_point = -128, .is_float = false }, CAP_CROP_FULL, CAP_RESIZE_AREA }, 3.0, 60 },
 		{ "images/cat.bmp", "ref/pretrainedResnet_quant.cat.in",
-		  { { 32, 32, 3, true, 1.0f, -128, false }, CAP_CROP_FULL, CAP_RESIZE_AREA }, 3.0, 30 },
+		  { { .width = 32, .height = 32, .channels = 3, .is_int8 = true, .scale = 1.0f, .zero_point = -128, .is_float = false }, CAP_CROP_FULL, CAP_RESIZE_AREA }, 3.0, 30 },
 	};
 	struct cap_decoder *d;
 	assert_int_equal(cap_decoder_new(&d), 0);

@@ -12,6 +12,7 @@
 #include <turbojpeg.h>
 
 #include <cmocka.h>
+#include <png.h>
 
 #include "capture/capture.h"
 #include "tests/testutil.h"
@@ -372,6 +373,72 @@ static void bmp_grey_and_rgb_both_row_orders(void **state)
 	cap_decoder_free(d);
 }
 
+/* A w×h PNG written by libpng itself (format PNG_FORMAT_RGB, _RGBA or _GRAY) of the pattern
+ * px(x, y, c) = x * 40 + y * 7 + c * 3. */
+static uint8_t *make_png(int w, int h, png_uint_32 format, size_t *ret_len)
+{
+	png_image img;
+	memset(&img, 0, sizeof(img));
+	img.version = PNG_IMAGE_VERSION;
+	img.width = (png_uint_32)w;
+	img.height = (png_uint_32)h;
+	img.format = format;
+	const int ch = (int)PNG_IMAGE_PIXEL_CHANNELS(format);
+	uint8_t *px = malloc((size_t)w * h * ch);
+	assert_non_null(px);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			for (int c = 0; c < ch; c++)
+				px[(y * w + x) * ch + c] = (format & PNG_FORMAT_FLAG_ALPHA) && c == ch - 1
+								   ? 255 : (uint8_t)(x * 40 + y * 7 + c * 3);
+	png_alloc_size_t len = 0;
+	assert_true(png_image_write_to_memory(&img, NULL, &len, 0, px, 0, NULL));
+	uint8_t *out = malloc(len);
+	assert_non_null(out);
+	assert_true(png_image_write_to_memory(&img, out, &len, 0, px, 0, NULL));
+	free(px);
+	*ret_len = len;
+	return out;
+}
+
+/* PNG through libpng: RGB, RGBA (opaque) and grey keep their pixels; every truncation and a
+ * damaged IDAT byte (CRC) are errors, never a crash. */
+static void png_rgb_rgba_and_grey(void **state)
+{
+	(void)state;
+	struct cap_decoder *d;
+	assert_int_equal(cap_decoder_new(&d), 0);
+	struct cap_prep p = { .target = { .width = 4, .height = 4, .channels = 3 } };
+	static const png_uint_32 formats[] = { PNG_FORMAT_RGB, PNG_FORMAT_RGBA, PNG_FORMAT_GRAY };
+	for (size_t f = 0; f < 3; f++) {
+		size_t len;
+		uint8_t *b = make_png(6, 5, formats[f], &len);
+		struct cap_image img;
+		assert_int_equal(cap_decode_still(d, b, len, &p, &img), 0);
+		assert_int_equal(img.width, 6);
+		assert_int_equal(img.height, 5);
+		assert_int_equal(img.channels, formats[f] == PNG_FORMAT_GRAY ? 1 : 3);
+		for (int y = 0; y < 5; y++)
+			for (int x = 0; x < 6; x++)
+				for (int c = 0; c < img.channels; c++)
+					assert_int_equal(img.pixels[y * img.stride_bytes + x * img.channels + c],
+							 x * 40 + y * 7 + c * 3);
+		/* every cut before the end of the image data (IDAT, its CRC included) fails; a file
+		 * missing only its IEND trailer still holds the whole picture */
+		uint8_t *idat = memmem(b, len, "IDAT", 4);
+		assert_non_null(idat);
+		const size_t idat_end = (size_t)(idat - b) + 4 +
+					((size_t)idat[-4] << 24 | (size_t)idat[-3] << 16 | (size_t)idat[-2] << 8 | idat[-1]) + 4;
+		for (size_t cut = 0; cut < idat_end; cut += 3)
+			if (cap_decode_still(d, b, cut, &p, &img) == 0)
+				fail_msg("format %zu: a PNG cut at %zu of %zu bytes decoded", f, cut, len);
+		idat[6] ^= 0x55;
+		assert_int_equal(cap_decode_still(d, b, len, &p, &img), CAP_ERR_CORRUPT);
+		free(b);
+	}
+	cap_decoder_free(d);
+}
+
 static void shared_photos_decode(void **state)
 {
 	(void)state;
@@ -456,6 +523,7 @@ int main(void)
 		cmocka_unit_test(grey_and_rgb24_are_used_in_place),
 		cmocka_unit_test(bmp_grey_and_rgb_both_row_orders),
 		cmocka_unit_test(shared_photos_decode),
+		cmocka_unit_test(png_rgb_rgba_and_grey),
 		cmocka_unit_test(encoded_jpegs_decode_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -256,6 +256,46 @@ static void float_target_writes_the_real_value_of_q(void **state)
 	free(g.px);
 }
 
+/* A float model's own input: (pixel − mean[c]) / std[c] for the pixel the uint8 path gives,
+ * in NHWC and, for channels_first, the same values in NCHW planes. Bad std is refused. */
+static void normalized_float_target_maps_pixels_to_the_model_range(void **state)
+{
+	(void)state;
+	struct img m = random_img(33, 21, 3, 11);
+	struct cap_image ci = { m.px, m.w, m.h, m.c, (size_t)m.w * m.c };
+	struct cap_prep p8 = { .target = { .width = 12, .height = 9, .channels = 3 }, .crop = CAP_CROP_CENTER,
+			       .resize = CAP_RESIZE_AREA };
+	struct cap_prep pf = p8;
+	pf.target.is_float = true;
+	pf.target.normalize = true;
+	const float mean[3] = { 123.675f, 116.28f, 103.53f }, std[3] = { 58.395f, 57.12f, 57.375f };
+	memcpy(pf.target.mean, mean, sizeof(mean));
+	memcpy(pf.target.std, std, sizeof(std));
+	const size_t n = 12 * 9 * 3;
+	uint8_t px[12 * 9 * 3];
+	float got[12 * 9 * 3], planes[12 * 9 * 3];
+	assert_int_equal(cap_preprocess(&ci, &p8, px, sizeof(px)), 0);
+	assert_int_equal(cap_preprocess(&ci, &pf, got, sizeof(got)), 0);
+	pf.target.channels_first = true;
+	assert_int_equal(cap_preprocess(&ci, &pf, planes, sizeof(planes)), 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t c = i % 3, pix = i / 3;
+		float want = ((float)px[i] - mean[c]) / std[c];
+		assert_true(got[i] == want);
+		assert_true(planes[c * 12 * 9 + pix] == want);
+	}
+	/* −1..1 (127.5/127.5) ends exactly at −1 and 1 for pixels 0 and 255 */
+	for (int c = 0; c < 3; c++)
+		pf.target.mean[c] = pf.target.std[c] = 127.5f;
+	pf.target.channels_first = false;
+	assert_int_equal(cap_preprocess(&ci, &pf, got, sizeof(got)), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(got[i] >= -1.0f && got[i] <= 1.0f);
+	pf.target.std[1] = 0.0f;
+	assert_int_equal(cap_preprocess(&ci, &pf, got, sizeof(got)), CAP_ERR_INVALID);
+	free(m.px);
+}
+
 /* The real value the model sees for pixel p is scale·(q − zp); compare with what each model
  * was trained on (MANIFEST.md and the models' publishers). */
 static void quantization_matches_each_models_convention(void **state)
@@ -299,6 +339,7 @@ int main(void)
 		cmocka_unit_test(center_crop_keeps_the_middle),
 		cmocka_unit_test(quantization_matches_each_models_convention),
 		cmocka_unit_test(float_target_writes_the_real_value_of_q),
+		cmocka_unit_test(normalized_float_target_maps_pixels_to_the_model_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

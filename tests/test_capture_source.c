@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <png.h>
 
 #include "capture/capture.h"
 #include "tests/testutil.h"
@@ -81,6 +82,57 @@ static void directory_replays_sorted_and_loops(void **state)
 	cap_get_stats(s, &st);
 	assert_int_equal(st.frames, 7);
 	assert_int_equal(st.disconnects, 0);
+	cap_close(s);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* PNGs in the folder are decoded by the source (libpng) and delivered as raw RGB24 or GREY
+ * frames with their own size and stride; JPEGs next to them stay MJPEG. */
+static void png_files_become_raw_frames(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	static const png_uint_32 formats[] = { PNG_FORMAT_RGB, PNG_FORMAT_GRAY };
+	for (int k = 0; k < 2; k++) {
+		png_image img;
+		uint8_t px[20 * 10 * 3];
+		char name[32];
+		memset(&img, 0, sizeof(img));
+		img.version = PNG_IMAGE_VERSION;
+		img.width = 20;
+		img.height = 10;
+		img.format = formats[k];
+		for (size_t i = 0; i < sizeof(px); i++)
+			px[i] = (uint8_t)(i * 7 + (size_t)k);
+		png_alloc_size_t len = sizeof(px) * 2 + 1024;
+		uint8_t *buf = malloc(len);
+		assert_non_null(buf);
+		assert_true(png_image_write_to_memory(&img, buf, &len, 0, px, 0, NULL));
+		snprintf(name, sizeof(name), "%c.png", 'a' + k);
+		write_file(dir, name, buf, len);
+		free(buf);
+	}
+	write_jpeg(dir, "c.jpg", 16, 8);
+	struct cap_source *s = open_file_source(dir, 100);
+	for (int i = 0; i < 3; i++) {
+		struct cap_frame f;
+		assert_int_equal(cap_next(s, 2000, &f), 0);
+		if (i == 2) {
+			assert_int_equal(f.format, CAP_FMT_MJPEG);
+			assert_int_equal(f.width, 16);
+		} else {
+			const int ch = i == 0 ? 3 : 1;
+			assert_int_equal(f.format, i == 0 ? CAP_FMT_RGB24 : CAP_FMT_GREY);
+			assert_int_equal(f.width, 20);
+			assert_int_equal(f.height, 10);
+			assert_int_equal(f.stride_bytes, 20 * ch);
+			assert_int_equal(f.bytes, (size_t)20 * 10 * ch);
+			for (size_t b = 0; b < f.bytes; b++)
+				assert_int_equal(f.data[b], (uint8_t)(b * 7 + (size_t)i));
+		}
+		cap_release(s, &f);
+	}
 	cap_close(s);
 	tu_rm_rf(dir);
 	free(dir);
@@ -323,6 +375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(directory_replays_sorted_and_loops),
 		cmocka_unit_test(mjpeg_file_is_split_and_loops),
+		cmocka_unit_test(png_files_become_raw_frames),
 		cmocka_unit_test(replay_is_paced_at_fps),
 		cmocka_unit_test(missing_or_empty_path_is_a_config_error),
 		cmocka_unit_test(stop_wakes_a_waiting_next),

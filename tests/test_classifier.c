@@ -180,6 +180,93 @@ static void a_photo_through_every_step(void **state)
 	clf_free(c);
 }
 
+/* Labels from the model's own metadata when none are given (the official MobileNets carry
+ * imagenet_labels.txt in an appended zip); an explicit file wins; a model without any names
+ * what to do, and a count mismatch names both counts and where the labels came from. */
+static void labels_inside_the_model(void **state)
+{
+	(void)state;
+	char err[512], model[4096], labels[4096];
+	struct classifier *c = NULL;
+	snprintf(model, sizeof(model), "%s", tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
+	struct clf_options o = options(model, NULL);
+	if (clf_load(&o, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(clf_class_count(c), 1001);
+	assert_string_equal(clf_labels(c)[0], "background");
+	assert_string_equal(clf_labels(c)[286], "Egyptian cat");
+	assert_non_null(strstr(clf_labels_source(c), "mobilenet_v1_0.25_128_quant.tflite:imagenet_labels.txt"));
+	assert_string_equal(clf_input_desc(c), "uint8, pixel as is");
+	clf_free(c);
+
+	/* explicit wins, even over a model that has labels */
+	snprintf(labels, sizeof(labels), "%s", tu_model_path("cifar10_labels.txt"));
+	o.labels_path = labels;
+	assert_int_equal(clf_load(&o, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cifar10_labels.txt has 10 labels but"));
+	assert_non_null(strstr(err, "has 1001 outputs"));
+
+	/* no labels given, none inside: the fallback file, else a message */
+	snprintf(model, sizeof(model), "%s", tu_model_path("pretrainedResnet_quant.tflite"));
+	o = options(model, "");
+	assert_int_equal(clf_load(&o, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "pretrainedResnet_quant.tflite carries no labels file"));
+	o.labels_fallback_path = labels;
+	if (clf_load(&o, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(clf_labels(c)[3], "cat");
+	clf_free(c);
+}
+
+/* A float32 model (ResNet8, trained on 0..255 pixels): input_mean 0 / input_std 1 gives the
+ * cat photo its reference class; scores are its softmax; output = logits softmaxes them again
+ * (still summing to 1, flatter), and the -1..1 default is what the description says. */
+static void float_model_normalization_and_output(void **state)
+{
+	(void)state;
+	char err[512], model[4096], labels[4096];
+	struct classifier *c = NULL;
+	struct cap_image img;
+	struct clf_rank top[1];
+	size_t bytes;
+	snprintf(model, sizeof(model), "%s", tu_model_path("pretrainedResnet.tflite"));
+	snprintf(labels, sizeof(labels), "%s", tu_model_path("cifar10_labels.txt"));
+	uint8_t *data = tu_read_file(tu_model_path("images/cat.bmp"), &bytes);
+	struct clf_options o = options(model, labels);
+	o.io = (struct model_io_settings){ .input_mean = 0, .input_std = 1, .output = MODEL_OUTPUT_AUTO };
+	float first = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (clf_load(&o, &c, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_true(clf_prep(c)->target.normalize);
+		assert_string_equal(clf_input_desc(c), "float32, (pixel - 0) / 1 from input_mean/input_std");
+		assert_int_equal(clf_decode_still(c, data, bytes, &img), 0);
+		assert_int_equal(clf_prepare(c, &img), 0);
+		assert_int_equal(clf_run(c), 0);
+		assert_int_equal(clf_top_k(clf_scores(c), clf_class_count(c), 1, -INFINITY, top), 1);
+		assert_int_equal(top[0].index, 3);
+		float sum = 0;
+		for (size_t i = 0; i < clf_class_count(c); i++)
+			sum += clf_scores(c)[i];
+		assert_float_equal(sum, 1.0, 1e-4);
+		if (pass == 0)
+			first = top[0].score;
+		else
+			assert_true(top[0].score < first); /* a softmax of probabilities is flatter */
+		clf_free(c);
+		o.io.output = MODEL_OUTPUT_LOGITS;
+	}
+	o.io = (struct model_io_settings){ .input_mean = NAN, .input_std = NAN };
+	if (clf_load(&o, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_non_null(strstr(clf_input_desc(c), "(pixel - 127.5) / 127.5 default"));
+	clf_free(c);
+	o.io.input_mean = 3;
+	assert_int_equal(clf_load(&o, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "input_mean and input_std must be set together"));
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +276,8 @@ int main(void)
 		cmocka_unit_test(top_k_skips_nan_and_handles_empty_input),
 		cmocka_unit_test(load_errors_name_the_file),
 		cmocka_unit_test(a_photo_through_every_step),
+		cmocka_unit_test(labels_inside_the_model),
+		cmocka_unit_test(float_model_normalization_and_output),
 	};
 	return cmocka_run_group_tests_name("classifier", tests, NULL, NULL);
 }

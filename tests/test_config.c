@@ -1,6 +1,7 @@
 /* test_config.c — daemon/config.c: every default, every key's effect, every class of error,
  * each error naming "FILE:LINE: [section] key". Files are written to a private temp dir. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +68,28 @@ static void expect_error(const char *text, int line, const char *where, const ch
 	assert_null(c.path); /* *ret untouched */
 }
 
+/* [teach]: any key turns teaching on; ranges checked with FILE:LINE errors. */
+static void teach_section_keys_and_ranges(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[teach]\ndir = /srv/teach\nbase = /srv/base.tflite\nmax_samples_per_label = 50\n"
+				   "max_disk_mb = 10\n", &c), 0);
+	assert_true(c.teach.enabled);
+	assert_string_equal(c.teach.dir, "/srv/teach");
+	assert_string_equal(c.teach.base, "/srv/base.tflite");
+	assert_int_equal(c.teach.max_samples_per_label, 50);
+	assert_int_equal(c.teach.max_disk_mb, 10);
+	config_free(&c);
+	assert_int_equal(load_text("[log]\nlevel = info\n", &c), 0);
+	assert_false(c.teach.enabled);
+	config_free(&c);
+	expect_error("[teach]\nmax_samples_per_label = 1\n", 2, "[teach] max_samples_per_label: ", NULL);
+	expect_error("[teach]\nmax_disk_mb = 0\n", 2, "[teach] max_disk_mb: ", NULL);
+	expect_error("[teach]\nmax_disk_mb = 100001\n", 2, "[teach] max_disk_mb: ", NULL);
+	expect_error("[teach]\ndir = /x\nlimit = 3\n", 3, "[teach] limit: ", "unknown key");
+}
+
 static void defaults_are_documented_values(void **state)
 {
 	(void)state;
@@ -82,9 +105,9 @@ static void defaults_are_documented_values(void **state)
 	assert_int_equal(c.camera.fps, 15);
 	assert_int_equal(c.camera.n_controls, 0);
 	assert_string_equal(c.model.path, "/etc/camclassd/model.tflite");
-	assert_string_equal(c.model.labels, "/etc/camclassd/labels.txt");
+	assert_string_equal(c.model.labels, ""); /* the model's own labels, else /etc/camclassd/labels.txt */
 	assert_int_equal(c.model.backend, ENG_BACKEND_AUTO);
-	assert_int_equal(c.model.threads, 2);
+	assert_int_equal(c.model.threads, 1);
 	assert_int_equal(c.model.resize, CAP_RESIZE_AREA);
 	assert_int_equal(c.model.crop, CAP_CROP_CENTER);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_CONTINUOUS);
@@ -97,6 +120,11 @@ static void defaults_are_documented_values(void **state)
 	assert_string_equal(c.socket.group, "");
 	assert_int_equal(c.socket.max_clients, 64);
 	assert_int_equal(c.log.level, LOG_INFO);
+	assert_false(c.teach.enabled);
+	assert_string_equal(c.teach.dir, "/var/lib/camclassd/teach");
+	assert_string_equal(c.teach.base, "");
+	assert_int_equal(c.teach.max_samples_per_label, 200);
+	assert_int_equal(c.teach.max_disk_mb, 200);
 	config_free(&c);
 	config_free(&c); /* idempotent */
 }
@@ -136,6 +164,9 @@ static void every_key_takes_effect(void **state)
 			  "threads = 4\n"
 			  "resize = bilinear\n"
 			  "crop = full\n"
+			  "input_mean = 123.5\n"
+			  "input_std = 58.25\n"
+			  "output = logits\n"
 			  "[classify]\n"
 			  "mode = on_demand\n"
 			  "rate = 2.5\n"
@@ -170,6 +201,9 @@ static void every_key_takes_effect(void **state)
 	assert_int_equal(c.model.threads, 4);
 	assert_int_equal(c.model.resize, CAP_RESIZE_BILINEAR);
 	assert_int_equal(c.model.crop, CAP_CROP_FULL);
+	assert_true(c.model.input_mean == 123.5);
+	assert_true(c.model.input_std == 58.25);
+	assert_int_equal(c.model.output, MODEL_OUTPUT_LOGITS);
 	assert_int_equal(c.classify.mode, CONFIG_MODE_ON_DEMAND);
 	assert_true(c.classify.rate == 2.5);
 	assert_int_equal(c.classify.top_k, 3);
@@ -181,6 +215,28 @@ static void every_key_takes_effect(void **state)
 	assert_int_equal(c.socket.max_clients, 8);
 	assert_int_equal(c.log.level, LOG_DEBUG);
 	config_free(&c);
+}
+
+/* The float-input keys: unset is NAN (the model's metadata or -1..1 decide), bounds named with
+ * FILE:LINE; labels may be empty (the labels inside the model). */
+static void float_input_keys_and_empty_labels(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(load_text("[model]\nlabels =\ninput_mean = -1\n", &c), 0);
+	assert_string_equal(c.model.labels, "");
+	assert_true(c.model.input_mean == -1.0);
+	assert_true(isnan(c.model.input_std));
+	assert_int_equal(c.model.output, MODEL_OUTPUT_AUTO);
+	config_free(&c);
+	assert_int_equal(config_defaults(&c), 0);
+	assert_true(isnan(c.model.input_mean) && isnan(c.model.input_std));
+	config_free(&c);
+	expect_error("[model]\ninput_std = 0\n", 2, "[model] input_std: ", "out of range");
+	expect_error("[model]\n\ninput_std = -2\n", 3, "[model] input_std: ", "out of range");
+	expect_error("[model]\ninput_mean = 70000\n", 2, "[model] input_mean: ", "out of range");
+	expect_error("[model]\ninput_mean = nan\n", 2, "[model] input_mean: ", "not a number");
+	expect_error("[model]\noutput = softmax\n", 2, "[model] output: ", "softmax");
 }
 
 static void every_choice_is_accepted(void **state)
@@ -204,6 +260,8 @@ static void every_choice_is_accepted(void **state)
 		C("model", "backend", "builtin", model.backend, ENG_BACKEND_BUILTIN),
 		C("model", "resize", "area", model.resize, CAP_RESIZE_AREA),
 		C("model", "crop", "center", model.crop, CAP_CROP_CENTER),
+		C("model", "output", "auto", model.output, MODEL_OUTPUT_AUTO),
+		C("model", "output", "probabilities", model.output, MODEL_OUTPUT_PROBABILITIES),
 		C("classify", "mode", "continuous", classify.mode, CONFIG_MODE_CONTINUOUS),
 		C("log", "level", "info", log.level, LOG_INFO),
 		C("log", "level", "warning", log.level, LOG_WARNING),
@@ -449,6 +507,167 @@ static void control_names_and_count(void **state)
 	expect_error(text, CAP_MAX_CONTROLS + 2, where, "too many controls");
 }
 
+static void debounce_defaults_to_three_and_is_bounded(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_int_equal(c.classify.debounce, 3);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1\n", &c), 0);
+	assert_int_equal(c.classify.debounce, 1);
+	config_free(&c);
+	assert_int_equal(load_text("[classify]\ndebounce = 1000\n", &c), 0);
+	config_free(&c);
+	expect_error("[classify]\ndebounce = 0\n", 2, "[classify] debounce: 0 is out of range", NULL);
+	expect_error("[classify]\ndebounce = 1001\n", 2, "[classify] debounce: ", "out of range");
+	expect_error("[classify]\ndebounce = 2.5\n", 2, "[classify] debounce: ", "not an integer");
+}
+
+static void roi_is_four_fractions_inside_the_frame(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_true(roi_is_full(&c.model.roi));
+	config_free(&c);
+	assert_int_equal(load_text("[model]\nroi = 0.25, 0.1, 0.5, 0.9\n", &c), 0);
+	assert_true(c.model.roi.x == 0.25 && c.model.roi.y == 0.1 && c.model.roi.w == 0.5 &&
+		    c.model.roi.h == 0.9);
+	config_free(&c);
+	expect_error("[model]\nroi = 0.5,0.5,0.6,0.5\n", 2, "[model] roi: ", "leaves the frame");
+	expect_error("[model]\nroi = 0,0,1\n", 2, "[model] roi: ", "is not x,y,w,h");
+	expect_error("[model]\nroi = 0,0,0,1\n", 2, "[model] roi: ", "must be");
+}
+
+static void mqtt_defaults_are_documented_values(void **state)
+{
+	(void)state;
+	struct config c;
+	assert_int_equal(config_defaults(&c), 0);
+	assert_string_equal(c.mqtt.host, "localhost");
+	assert_int_equal(c.mqtt.port, 1883);
+	assert_string_equal(c.mqtt.username, "");
+	assert_string_equal(c.mqtt.password_file, "");
+	assert_string_equal(c.mqtt.tls_ca, "");
+	assert_string_equal(c.mqtt.client_id, "");    /* camclass-mqtt: camclassd-<hostname> */
+	assert_string_equal(c.mqtt.topic_prefix, ""); /* camclass-mqtt: camclassd/<hostname> */
+	assert_int_equal(c.mqtt.discovery, 1);
+	assert_string_equal(c.mqtt.discovery_prefix, "homeassistant");
+	assert_int_equal(c.mqtt.qos, 1);
+	assert_int_equal(c.mqtt.publish, CONFIG_MQTT_PUBLISH_STATE);
+	assert_true(c.mqtt.max_rate > 0);
+	assert_string_equal(c.mqtt.binary_labels, "");
+	assert_int_equal(c.mqtt.allow_commands, 0);
+	config_free(&c);
+}
+
+static void every_mqtt_key_takes_effect(void **state)
+{
+	(void)state;
+	struct config c;
+	int r = load_text("[mqtt]\n"
+			  "host = broker.lan\n"
+			  "port = 8883\n"
+			  "username = cam\n"
+			  "password_file = /etc/camclassd/mqtt.pass\n"
+			  "tls_ca = /etc/ssl/ca.pem\n"
+			  "tls_cert = /etc/ssl/c.pem\n"
+			  "tls_key = /etc/ssl/c.key\n"
+			  "client_id = cam-front\n"
+			  "topic_prefix = house/cams/front\n"
+			  "discovery = no\n"
+			  "discovery_prefix = ha\n"
+			  "qos = 2\n"
+			  "publish = results\n"
+			  "max_rate = 0.5\n"
+			  "binary_labels = person, cat\n"
+			  "allow_commands = yes\n",
+			  &c);
+	if (r)
+		fail_msg("%s", err);
+	assert_string_equal(c.mqtt.host, "broker.lan");
+	assert_int_equal(c.mqtt.port, 8883);
+	assert_string_equal(c.mqtt.username, "cam");
+	assert_string_equal(c.mqtt.password_file, "/etc/camclassd/mqtt.pass");
+	assert_string_equal(c.mqtt.tls_ca, "/etc/ssl/ca.pem");
+	assert_string_equal(c.mqtt.tls_cert, "/etc/ssl/c.pem");
+	assert_string_equal(c.mqtt.tls_key, "/etc/ssl/c.key");
+	assert_string_equal(c.mqtt.client_id, "cam-front");
+	assert_string_equal(c.mqtt.topic_prefix, "house/cams/front");
+	assert_int_equal(c.mqtt.discovery, 0);
+	assert_string_equal(c.mqtt.discovery_prefix, "ha");
+	assert_int_equal(c.mqtt.qos, 2);
+	assert_int_equal(c.mqtt.publish, CONFIG_MQTT_PUBLISH_RESULTS);
+	assert_true(c.mqtt.max_rate == 0.5);
+	assert_string_equal(c.mqtt.binary_labels, "person, cat");
+	assert_int_equal(c.mqtt.allow_commands, 1);
+	config_free(&c);
+}
+
+static void mqtt_bad_values_name_the_line(void **state)
+{
+	(void)state;
+	expect_error("[mqtt]\nport = 0\n", 2, "[mqtt] port: 0 is out of range", NULL);
+	expect_error("[mqtt]\nport = 65536\n", 2, "[mqtt] port: 65536 is out of range", NULL);
+	expect_error("[mqtt]\nqos = 3\n", 2, "[mqtt] qos: 3 is out of range", NULL);
+	expect_error("[mqtt]\nmax_rate = 0\n", 2, "[mqtt] max_rate: 0 is out of range", NULL);
+	expect_error("[mqtt]\npublish = always\n", 2, "[mqtt] publish: ", "not one of state|results");
+	expect_error("[mqtt]\ndiscovery = true\n", 2, "[mqtt] discovery: ", "not one of no|yes");
+	expect_error("[mqtt]\nallow_commands = 1\n", 2, "[mqtt] allow_commands: ", "no|yes");
+	expect_error("[mqtt]\nhost = two words\n", 2, "[mqtt] host: ", "one word");
+	expect_error("[mqtt]\nhost =\n", 2, "[mqtt] host: ", "one word");
+	expect_error("[mqtt]\ndiscovery_prefix =\n", 2, "[mqtt] discovery_prefix: ", "not a topic");
+	/* empty client_id/topic_prefix/username: the documented defaults */
+	struct config c;
+	assert_int_equal(load_text("[mqtt]\nclient_id =\ntopic_prefix =\nusername =\n", &c), 0);
+	assert_string_equal(c.mqtt.client_id, "");
+	assert_string_equal(c.mqtt.topic_prefix, "");
+	config_free(&c);
+	expect_error("[mqtt]\ntopic_prefix = cams/#\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ntopic_prefix = /cams\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ntopic_prefix = cams//x\n", 2, "[mqtt] topic_prefix: ", "not a topic");
+	expect_error("[mqtt]\ndiscovery_prefix = ha/+\n", 2, "[mqtt] discovery_prefix: ", NULL);
+	expect_error("[mqtt]\npassword = secret\n", 2, "[mqtt] password: ", "unknown key");
+	expect_error("[mqtt]\nbinary_labels = cat,,dog\n", 2, "[mqtt] binary_labels: ", "empty");
+	expect_error("[mqtt]\nbinary_labels = cat,\n", 2, "[mqtt] binary_labels: ", "empty");
+	expect_error("[mqtt]\nbinary_labels = it's\n", 2, "[mqtt] binary_labels: ", "quote");
+	expect_error("[mqtt]\nbinary_labels = {x}\n", 2, "[mqtt] binary_labels: ", "brace");
+}
+
+static void mqtt_key_combinations(void **state)
+{
+	(void)state;
+	expect_error("[mqtt]\nport = 1884\npassword_file = /p\n", 3, "[mqtt] password_file: ",
+		     "needs [mqtt] username");
+	expect_error("[mqtt]\ntls_ca = /ca\ntls_cert = /c\n", 3, "[mqtt] tls_cert: ",
+		     "tls_cert and tls_key go together");
+	expect_error("[mqtt]\ntls_key = /k\n", 2, "[mqtt] tls_key: ", "go together");
+	expect_error("[mqtt]\ntls_cert = /c\ntls_key = /k\n", 2, "[mqtt] tls_cert: ",
+		     "needs [mqtt] tls_ca");
+}
+
+static void binary_labels_split_and_trim(void **state)
+{
+	(void)state;
+	char labels[CONFIG_MQTT_MAX_BINARY_LABELS][CONFIG_MQTT_LABEL_MAX];
+	char why[160];
+	assert_int_equal(config_mqtt_split_labels("", labels, 4, why, sizeof(why)), 0);
+	assert_int_equal(config_mqtt_split_labels(" person ,tabby cat,\tdog", labels, 4, why,
+						  sizeof(why)),
+			 3);
+	assert_string_equal(labels[0], "person");
+	assert_string_equal(labels[1], "tabby cat");
+	assert_string_equal(labels[2], "dog");
+	assert_int_equal(config_mqtt_split_labels("a,b,c", labels, 2, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "more than 2"));
+	char longl[CONFIG_MQTT_LABEL_MAX + 2];
+	memset(longl, 'x', sizeof(longl) - 1);
+	longl[sizeof(longl) - 1] = 0;
+	assert_int_equal(config_mqtt_split_labels(longl, labels, 4, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "longer than"));
+}
+
 static void missing_and_unreadable_files_name_the_path(void **state)
 {
 	(void)state;
@@ -472,6 +691,7 @@ int main(void)
 		cmocka_unit_test(empty_file_gives_defaults),
 		cmocka_unit_test(every_key_takes_effect),
 		cmocka_unit_test(every_choice_is_accepted),
+		cmocka_unit_test(float_input_keys_and_empty_labels),
 		cmocka_unit_test(bounds_are_inclusive_where_documented),
 		cmocka_unit_test(socket_mode_must_let_the_owner_read_and_write),
 		cmocka_unit_test(values_with_inline_comments_and_indentation),
@@ -489,6 +709,14 @@ int main(void)
 		cmocka_unit_test(file_source_needs_a_file),
 		cmocka_unit_test(control_names_and_count),
 		cmocka_unit_test(missing_and_unreadable_files_name_the_path),
+		cmocka_unit_test(teach_section_keys_and_ranges),
+		cmocka_unit_test(debounce_defaults_to_three_and_is_bounded),
+		cmocka_unit_test(roi_is_four_fractions_inside_the_frame),
+		cmocka_unit_test(mqtt_defaults_are_documented_values),
+		cmocka_unit_test(every_mqtt_key_takes_effect),
+		cmocka_unit_test(mqtt_bad_values_name_the_line),
+		cmocka_unit_test(mqtt_key_combinations),
+		cmocka_unit_test(binary_labels_split_and_trim),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

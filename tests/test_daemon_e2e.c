@@ -486,6 +486,68 @@ static void rate_limit_and_camera_reopen_on_reload(void **state)
 	stop(h);
 }
 
+/* The daemon with [model] labels left out: the MobileNet's own labels (TFLite metadata, the
+ * zip appended to the model) name the classes; the log says where they came from. Then a
+ * float32 model (ResNet8, 0..255 inputs: input_mean 0, input_std 1) with its labels file: the
+ * cat photo is "cat". */
+static void labels_inside_the_model_and_a_float_model(void **state)
+{
+	(void)state;
+	struct harness *h = &the_harness;
+	static const char *const photos[] = { "images/cat.bmp" };
+	char model_path[4200];
+	json_t *reply, *res;
+	h_setup(h);
+	h_make_frames(h, "frames", photos, 1);
+	snprintf(model_path, sizeof(model_path), "%s", tu_model_path("mobilenet_v2_1.0_224_quant.tflite"));
+	h_write(h->ini,
+		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
+		"[model]\npath = %s\nbackend = " BACKEND "\n"
+		"[classify]\ntop_k = 3\nthreshold = 0.05\n"
+		"[socket]\npath = %s\n",
+		h->frames, FPS, model_path, h->sock);
+	h_start(h, 0);
+	if (!h_wait_notify(h, "READY=1", START_TIMEOUT_MS))
+		fail_msg("no READY=1; log:\n%s", h_log(h));
+	struct cli_conn *c = connect_and_hello(h, NULL);
+	assert_int_equal(cli_request(c, "subscribe", NULL, 5000, &reply), 0);
+	json_decref(reply);
+	res = wait_result_with_top1(c, CAT, 60000);
+	json_t *first = json_array_get(json_object_get(res, "labels"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "label")), "Egyptian cat");
+	json_decref(res);
+	cli_close(c);
+	assert_non_null(strstr(h_log(h), "mobilenet_v2_1.0_224_quant.tflite:imagenet_labels.txt"));
+	stop(h);
+	h_teardown(h);
+	memset(h, 0, sizeof(*h));
+
+	h_setup(h);
+	h_make_frames(h, "frames", photos, 1);
+	snprintf(model_path, sizeof(model_path), "%s", tu_model_path("pretrainedResnet.tflite"));
+	char labels[4200];
+	snprintf(labels, sizeof(labels), "%s", tu_model_path("cifar10_labels.txt"));
+	h_write(h->ini,
+		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
+		"[model]\npath = %s\nlabels = %s\nbackend = " BACKEND "\ninput_mean = 0\ninput_std = 1\n"
+		"[classify]\ntop_k = 3\nthreshold = 0.05\n"
+		"[socket]\npath = %s\n",
+		h->frames, FPS, model_path, labels, h->sock);
+	h_start(h, 0);
+	if (!h_wait_notify(h, "READY=1", START_TIMEOUT_MS))
+		fail_msg("no READY=1; log:\n%s", h_log(h));
+	c = connect_and_hello(h, NULL);
+	assert_int_equal(cli_request(c, "subscribe", NULL, 5000, &reply), 0);
+	json_decref(reply);
+	res = wait_result_with_top1(c, 3, 60000);
+	first = json_array_get(json_object_get(res, "labels"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "label")), "cat");
+	json_decref(res);
+	cli_close(c);
+	assert_non_null(strstr(h_log(h), "float32, (pixel - 0) / 1 from input_mean/input_std"));
+	stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +557,7 @@ int main(void)
 		cmocka_unit_test_teardown(on_demand_stops_and_restarts_capture, harness_teardown),
 		cmocka_unit_test_teardown(sighup_swaps_model_under_a_live_subscription, harness_teardown),
 		cmocka_unit_test_teardown(rate_limit_and_camera_reopen_on_reload, harness_teardown),
+		cmocka_unit_test_teardown(labels_inside_the_model_and_a_float_model, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("daemon_e2e", tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * End-to-end: the real `camclass infer`, `bench` and `model-info` binaries (CAMCLASS_BUILD). */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -345,6 +346,85 @@ static void camclass_bench_and_model_info_print_their_summary(void **state)
 	free(dir);
 }
 
+/* `camclass bench --per-op`: one line per step, which add up to the total it prints (builtin: one
+ * step per operator; xnnpack: subgraph steps). `--image` runs the frame path: the result line
+ * names the format and the stages; a BMP is refused as an MJPEG frame; a bad --format is a
+ * usage error. No timing is checked, only what is printed. */
+static void camclass_bench_per_op_and_frame_path(void **state)
+{
+	(void)state;
+	char exe[4096], model[4096], bmp[4096], log[4200];
+	char *dir = tu_tmpdir();
+	snprintf(exe, sizeof(exe), "%s/camclass", tu_build_dir());
+	/* the smallest MobileNet: quick under qemu too (scripts/test-arm64 runs this) */
+	models_path("mobilenet_v1_0.25_128_quant.tflite", model, sizeof(model));
+	models_path("images/grace_hopper.bmp", bmp, sizeof(bmp));
+	snprintf(log, sizeof(log), "%s/log.txt", dir);
+
+	char *per_op[] = { exe, "bench", "--model", model, "--backend", "builtin", "--iters", "2",
+			   "--warmup", "0", "--per-op", NULL };
+	assert_int_equal(run(per_op, log), 0);
+	char *text = slurp(log), *p = strstr(text, "per-op profile: ");
+	int steps = 0, lines = 0;
+	double sum = 0, total = -1;
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "per-op profile: %d steps", &steps), 1);
+	assert_int_equal(steps, 31); /* MobileNetV1 0.25: 31 operators, each its own step */
+	for (char *l = strstr(p, "\nop "); l; l = strstr(l + 1, "\nop ")) {
+		double mean, min;
+		const char *bar = strstr(l, " / ");
+		assert_non_null(bar);
+		const char *num = bar;
+		while (num > l && num[-1] != ' ')
+			num--;
+		assert_int_equal(sscanf(num, "%lf / %lf", &mean, &min), 2);
+		assert_true(min <= mean);
+		sum += mean;
+		lines++;
+	}
+	assert_int_equal(lines, steps);
+	p = strstr(text, "per_op_total_ms=");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "per_op_total_ms=%lf", &total), 1);
+	assert_true(total > 0 && fabs(sum - total) <= 0.01 * total + 0.01);
+	free(text);
+#ifdef CAMCLASS_HAVE_XNNPACK
+	per_op[5] = "xnnpack";
+	assert_int_equal(run(per_op, log), 0);
+	text = slurp(log);
+	assert_non_null(strstr(text, "xnnpack subgraph of "));
+	free(text);
+#endif
+
+	static const char *const formats[] = { "yuyv", "nv12" };
+	for (size_t f = 0; f < 2; f++) {
+		char *frame[] = { exe, "bench", "--model", model, "--backend", "builtin", "--iters", "2",
+				  "--warmup", "0", "--image", bmp, "--format", (char *)formats[f], NULL };
+		assert_int_equal(run(frame, log), 0);
+		text = slurp(log);
+		char want[64], *line;
+		double dec, prep, inf, cpu, share;
+		snprintf(want, sizeof(want), "frame format=%s ", formats[f]);
+		assert_non_null(line = strstr(text, want));
+		assert_int_equal(sscanf(line + strlen(want), "decode_cpu_ms=%lf preprocess_cpu_ms=%lf "
+					"inference_cpu_ms=%lf cpu_ms=%lf frame_share=%lf", &dec, &prep, &inf,
+					&cpu, &share), 5);
+		assert_true(dec >= 0 && prep >= 0 && inf > 0 && share >= 0);
+		assert_non_null(strstr(text, "frame path, "));
+		free(text);
+	}
+	char *mjpeg[] = { exe, "bench", "--model", model, "--iters", "1", "--warmup", "0", "--image", bmp,
+			  NULL };
+	assert_int_equal(run(mjpeg, log), 1);
+	text = slurp(log);
+	assert_non_null(strstr(text, "not a JPEG picture"));
+	free(text);
+	char *bad[] = { exe, "bench", "--model", model, "--image", bmp, "--format", "rgb", NULL };
+	assert_int_equal(run(bad, log), 2);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +433,7 @@ int main(void)
 		cmocka_unit_test(xnnpack_backend_matches_tflite_xnnpack),
 		cmocka_unit_test(camclass_infer_writes_the_reference_output),
 		cmocka_unit_test(camclass_bench_and_model_info_print_their_summary),
+		cmocka_unit_test(camclass_bench_per_op_and_frame_path),
 	};
 	return cmocka_run_group_tests(tests, load_cases, free_cases);
 }

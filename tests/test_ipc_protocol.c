@@ -45,6 +45,36 @@ static void every_command_parses(void **state)
 	}
 }
 
+/* Live teaching's requests keep their whole object for the daemon's teach hook. */
+static void teach_commands_keep_their_arguments(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		enum proto_cmd cmd;
+	} cases[] = {
+		{ "{\"cmd\":\"teach\",\"label\":\"gate_open\",\"count\":20}", PROTO_TEACH },
+		{ "{\"cmd\":\"samples\"}", PROTO_SAMPLES },
+		{ "{\"cmd\":\"forget\",\"label\":\"gate_open\",\"sample\":\"0000000000000003\"}", PROTO_FORGET },
+		{ "{\"cmd\":\"train\"}", PROTO_TRAIN },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proto_request q;
+		struct proto_error err;
+		assert_int_equal(parse(cases[i].line, &q, &err), 0);
+		assert_int_equal(q.cmd, cases[i].cmd);
+		assert_non_null(q.args);
+		assert_string_equal(json_string_value(json_object_get(q.args, "cmd")), proto_cmd_name(q.cmd));
+		proto_request_clear(&q);
+		assert_null(q.args);
+	}
+	struct proto_request q;
+	struct proto_error err;
+	assert_int_equal(parse("{\"cmd\":\"ping\"}", &q, &err), 0);
+	assert_null(q.args); /* the other commands keep nothing */
+	proto_request_clear(&q);
+}
+
 static void subscribe_fields_parse(void **state)
 {
 	(void)state;
@@ -286,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_command_parses),
 		cmocka_unit_test(subscribe_fields_parse),
+		cmocka_unit_test(teach_commands_keep_their_arguments),
 		cmocka_unit_test(id_of_any_json_type_is_kept),
 		cmocka_unit_test(malformed_json_is_bad_request),
 		cmocka_unit_test(error_messages_quoting_bad_bytes_still_make_a_reply),

@@ -9,6 +9,7 @@
  * models from ../shared/models are mutated in place through a separate, unchecked navigator
  * that is only ever pointed at known-good files. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -592,8 +593,8 @@ static void unsupported_tensor_types_are_refused(void **state)
 {
 	(void)state;
 	struct t_model m = tiny();
-	m.t[3].type = TT_FLOAT16;
-	expect_read_error(&m, -ENOTSUP, "tensor 3 'logits': type FLOAT16 (1) is not supported");
+	m.t[3].type = TT_STRING;
+	expect_read_error(&m, -ENOTSUP, "tensor 3 'logits': type STRING (5) is not supported");
 	m.t[3].type = 42;
 	expect_read_error(&m, -ENOTSUP, "type UNKNOWN_TYPE (42)");
 }
@@ -755,21 +756,85 @@ static void unsupported_ops_are_named_with_version_and_index(void **state)
 	struct t_model m = tiny();
 	m.codes[1] = (struct t_opcode){ .dep = 23, .code = 23, .version = 1 }; /* RESIZE_BILINEAR */
 	m.ops[1].opt_type = 0;
-	expect_load_error(&m, "tiny.tflite: unsupported op RESIZE_BILINEAR version 1 at operator 1");
+	expect_load_error(&m, "tiny.tflite: unsupported: RESIZE_BILINEAR v1 ×1");
 	m.codes[1] = (struct t_opcode){ .dep = 127, .code = 4000, .version = 1 };
-	expect_load_error(&m, "tiny.tflite: unsupported op (builtin code 4000) version 1 at operator 1");
+	expect_load_error(&m, "tiny.tflite: unsupported: builtin code 4000 v1 ×1");
 	m = tiny();
 	m.codes[0].version = 99;
-	expect_load_error(&m, "tiny.tflite: unsupported op FULLY_CONNECTED version 99 at operator 0");
+	expect_load_error(&m, "tiny.tflite: unsupported: FULLY_CONNECTED v99 ×1 (newer than this engine implements)");
 }
 
-static void float_models_are_refused_with_advice(void **state)
+/* Every unsupported op in one message, each kind once with its count, in order of first use. */
+static void all_unsupported_ops_are_listed_at_once(void **state)
 {
 	(void)state;
 	struct t_model m = tiny();
-	m.t[3].type = TT_FLOAT32;
-	m.t[3].nq = 0;
-	expect_load_error(&m, "float32 models are not supported; convert with full-integer quantization");
+	m.codes[0] = (struct t_opcode){ .dep = 23, .code = 23, .version = 3 }; /* RESIZE_BILINEAR */
+	m.codes[1] = (struct t_opcode){ .dep = 36, .code = 36, .version = 1 }; /* GATHER */
+	m.ops[0].opt_type = 0;
+	m.ops[1].opt_type = 0;
+	m.ops[m.nops] = m.ops[1];
+	m.ops[m.nops].in[0] = 4;
+	m.ops[m.nops].out[0] = 5;
+	m.t[5] = m.t[4];
+	m.t[5].name = "out2";
+	m.nt = 6;
+	m.out[0] = 5;
+	m.nops++;
+	expect_load_error(&m, "tiny.tflite: unsupported: RESIZE_BILINEAR v3 ×1, GATHER v1 ×2");
+}
+
+/* What is not an image classifier is named as such, before any op is looked at. */
+static void non_classifiers_are_named(void **state)
+{
+	(void)state;
+	struct t_model m = tiny();
+	m.in[1] = 3;
+	m.nin = 2;
+	expect_load_error(&m, "tiny.tflite: not an image classifier camclassd can run: it has 2 inputs and 1 outputs");
+	m = tiny();
+	m.codes[1] = (struct t_opcode){ .dep = 44, .code = 44, .version = 1 };
+	m.ops[1].opt_type = 0;
+	expect_load_error(&m, "operator 1 is UNIDIRECTIONAL_SEQUENCE_LSTM, a sequence/text model op");
+	m = tiny();
+	m.t[3].type = TT_INT16;
+	m.t[3].zps[0] = 0;
+	expect_load_error(&m, "int16 activations (tensor 3 'logits', the 16x8 quantization recipe) are not supported");
+}
+
+/* The tiny classifier in float32: FULLY_CONNECTED (float weights and bias) + SOFTMAX, checked
+ * against the same arithmetic done here. */
+static void float_models_load_and_run(void **state)
+{
+	(void)state;
+	struct t_model m = tiny();
+	const float w[8] = { 0.5f, -1.0f, 0.25f, 2.0f, -0.5f, 1.5f, 0.0f, -2.0f }, bias[2] = { 0.1f, -0.2f };
+	memcpy(m.bufs[1].data, w, sizeof(w));
+	m.bufs[1].len = sizeof(w);
+	memcpy(m.bufs[2].data, bias, sizeof(bias));
+	for (int t = 0; t < 5; t++) {
+		m.t[t].type = TT_FLOAT32;
+		m.t[t].nq = 0;
+	}
+	m.ops[0].opt[0].val = ACT_NONE;
+	struct engine *e = NULL;
+	if (load_model(&m, &e) < 0)
+		fail_msg("load: %s", err);
+	const float x[4] = { 1.0f, 2.0f, -3.0f, 0.5f };
+	memcpy(eng_input(e), x, sizeof(x));
+	assert_int_equal(eng_invoke(e), 0);
+	float logit[2], sum = 0.0f;
+	for (int u = 0; u < 2; u++) {
+		logit[u] = bias[u];
+		for (int d = 0; d < 4; d++)
+			logit[u] += x[d] * w[u * 4 + d];
+	}
+	float mx = fmaxf(logit[0], logit[1]);
+	for (int u = 0; u < 2; u++)
+		sum += expf(logit[u] - mx);
+	for (int u = 0; u < 2; u++)
+		assert_float_equal(eng_output_value(e, (size_t)u), expf(logit[u] - mx) / sum, 1e-6);
+	eng_free(e);
 }
 
 static void tiny_model_loads_and_runs(void **state)
@@ -940,7 +1005,9 @@ int main(void)
 		cmocka_unit_test(two_subgraphs_and_no_io_are_refused),
 		cmocka_unit_test(custom_and_malformed_options_are_refused),
 		cmocka_unit_test(unsupported_ops_are_named_with_version_and_index),
-		cmocka_unit_test(float_models_are_refused_with_advice),
+		cmocka_unit_test(all_unsupported_ops_are_listed_at_once),
+		cmocka_unit_test(non_classifiers_are_named),
+		cmocka_unit_test(float_models_load_and_run),
 		cmocka_unit_test(float_input_exposes_its_quantize_and_matches_the_int8_model),
 		cmocka_unit_test(tiny_model_loads_and_runs),
 		cmocka_unit_test(bad_options_and_missing_files_are_refused),

@@ -190,6 +190,34 @@ static void many_channels_cover_blocks_and_tail(void **state)
 	tg_check_case(&c, OP_CONV_2D);
 }
 
+/* One output pixel whose window is the whole unpadded input — the TF1 MobileNets' head (1×1 on
+ * a 1×1 map) and a 3×3 VALID conv on a 3×3 input — runs as a matrix-vector product (the GEMV
+ * path, as FULLY_CONNECTED), two batches, int8 and uint8, with channel blocks and tails. */
+static void whole_window_runs_as_gemv(void **state)
+{
+	(void)state;
+	struct tg_case c = {
+		.type = TT_INT8, .batches = 2, .in_h = 1, .in_w = 1, .in_ch = 77, .out_ch = 37,
+		.kh = 1, .kw = 1, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
+		.padding = PAD_VALID, .act = ACT_NONE, .in_scale = 0.0117f, .out_scale = 0.000075f,
+		.in_zp = 4, .out_zp = -1, .nfilter_scales = 1, .filter_scales = { 0.0041f }, .bias = true,
+	};
+	tg_check_case(&c, OP_CONV_2D);
+	c.padding = PAD_SAME;
+	tg_check_case(&c, OP_CONV_2D);
+	c.in_h = c.in_w = c.kh = c.kw = 3;
+	c.in_ch = 5;
+	c.padding = PAD_VALID;
+	c.act = ACT_RELU;
+	tg_check_case(&c, OP_CONV_2D);
+	c.type = TT_UINT8;
+	c.in_zp = 127;
+	c.out_zp = 131;
+	c.filter_zp = 140;
+	c.bias = false;
+	tg_check_case(&c, OP_CONV_2D);
+}
+
 static void activation_clamps(void **state)
 {
 	(void)state;
@@ -307,6 +335,7 @@ int main(void)
 		cmocka_unit_test(per_channel_differs_from_per_tensor),
 		cmocka_unit_test(uint8_with_input_and_filter_offsets),
 		cmocka_unit_test(many_channels_cover_blocks_and_tail),
+		cmocka_unit_test(whole_window_runs_as_gemv),
 		cmocka_unit_test(activation_clamps),
 		cmocka_unit_test(relu6_caps_by_hand),
 		cmocka_unit_test(prepare_rejects_bad_shapes_and_quantization),

@@ -601,7 +601,7 @@ static void fully_connected_int8_and_uint8(void **state)
 	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);
 	assert_non_null(strstr(tg.err, "computed [1,2,1]"));
 	tg.n.opt.fc.keep_num_dims = false;
-	/* TFLite 2.8's FULLY_CONNECTED has one output multiplier: per-channel weights are refused */
+	/* uint8 FULLY_CONNECTED has one output multiplier: per-channel uint8 weights are refused */
 	tg.t[1].nq = 2;
 	assert_true(tg_prepare(&tg, OP_FULLY_CONNECTED, 2) < 0);
 	assert_non_null(strstr(tg.err, "per-channel weights"));

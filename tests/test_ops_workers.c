@@ -1,9 +1,12 @@
 /* test_ops_workers.c — the kernels' thread pool (inference/ops/fast/workers.c): workers_run_shared()
  * hands every unit of a range to exactly one call, for pools of 2 and 3 workers and none, ranges from empty to a few
  * thousand units, and work below the threshold (all on the caller); and a worker that is held up
- * leaves its share to the others (the stealing that keeps two threads useful on a busy machine).
+ * leaves its share to the others (the stealing that keeps two threads useful on a busy machine);
+ * after workers_idle() the pool threads sleep (workers_parked) and the next run wakes them, and
+ * the engine's pool sleeps after each inference.
  * The ThreadSanitizer suite runs this binary too. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -14,7 +17,10 @@
 
 #include <cmocka.h>
 
+#include "inference/engine.h"
+#include "inference/engine_state.h"
 #include "inference/ops/fast/workers.h"
+#include "tests/testutil.h"
 
 enum { MAX_UNITS = 5000, MAX_WORKERS = 3 };
 
@@ -103,11 +109,65 @@ static void a_held_up_worker_leaves_its_share_to_the_others(void **state)
 	workers_destroy(w);
 }
 
+/* Waits (generously: a loaded machine may hold a thread back for long) until `want` pool
+ * threads sleep. */
+static bool parked_within(struct workers *w, int want, long deadline_ms)
+{
+	const long end = now_ns() + deadline_ms * 1000000L;
+	while (workers_parked(w) != want && now_ns() < end) {
+		struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+		nanosleep(&ms, NULL);
+	}
+	return workers_parked(w) == want;
+}
+
+/* Between frames the pool sleeps: after workers_idle() both pool threads end up parked on the
+ * condition variable (not polling), and the next run wakes them and hands out every unit. A
+ * pool that is running a job has no parked thread until the job ends. */
+static void idle_pool_threads_sleep_and_wake_again(void **state)
+{
+	(void)state;
+	struct workers *w;
+	assert_int_equal(workers_create(3, &w), 0);
+	assert_int_equal(workers_parked(NULL), 0);
+	for (int round = 0; round < 3; round++) {
+		reset(-1);
+		cover.unit_ns = 0;
+		workers_run_shared(w, count_units, &cover, 3000, 1, WORKERS_MIN_WORK);
+		for (int u = 0; u < 3000; u++)
+			assert_int_equal(atomic_load(&cover.hits[u]), 1);
+		workers_idle(w);
+		assert_true(parked_within(w, 2, 10000));
+	}
+	workers_idle(NULL); /* no pool: nothing to do */
+	workers_destroy(w);
+}
+
+/* The engine lets its pool sleep when an inference ends: after eng_invoke() on two builtin
+ * threads the pool thread is parked, frame after frame. */
+static void engine_pool_sleeps_between_inferences(void **state)
+{
+	(void)state;
+	const struct eng_options opt = { .backend = ENG_BACKEND_BUILTIN, .threads = 2 };
+	struct engine *e;
+	char err[256];
+	if (eng_load(tu_model_path("mobilenet_v2_1.0_224_quant.tflite"), &opt, &e, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_non_null(e->workers);
+	for (int frame = 0; frame < 3; frame++) {
+		assert_int_equal(eng_invoke(e), 0);
+		assert_true(parked_within(e->workers, 1, 10000));
+	}
+	eng_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_unit_is_handed_out_exactly_once),
 		cmocka_unit_test(a_held_up_worker_leaves_its_share_to_the_others),
+		cmocka_unit_test(idle_pool_threads_sleep_and_wake_again),
+		cmocka_unit_test(engine_pool_sleeps_between_inferences),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

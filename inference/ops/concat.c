@@ -1,5 +1,5 @@
-/* concat.c — CONCATENATION of int8/uint8 tensors along one axis, following TFLite 2.8:
- * int8 inputs must share the output's quantization and are copied (TFLite refuses rescaling for
+/* concat.c — CONCATENATION along one axis, following TFLite 2.8. float32/int32 tensors are
+ * copied as they are; int8 inputs must share the output's quantization and are copied (TFLite refuses rescaling for
  * int8); uint8 inputs with other scales are rescaled as reference_ops::ConcatenationWithScaling
  * does — in float, round half away from zero, clamped to [0, 255].
  *
@@ -17,7 +17,7 @@
 struct concat_params {
 	int axis, ninputs;
 	size_t outer;
-	size_t run[GRAPH_MAX_NODE_INPUTS];  /* elements per outer index, per input */
+	size_t run[GRAPH_MAX_NODE_INPUTS];  /* bytes per outer index, per input */
 	bool rescale[GRAPH_MAX_NODE_INPUTS];
 	float scale[GRAPH_MAX_NODE_INPUTS], bias[GRAPH_MAX_NODE_INPUTS];
 	int32_t out_zp;
@@ -31,8 +31,13 @@ static int concat_prepare(struct graph *g, struct node *n, char *err, size_t err
 	struct tensor *out = ku_out(g, n, 0), *first = ku_in(g, n, 0);
 	if (!out || !first)
 		return ku_fail(err, errlen, n, "tensor index out of range");
-	if ((r = ku_check_q8(n, out, "output", err, errlen)) < 0)
+	const bool q8 = out->type == TT_INT8 || out->type == TT_UINT8;
+	if (!q8 && out->type != TT_FLOAT32 && out->type != TT_INT32)
+		return ku_fail(err, errlen, n, "output has type %s, expected INT8, UINT8, FLOAT32 or INT32",
+			       tensor_type_name(out->type));
+	if (q8 && (r = ku_check_q8(n, out, "output", err, errlen)) < 0)
 		return r;
+	const size_t elem = tensor_type_size(out->type);
 	if (n->opt.concat.activation != ACT_NONE)
 		return ku_fail(err, errlen, n, "fused activation %s is not supported",
 			       q_activation_name(n->opt.concat.activation));
@@ -61,7 +66,7 @@ static int concat_prepare(struct graph *g, struct node *n, char *err, size_t err
 			r = ku_fail(err, errlen, n, "%s is absent", what);
 			goto fail;
 		}
-		if ((r = ku_check_q8(n, t, what, err, errlen)) < 0 ||
+		if ((q8 && (r = ku_check_q8(n, t, what, err, errlen)) < 0) ||
 		    (r = ku_check_same_type(n, out, "output", t, what, err, errlen)) < 0)
 			goto fail;
 		if (t->ndim != ndim) {
@@ -75,8 +80,8 @@ static int concat_prepare(struct graph *g, struct node *n, char *err, size_t err
 				goto fail;
 			}
 		want[axis] += t->dims[axis];
-		p->run[i] = (size_t)t->dims[axis] * inner;
-		const bool same = t->scale == out->scale && t->zero_point == out->zero_point;
+		p->run[i] = (size_t)t->dims[axis] * inner * elem;
+		const bool same = !q8 || (t->scale == out->scale && t->zero_point == out->zero_point);
 		if (!same && t->type == TT_INT8) {
 			r = ku_fail(err, errlen, n, "int8 %s quantization (%g, %d) differs from output (%g, %d)",
 				    what, (double)t->scale, (int)t->zero_point, (double)out->scale,

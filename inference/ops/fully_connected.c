@@ -1,10 +1,13 @@
-/* fully_connected.c — FULLY_CONNECTED for int8 and uint8 with per-tensor weights, following
- * TFLite 2.8's reference_integer_ops::FullyConnected / reference_ops::FullyConnected.
+/* fully_connected.c — FULLY_CONNECTED for int8 and uint8, following TFLite's
+ * reference_integer_ops::FullyConnected / reference_ops::FullyConnected.
  *
  * Weights are [units, depth]; the input is read as [batches, depth] whatever its rank (TFLite
- * flattens everything but the last dim). TFLite 2.8 derives one multiplier from the float product
- * input_scale * filter_scale (GetQuantizedConvolutionMultipler), also for int8, so per-channel
- * weights are refused here rather than silently computed another way. */
+ * flattens everything but the last dim). Per-tensor weights: one multiplier from the float
+ * product input_scale * filter_scale (TFLite 2.8's GetQuantizedConvolutionMultipler), also for
+ * int8. Per-channel int8 weights (newer converters; the LiteRT trap: they keep op version 4 like
+ * per-tensor ones, so the number of weight scales decides, never the version): one multiplier
+ * per unit from input_scale * filter_scale[u] / output_scale in double, as TFLite's per-channel
+ * FullyConnectedPerChannel derives them (PopulateConvolutionQuantizationParams). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -21,6 +24,8 @@ struct fc_params {
 	int32_t multiplier;
 	int shift;
 	int32_t act_min, act_max;
+	int32_t *multipliers;   /* per unit for per-channel weights (after the struct), else NULL */
+	int *shifts;
 };
 
 static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
@@ -32,12 +37,15 @@ static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	if (n->opt.fc.weights_format != 0)
 		return ku_fail(err, errlen, n, "weights format %d is not supported (only DEFAULT)",
 			       n->opt.fc.weights_format);
-	if (filter->nq != 1)
-		return ku_fail(err, errlen, n, "per-channel weights (%d scales) are not supported",
-			       filter->nq);
-	if (in->type == TT_INT8 && filter->zero_point != 0)
-		return ku_fail(err, errlen, n, "int8 filter zero point is %d, expected 0",
-			       (int)filter->zero_point);
+	const bool per_channel = filter->nq > 1;
+	if (per_channel && (in->type != TT_INT8 || filter->nq != filter->dims[0] || filter->quant_axis != 0))
+		return ku_fail(err, errlen, n, "per-channel weights need int8 with one scale per unit along "
+			       "axis 0 (have %s, %d scales for %d units, axis %d)", tensor_type_name(in->type),
+			       filter->nq, filter->dims[0], filter->quant_axis);
+	for (int c = 0; in->type == TT_INT8 && c < filter->nq; c++)
+		if (filter->zero_points[c] != 0)
+			return ku_fail(err, errlen, n, "int8 filter zero point is %d, expected 0",
+				       (int)filter->zero_points[c]);
 	if (in->ndim < 1)
 		return ku_fail(err, errlen, n, "input has no dims");
 	const int units = filter->dims[0], depth = filter->dims[1];
@@ -75,13 +83,23 @@ static int fc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 		if ((r = ku_check_const(n, bias, "bias", err, errlen)) < 0)
 			return r;
 	}
-	struct fc_params *p = calloc(1, sizeof(*p));
+	const size_t extra = per_channel ? (size_t)units * (sizeof(int32_t) + sizeof(int)) : 0;
+	struct fc_params *p = calloc(1, sizeof(*p) + extra);
 	if (!p)
 		return -ENOMEM;
-	const double real = (double)(in->scale * filter->scale) / (double)out->scale;
-	if (q_quantize_multiplier(real, &p->multiplier, &p->shift) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "output multiplier %g out of range", real);
+	if (per_channel) {
+		p->multipliers = (int32_t *)(p + 1);
+		p->shifts = (int *)(p->multipliers + units);
+		if ((r = ku_conv_multipliers(n, in, filter, out, units, p->multipliers, p->shifts, err, errlen)) < 0) {
+			free(p);
+			return r;
+		}
+	} else {
+		const double real = (double)(in->scale * filter->scale) / (double)out->scale;
+		if (q_quantize_multiplier(real, &p->multiplier, &p->shift) < 0) {
+			free(p);
+			return ku_fail(err, errlen, n, "output multiplier %g out of range", real);
+		}
 	}
 	if (q_activation_range(n->opt.fc.activation, out->type, out->scale, out->zero_point,
 			       &p->act_min, &p->act_max) < 0) {
@@ -121,7 +139,8 @@ static void fc_invoke(struct graph *g, const struct node *n)
 					    p->input_offset, p->filter_offset);
 			if (bias_data)
 				acc = (int32_t)((uint32_t)acc + (uint32_t)bias_data[u]);
-			acc = q_mul_by_quantized_multiplier(acc, p->multiplier, p->shift);
+			acc = p->multipliers ? q_mul_by_quantized_multiplier(acc, p->multipliers[u], p->shifts[u])
+					     : q_mul_by_quantized_multiplier(acc, p->multiplier, p->shift);
 			acc = q_clamp(acc + p->output_offset, p->act_min, p->act_max);
 			const size_t oi = (size_t)b * p->units + u;
 			ku_store8(is_signed, out->data, oi, acc);

@@ -10,7 +10,8 @@
  * weights) into a malloc'd n->params. prepare() may allocate; invoke() must not.
  *
  * invoke() only computes: tensors' data pointers are valid, shapes are those prepare() saw.
- * Kernels follow TFLite's reference integer kernels bit-exactly (see quant.h for the shared
+ * 8-bit kernels follow TFLite's reference integer kernels bit-exactly; float32 kernels
+ * (float_*.c) TFLite's reference float loops within float rounding (see quant.h for the shared
  * rounding helpers). Returns nothing: every failure is caught in prepare(). */
 #ifndef CAMCLASS_INFERENCE_OPS_H
 #define CAMCLASS_INFERENCE_OPS_H
@@ -28,8 +29,15 @@ struct op_kernel {
 	void (*invoke)(struct graph *g, const struct node *n);
 };
 
-/* The kernel for a builtin op code, or NULL when unsupported. */
+/* The 8-bit kernel for a builtin op code, or NULL when unsupported. */
 const struct op_kernel *ops_find(int op);
+/* The float32 kernel for a builtin op code (float_*.c; shape ops are shared), or NULL. */
+const struct op_kernel *ops_find_float(int op);
+/* Whether node n computes in float32: a tensor it reads or writes is FLOAT32 and it is not
+ * QUANTIZE or DEQUANTIZE (which convert between the two worlds). */
+bool ops_node_is_float(const struct graph *g, const struct node *n);
+/* The kernel that runs n: ops_find_float() for float nodes, else ops_find(); NULL if none. */
+const struct op_kernel *ops_find_for(const struct graph *g, const struct node *n);
 
 /* Whether prepare() sets up the fast paths (packed weights, SIMD, threads) where an op has
  * them; on by default. Tests turn them off to run the reference loops on the same node and

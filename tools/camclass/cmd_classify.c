@@ -33,6 +33,7 @@
 
 struct classify_args {
 	const char *model, *labels;
+	struct model_io_settings io;
 	int top_k;
 	bool json;
 	enum cap_crop crop;
@@ -43,15 +44,18 @@ struct classify_args {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: camclass classify --model M --labels L [--top-k K] [--json] "
-			"[--resize area|bilinear] [--crop center|full] IMAGE...\n");
+	fprintf(stderr, "usage: camclass classify --model M [--labels L] [--top-k K] [--json] "
+			"[--resize area|bilinear] [--crop center|full] [--input-mean M --input-std S] "
+			"[--output auto|probabilities|logits] IMAGE...\n"
+			"  (no --labels: the labels inside the model)\n");
 	return 2;
 }
 
 static int parse(int argc, char **argv, struct classify_args *a)
 {
 	*a = (struct classify_args){ .top_k = DEFAULT_TOP_K, .crop = CAP_CROP_FULL,
-				     .resize = CAP_RESIZE_AREA };
+				     .resize = CAP_RESIZE_AREA,
+				     .io = { .input_mean = NAN, .input_std = NAN, .output = MODEL_OUTPUT_AUTO } };
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *o = argv[i];
@@ -78,6 +82,17 @@ static int parse(int argc, char **argv, struct classify_args *a)
 			long k = strtol(v, &end, 10);
 			r = *end || end == v || k < 1 || k > 100000 ? -EINVAL : 0;
 			a->top_k = (int)k;
+		} else if (strcmp(o, "--input-mean") == 0 || strcmp(o, "--input-std") == 0) {
+			char *end;
+			double d = strtod(v, &end);
+			const bool is_std = strcmp(o, "--input-std") == 0;
+			r = *end || end == v || !isfinite(d) || (is_std ? !(d > 0 && d <= 65536) : fabs(d) > 65536)
+				    ? -EINVAL : 0;
+			*(is_std ? &a->io.input_std : &a->io.input_mean) = d;
+		} else if (strcmp(o, "--output") == 0) {
+			r = model_output_from_name(v);
+			if (r >= 0)
+				a->io.output = (enum model_output)r;
 		} else if (strcmp(o, "--resize") == 0) {
 			r = cap_resize_from_name(v);
 			if (r >= 0)
@@ -97,7 +112,7 @@ static int parse(int argc, char **argv, struct classify_args *a)
 	}
 	a->images = argv + i;
 	a->n_images = argc - i;
-	return a->model && a->labels && a->n_images > 0 ? 0 : -EINVAL;
+	return a->model && a->n_images > 0 ? 0 : -EINVAL;
 }
 
 static uint8_t *read_image(const char *path, size_t *ret_bytes)
@@ -188,7 +203,7 @@ static int classify_one(const struct classify_args *a, const char *path, struct 
 	free(data);
 	if (r < 0) {
 		fprintf(stderr, "camclass classify: %s: %s\n", path,
-			r == CAP_ERR_UNSUPPORTED ? "not a JPEG or BMP image this tool reads"
+			r == CAP_ERR_UNSUPPORTED ? "not a JPEG, PNG or BMP image this tool reads"
 						 : cap_strerror(r));
 		return r;
 	}
@@ -215,7 +230,7 @@ int cmd_classify(int argc, char **argv)
 		return usage();
 	const struct clf_options opt = { .model_path = a.model, .labels_path = a.labels,
 					 .backend = ENG_BACKEND_AUTO, .threads = 1,
-					 .crop = a.crop, .resize = a.resize };
+					 .crop = a.crop, .resize = a.resize, .io = a.io };
 	if (clf_load(&opt, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "camclass classify: %s\n", err);
 		return 1;

@@ -21,11 +21,12 @@
 
 #define REQUEST_TIMEOUT_MS 10000
 #define CLASSIFY_TIMEOUT_MS 20000       /* the daemon gives up first (its own timeout) */
+#define WATCH_RECONNECT_MAX_MS 5000u    /* watch: longest pause between reconnect attempts */
 
 enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_CONNECT = 2, EXIT_USAGE = 2 };
 
 struct options {
-	bool json, on_change;
+	bool json, on_change, once;
 	int top_k;                      /* 0: daemon default */
 	double threshold;               /* < 0: daemon default */
 	const char *output;
@@ -35,7 +36,7 @@ static int usage(const char *cmd)
 {
 	fprintf(stderr, "camclass: usage: camclass [--socket PATH] %s\n"
 			"  status | latest | ping | classify [--json]\n"
-			"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
+			"  watch [--top-k K] [--threshold T] [--on-change] [--once] [--json]\n"
 			"  snapshot -o FILE\n", cmd);
 	return EXIT_USAGE;
 }
@@ -148,6 +149,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->json = true;
 		} else if (strcmp(a, "--on-change") == 0 && strcmp(argv[0], "watch") == 0) {
 			o->on_change = true;
+		} else if (strcmp(a, "--once") == 0 && strcmp(argv[0], "watch") == 0) {
+			o->once = true;
 		} else if (strcmp(a, "--top-k") == 0 && i + 1 < argc) {
 			long k = strtol(argv[++i], &end, 10);
 			if (*end || k < 1 || k > WIRE_MAX_LABELS) {
@@ -195,25 +198,69 @@ static int daemon_gone(int r)
 	return EXIT_DAEMON;
 }
 
-static int watch(struct cli_conn *conn, const struct options *o)
+static int watch_once(struct cli_conn *conn, const struct options *o);
+
+/* After the daemon went away (a restart, an upgrade): connect again, 1 s, 2 s, … 5 s apart,
+ * until a daemon answers with its hello. Never gives up: watch runs until interrupted. */
+static struct cli_conn *reconnect(const char *path)
+{
+	unsigned delay_ms = 1000;
+	for (;;) {
+		struct timespec pause = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+		nanosleep(&pause, NULL);
+		delay_ms = delay_ms * 2 > WATCH_RECONNECT_MAX_MS ? WATCH_RECONNECT_MAX_MS : delay_ms * 2;
+		struct cli_conn *conn;
+		json_t *hello;
+		if (cli_connect(path, &conn) < 0)
+			continue;
+		if (cli_read_msg(conn, REQUEST_TIMEOUT_MS, &hello, NULL, NULL) == 0) {
+			bool busy = strcmp(str(hello, "type"), "error") == 0;
+			json_decref(hello);
+			if (!busy)
+				return conn;
+		}
+		cli_close(conn);
+	}
+}
+
+/* Subscribes and prints until the daemon goes away; then, unless --once, waits for it to come
+ * back and subscribes again (saying so on stderr). *conn is replaced on a reconnect. */
+static int watch(struct cli_conn **conn, const struct options *o, const char *path)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		int r = watch_once(*conn, o);
+		if (r != -ECONNRESET && r != -EPIPE && r != -ETIMEDOUT)
+			return r < 0 ? daemon_gone(r) : r;
+		if (o->once)
+			return daemon_gone(r);
+		fprintf(stderr, "camclass: camclassd went away; waiting for it to come back "
+				"(--once exits instead)\n");
+		cli_close(*conn);
+		*conn = reconnect(path);
+		fprintf(stderr, "camclass: reconnected to %s, subscribed again\n", path);
+	}
+}
+
+/* One connection's subscription: an exit code, or <0 when the connection broke. */
+static int watch_once(struct cli_conn *conn, const struct options *o)
 {
 	json_t *fields = filter_fields(o), *reply;
 	int r = cli_request(conn, "subscribe", fields, REQUEST_TIMEOUT_MS, &reply);
 	json_decref(fields);
 	if (r < 0)
-		return daemon_gone(r);
+		return r;
 	bool failed = print_if_error(reply);
 	json_decref(reply);
 	if (failed)
 		return EXIT_DAEMON;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
 		const char *line;
 		size_t len;
 		json_t *msg;
 		r = cli_read_msg(conn, -1, &msg, &line, &len);
 		if (r < 0)
-			return daemon_gone(r);
+			return r;
 		if (print_if_error(msg)) {
 			json_decref(msg);
 			return EXIT_DAEMON;
@@ -324,7 +371,8 @@ int cmd_client(const char *socket_path, int argc, char **argv)
 		cli_close(conn);
 		return EXIT_DAEMON;
 	}
-	r = strcmp(cmd, "watch") == 0 ? watch(conn, &o) : one_request(conn, cmd, &o, socket_path);
+	r = strcmp(cmd, "watch") == 0 ? watch(&conn, &o, socket_path)
+				      : one_request(conn, cmd, &o, socket_path);
 	cli_close(conn);
 	return r;
 }

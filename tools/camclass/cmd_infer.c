@@ -3,14 +3,17 @@
  * them), so options are parsed strictly: unknown options and missing values are usage errors
  * (exit 2); model and input problems exit 1 with the engine's message. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "daemon/model_io.h"
 #include "inference/engine.h"
 #include "lib/clock.h"
+#include "tools/camclass/bench_modes.h"
 #include "tools/camclass/commands.h"
 
 #define ERR_LEN 512
@@ -168,11 +171,14 @@ static int cmp_double(const void *a, const void *b)
 
 int cmd_bench(int argc, char **argv)
 {
-	static const char form[] = "--model M [--backend B] [--threads N] [--iters K] [--warmup W]";
+	static const char form[] = "--model M [--backend B] [--threads N] [--iters K] [--warmup W] "
+				   "[--per-op] [--image FILE.jpg [--format mjpeg|yuyv|nv12]]";
 	struct args a;
 	struct eng_tensor_info in;
 	struct rusage ru;
-	if (parse_args(argc, argv, "model backend threads iters warmup", &a) < 0 || !a.model)
+	struct bench_modes modes;
+	if (bench_modes_take(&argc, argv, &modes) < 0 ||
+	    parse_args(argc, argv, "model backend threads iters warmup", &a) < 0 || !a.model)
 		return usage("bench", form);
 	double *ms = malloc((size_t)a.iters * sizeof(double));
 	if (!ms) {
@@ -210,6 +216,12 @@ int cmd_bench(int argc, char **argv)
 			printf("run %d: %.3f ms\n", i - a.warmup + 1, dt);
 		}
 	}
+	if ((modes.per_op && bench_per_op(e, a.iters) != 0) ||
+	    (modes.image && bench_frame(e, &modes, a.iters, a.warmup) != 0)) {
+		eng_free(e);
+		free(ms);
+		return 1;
+	}
 	qsort(ms, (size_t)a.iters, sizeof(double), cmp_double);
 	double median = a.iters % 2 ? ms[a.iters / 2] : (ms[a.iters / 2 - 1] + ms[a.iters / 2]) / 2;
 	getrusage(RUSAGE_SELF, &ru);
@@ -231,6 +243,54 @@ static void print_tensor(const char *what, const struct eng_tensor_info *t)
 		printf(" quantized_by_model=%s scale=%g zero_point=%d",
 		       eng_dtype_name(t->quantized_type), (double)t->quantized_scale,
 		       (int)t->quantized_zero_point);
+	putchar('\n');
+}
+
+/* What the file says about itself (TFLite metadata) and what the engine did with it. */
+static void print_model_facts(const struct engine *e, const struct eng_tensor_info *in)
+{
+	const struct eng_metadata *md = eng_metadata(e);
+	int fp16, int8;
+	eng_dequantized_weights(e, &fp16, &int8);
+	if (fp16)
+		printf("weights: %d float16 tensors dequantized to float32 at load\n", fp16);
+	if (int8)
+		printf("weights: dynamic-range model, %d int8 weight tensors dequantized to float32 at load\n", int8);
+	printf("output_kind: %s\n", eng_output_is_probabilities(e) ? "probabilities (SOFTMAX/LOGISTIC)" : "logits");
+	/* what the daemon and classify feed it without input_mean/input_std settings */
+	const struct model_io_settings unset = { .input_mean = NAN, .input_std = NAN };
+	struct model_io io;
+	char why[256];
+	if (model_io_setup(e, &unset, &io, why, sizeof(why)) == 0)
+		printf("preprocessing: %s\n", io.input_desc);
+	else
+		printf("preprocessing: none possible (%s)\n", why);
+	if (in->channels_first)
+		printf("input_layout: NCHW (channels first)\n");
+	if (eng_input_transpose_folded(e))
+		printf("input_layout: NCHW in the file; its TRANSPOSE to NHWC is folded into preprocessing\n");
+	printf("min_runtime_version: %s\n", md->min_runtime_version[0] ? md->min_runtime_version : "-");
+	if (!md->present) {
+		printf("metadata: %s\n", md->error[0] ? md->error : "none");
+		return;
+	}
+	printf("metadata.name: %s\n", md->name[0] ? md->name : "-");
+	printf("metadata.description: %s\n", md->description[0] ? md->description : "-");
+	if (md->version[0])
+		printf("metadata.version: %s\n", md->version);
+	if (md->author[0])
+		printf("metadata.author: %s\n", md->author);
+	printf("metadata.labels_file: %s\n", md->labels_file[0] ? md->labels_file : "-");
+	if (md->norm_count == 0) {
+		printf("metadata.normalization: -\n");
+		return;
+	}
+	printf("metadata.normalization: mean");
+	for (int c = 0; c < md->norm_count; c++)
+		printf("%s%g", c ? "," : " ", (double)md->mean[c]);
+	printf(" std");
+	for (int c = 0; c < md->norm_count; c++)
+		printf("%s%g", c ? "," : " ", (double)md->std[c]);
 	putchar('\n');
 }
 
@@ -273,6 +333,7 @@ int cmd_model_info(int argc, char **argv)
 		printf("  %s v%d x%d\n", names[k], versions[k], counts[k]);
 	printf("tensors: %d\n", eng_tensor_count(e));
 	printf("arena_bytes: %zu\n", eng_arena_bytes(e));
+	print_model_facts(e, &in);
 	eng_free(e);
 	return 0;
 }

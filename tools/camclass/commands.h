@@ -10,8 +10,11 @@ int cmd_infer(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_model_info(int argc, char **argv);
+int cmd_retrain(int argc, char **argv);
 
 /* client of the daemon (ipc) — socket path from --socket before the command, or the default */
 int cmd_client(const char *socket_path, int argc, char **argv);
+/* live teaching: teach, samples, forget, train (cmd_teach.c) */
+int cmd_teach_client(const char *socket_path, int argc, char **argv);
 
 #endif

@@ -17,14 +17,19 @@ static void usage(FILE *f)
 		"\n"
 		"client of camclassd (socket default " WIRE_DEFAULT_SOCKET "):\n"
 		"  status | latest | ping | classify\n"
-		"  watch [--top-k K] [--threshold T] [--on-change] [--json]\n"
+		"  watch [--top-k K] [--threshold T] [--on-change] [--once] [--json]\n"
 		"  snapshot -o FILE\n"
+		"  teach LABEL [--count N] | samples | forget LABEL [--id ID] | train   (docs/teach.md)\n"
 		"\n"
 		"offline model tools:\n"
 		"  infer --model M --input IN.bin --output OUT.bin [--backend B] [--threads N]\n"
 		"  bench --model M [--backend B] [--threads N] [--iters K] [--warmup W]\n"
+		"        [--per-op] [--image FILE.jpg [--format mjpeg|yuyv|nv12]]\n"
 		"  classify --model M --labels L [--top-k K] [--json] IMAGE...\n"
-		"  model-info --model M\n");
+		"  model-info --model M\n"
+		"  retrain --base BASE --data DIR --out NEW.tflite [--labels-out L] [--val-split F]\n"
+		"          [--epochs N] [--l2 X] [--augment N] [--threads N] [--backend B]\n"
+		"          [--embedding TENSOR] [--seed S] [--json]   (see docs/teach.md)\n");
 }
 
 static int has_arg(int argc, char **argv, const char *name)
@@ -70,8 +75,13 @@ int main(int argc, char **argv)
 		return cmd_bench(argc, argv);
 	if (strcmp(argv[0], "model-info") == 0)
 		return cmd_model_info(argc, argv);
+	if (strcmp(argv[0], "retrain") == 0)
+		return cmd_retrain(argc, argv);
 	if (strcmp(argv[0], "classify") == 0 && has_arg(argc, argv, "--model"))
 		return cmd_classify(argc, argv);
+	if (strcmp(argv[0], "teach") == 0 || strcmp(argv[0], "samples") == 0 || strcmp(argv[0], "forget") == 0 ||
+	    strcmp(argv[0], "train") == 0)
+		return cmd_teach_client(socket_path, argc, argv);
 	if (strcmp(argv[0], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -27,7 +27,11 @@ BUILTIN = {"AVERAGE_POOL_2D": 1, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "DEQUANTI
            "FULLY_CONNECTED": 9, "RESHAPE": 22, "SOFTMAX": 25, "MEAN": 40, "QUANTIZE": 114}
 INT8_VERSION = {"AVERAGE_POOL_2D": 2, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "DEQUANTIZE": 2,
                 "FULLY_CONNECTED": 4, "RESHAPE": 1, "SOFTMAX": 2, "MEAN": 2, "QUANTIZE": 1}
-TENSOR_TYPE = {"float32": 0, "int32": 2, "uint8": 3, "int8": 9}
+# More ops for the engine's own tests (tests/models_gen.py), with their float/int8 versions.
+BUILTIN.update({"ADD": 0, "CONCATENATION": 2, "LOGISTIC": 14, "MAX_POOL_2D": 17, "MUL": 18, "RELU": 19,
+                "PAD": 34, "TRANSPOSE": 39, "SUB": 41, "SQUEEZE": 43, "STRIDED_SLICE": 45, "MAXIMUM": 55,
+                "MINIMUM": 57, "PADV2": 60, "HARD_SWISH": 117, "BATCH_MATMUL": 126})
+TENSOR_TYPE = {"float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int8": 9}
 PADDING = {"SAME": 0, "VALID": 1}
 ACTIVATION = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 
@@ -89,7 +93,27 @@ def _options(b, op):
                                          (3, "int32", o["filter"]), (4, "int32", o["filter"]),
                                          (5, "int8", act)])
     if name == "FULLY_CONNECTED":  # fused_activation_function 0, weights_format 1, keep_num_dims 2
-        return OPT_FC, _table(b, 3, [(0, "int8", act)])
+        return OPT_FC, _table(b, 3, [(0, "int8", act), (2, "bool", bool(o.get("keep_num_dims", False)))])
+    if name in ("ADD", "MUL", "SUB"):  # AddOptions 11 / MulOptions 21 / SubOptions 28: activation 0
+        return {"ADD": 11, "MUL": 21, "SUB": 28}[name], _table(b, 1, [(0, "int8", act)])
+    if name == "MAX_POOL_2D":
+        return OPT_POOL2D, _table(b, 6, [(0, "int8", PADDING[o["padding"]]),
+                                         (1, "int32", o["stride"]), (2, "int32", o["stride"]),
+                                         (3, "int32", o["filter"]), (4, "int32", o["filter"]),
+                                         (5, "int8", act)])
+    if name == "CONCATENATION":  # ConcatenationOptions 10: axis 0, activation 1
+        return 10, _table(b, 2, [(0, "int32", o.get("axis", 0)), (1, "int8", act)])
+    if name == "SQUEEZE":  # SqueezeOptions 30: squeeze_dims 0
+        dims = _vec(b, o.get("squeeze_dims", []), np.int32)
+        return 30, _table(b, 1, [(0, "offset", dims)])
+    if name == "STRIDED_SLICE":  # StridedSliceOptions 32: begin/end/ellipsis/new_axis/shrink masks
+        return 32, _table(b, 6, [(0, "int32", o.get("begin_mask", 0)), (1, "int32", o.get("end_mask", 0)),
+                                 (4, "int32", o.get("shrink_axis_mask", 0))])
+    if name == "BATCH_MATMUL":  # BatchMatMulOptions 101: adj_x 0, adj_y 1
+        return 101, _table(b, 3, [(0, "bool", bool(o.get("adj_x", False))),
+                                  (1, "bool", bool(o.get("adj_y", False)))])
+    if name in ("TRANSPOSE", "PAD", "PADV2", "MAXIMUM", "MINIMUM", "RELU", "LOGISTIC", "HARD_SWISH"):
+        return 0, None
     if name == "SOFTMAX":  # beta 0
         return OPT_SOFTMAX, _table(b, 1, [(0, "float32", o.get("beta", 1.0))])
     if name == "RESHAPE":  # new_shape 0
@@ -159,7 +183,9 @@ def write(graph, path, description="camclassd tools/train"):
         code = BUILTIN[name]
         b.StartObject(4)
         b.PrependInt8Slot(OPCODE_DEPRECATED_BUILTIN, min(code, 127), 0)
-        b.PrependInt32Slot(OPCODE_VERSION, INT8_VERSION[name], 1)
+        version = next((op["version"] for op in graph["ops"] if op["op"] == name and "version" in op),
+                       INT8_VERSION.get(name, 1))
+        b.PrependInt32Slot(OPCODE_VERSION, version, 1)
         b.PrependInt32Slot(OPCODE_BUILTIN, code, 0)
         opcode_offs.append(b.EndObject())
 

@@ -12,6 +12,9 @@
  * an unconditional spin, +16 % with a 200-poll one — while yielding keeps the gain (9.3 → 7.8-8.3
  * ms on MobileNetV2 under load). A thread held up that way starts after the caller finished its
  * part, so the next waits yield at once.
+ * Between frames nothing comes for tens of milliseconds: the engine calls workers_idle() when an
+ * inference ends, and pool threads polling for the next job stop and sleep on the condition
+ * variable at once (those polls cost up to ~1 ms of CPU per frame and thread for nothing).
  *
  * Publication: the caller writes fn/arg and pending, then moves `generation` with a release
  * store; a worker that sees the new generation with an acquire load also sees fn/arg. A worker
@@ -49,6 +52,8 @@ struct workers {
 	atomic_ulong generation;    /* moves once per workers_run */
 	atomic_int pending;         /* pool threads still running this generation */
 	atomic_bool stop;
+	atomic_bool idle;           /* workers_idle(): no job soon, sleep instead of polling */
+	atomic_int parked;          /* pool threads asleep on `wake` */
 	atomic_bool caller_busy;    /* the caller is still in its own part of this generation */
 	atomic_int overlapped;      /* pool threads that started while caller_busy */
 	workers_fn fn;              /* published by the release store of generation */
@@ -95,13 +100,17 @@ static unsigned long wait_generation(struct workers *w, unsigned long seen, bool
 		unsigned long g = atomic_load_explicit(&w->generation, memory_order_acquire);
 		if (g != seen || atomic_load_explicit(&w->stop, memory_order_acquire))
 			return g;
+		if (atomic_load_explicit(&w->idle, memory_order_relaxed))
+			break;
 		poll_relax(i, pauses);
 	}
 	pthread_mutex_lock(&w->lock);
 	unsigned long g;
+	atomic_fetch_add_explicit(&w->parked, 1, memory_order_relaxed);
 	while ((g = atomic_load_explicit(&w->generation, memory_order_acquire)) == seen &&
 	       !atomic_load_explicit(&w->stop, memory_order_acquire))
 		pthread_cond_wait(&w->wake, &w->lock);
+	atomic_fetch_sub_explicit(&w->parked, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&w->lock);
 	return g;
 }
@@ -155,6 +164,8 @@ int workers_create(int nthreads, struct workers **ret_workers)
 	atomic_init(&w->generation, 0);
 	atomic_init(&w->pending, 0);
 	atomic_init(&w->stop, false);
+	atomic_init(&w->idle, false);
+	atomic_init(&w->parked, 0);
 	atomic_init(&w->caller_busy, false);
 	atomic_init(&w->overlapped, 0);
 	pthread_mutex_init(&w->lock, NULL);
@@ -211,6 +222,7 @@ void workers_run(struct workers *w, workers_fn fn, void *arg)
 	}
 	w->fn = fn;
 	w->arg = arg;
+	atomic_store_explicit(&w->idle, false, memory_order_relaxed);
 	atomic_store_explicit(&w->pending, w->nthreads - 1, memory_order_relaxed);
 	atomic_store_explicit(&w->overlapped, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->caller_busy, true, memory_order_relaxed);
@@ -232,6 +244,23 @@ void workers_run(struct workers *w, workers_fn fn, void *arg)
 	while (atomic_load_explicit(&w->pending, memory_order_acquire) > 0)
 		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void workers_idle(struct workers *w)
+{
+	if (w)
+		atomic_store_explicit(&w->idle, true, memory_order_relaxed);
+}
+
+int workers_parked(struct workers *w)
+{
+	if (!w)
+		return 0;
+	/* under the lock: a thread between its wake-up and its decrement is not parked any more */
+	pthread_mutex_lock(&w->lock);
+	const int n = atomic_load_explicit(&w->parked, memory_order_relaxed);
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 void workers_run_sized(struct workers *w, workers_fn fn, void *arg, long long work)

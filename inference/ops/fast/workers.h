@@ -42,6 +42,15 @@ typedef void (*workers_range_fn)(void *arg, int worker, int begin, int end);
 void workers_run_shared(struct workers *w, workers_range_fn fn, void *arg, int total,
 			int min_grain, long long work);
 
+/* No job will come soon (the engine calls it when an inference ends): pool threads polling for
+ * the next job stop and sleep until the next workers_run. Only the thread that calls
+ * workers_run may call it. NULL: nothing. */
+void workers_idle(struct workers *w);
+/* Pool threads asleep right now (not polling, not running a job); 0 for NULL. For tests and
+ * diagnostics: after workers_idle() it reaches workers_count() - 1 once the threads went to
+ * sleep. Any thread may call it. */
+int workers_parked(struct workers *w);
+
 /* Split [0, total) into nworkers contiguous parts; part `worker` is [*ret_begin, *ret_end). */
 void workers_split(int total, int worker, int nworkers, int *ret_begin, int *ret_end);
 

@@ -97,7 +97,7 @@ struct cap_config {
 /* Checks what can be checked without a device (ranges, control-name syntax). */
 int cap_config_check(const struct cap_config *cfg, char *err, size_t errlen);
 /* cap_config_check, plus what can be checked without disturbing a camera in use: a file
- * source is opened and closed (the folder exists and holds .jpg/.jpeg files, or the clip holds
+ * source is opened and closed (the folder exists and holds .jpg/.jpeg/.png files, or the clip holds
  * a complete JPEG). A V4L2 device is not opened (it may be streaming for us, or be plugged in
  * later); its errors (unknown control, format not offered) come from cap_next(). For a reload
  * and --check-config. Errors as cap_open(), with the message in err. */

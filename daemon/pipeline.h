@@ -35,7 +35,7 @@ struct pipeline;
 int pl_model_load(const struct config *cfg, struct classifier **ret_model, char *err, size_t errlen);
 
 /* What can be known of [camera] without disturbing a running camera (cap_probe): for a file
- * source, that its folder or clip opens. err: "camera: /srv/frames: no .jpg or .jpeg files".
+ * source, that its folder or clip opens. err: "camera: /srv/frames: no .jpg, .jpeg or .png files".
  * For --check-config; reloads do the same check themselves. */
 int pl_camera_probe(const struct config *cfg, char *err, size_t errlen);
 

@@ -216,26 +216,31 @@ static void take_lines(struct sub *s)
 static json_t *status_of(void)
 {
 	int fd = connect_sock();
-	if (fd < 0)
+	if (fd < 0) {
+		fprintf(stderr, "soak: status: cannot connect: %s\n", strerror(errno));
 		return NULL;
+	}
 	struct timeval tv = { .tv_sec = 10 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	send_str(fd, "{\"cmd\":\"status\",\"id\":\"soak\"}\n");
 	static char buf[1 << 16];
-	size_t len = 0;
+	size_t len = 0, parsed = 0;
 	json_t *st = NULL;
 	while (!st && len < sizeof(buf) - 1) {
 		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (n <= 0)
+		if (n <= 0) {
+			fprintf(stderr, "soak: status: %s after %zu bytes\n",
+				n == 0 ? "connection closed" : strerror(errno), len);
 			break;
+		}
 		len += (size_t)n;
 		buf[len] = 0;
-		for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		char *nl;
+		while (!st && (nl = strchr(buf + parsed, '\n'))) {
 			*nl = 0;
-			if (strstr(line, "\"id\":\"soak\"")) {
-				st = json_loads(line, 0, NULL);
-				break;
-			}
+			if (strstr(buf + parsed, "\"id\":\"soak\""))
+				st = json_loads(buf + parsed, 0, NULL);
+			parsed = (size_t)(nl + 1 - buf);
 		}
 	}
 	close(fd);

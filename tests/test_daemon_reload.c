@@ -128,7 +128,7 @@ static void reload_to_a_source_that_cannot_open_keeps_the_running_one(void **sta
 	assert_non_null(strstr(out, missing));
 	write_config(h, empty);
 	assert_int_equal(check_config(h, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "no .jpg or .jpeg files"));
+	assert_non_null(strstr(out, "no .jpg, .jpeg or .png files"));
 	write_config(h, h->frames);
 	assert_int_equal(check_config(h, out, sizeof(out)), 0);
 
@@ -142,7 +142,7 @@ static void reload_to_a_source_that_cannot_open_keeps_the_running_one(void **sta
 	results_keep_coming(h, sub, 2);
 
 	reload_is_rejected(h, sub, missing, "No such file or directory");
-	reload_is_rejected(h, sub, empty, "no .jpg or .jpeg files");
+	reload_is_rejected(h, sub, empty, "no .jpg, .jpeg or .png files");
 
 	/* a good reload after the rejected ones is applied */
 	size_t log_before = strlen(h_log(h));

@@ -5,7 +5,9 @@
 # prometheus_client's parser, a stalled reader, 100 viewers with bounded RSS, the connection
 # limit) and Debian's chromium headless (the page's DOM after its scripts ran, a screenshot kept
 # in $B/artifacts/web-page.png). Also auth refusals (token, htpasswd), teach forwarding, bad
-# paths and methods, a daemon that is not there, and systemd-analyze security of the unit.
+# paths and methods, teaching end to end (POST /api/teach twice on two clips, /api/samples,
+# /api/train, then /api/latest from the trained model), a daemon that is not there, and
+# systemd-analyze security of the unit.
 # Ends with one line `web: N passed, M failed`.
 set -u
 cd "$(dirname "$0")/.."
@@ -263,6 +265,7 @@ got=$(req /api/samples -X POST -H 'Content-Type: application/json' -d '{}')
 gtype=$($PY -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["type"], m.get("code",""))' "$tmp/body")
 case "$direct" in
 "error unknown_cmd") want=501 ;;
+"error unavailable" | "error busy") want=503 ;; # no [teach] on this daemon: service unavailable
 error*) want=4 ;;
 *) want=200 ;;
 esac
@@ -270,6 +273,125 @@ if [[ "$got" == "$want"* && "$gtype" == "$direct" ]]; then
 	ok "POST /api/samples forwards 'samples': daemon says '$direct', web $got"
 else
 	bad "POST /api/samples: daemon '$direct', web '$got' '$gtype'"
+fi
+
+# --- teaching end to end through the page's endpoints --------------------------------------------
+# A second daemon with [teach] on the clip of trousers: POST /api/teach A, the file source switched
+# to the clip of bags by a reload (as tests/suite-teach.sh does), POST /api/teach B, POST /api/train;
+# then /api/latest must come from the trained model, over the same camclass-web process.
+M=${CAMCLASS_MODELS:-../shared/models}
+tsock=$tmp/teach.sock
+teach_ini() { # clip
+	cat <<-EOF
+	[camera]
+	source = file
+	file = $tmp/tclips/$1
+	fps = 10
+	[model]
+	path = $M/mobilenet_v1_0.25_128_quant.tflite
+	labels = $M/imagenet_labels.txt
+	backend = builtin
+	threads = 1
+	[classify]
+	top_k = 2
+	threshold = 0
+	[socket]
+	path = $tsock
+	[teach]
+	dir = $tmp/teachdir
+	max_samples_per_label = 40
+	[web]
+	listen = 127.0.0.1:0
+	allow_teach = yes
+	EOF
+}
+post() { req "$1" -X POST -H 'Content-Type: application/json' -d "$2"; }
+# samples_of LABEL: the label's count in the last /api/samples body (0 if absent)
+samples_of() {
+	$PY -c 'import json,sys; m=json.load(open(sys.argv[1])); print(sum(l["samples"] for l in m["labels"] if l["label"]==sys.argv[2]))' "$tmp/body" "$1" 2>/dev/null || echo -1
+}
+# wait_samples LABEL N: polls POST /api/samples (120 s) until LABEL has N samples
+wait_samples() {
+	local got=-1
+	for _ in $(seq 600); do
+		post /api/samples '{}' >/dev/null
+		got=$(samples_of "$1")
+		[ "$got" = "$2" ] && return 0
+		sleep 0.2
+	done
+	echo "$got"
+	return 1
+}
+# teach_label LABEL N: POST /api/teach, check the immediate reply, wait for the samples
+teach_label() {
+	local got
+	got=$(post /api/teach "{\"label\":\"$1\",\"count\":$2}")
+	if [[ "$got" == "200 application/json"* ]] && $PY -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["type"]=="teach" and m["label"]==sys.argv[2] and m["count"]==int(sys.argv[3]) and m["samples"]==0' "$tmp/body" "$1" "$2"; then
+		ok "POST /api/teach $1 ×$2: $got $(cat "$tmp/body")"
+	else
+		bad "POST /api/teach $1: $got $(cat "$tmp/body")"; return 1
+	fi
+	if got=$(wait_samples "$1" "$2"); then ok "POST /api/samples: $1 has $2 samples"; else bad "POST /api/samples: $1 has '$got', want $2"; fi
+}
+# top1 [LABEL]: waits (120 s) for GET /api/latest whose top label is LABEL (any of A/B if none); prints it
+top1_web() {
+	local got=
+	for _ in $(seq 400); do
+		req /api/latest >/dev/null
+		got=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["labels"][0]["label"])' "$tmp/body" 2>/dev/null)
+		case "$got" in "${1:-A}" | "${1:-B}") echo "$got"; return 0 ;; esac
+		sleep 0.3
+	done
+	echo "$got"
+	return 1
+}
+if ! scripts/install-deps retrain >/dev/null 2>&1 ||
+	! $PY tools/train/retrain_task.py "$tmp/tclips" --classes 1,8 --per-class 12 --split t10k >/dev/null; then
+	bad "teach: clips (scripts/install-deps retrain, tools/train/retrain_task.py)"
+else
+	teach_ini trouser > "$tmp/td.ini"
+	"$B/camclassd" -c "$tmp/td.ini" 2> "$tmp/teach-daemon.log" &
+	tdpid=$!
+	pids+=($tdpid)
+	start_web "$tmp/td.ini" "$tmp/web-td.log" || { bad "camclass-web (teach e2e) did not start"; cat "$tmp/web-td.log"; finish; }
+	tweb=$web_pid
+	for _ in $(seq 150); do req /api/latest | grep -q '^200' && break; sleep 0.2; done
+	expect "teach e2e: the daemon classifies through the web" "200 application/json" /api/latest
+	teach_label A 8
+	teach_ini bag > "$tmp/td.ini"
+	kill -HUP "$tdpid"
+	switched=no
+	for _ in $(seq 300); do
+		req /api/status >/dev/null
+		grep -q "tclips/bag" "$tmp/body" && { switched=yes; break; }
+		sleep 0.2
+	done
+	[ "$switched" = yes ] && ok "teach e2e: reload switched the file source to the second clip" ||
+		bad "teach e2e: the source did not switch: $(head -c 300 "$tmp/body")"
+	sleep 1 # frames of the new clip are classified before teaching starts
+	teach_label B 8
+	got=$(post /api/train '{}')
+	if [[ "$got" == "200 application/json"* ]] && $PY -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["type"]=="train" and m["training"] is True and m["labels"]==2 and m["samples"]==16' "$tmp/body"; then
+		ok "POST /api/train: $got $(cat "$tmp/body")"
+	else
+		bad "POST /api/train: $got $(cat "$tmp/body")"
+	fi
+	got=$(top1_web B) && ok "after train: /api/latest on the second clip says 'B' (the trained model)" ||
+		bad "after train: /api/latest top label '$got', want B; $(tail -3 "$tmp/teach-daemon.log")"
+	teach_ini trouser > "$tmp/td.ini"
+	kill -HUP "$tdpid"
+	got=$(top1_web A) && ok "after train: the first clip is 'A' again through the same web process" ||
+		bad "after train: first clip top label '$got', want A"
+	post /api/samples '{}' >/dev/null
+	$PY -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["training"] is False' "$tmp/body" &&
+		ok "/api/samples: training over" || bad "/api/samples after train: $(cat "$tmp/body")"
+	if kill -0 "$tweb" 2>/dev/null && ! grep -qE '^(<[0-4]>|[0-9:.]+ (error|warning) )' "$tmp/web-td.log"; then
+		ok "camclass-web alive and logged no error or warning through teach, reload and train"
+	else
+		bad "camclass-web: $(cat "$tmp/web-td.log")"
+	fi
+	kill "$tdpid" 2>/dev/null; wait "$tdpid" 2>/dev/null
+	kill "$tweb" 2>/dev/null; wait "$tweb" 2>/dev/null
 fi
 
 # --- no daemon -----------------------------------------------------------------------------------

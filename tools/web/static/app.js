@@ -154,37 +154,71 @@
   setInterval(tickStatus, 5000);
 
   // --- teach panel ---
+  // The daemon answers teach and train at once and works afterwards (docs/teach.md): "teach"
+  // replies {label, count, samples} and stores the next frames one by one; "train" replies
+  // {training: true, labels, samples} and swaps the model in when done. The page has no event
+  // feed, so it follows both through "samples" ({labels: [{label, samples}], training}).
   const out = $('teach-out');
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
   function showSamples(reply) {
     const ul = $('samples');
     ul.replaceChildren();
-    const counts = reply.samples || reply.counts || reply.labels;
-    const entries = Array.isArray(counts)
-      ? counts.map((c) => [c.label, c.count !== undefined ? c.count : c.samples])
-      : Object.entries(counts || {});
-    for (const [label, n] of entries) {
+    for (const c of reply.labels || []) {
       const li = document.createElement('li');
-      li.textContent = label + ': ' + n;
+      li.textContent = c.label + ': ' + c.samples;
       ul.appendChild(li);
     }
   }
-  async function teach(path, body, what) {
+  const countOf = (reply, label) =>
+    (reply.labels || []).reduce((n, c) => (c.label === label ? c.samples : n), 0);
+  async function samples() {
+    const reply = await api('/api/samples', {});
+    showSamples(reply);
+    return reply;
+  }
+  async function capture(label, count) {
+    const what = 'capture ' + count + ' × ' + label;
     out.textContent = what + '…';
     try {
-      const reply = await api(path, body);
-      out.textContent = what + ': ' + (typeof reply.accuracy === 'number'
-        ? 'accuracy ' + (reply.accuracy * 100).toFixed(1) + '%' : 'done');
-      if (path === '/api/samples') showSamples(reply);
-      return reply;
-    } catch (e) { out.textContent = what + ' failed: ' + e.message; return null; }
+      const started = await api('/api/teach', { label, count });
+      const want = started.samples + started.count;
+      let idle = 0, last = -1;
+      while (idle < 60) { // gives up after 30 s without a new frame stored
+        const n = countOf(await samples(), label);
+        out.textContent = what + ': ' + (n - started.samples) + '/' + started.count;
+        if (n >= want) { out.textContent = what + ': done, ' + label + ' has ' + n + ' samples'; return; }
+        idle = n === last ? idle + 1 : 0;
+        last = n;
+        await sleep(500);
+      }
+      out.textContent = what + ': stalled at ' + (last - started.samples) + '/' + started.count;
+    } catch (e) { out.textContent = what + ' failed: ' + e.message; }
   }
-  $('teach-form').addEventListener('submit', async (ev) => {
+  async function train() {
+    out.textContent = 'training…';
+    try {
+      const started = await api('/api/train', {});
+      const deadline = Date.now() + 300000;
+      while (Date.now() < deadline) {
+        await sleep(1000);
+        if (!(await samples()).training) {
+          out.textContent = 'trained: ' + started.labels + ' labels, ' + started.samples +
+            ' samples; the new model runs (held-out accuracy: camclassd log or teach_trained event)';
+          tickStatus();
+          return;
+        }
+      }
+      out.textContent = 'training: still running after 5 minutes';
+    } catch (e) { out.textContent = 'training failed: ' + e.message; }
+  }
+  $('teach-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const label = $('teach-label').value.trim();
     const count = parseInt($('teach-count').value, 10) || 1;
-    if (await teach('/api/teach', { label, count }, 'capture ' + count + ' × ' + label))
-      teach('/api/samples', {}, 'sample counts');
+    capture(label, count);
   });
-  $('samples-btn').addEventListener('click', () => teach('/api/samples', {}, 'sample counts'));
-  $('train-btn').addEventListener('click', () => teach('/api/train', {}, 'training'));
+  $('samples-btn').addEventListener('click', () => samples().then(
+    () => { out.textContent = 'sample counts: done'; },
+    (e) => { out.textContent = 'sample counts failed: ' + e.message; }));
+  $('train-btn').addEventListener('click', train);
 })();

@@ -160,7 +160,10 @@ MQTT_CORE_OBJ := $(filter-out $(BUILD)/obj/tools/mqtt/main.o,$(MQTT_OBJ))
 MQTT_LIBS     := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null)
 MQTT_BIN      := $(if $(HAVE_MOSQUITTO),$(BUILD)/camclass-mqtt)
 
-TEST_SRC  := $(if $(HAVE_MOSQUITTO),$(wildcard tests/test_*.c),$(filter-out tests/test_mqtt_%,$(wildcard tests/test_*.c)))
+# Tests of the companions need their libraries: without them (cross builds) they are left out,
+# like the binaries they test.
+TEST_SRC  := $(filter-out $(if $(HAVE_MOSQUITTO),,tests/test_mqtt_%) $(if $(WEB_HAVE),,tests/test_web.c),\
+               $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The test library: every other tests/*.c (testutil.c, ops_graph.c, ...), linked into every test.
 TESTLIB_SRC := $(filter-out $(wildcard tests/test_*.c),$(wildcard tests/*.c))

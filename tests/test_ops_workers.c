@@ -20,6 +20,7 @@
 #include "inference/engine.h"
 #include "inference/engine_state.h"
 #include "inference/ops/fast/workers.h"
+#include "lib/clock.h"
 #include "tests/testutil.h"
 
 enum { MAX_UNITS = 5000, MAX_WORKERS = 3 };
@@ -32,12 +33,6 @@ struct cover {
 	long unit_ns;               /* busy time per unit */
 };
 
-static long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static void count_units(void *arg, int worker, int begin, int end)
 {
@@ -47,8 +42,8 @@ static void count_units(void *arg, int worker, int begin, int end)
 		nanosleep(&pause, NULL);
 	}
 	for (int u = begin; u < end; u++) {
-		const long until = c->unit_ns ? now_ns() + c->unit_ns : 0;
-		while (now_ns() < until)
+		const uint64_t until = c->unit_ns ? mono_now_ns() + (uint64_t)c->unit_ns : 0;
+		while (mono_now_ns() < until)
 			;
 		atomic_fetch_add(&c->hits[u], 1);
 	}
@@ -113,8 +108,8 @@ static void a_held_up_worker_leaves_its_share_to_the_others(void **state)
  * threads sleep. */
 static bool parked_within(struct workers *w, int want, long deadline_ms)
 {
-	const long end = now_ns() + deadline_ms * 1000000L;
-	while (workers_parked(w) != want && now_ns() < end) {
+	const uint64_t end = mono_now_ns() + (uint64_t)deadline_ms * NS_PER_MS;
+	while (workers_parked(w) != want && mono_now_ns() < end) {
 		struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
 		nanosleep(&ms, NULL);
 	}

@@ -16,6 +16,7 @@
 
 #include "inference/fbs.h"
 #include "inference/model_options.h"
+#include "lib/errbuf.h"
 
 #define MODEL_SCHEMA_VERSION 3
 #define MODEL_MAX_TENSORS (1 << 16)
@@ -55,8 +56,7 @@ static int failf(struct reader *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (r->errlen)
-		vsnprintf(r->err, r->errlen, fmt, ap);
+	err_vsetf(r->err, r->errlen, code, fmt, ap);
 	va_end(ap);
 	return code;
 }

@@ -247,4 +247,18 @@ static void h_teardown(struct harness *h)
 	free(h->dir);
 }
 
+/* One harness per test (the_harness), torn down by cmocka even when the test fails (kills the
+ * daemon): cmocka_unit_test_teardown(test, harness_teardown). */
+static struct harness the_harness __attribute__((unused));
+
+static int harness_teardown(void **state) __attribute__((unused));
+static int harness_teardown(void **state)
+{
+	(void)state;
+	if (the_harness.dir)
+		h_teardown(&the_harness);
+	memset(&the_harness, 0, sizeof(the_harness));
+	return 0;
+}
+
 #endif

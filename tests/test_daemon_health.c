@@ -32,17 +32,6 @@
 
 #define START_TIMEOUT_MS 30000
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static uint8_t *read_all(const char *path, size_t *ret_len)
 {
 	FILE *f = fopen(path, "rb");

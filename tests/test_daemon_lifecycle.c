@@ -19,18 +19,6 @@
 
 #define START_TIMEOUT_MS 30000
 
-/* One harness per test, torn down by cmocka even when the test fails (kills the daemon). */
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, int fps)
 {
 	/* e2e runs XNNPACK; this the builtin engine */

@@ -25,17 +25,6 @@
 
 #define START_TIMEOUT_MS 30000
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, const char *frames)
 {
 	du_write_file_ini(h->ini, frames, 10, h->sock, NULL, NULL);

@@ -5,6 +5,8 @@
 #ifndef CAMCLASS_CAPTURE_INTERNAL_H
 #define CAMCLASS_CAPTURE_INTERNAL_H
 
+#include <errno.h>
+
 #include "capture/capture.h"
 
 /* The center crop of a w×h image for a dw×dh target: the largest centred rectangle with the
@@ -66,6 +68,28 @@ struct cap_v4l2_io {
 	int (*munmap)(void *start, size_t len);
 };
 const struct cap_v4l2_io *cap_v4l2_io(void);
+
+/* The V4L2 files' ioctl (through cap_v4l2_io(), retried on EINTR; 0 or -errno), and the
+ * errors of a device that is going away (→ CAP_ERR_DISCONNECTED) vs. anything else. */
+static inline int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+	do
+		r = cap_v4l2_io()->ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+static inline int device_error(int r)
+{
+	return (r == -ENODEV || r == -EIO || r == -ENXIO || r == -EPIPE) ? CAP_ERR_DISCONNECTED : r;
+}
+
+/* v4l2_controls.c: cfg's controls set on the open device fd (named `device` in messages).
+ * Returns 0, CAP_ERR_UNKNOWN_CONTROL, CAP_ERR_CONTROL_VALUE or CAP_ERR_DISCONNECTED (or
+ * -errno listing the controls), with err filled. */
+int cap_v4l2_apply_controls(int fd, const char *device, const struct cap_config *cfg, char *err,
+			    size_t errlen);
 
 /* Largest image side the decoders accept (bounds allocations from untrusted headers). */
 #define CAP_MAX_SIDE 16384

@@ -6,7 +6,8 @@
  * same calls go to libc instead: v4l2_io.c). The session never retries: any fault
  * (POLLERR/POLLHUP, ENODEV, EIO, no frame for CAP_STALL_MS) returns CAP_ERR_DISCONNECTED and
  * source.c closes and reopens. Controls are matched by v4l2-ctl's normalised names from
- * VIDIOC_QUERY_EXT_CTRL (QUERYCTRL where that is missing); an unknown name is a config error. */
+ * VIDIOC_QUERY_EXT_CTRL (QUERYCTRL where that is missing; v4l2_controls.c); an unknown name is a
+ * config error. */
 #include "capture/capture.h"
 #include "capture/internal.h"
 #include "lib/clock.h"
@@ -35,21 +36,6 @@ struct cap_session {
 	int held;                 /* index of the buffer out with the caller, or -1 */
 	uint64_t last_frame_ns;   /* stall detection */
 };
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-	do
-		r = cap_v4l2_io()->ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
-
-/* Errors from a device that is going away vs. anything else. */
-static int device_error(int r)
-{
-	return (r == -ENODEV || r == -EIO || r == -ENXIO || r == -EPIPE) ? CAP_ERR_DISCONNECTED : r;
-}
 
 static void fourcc_str(uint32_t f, char out[5])
 {
@@ -136,86 +122,6 @@ static int choose_fps(struct cap_session *s, uint32_t fcc, int w, int h, int wan
 			best = f;
 	}
 	return best;
-}
-
-static int find_control(struct cap_session *s, const char *name, uint32_t *ret_id,
-			int64_t *ret_min, int64_t *ret_max, char *offered, size_t offered_len)
-{
-	char norm[64];
-	bool ext = true;
-	uint32_t id = V4L2_CTRL_FLAG_NEXT_CTRL;
-	offered[0] = 0;
-	for (int guard = 0; guard < 1024; guard++) {
-		struct v4l2_query_ext_ctrl q = { .id = id | V4L2_CTRL_FLAG_NEXT_CTRL };
-		struct v4l2_queryctrl qc = { .id = id | V4L2_CTRL_FLAG_NEXT_CTRL };
-		int r;
-		if (ext) {
-			r = xioctl(s->fd, VIDIOC_QUERY_EXT_CTRL, &q);
-			if (r == -ENOTTY && guard == 0) {
-				ext = false;
-				guard--;
-				continue;
-			}
-		} else {
-			r = xioctl(s->fd, VIDIOC_QUERYCTRL, &qc);
-			q.id = qc.id;
-			q.type = qc.type;
-			q.flags = qc.flags;
-			q.minimum = qc.minimum;
-			q.maximum = qc.maximum;
-			snprintf(q.name, sizeof(q.name), "%.*s", (int)sizeof(qc.name), (const char *)qc.name);
-		}
-		if (r < 0)
-			return r == -EINVAL ? CAP_ERR_UNKNOWN_CONTROL : device_error(r);
-		id = q.id & ~(V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND);
-		if (q.type == V4L2_CTRL_TYPE_CTRL_CLASS || (q.flags & V4L2_CTRL_FLAG_DISABLED))
-			continue;
-		cap_control_name_normalize(q.name, norm, sizeof(norm));
-		size_t l = strlen(offered);
-		snprintf(offered + l, offered_len - l, "%s%s", l ? " " : "", norm);
-		if (strcmp(norm, name) == 0) {
-			*ret_id = id;
-			*ret_min = q.minimum;
-			*ret_max = q.maximum;
-			return 0;
-		}
-	}
-	return CAP_ERR_UNKNOWN_CONTROL;
-}
-
-static int apply_controls(struct cap_session *s, const struct cap_config *cfg, char *err,
-			  size_t errlen)
-{
-	for (size_t i = 0; i < cfg->n_controls; i++) {
-		const struct cap_control *c = &cfg->controls[i];
-		char offered[1024];
-		uint32_t id = 0;
-		int64_t lo = 0, hi = 0;
-		int r = find_control(s, c->name, &id, &lo, &hi, offered, sizeof(offered));
-		if (r == CAP_ERR_UNKNOWN_CONTROL) {
-			snprintf(err, errlen, "%s: control '%s' is not offered (offered: %s)",
-				 s->device, c->name, offered);
-			return r;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "%s: listing controls: %s", s->device, strerror(-r));
-			return r;
-		}
-		if (c->value < lo || c->value > hi) {
-			snprintf(err, errlen, "%s: control '%s' = %lld out of range %lld..%lld",
-				 s->device, c->name, (long long)c->value, (long long)lo, (long long)hi);
-			return CAP_ERR_CONTROL_VALUE;
-		}
-		struct v4l2_control ctl = { .id = id, .value = (int32_t)c->value };
-		r = xioctl(s->fd, VIDIOC_S_CTRL, &ctl);
-		if (r < 0) {
-			snprintf(err, errlen, "%s: setting control '%s' = %lld: %s", s->device,
-				 c->name, (long long)c->value, strerror(-r));
-			return device_error(r) == CAP_ERR_DISCONNECTED ? CAP_ERR_DISCONNECTED
-								       : CAP_ERR_CONTROL_VALUE;
-		}
-	}
-	return 0;
 }
 
 static void v4l2_session_close(struct cap_session *s)
@@ -349,7 +255,7 @@ static int v4l2_session_open(const struct cap_config *cfg, struct cap_session **
 		? (int)(sp.parm.capture.timeperframe.denominator / sp.parm.capture.timeperframe.numerator)
 		: cfg->fps;
 
-	r = apply_controls(s, cfg, err, errlen);
+	r = cap_v4l2_apply_controls(s->fd, s->device, cfg, err, errlen);
 	if (r < 0)
 		goto fail;
 	r = setup_buffers(s, err, errlen);

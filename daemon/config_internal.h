@@ -1,5 +1,6 @@
-/* config_internal.h — what config.c (the key table, the INI walk) and config_values.c (turning
- * one value into a struct field, with its range and error text) share. Nothing outside
+/* config_internal.h — what config.c (the key table, the INI walk), config_lines.c (the line
+ * reader) and config_values.c (turning one value into a struct field, with its range and error
+ * text) share. Nothing outside
  * daemon/config*.c includes it. */
 #ifndef CAMCLASS_DAEMON_CONFIG_INTERNAL_H
 #define CAMCLASS_DAEMON_CONFIG_INTERNAL_H
@@ -72,5 +73,10 @@ int cfg_handle_control(struct parse_ctx *ctx, const char *name, const char *valu
 extern const struct choice_set cfg_web_auth_choices;
 /* listen must parse, auth other than none needs auth_file; reported at those keys' lines. */
 void cfg_check_web(struct parse_ctx *ctx, int listen_line, int auth_line);
+
+/* config_lines.c: whether [name] is one of the file's sections, and inih's reader callback
+ * (stream is the struct parse_ctx; one counted line per call, NULL at the end or an error). */
+bool cfg_section_known(const char *name);
+char *cfg_read_line(char *str, int num, void *stream);
 
 #endif

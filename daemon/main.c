@@ -9,7 +9,7 @@
  *   only when daemon/health.c says frames flow (or the camera is reconnecting), so systemd
  *   restarts a wedged pipeline instead of being fed by a blind timer.
  * - A reload is all-or-nothing: the new file is parsed and a changed model is loaded and
- *   validated on the side; anything wrong is logged and the running config stays.
+ *   validated on the side; anything wrong is logged and the running config stays (reload.c).
  * - The daemon never forks: under systemd (Type=notify) that is what is wanted, and by hand it
  *   runs in the foreground too; -f is accepted for habit's sake. */
 #include <errno.h>
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/daemon_internal.h"
 #include "daemon/health.h"
 #include "daemon/model_loader.h"
 #include "daemon/pipeline.h"
@@ -38,24 +39,6 @@
 #include "lib/version.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
-#define STATUS_MAX 256
-
-struct daemon {
-	const char *config_path;
-	bool verbose;
-	struct config cfg;
-	struct health health;
-	struct health_limits limits;
-	struct pipeline *pl;
-	struct server *srv;
-	struct teach *teach;    /* NULL: teaching off or unavailable */
-	int epoll_fd, signal_fd, timer_fd;
-	uint64_t watchdog_usec; /* 0: no watchdog */
-	bool unhealthy_logged;
-	char status[STATUS_MAX];
-	struct model_loader *loader;    /* a reload's model being loaded off the main loop */
-	bool reload_again;              /* SIGHUP while loading: reload once more afterwards */
-};
 
 static void usage(FILE *f)
 {
@@ -69,11 +52,6 @@ static void usage(FILE *f)
 		   "      --check-config  validate FILE and what it names (model, labels, socket group,\n"
 		   "                      camera node), print the result, exit 0 (OK) or 1\n"
 		   "      --version       print the version and exit\n");
-}
-
-static void apply_log_level(const struct daemon *d)
-{
-	log_set_level(d->verbose ? LOG_DEBUG : d->cfg.log.level);
 }
 
 static int epoll_add(int epoll_fd, int fd)
@@ -90,129 +68,6 @@ static void set_status(struct daemon *d, const char *status)
 		return;
 	snprintf(d->status, sizeof(d->status), "%s", status);
 	sd_notifyf(0, "STATUS=%s", status);
-}
-
-/* NAN (an unset input_mean/input_std) equals NAN here. */
-static bool same_setting(double a, double b)
-{
-	return (isnan(a) && isnan(b)) || a == b;
-}
-
-static bool model_settings_changed(const struct config *a, const struct config *b)
-{
-	return strcmp(a->model.path, b->model.path) != 0 ||
-	       strcmp(a->model.labels, b->model.labels) != 0 ||
-	       a->model.backend != b->model.backend || a->model.threads != b->model.threads ||
-	       a->model.resize != b->model.resize || a->model.crop != b->model.crop ||
-	       !same_setting(a->model.input_mean, b->model.input_mean) ||
-	       !same_setting(a->model.input_std, b->model.input_std) || a->model.output != b->model.output;
-}
-
-static bool socket_settings_changed(const struct config *a, const struct config *b)
-{
-	return strcmp(a->socket.path, b->socket.path) != 0 || a->socket.mode != b->socket.mode ||
-	       strcmp(a->socket.group, b->socket.group) != 0 ||
-	       a->socket.max_clients != b->socket.max_clients;
-}
-
-/* The second half of a reload, once any new model is loaded: swap it all in, or keep the
- * running configuration when the pipeline refuses it. Takes cfg and model. */
-static void reload_apply(struct daemon *d, struct config *cfg, struct classifier *model)
-{
-	bool new_model = model != NULL;
-	char model_name[256] = "";
-	if (model)
-		snprintf(model_name, sizeof(model_name), "%s", clf_name(model));
-	int r = pl_apply(d->pl, cfg, model);
-	if (r < 0) {
-		config_free(cfg); /* pl_apply logged why */
-		return;
-	}
-	/* the clients' defaults: subscribers that chose no top_k/threshold follow them at once */
-	r = srv_set_defaults(d->srv, (unsigned)cfg->classify.top_k, cfg->classify.threshold);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "[classify] top_k/threshold not applied to clients");
-	if (socket_settings_changed(&d->cfg, cfg))
-		log_warning("[socket] changes take effect after a restart");
-	config_free(&d->cfg);
-	d->cfg = *cfg;
-	apply_log_level(d);
-	pl_health_limits(d->pl, &d->limits);
-	if (new_model) {
-		json_t *extra = json_pack("{s:s}", "model", model_name);
-		if (!extra || srv_publish_event(d->srv, "model_reloaded", extra) < 0)
-			log_warning("could not tell clients about the new model");
-		log_info("model %s in service", model_name);
-	}
-	log_info("configuration reloaded");
-}
-
-static void reload(struct daemon *d);
-
-/* The model loader is done (its fd is readable). */
-static void reload_model_loaded(struct daemon *d)
-{
-	char err[CONFIG_ERR_MAX];
-	struct config cfg;
-	struct classifier *model;
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ml_fd(d->loader), NULL);
-	int r = ml_finish(d->loader, &cfg, &model, err, sizeof(err));
-	d->loader = NULL;
-	if (r < 0) {
-		log_error("reload rejected, keeping the running model: %s", err);
-		config_free(&cfg);
-	} else {
-		reload_apply(d, &cfg, model);
-	}
-	sd_notify(0, "READY=1");
-	if (d->reload_again) {
-		d->reload_again = false;
-		reload(d);
-	}
-}
-
-/* A changed model is loaded on a thread of its own (daemon/model_loader.c): clients keep being
- * answered meanwhile, and READY=1 follows when it is in service or rejected. */
-static void reload(struct daemon *d)
-{
-	char err[CONFIG_ERR_MAX];
-	struct config cfg;
-	int r;
-
-	if (d->loader) {
-		log_info("reload requested while a model loads; reloading again once it is done");
-		d->reload_again = true;
-		return;
-	}
-	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
-		   (unsigned long long)(mono_now_ns() / 1000));
-	d->status[0] = 0;
-	log_info("reloading %s", d->config_path);
-	r = config_load(d->config_path, &cfg, err, sizeof(err));
-	if (r < 0) {
-		log_error("reload rejected, keeping the running configuration: %s", err);
-		goto done;
-	}
-	teach_effective_model(&cfg);
-	if (model_settings_changed(&d->cfg, &cfg)) {
-		r = ml_start(&cfg, &d->loader);
-		if (r >= 0) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.fd = ml_fd(d->loader) };
-			if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) == 0)
-				return; /* reload_model_loaded() goes on */
-			log_errno(LOG_ERR, errno, "reload: epoll_ctl");
-			struct classifier *model;
-			ml_finish(d->loader, &cfg, &model, err, sizeof(err));
-			d->loader = NULL;
-			clf_free(model);
-		}
-		log_error("reload rejected, keeping the running configuration: cannot load the model");
-		config_free(&cfg);
-		goto done;
-	}
-	reload_apply(d, &cfg, NULL);
-done:
-	sd_notify(0, "READY=1");
 }
 
 static void tick(struct daemon *d)
@@ -260,7 +115,7 @@ static int run_loop(struct daemon *d)
 				if (read(d->signal_fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					reload(d);
+					daemon_reload(d);
 				} else {
 					log_info("%s received, stopping", strsignal((int)si.ssi_signo));
 					return EXIT_SUCCESS;
@@ -276,7 +131,7 @@ static int run_loop(struct daemon *d)
 			} else if (d->teach && fd == teach_event_fd(d->teach)) {
 				teach_daemon_trained(d->teach, &d->cfg, d->pl, d->srv);
 			} else if (d->loader && fd == ml_fd(d->loader)) {
-				reload_model_loaded(d);
+				daemon_reload_model_loaded(d);
 			} else if (fd == pl_event_fd(d->pl)) {
 				if (pl_failed(d->pl, msg, sizeof(msg))) {
 					log_error("%s", msg);

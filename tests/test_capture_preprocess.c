@@ -146,9 +146,8 @@ static void every_path_matches_the_reference(void **state)
 					for (int cout = 1; cout <= 3; cout += 2)
 						for (int q = 0; q < 2; q++) {
 							struct cap_prep p = {
-								.target = { .width = sizes[s][2], .height = sizes[s][3], .channels = cout,
-									    .is_int8 = q == 1, .scale = 1.0f / 128,
-									    .zero_point = q ? 0 : 128, .is_float = false },
+								.target = { sizes[s][2], sizes[s][3], cout, q == 1,
+									    1.0f / 128, q ? 0 : 128, false, false, { 0 }, { 0 }, false },
 								.crop = (enum cap_crop)crop,
 								.resize = (enum cap_resize)rs,
 							};
@@ -169,8 +168,7 @@ static void area_downscale_is_antialiased(void **state)
 	for (int y = 0; y < 30; y++)
 		for (int x = 0; x < 30; x++)
 			m.px[y * 30 + x] = ((x + y) & 1) ? 255 : 0;
-	struct cap_prep p = { .target = { .width = 10, .height = 10, .channels = 1, .is_int8 = false,
-				 .scale = 1.0f / 128, .zero_point = 128, .is_float = false },
+	struct cap_prep p = { .target = { 10, 10, 1, false, 1.0f / 128, 128, false, false, { 0 }, { 0 }, false },
 			      .crop = CAP_CROP_FULL, .resize = CAP_RESIZE_AREA };
 	uint8_t out[100];
 	struct cap_image ci = { m.px, 30, 30, 1, 30 };
@@ -195,8 +193,7 @@ static void center_crop_keeps_the_middle(void **state)
 	for (int y = 0; y < 10; y++)
 		for (int x = 0; x < 30; x++)
 			m.px[y * 30 + x] = x < 10 ? 0 : x < 20 ? 200 : 50;
-	struct cap_prep p = { .target = { .width = 5, .height = 5, .channels = 1, .is_int8 = true, .scale = 1.0f,
-				 .zero_point = -128, .is_float = false }, .crop = CAP_CROP_CENTER,
+	struct cap_prep p = { .target = { 5, 5, 1, true, 1.0f, -128, false, false, { 0 }, { 0 }, false }, .crop = CAP_CROP_CENTER,
 			      .resize = CAP_RESIZE_AREA };
 	int8_t out[25];
 	struct cap_image ci = { m.px, 30, 10, 1, 30 };
@@ -321,9 +318,8 @@ static void quantization_matches_each_models_convention(void **state)
 		for (int pix = 0; pix < 256; pix += 15) {
 			uint8_t px[4] = { (uint8_t)pix, (uint8_t)pix, (uint8_t)pix, (uint8_t)pix }, q;
 			struct cap_image ci = { px, 2, 2, 1, 2 };
-			struct cap_prep p = { .target = { .width = 1, .height = 1, .channels = 1,
-							  .is_int8 = models[k].is_int8, .scale = models[k].scale,
-							  .zero_point = models[k].zp, .is_float = false } };
+			struct cap_prep p = { .target = { 1, 1, 1, models[k].is_int8, models[k].scale,
+							  models[k].zp, false, false, { 0 }, { 0 }, false } };
 			assert_int_equal(cap_preprocess(&ci, &p, &q, 1), 0);
 			int qv = models[k].is_int8 ? (int8_t)q : q;
 			double real = models[k].scale * (qv - models[k].zp);

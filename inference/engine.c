@@ -30,6 +30,7 @@
 #include "inference/ops/fast/workers.h"
 #include "inference/plan.h"
 #include "inference/xnnpack.h"
+#include "lib/errbuf.h"
 
 /* Activation memory a model may ask for: ENG_ARENA_PER_MODEL_BYTE times its file size, at least
  * ENG_MIN_ARENA_LIMIT, at most ENG_MAX_ARENA_BYTES. Real image classifiers need far less than
@@ -54,31 +55,20 @@ static size_t arena_limit(size_t model_bytes)
 	return limit < ENG_MAX_ARENA_BYTES ? limit : ENG_MAX_ARENA_BYTES;
 }
 
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 static int check_options(const struct eng_options *opt, const char *name, char *err, size_t errlen)
 {
 	if (opt->threads < 1)
-		return failf(err, errlen, -EINVAL, "%s: threads must be at least 1 (got %d)", name, opt->threads);
+		return err_setf(err, errlen, -EINVAL, "%s: threads must be at least 1 (got %d)", name, opt->threads);
 	switch (opt->backend) {
 	case ENG_BACKEND_AUTO:
 	case ENG_BACKEND_BUILTIN:
 		return 0;
 	case ENG_BACKEND_XNNPACK:
 		if (!xnnpack_available())
-			return failf(err, errlen, -ENOTSUP, "%s: backend xnnpack not available in this build", name);
+			return err_setf(err, errlen, -ENOTSUP, "%s: backend xnnpack not available in this build", name);
 		return 0;
 	default:
-		return failf(err, errlen, -EINVAL, "%s: unknown backend %d", name, (int)opt->backend);
+		return err_setf(err, errlen, -EINVAL, "%s: unknown backend %d", name, (int)opt->backend);
 	}
 }
 
@@ -87,12 +77,12 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 	char msg[256];
 	e->kernels = calloc((size_t)(e->g.nnodes ? e->g.nnodes : 1), sizeof(*e->kernels));
 	if (!e->kernels)
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory", name);
 	for (int i = 0; i < e->g.nnodes; i++) {
 		struct node *n = &e->g.nodes[i];
 		const struct op_kernel *k = ops_find_for(&e->g, n);
 		if (!k || n->version > k->max_version) /* eng_check_ops() ran: cannot happen */
-			return failf(err, errlen, -ENOTSUP, "%s: operator %d has no kernel", name, n->index);
+			return err_setf(err, errlen, -ENOTSUP, "%s: operator %d has no kernel", name, n->index);
 		e->kernels[i] = k;
 		/* A node XNNPACK runs is never invoked here, and its tensors inside the runtime have
 		 * no buffers: preparing it would only pack a second copy of its weights (the delegate
@@ -102,7 +92,7 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 		msg[0] = 0;
 		int rc = k->prepare(&e->g, n, msg, sizeof(msg));
 		if (rc < 0)
-			return failf(err, errlen, rc, "%s: operator %d (%s v%d): %s", name, n->index, k->name,
+			return err_setf(err, errlen, rc, "%s: operator %d (%s v%d): %s", name, n->index, k->name,
 				     n->version, msg[0] ? msg : "prepare failed");
 	}
 	return 0;
@@ -128,7 +118,7 @@ static int start_workers(struct engine *e, const char *name, char *err, size_t e
 		return 0;
 	int rc = workers_create(e->threads, &e->workers);
 	if (rc < 0)
-		return failf(err, errlen, rc, "%s: cannot start %d threads: %s", name, e->threads, strerror(-rc));
+		return err_setf(err, errlen, rc, "%s: cannot start %d threads: %s", name, e->threads, strerror(-rc));
 	e->g.kernel_ctx = e->workers;
 	return 0;
 }
@@ -145,7 +135,7 @@ static int place_tensors(struct engine *e, size_t model_bytes, const char *name,
 	if (e->xnn) {
 		skip = calloc((size_t)e->g.ntensors + 1, sizeof(bool));
 		if (!skip)
-			return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+			return err_setf(err, errlen, -ENOMEM, "%s: out of memory", name);
 		for (int t = 0; t < e->g.ntensors; t++)
 			skip[t] = xnnpack_delegate_tensor_internal(e->xnn, t);
 	}
@@ -155,7 +145,7 @@ static int place_tensors(struct engine *e, size_t model_bytes, const char *name,
 	if (rc >= 0)
 		rc = xnnpack_delegate_bind(e->xnn, &e->g, msg, sizeof(msg));
 	if (rc < 0)
-		return failf(err, errlen, rc, "%s: %s", name, msg);
+		return err_setf(err, errlen, rc, "%s: %s", name, msg);
 	return 0;
 }
 
@@ -165,7 +155,7 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 	char msg[256];
 	int rc = model_read(buf, len, &e->g, msg, sizeof(msg));
 	if (rc < 0)
-		return failf(err, errlen, rc, "%s: %s", name, msg);
+		return err_setf(err, errlen, rc, "%s: %s", name, msg);
 	e->have_graph = true;
 	e->file = buf;
 	e->file_len = len;
@@ -184,7 +174,7 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 		return rc;
 	rc = plan_order(&e->g, msg, sizeof(msg));
 	if (rc < 0)
-		return failf(err, errlen, rc, "%s: %s", name, msg);
+		return err_setf(err, errlen, rc, "%s: %s", name, msg);
 	/* The delegate comes first, before any activation memory exists and before the builtin
 	 * kernels pack anything: the nodes it takes need neither (peak RSS on MobileNetV2: see
 	 * README "Inference backends"). It read every weight it took to pack its own copy, so the
@@ -192,7 +182,7 @@ static int load_graph(struct engine *e, const uint8_t *buf, size_t len, const ch
 	if (e->want_xnnpack) {
 		rc = xnnpack_delegate_create(&e->g, e->threads, &e->xnn, msg, sizeof(msg));
 		if (rc < 0)
-			return failf(err, errlen, rc, "%s: %s", name, msg);
+			return err_setf(err, errlen, rc, "%s: %s", name, msg);
 		drop_file_pages(e);
 	}
 	/* The kernels check every node's shapes (prepare) before the arena is sized from them: a
@@ -244,25 +234,25 @@ int eng_load(const char *path, const struct eng_options *opt, struct engine **re
 	struct engine *e;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return failf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
+		return err_setf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		int rc = -errno;
 		close(fd);
-		return failf(err, errlen, rc, "%s: cannot stat: %s", path, strerror(-rc));
+		return err_setf(err, errlen, rc, "%s: cannot stat: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return failf(err, errlen, -EINVAL, "%s: not a regular file", path);
+		return err_setf(err, errlen, -EINVAL, "%s: not a regular file", path);
 	}
 	if (st.st_size < 8 || (uint64_t)st.st_size > SIZE_MAX) {
 		close(fd);
-		return failf(err, errlen, -EBADMSG, "%s: %lld bytes is not a TFLite model size", path,
+		return err_setf(err, errlen, -EBADMSG, "%s: %lld bytes is not a TFLite model size", path,
 			     (long long)st.st_size);
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		close(fd);
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	e->map_len = (size_t)st.st_size;
 	e->map = mmap(NULL, e->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -271,7 +261,7 @@ int eng_load(const char *path, const struct eng_options *opt, struct engine **re
 		int rc = -errno;
 		e->map = NULL;
 		free(e);
-		return failf(err, errlen, rc, "%s: cannot map: %s", path, strerror(-rc));
+		return err_setf(err, errlen, rc, "%s: cannot map: %s", path, strerror(-rc));
 	}
 	return load_common(e, e->map, e->map_len, path, opt, ret_engine, err, errlen);
 }
@@ -281,12 +271,12 @@ int eng_load_memory(const void *buf, size_t len, const char *name, const struct 
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	if (!e)
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory", name);
 	/* malloc's alignment (>= 16) keeps the file's aligned buffers aligned, as mmap would */
 	e->copy = malloc(len ? len : 1);
 	if (!e->copy) {
 		free(e);
-		return failf(err, errlen, -ENOMEM, "%s: out of memory for %zu bytes", name, len);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory for %zu bytes", name, len);
 	}
 	if (len)
 		memcpy(e->copy, buf, len);

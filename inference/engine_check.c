@@ -13,19 +13,9 @@
 #include "inference/engine_state.h"
 #include "inference/model.h"
 #include "inference/ops/ops.h"
+#include "lib/errbuf.h"
 
 #define MAX_KINDS 32
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static bool is_sequence_op(int op)
 {
@@ -48,15 +38,15 @@ int eng_check_classifier(const struct graph *g, const char *name, char *err, siz
 {
 	static const char what[] = "not an image classifier camclassd can run";
 	if (g->ninputs != 1 || g->noutputs != 1)
-		return failf(err, errlen, -ENOTSUP, "%s: %s: it has %d inputs and %d outputs (an image classifier has "
+		return err_setf(err, errlen, -ENOTSUP, "%s: %s: it has %d inputs and %d outputs (an image classifier has "
 			     "one image input and one scores output)", name, what, g->ninputs, g->noutputs);
 	for (int i = 0; i < g->nnodes; i++)
 		if (is_sequence_op(g->nodes[i].op))
-			return failf(err, errlen, -ENOTSUP, "%s: %s: operator %d is %s, a sequence/text model op", name,
+			return err_setf(err, errlen, -ENOTSUP, "%s: %s: operator %d is %s, a sequence/text model op", name,
 				     what, g->nodes[i].index, model_op_name(g->nodes[i].op));
 	for (int t = 0; t < g->ntensors; t++)
 		if (g->tensors[t].type == TT_INT16 && !g->tensors[t].is_const)
-			return failf(err, errlen, -ENOTSUP, "%s: int16 activations (tensor %d '%s', the 16x8 quantization "
+			return err_setf(err, errlen, -ENOTSUP, "%s: int16 activations (tensor %d '%s', the 16x8 quantization "
 				     "recipe) are not supported; convert with int8 full-integer quantization or keep float32",
 				     name, t, g->tensors[t].name);
 	return 0;

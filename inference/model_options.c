@@ -6,6 +6,7 @@
  * would make a kernel divide by zero or index out of range (stride, dilation or filter size
  * below 1, unknown padding or activation) are refused here, so kernels can rely on them. */
 #include "inference/model_options.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,10 +46,8 @@ static int failf(struct ctx *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (c->errlen)
-		snprintf(c->err, c->errlen, "%soperator %d (%s): %s", code == -EBADMSG ? "corrupt model: " : "",
-			 c->n->index, builtin_op_name(c->n->op), what);
-	return code;
+	return err_setf(c->err, c->errlen, code, "%soperator %d (%s): %s", code == -EBADMSG ? "corrupt model: " : "",
+			c->n->index, builtin_op_name(c->n->op), what);
 }
 
 static int fb_fail(struct ctx *c, const char *field)

@@ -12,6 +12,7 @@
 
 #include "inference/fbs.h"
 #include "inference/graph.h"
+#include "lib/errbuf.h"
 
 struct buffer_ref {
 	const uint8_t *data;
@@ -40,8 +41,7 @@ static inline int failf(struct reader *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (r->errlen)
-		vsnprintf(r->err, r->errlen, fmt, ap);
+	err_vsetf(r->err, r->errlen, code, fmt, ap);
 	va_end(ap);
 	return code;
 }

@@ -11,6 +11,7 @@
  * simple enough to check by reading. All sizes are bounded (model.h limits each tensor to
  * MODEL_MAX_TENSOR_BYTES; offsets are checked against max_arena_bytes), so no sum can wrap. */
 #include "inference/plan.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -41,8 +42,7 @@ static int failf(struct planner *p, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (p->errlen)
-		vsnprintf(p->err, p->errlen, fmt, ap);
+	err_vsetf(p->err, p->errlen, code, fmt, ap);
 	va_end(ap);
 	return code;
 }

@@ -16,39 +16,29 @@
 #include <string.h>
 
 #include "inference/model.h"
+#include "lib/errbuf.h"
 
 #define RT_MAX_FILE_BYTES ((size_t)256 << 20)
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static int read_file(const char *path, uint8_t **ret_buf, size_t *ret_len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return failf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
+		return err_setf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
 	int r = 0;
 	long size = -1;
 	if (fseek(f, 0, SEEK_END) == 0)
 		size = ftell(f);
 	if (size < 8 || (unsigned long)size > RT_MAX_FILE_BYTES || fseek(f, 0, SEEK_SET) != 0) {
 		fclose(f);
-		return failf(err, errlen, -EBADMSG, "%s: %ld bytes is not a TFLite model size (limit %zu)", path,
+		return err_setf(err, errlen, -EBADMSG, "%s: %ld bytes is not a TFLite model size (limit %zu)", path,
 			     size, RT_MAX_FILE_BYTES);
 	}
 	uint8_t *buf = malloc((size_t)size);
 	if (!buf)
-		r = failf(err, errlen, -ENOMEM, "%s: out of memory for %ld bytes", path, size);
+		r = err_setf(err, errlen, -ENOMEM, "%s: out of memory for %ld bytes", path, size);
 	else if (fread(buf, 1, (size_t)size, f) != (size_t)size)
-		r = failf(err, errlen, -EIO, "%s: read error", path);
+		r = err_setf(err, errlen, -EIO, "%s: read error", path);
 	fclose(f);
 	if (r < 0) {
 		free(buf);
@@ -90,7 +80,7 @@ static int find_head(struct rt_base *b, char *err, size_t errlen)
 				return ni;
 		}
 		if (!is_passthrough(n->op) || n->ninputs < 1 || n->inputs[0] < 0) {
-			failf(err, errlen, -ENOTSUP,
+			err_setf(err, errlen, -ENOTSUP,
 			      "%s: no recognisable classifier head: the output%s%s%s comes from %s (operator %d)%s; "
 			      "expected a FULLY_CONNECTED, or a 1x1 CONV_2D on a pooled 1x1 tensor (name the "
 			      "feature tensor with --embedding)",
@@ -102,7 +92,7 @@ static int find_head(struct rt_base *b, char *err, size_t errlen)
 		snprintf(chain + used, sizeof(chain) - used, "%s%s", used ? ", " : "", builtin_op_name(n->op));
 		t = n->inputs[0];
 	}
-	failf(err, errlen, -ENOTSUP, "%s: no recognisable classifier head: the output '%s' is not computed by "
+	err_setf(err, errlen, -ENOTSUP, "%s: no recognisable classifier head: the output '%s' is not computed by "
 	      "any FULLY_CONNECTED or 1x1 CONV_2D", b->path, g->tensors[g->outputs[0]].name);
 	return -1;
 }
@@ -116,11 +106,11 @@ static int pick_named(struct rt_base *b, const char *name, char *err, size_t err
 			count++;
 		}
 	if (count == 0)
-		return failf(err, errlen, -EINVAL, "%s: no tensor named '%s'", b->path, name);
+		return err_setf(err, errlen, -EINVAL, "%s: no tensor named '%s'", b->path, name);
 	if (count > 1)
-		return failf(err, errlen, -EINVAL, "%s: %d tensors are named '%s'", b->path, count, name);
+		return err_setf(err, errlen, -EINVAL, "%s: %d tensors are named '%s'", b->path, count, name);
 	if (b->producer[found] < 0)
-		return failf(err, errlen, -EINVAL, "%s: tensor '%s' is %s, not computed by an operator", b->path, name,
+		return err_setf(err, errlen, -EINVAL, "%s: tensor '%s' is %s, not computed by an operator", b->path, name,
 			     b->g.tensors[found].is_const ? "a constant" : "the model input");
 	snprintf(b->emb.head, sizeof(b->emb.head), "named by --embedding");
 	return found;
@@ -146,23 +136,23 @@ static int choose(struct rt_base *b, const char *name, char *err, size_t errlen)
 			 n->op == OP_FULLY_CONNECTED ? "FULLY_CONNECTED" : "1x1 CONV_2D", n->index, (int)w->dims[0]);
 		for (int k = 0; k < g->ntensors; k++)
 			if (k != t && strcmp(g->tensors[k].name, g->tensors[t].name) == 0)
-				return failf(err, errlen, -ENOTSUP, "%s: the embedding tensor %d's name '%s' is not unique",
+				return err_setf(err, errlen, -ENOTSUP, "%s: the embedding tensor %d's name '%s' is not unique",
 					     b->path, t, g->tensors[t].name);
 	}
 	const struct tensor *e = &g->tensors[t];
 	if (e->type == TT_FLOAT32)
-		return failf(err, errlen, -ENOTSUP,
+		return err_setf(err, errlen, -ENOTSUP,
 			     "%s: the embedding '%s' is float32: the base is a float model; retrain needs a "
 			     "full-integer (int8 or uint8) base", b->path, e->name);
 	if (e->type != TT_INT8 && e->type != TT_UINT8)
-		return failf(err, errlen, -ENOTSUP, "%s: the embedding '%s' is %s; int8 or uint8 needed", b->path,
+		return err_setf(err, errlen, -ENOTSUP, "%s: the embedding '%s' is %s; int8 or uint8 needed", b->path,
 			     e->name, tensor_type_name(e->type));
 	if (e->nq != 1 || !(e->scale > 0))
-		return failf(err, errlen, -ENOTSUP, "%s: the embedding '%s' has no per-tensor quantization", b->path,
+		return err_setf(err, errlen, -ENOTSUP, "%s: the embedding '%s' has no per-tensor quantization", b->path,
 			     e->name);
 	int depth = tensor_num_elements(e);
 	if (depth < 1 || depth > 32768)
-		return failf(err, errlen, -ENOTSUP, "%s: the embedding '%s' has %d elements (1..32768 supported)",
+		return err_setf(err, errlen, -ENOTSUP, "%s: the embedding '%s' has %d elements (1..32768 supported)",
 			     b->path, e->name, depth);
 	b->emb.tensor = t;
 	b->emb.name = e->name;
@@ -182,28 +172,28 @@ static int open_common(uint8_t *buf, size_t len, const char *path, const char *e
 	int r;
 	if (!b) {
 		free(buf);
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	b->buf = buf;
 	b->len = len;
 	b->path = strdup(path);
 	if (!b->path) {
-		r = failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		r = err_setf(err, errlen, -ENOMEM, "%s: out of memory", path);
 		goto fail;
 	}
 	r = model_read(b->buf, b->len, &b->g, msg, sizeof(msg));
 	if (r < 0) {
-		failf(err, errlen, r, "%s: %s", path, msg);
+		err_setf(err, errlen, r, "%s: %s", path, msg);
 		goto fail;
 	}
 	if (b->g.ninputs != 1 || b->g.noutputs != 1) {
-		r = failf(err, errlen, -ENOTSUP, "%s: %d inputs and %d outputs; a classifier base has one of each",
+		r = err_setf(err, errlen, -ENOTSUP, "%s: %d inputs and %d outputs; a classifier base has one of each",
 			  path, b->g.ninputs, b->g.noutputs);
 		goto fail;
 	}
 	b->producer = malloc(((size_t)b->g.ntensors + 1) * sizeof(int));
 	if (!b->producer) {
-		r = failf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		r = err_setf(err, errlen, -ENOMEM, "%s: out of memory", path);
 		goto fail;
 	}
 	for (int t = 0; t < b->g.ntensors; t++)
@@ -236,10 +226,10 @@ int rt_base_open_memory(const void *data, size_t len, const char *name, const ch
 			struct rt_base **ret_base, char *err, size_t errlen)
 {
 	if (len < 8 || len > RT_MAX_FILE_BYTES)
-		return failf(err, errlen, -EBADMSG, "%s: %zu bytes is not a TFLite model size", name, len);
+		return err_setf(err, errlen, -EBADMSG, "%s: %zu bytes is not a TFLite model size", name, len);
 	uint8_t *buf = malloc(len);
 	if (!buf)
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", name);
+		return err_setf(err, errlen, -ENOMEM, "%s: out of memory", name);
 	memcpy(buf, data, len);
 	return open_common(buf, len, name, embedding, ret_base, err, errlen);
 }

@@ -17,6 +17,7 @@
  * which is scikit-learn's LogisticRegression(C = 1/(n·l2), class_weight="balanced") on the
  * scaled features, up to a constant factor. */
 #include "inference/retrain.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,17 +40,6 @@ struct problem {
 	double l2;
 	float *logits;            /* k scratch */
 };
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* theta = [W (k×d), b (k)]. Returns J; fills grad (same layout) when grad != NULL. */
 static double objective(const struct problem *p, const float *theta, float *grad)
@@ -155,22 +145,22 @@ static int check_inputs(const float *x, const int *y, size_t n, int classes, int
 			const struct rt_fit_options *opt, size_t *count, char *err, size_t errlen)
 {
 	if (classes < 2 || classes > RT_MAX_CLASSES || depth < 1 || depth > 32768 || n < 2)
-		return failf(err, errlen, -EINVAL, "fit: %zu samples of %d features in %d classes: need >= 2 samples, "
+		return err_setf(err, errlen, -EINVAL, "fit: %zu samples of %d features in %d classes: need >= 2 samples, "
 			     "2..%d classes", n, depth, classes, RT_MAX_CLASSES);
 	if (!(opt->l2 >= 0) || !isfinite(opt->l2) || opt->iterations < 1)
-		return failf(err, errlen, -EINVAL, "fit: l2 %g / iterations %d out of range", opt->l2, opt->iterations);
+		return err_setf(err, errlen, -EINVAL, "fit: l2 %g / iterations %d out of range", opt->l2, opt->iterations);
 	for (size_t i = 0; i < n; i++) {
 		if (y[i] < 0 || y[i] >= classes)
-			return failf(err, errlen, -EINVAL, "fit: sample %zu has class %d of %d", i, y[i], classes);
+			return err_setf(err, errlen, -EINVAL, "fit: sample %zu has class %d of %d", i, y[i], classes);
 		count[y[i]]++;
 	}
 	for (size_t i = 0; i < n * (size_t)depth; i++)
 		if (!isfinite(x[i]))
-			return failf(err, errlen, -EINVAL, "fit: feature %zu of sample %zu is not finite", i % depth,
+			return err_setf(err, errlen, -EINVAL, "fit: feature %zu of sample %zu is not finite", i % depth,
 				     i / depth);
 	for (int c = 0; c < classes; c++)
 		if (count[c] == 0)
-			return failf(err, errlen, -EINVAL, "fit: class %d has no training sample", c);
+			return err_setf(err, errlen, -EINVAL, "fit: class %d has no training sample", c);
 	return 0;
 }
 
@@ -185,7 +175,7 @@ int rt_fit(const float *x, const int *y, size_t n, int classes, int depth,
 	struct rt_head h = { .classes = classes, .depth = depth };
 	int r = 0;
 	if (!count || !mean || !inv_sd) {
-		r = failf(err, errlen, -ENOMEM, "fit: out of memory");
+		r = err_setf(err, errlen, -ENOMEM, "fit: out of memory");
 		goto out;
 	}
 	r = check_inputs(x, y, n, classes, depth, opt, count, err, errlen);
@@ -199,7 +189,7 @@ int rt_fit(const float *x, const int *y, size_t n, int classes, int depth,
 	h.weights = malloc((size_t)classes * depth * sizeof(float));
 	h.bias = malloc((size_t)classes * sizeof(float));
 	if (!z || !c || !theta || !work || !logits || !h.weights || !h.bias) {
-		r = failf(err, errlen, -ENOMEM, "fit: out of memory for %zu samples of %d features", n, depth);
+		r = err_setf(err, errlen, -ENOMEM, "fit: out of memory for %zu samples of %d features", n, depth);
 		goto out;
 	}
 	double var_sum = 0;

@@ -3,6 +3,7 @@
  * on int8 bodies, asymmetric uint8 on uint8 bodies), int32 bias at input scale × weight scale,
  * logits quantized over the range the training set produced plus a margin. */
 #include "inference/retrain_internal.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,17 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static int32_t clamp_round(double v, int32_t lo, int32_t hi)
 {
@@ -40,11 +30,11 @@ int tflite_quantize_head(const struct rt_head *h, const struct rt_embedding *e, 
 	q->weights = malloc(n);
 	q->bias = malloc((size_t)h->classes * sizeof(int32_t));
 	if (!q->weights || !q->bias)
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return err_setf(err, errlen, -ENOMEM, "out of memory");
 	float wmin = 0, wmax = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(h->weights[i]))
-			return failf(err, errlen, -EINVAL, "head weight %zu is not finite", i);
+			return err_setf(err, errlen, -EINVAL, "head weight %zu is not finite", i);
 		wmin = fminf(wmin, h->weights[i]);
 		wmax = fmaxf(wmax, h->weights[i]);
 	}
@@ -69,7 +59,7 @@ int tflite_quantize_head(const struct rt_head *h, const struct rt_embedding *e, 
 	lo -= margin;
 	hi += margin;
 	if (!(hi > lo) || !isfinite(lo) || !isfinite(hi))
-		return failf(err, errlen, -EINVAL, "head logit range [%g, %g] unusable", (double)lo, (double)hi);
+		return err_setf(err, errlen, -EINVAL, "head logit range [%g, %g] unusable", (double)lo, (double)hi);
 	q->out_scale = (hi - lo) / 255.0f;
 	q->out_zp = s8 ? clamp_round(-128 - lo / q->out_scale, -128, 127) : clamp_round(-lo / q->out_scale, 0, 255);
 	return 0;

@@ -25,21 +25,11 @@
 #include <zip.h>
 
 #include "inference/fbb.h"
+#include "lib/errbuf.h"
 
 /* metadata_schema.fbs enum values */
 enum { AF_TENSOR_AXIS_LABELS = 2, CP_FEATURE = 1, CP_IMAGE = 2, CS_RGB = 1, CS_GRAYSCALE = 2, PU_NORMALIZATION = 1 };
 #define ZIP_MTIME 315532800 /* 1980-01-01: the same bytes for the same inputs */
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static struct fbb_ref str(struct fbb *b, const char *s)
 {
@@ -147,13 +137,13 @@ int tflite_write_metadata(const struct rt_base *base, int classes, const char *n
 	struct fbb_ref root = fbb_table_end(b);
 	int r = fbb_finish(b, root, "M001", ret_buf, ret_len);
 	if (r < 0)
-		return failf(err, errlen, r, "cannot build the metadata: %s", strerror(-r));
+		return err_setf(err, errlen, r, "cannot build the metadata: %s", strerror(-r));
 	return 0;
 }
 
 static int zip_fail(char *err, size_t errlen, zip_error_t *ze, const char *what)
 {
-	failf(err, errlen, -EIO, "labels zip: %s: %s", what, zip_error_strerror(ze));
+	err_setf(err, errlen, -EIO, "labels zip: %s: %s", what, zip_error_strerror(ze));
 	zip_error_fini(ze);
 	return -EIO;
 }
@@ -166,7 +156,7 @@ int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf,
 		text_len += strlen(labels[k]) + 1;
 	char *text = malloc(text_len + 1), *p = text;
 	if (!text)
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return err_setf(err, errlen, -ENOMEM, "out of memory");
 	for (int k = 0; k < classes; k++)
 		p += sprintf(p, "%s\n", labels[k]);
 
@@ -190,7 +180,7 @@ int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf,
 		zip_source_free(file);
 	if (idx < 0 || zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0 ||
 	    zip_file_set_mtime(za, (zip_uint64_t)idx, ZIP_MTIME, 0) < 0 || zip_close(za) < 0) {
-		failf(err, errlen, -EIO, "labels zip: %s", zip_strerror(za));
+		err_setf(err, errlen, -EIO, "labels zip: %s", zip_strerror(za));
 		zip_discard(za);
 		zip_source_free(mem);
 		free(text);
@@ -201,11 +191,11 @@ int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf,
 	uint8_t *out = NULL;
 	int r = 0;
 	if (zip_source_stat(mem, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) || zip_source_open(mem) < 0) {
-		r = failf(err, errlen, -EIO, "labels zip: cannot read the archive back");
+		r = err_setf(err, errlen, -EIO, "labels zip: cannot read the archive back");
 	} else {
 		out = malloc(st.size ? st.size : 1);
 		if (!out || zip_source_read(mem, out, st.size) != (zip_int64_t)st.size)
-			r = failf(err, errlen, out ? -EIO : -ENOMEM, "labels zip: cannot read the archive back");
+			r = err_setf(err, errlen, out ? -EIO : -ENOMEM, "labels zip: cannot read the archive back");
 		zip_source_close(mem);
 	}
 	zip_source_free(mem);
@@ -224,12 +214,12 @@ int rt_write(const struct rt_base *b, const struct rt_head *h, const char *const
 	uint8_t *meta = NULL, *model = NULL, *zip = NULL;
 	size_t meta_len = 0, model_len = 0, zip_len = 0;
 	if (h->classes < 2 || h->classes > RT_MAX_CLASSES || h->depth != b->emb.depth)
-		return failf(err, errlen, -EINVAL, "head of %d classes on %d features does not fit the embedding (%d)",
+		return err_setf(err, errlen, -EINVAL, "head of %d classes on %d features does not fit the embedding (%d)",
 			     h->classes, h->depth, b->emb.depth);
 	for (int k = 0; k < h->classes; k++) {
 		size_t len = strlen(labels[k]);
 		if (len == 0 || len >= RT_MAX_LABEL_BYTES || strchr(labels[k], '\n') || strchr(labels[k], '\r'))
-			return failf(err, errlen, -EINVAL, "label %d '%s': must be 1..%d bytes on one line", k,
+			return err_setf(err, errlen, -EINVAL, "label %d '%s': must be 1..%d bytes on one line", k,
 				     labels[k], RT_MAX_LABEL_BYTES - 1);
 	}
 	int r = tflite_write_metadata(b, h->classes, name, &meta, &meta_len, err, errlen);
@@ -240,7 +230,7 @@ int rt_write(const struct rt_base *b, const struct rt_head *h, const char *const
 	if (r >= 0) {
 		uint8_t *all = realloc(model, model_len + zip_len);
 		if (!all) {
-			r = failf(err, errlen, -ENOMEM, "out of memory");
+			r = err_setf(err, errlen, -ENOMEM, "out of memory");
 		} else {
 			memcpy(all + model_len, zip, zip_len);
 			*ret_buf = all;
@@ -260,13 +250,13 @@ int rt_write_file(const char *path, const void *buf, size_t len, char *err, size
 	char *tmp = malloc(plen + 16), *dir = strdup(path);
 	int fd = -1, r = 0;
 	if (!tmp || !dir) {
-		r = failf(err, errlen, -ENOMEM, "out of memory");
+		r = err_setf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		r = failf(err, errlen, -errno, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+		r = err_setf(err, errlen, -errno, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
 		goto out;
 	}
 	for (size_t done = 0; done < len;) {
@@ -274,20 +264,20 @@ int rt_write_file(const char *path, const void *buf, size_t len, char *err, size
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = failf(err, errlen, n < 0 ? -errno : -EIO, "%s: write failed: %s", tmp,
+			r = err_setf(err, errlen, n < 0 ? -errno : -EIO, "%s: write failed: %s", tmp,
 				  n < 0 ? strerror(errno) : "no progress");
 			goto out;
 		}
 		done += (size_t)n;
 	}
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		r = failf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
+		r = err_setf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	close(fd);
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		r = failf(err, errlen, -errno, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+		r = err_setf(err, errlen, -errno, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
 		goto out;
 	}
 	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -7,6 +7,7 @@
 
 #include "inference/fbb.h"
 #include "inference/fbs.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,17 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* BuiltinOptions union types with the kinds of their fields by id ('b' byte/bool, 'i' int32,
  * 'f' float32, 'v' int32 vector) and the schema's defaults. */
@@ -56,7 +46,7 @@ int tflite_copy_options(struct fbb *fb, const struct fbs_vec *raw_ops, const str
 	*ret = (struct fbb_ref){ 0 };
 	if (fbs_vec_table(raw_ops, (uint32_t)n->index, &op) < 0 || fbs_u8(&op, 3, 0, &type) < 0 ||
 	    fbs_table(&op, 4, &opts, &present) < 0)
-		return failf(err, errlen, -EBADMSG, "operator %d: options unreadable", n->index);
+		return err_setf(err, errlen, -EBADMSG, "operator %d: options unreadable", n->index);
 	*ret_type = type;
 	if (!present || type == 0)
 		return 0;
@@ -68,7 +58,7 @@ int tflite_copy_options(struct fbb *fb, const struct fbs_vec *raw_ops, const str
 	for (size_t id = known; id < nslots; id++) {
 		const uint8_t *e = opts.fb->buf + opts.vt_pos + 4 + 2 * id;
 		if (e[0] | e[1])
-			return failf(err, errlen, -ENOTSUP, "operator %d (%s): options type %u field %zu is not known to this "
+			return err_setf(err, errlen, -ENOTSUP, "operator %d (%s): options type %u field %zu is not known to this "
 				     "writer", n->index, builtin_op_name(n->op), type, id);
 	}
 	struct fbb_ref vec = { 0 };
@@ -76,7 +66,7 @@ int tflite_copy_options(struct fbb *fb, const struct fbs_vec *raw_ops, const str
 		if (d->kinds[id] == 'v') {
 			struct fbs_vec v;
 			if (fbs_vector(&opts, (int)id, 4, &v) < 0)
-				return failf(err, errlen, -EBADMSG, "operator %d: options vector unreadable", n->index);
+				return err_setf(err, errlen, -EBADMSG, "operator %d: options vector unreadable", n->index);
 			if (v.present)
 				vec = fbb_vector(fb, fbs_vec_data(&v), v.n, 4, 4);
 		}
@@ -101,7 +91,7 @@ int tflite_copy_options(struct fbb *fb, const struct fbs_vec *raw_ops, const str
 		}
 		if (r < 0) {
 			fbb_table_end(fb);
-			return failf(err, errlen, -EBADMSG, "operator %d: options field %d unreadable", n->index, fid);
+			return err_setf(err, errlen, -EBADMSG, "operator %d: options field %d unreadable", n->index, fid);
 		}
 	}
 	*ret = fbb_table_end(fb);

@@ -19,6 +19,7 @@
 
 #include "inference/fbb.h"
 #include "inference/fbs.h"
+#include "lib/errbuf.h"
 
 #define MAX_OPCODES 64
 #define BUFFER_ALIGN 16 /* what the TFLite converter gives constant buffers */
@@ -45,8 +46,7 @@ static int failf(struct writer *w, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (w->errlen)
-		vsnprintf(w->err, w->errlen, fmt, ap);
+	err_vsetf(w->err, w->errlen, code, fmt, ap);
 	va_end(ap);
 	return code;
 }

@@ -218,3 +218,13 @@ void h_teardown(struct harness *h)
 	free(h->dir);
 }
 
+struct harness the_harness;
+
+int harness_teardown(void **state)
+{
+	(void)state;
+	if (the_harness.dir)
+		h_teardown(&the_harness);
+	memset(&the_harness, 0, sizeof(the_harness));
+	return 0;
+}

@@ -48,4 +48,9 @@ int h_wait_exit(struct harness *h, int timeout_ms);
 const char *h_log(struct harness *h);
 void h_teardown(struct harness *h);
 
+/* One harness per test, torn down by cmocka even when the test fails (kills the daemon):
+ * cmocka_unit_test_teardown(test, harness_teardown) with the test using &the_harness. */
+extern struct harness the_harness;
+int harness_teardown(void **state);
+
 #endif

@@ -36,18 +36,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void write_ini(const char *text)
-{
-	FILE *f = fopen(ini_path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Loads text; on success returns 0 and fills *c. */
 static int load_text(const char *text, struct config *c)
 {
-	write_ini(text);
+	tu_write_text(ini_path, text);
 	return config_load(ini_path, c, err, sizeof(err));
 }
 

@@ -55,10 +55,7 @@ static int teardown(void **state)
 
 static int load_text(const char *text, struct config *c)
 {
-	FILE *f = fopen(ini_path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	tu_write_text(ini_path, text);
 	return config_load(ini_path, c, err, sizeof(err));
 }
 

@@ -48,17 +48,6 @@ static void write_config(struct harness *h, const char *model, const char *mode)
 	write_config_full(h, model, mode, FPS, 0);
 }
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void start(struct harness *h, const char *model, const char *mode)
 {
 	static const char *const photos[] = { "images/cat.bmp", "images/grace_hopper.bmp" };

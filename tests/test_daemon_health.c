@@ -28,32 +28,9 @@
 #include "ipc/client.h"
 #include "tests/testutil.h"
 #include "tests/daemon_harness.h"
+#include "tests/daemon_util.h"
 
 #define START_TIMEOUT_MS 30000
-
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
-static void write_config(struct harness *h, int fps)
-{
-	h_write(h->ini,
-		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
-		"[model]\nbackend = builtin\npath = %s\n",
-		h->frames, fps, tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
-	FILE *f = fopen(h->ini, "a");
-	assert_non_null(f);
-	fprintf(f, "labels = %s\n[socket]\npath = %s\n[log]\nlevel = info\n",
-		tu_model_path("imagenet_labels.txt"), h->sock);
-	assert_int_equal(fclose(f), 0);
-}
 
 static uint8_t *read_all(const char *path, size_t *ret_len)
 {
@@ -162,7 +139,7 @@ static void undecodable_frames_stop_the_watchdog_and_say_why(void **state)
 	uint8_t *good = read_all(good_path, &good_len), *bad = read_all(bad_path, &bad_len);
 	zero_size(bad, bad_len);
 	write_all(bad_path, bad, bad_len);   /* one good frame, one 0×0 frame, in turn */
-	write_config(h, 10);
+	du_write_file_ini(h->ini, h->frames, 10, h->sock, NULL, NULL);
 	h_start(h, 900000);                  /* the daemon checks health every 0.3 s */
 	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));
 

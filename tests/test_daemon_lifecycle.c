@@ -15,56 +15,20 @@
 #include "ipc/client.h"
 #include "lib/version.h"
 #include "tests/daemon_harness.h"
+#include "tests/daemon_util.h"
 
 #define START_TIMEOUT_MS 30000
 
-/* One harness per test, torn down by cmocka even when the test fails (kills the daemon). */
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, int fps)
 {
-	h_write(h->ini,
-		"[camera]\nsource = file\nfile = %s\nfps = %d\n"
-		"[model]\nbackend = builtin\npath = %s\n", /* e2e runs XNNPACK; this the builtin engine */
-		h->frames, fps, tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
-	/* labels on a line of their own: tu_model_path returns a static buffer */
-	FILE *f = fopen(h->ini, "a");
-	assert_non_null(f);
-	fprintf(f, "labels = %s\n[classify]\ntop_k = 3\n[socket]\npath = %s\n[log]\nlevel = info\n",
-		tu_model_path("imagenet_labels.txt"), h->sock);
-	assert_int_equal(fclose(f), 0);
+	/* e2e runs XNNPACK; this the builtin engine */
+	du_write_file_ini(h->ini, h->frames, fps, h->sock, NULL, "[classify]\ntop_k = 3\n");
 }
 
 static void make_photo_frames(struct harness *h)
 {
 	static const char *const photos[] = { "images/cat.bmp", "images/grace_hopper.bmp" };
 	h_make_frames(h, "frames", photos, 2);
-}
-
-/* Runs camclassd --check-config -c ini; returns exit status, output in out. */
-static int check_config(const char *ini, char *out, size_t outlen)
-{
-	char cmd[9000], outfile[4300];
-	snprintf(outfile, sizeof(outfile), "%s.out", ini);
-	snprintf(cmd, sizeof(cmd), "'%s/camclassd' --check-config -c '%s' >'%s' 2>&1", tu_build_dir(),
-		 ini, outfile);
-	int st = system(cmd);
-	FILE *f = fopen(outfile, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, outlen - 1, f);
-	out[n] = 0;
-	fclose(f);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 static void check_config_exit_codes_and_messages(void **state)
@@ -75,19 +39,19 @@ static void check_config_exit_codes_and_messages(void **state)
 	h_setup(h);
 	make_photo_frames(h);   /* --check-config opens a file source's folder (issue #13) */
 	write_config(h, 5);
-	assert_int_equal(check_config(h->ini, out, sizeof(out)), 0);
+	assert_int_equal(du_check_config(h->ini, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "%.4000s: configuration OK\n", h->ini);
 	assert_string_equal(out, want);
 
 	h_write(h->ini, "[camera]\nsource = file\nwidth = 99999\n");
-	assert_int_equal(check_config(h->ini, out, sizeof(out)), 1);
+	assert_int_equal(du_check_config(h->ini, out, sizeof(out)), 1);
 	snprintf(want, sizeof(want), "%.4000s:3: [camera] width: 99999 is out of range", h->ini);
 	if (!strstr(out, want))
 		fail_msg("'%s' lacks '%s'", out, want);
 
 	char missing[4300];
 	snprintf(missing, sizeof(missing), "%s/nope.ini", h->dir);
-	assert_int_equal(check_config(missing, out, sizeof(out)), 1);
+	assert_int_equal(du_check_config(missing, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, missing));
 }
 

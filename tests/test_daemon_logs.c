@@ -21,31 +21,15 @@
 
 #include "ipc/client.h"
 #include "tests/daemon_harness.h"
+#include "tests/daemon_util.h"
 
 #define START_TIMEOUT_MS 30000
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, int threads)
 {
-	h_write(h->ini,
-		"[camera]\nsource = file\nfile = %s\nfps = 5\n"
-		"[model]\nbackend = builtin\nthreads = %d\npath = %s\n",
-		h->frames, threads, tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
-	FILE *f = fopen(h->ini, "a");
-	assert_non_null(f);
-	fprintf(f, "labels = %s\n[socket]\npath = %s\n[log]\nlevel = info\n",
-		tu_model_path("imagenet_labels.txt"), h->sock);
-	assert_int_equal(fclose(f), 0);
+	char model_extra[64];
+	snprintf(model_extra, sizeof(model_extra), "threads = %d\n", threads);
+	du_write_file_ini(h->ini, h->frames, 5, h->sock, model_extra, NULL);
 }
 
 static int count(const char *hay, const char *needle)

@@ -21,48 +21,13 @@
 
 #include "ipc/client.h"
 #include "tests/daemon_harness.h"
+#include "tests/daemon_util.h"
 
 #define START_TIMEOUT_MS 30000
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, const char *frames)
 {
-	h_write(h->ini,
-		"[camera]\nsource = file\nfile = %s\nfps = 10\n"
-		"[model]\nbackend = builtin\npath = %s\n",
-		frames, tu_model_path("mobilenet_v1_0.25_128_quant.tflite"));
-	FILE *f = fopen(h->ini, "a");
-	assert_non_null(f);
-	fprintf(f, "labels = %s\n[socket]\npath = %s\n[log]\nlevel = info\n",
-		tu_model_path("imagenet_labels.txt"), h->sock);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Runs camclassd --check-config; returns the exit status, output in out. */
-static int check_config(struct harness *h, char *out, size_t outlen)
-{
-	char cmd[9000], outfile[4300];
-	snprintf(outfile, sizeof(outfile), "%.4200s.out", h->ini);
-	snprintf(cmd, sizeof(cmd), "'%s/camclassd' --check-config -c '%s' >'%s' 2>&1", tu_build_dir(),
-		 h->ini, outfile);
-	int st = system(cmd);
-	FILE *f = fopen(outfile, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, outlen - 1, f);
-	out[n] = 0;
-	fclose(f);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	du_write_file_ini(h->ini, frames, 10, h->sock, NULL, NULL);
 }
 
 /* `n` results on a subscription opened before the reloads, with notify drained meanwhile (the
@@ -123,14 +88,14 @@ static void reload_to_a_source_that_cannot_open_keeps_the_running_one(void **sta
 
 	/* --check-config knows before start */
 	write_config(h, missing);
-	assert_int_equal(check_config(h, out, sizeof(out)), 1);
+	assert_int_equal(du_check_config(h->ini, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "No such file or directory"));
 	assert_non_null(strstr(out, missing));
 	write_config(h, empty);
-	assert_int_equal(check_config(h, out, sizeof(out)), 1);
+	assert_int_equal(du_check_config(h->ini, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "no .jpg, .jpeg or .png files"));
 	write_config(h, h->frames);
-	assert_int_equal(check_config(h, out, sizeof(out)), 0);
+	assert_int_equal(du_check_config(h->ini, out, sizeof(out)), 0);
 
 	h_start(h, 0);
 	assert_true(h_wait_notify(h, "READY=1", START_TIMEOUT_MS));

@@ -26,17 +26,6 @@
 #define BACKEND "builtin"
 #endif
 
-static struct harness the_harness;
-
-static int harness_teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_config(struct harness *h, int top_k, double threshold)
 {
 	char model_path[4200];

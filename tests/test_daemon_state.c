@@ -26,17 +26,6 @@
 #define BACKEND "builtin"
 #endif
 
-static struct harness the_harness;
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (the_harness.dir)
-		h_teardown(&the_harness);
-	memset(&the_harness, 0, sizeof(the_harness));
-	return 0;
-}
-
 static void write_ini(struct harness *h, const char *model, int debounce, double rate,
 		      const char *roi)
 {
@@ -302,11 +291,11 @@ static void camera_events_name_the_device_and_why(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(state_moves_after_n_agreeing_results_and_is_announced, teardown),
-		cmocka_unit_test_teardown(on_change_subscription_follows_the_state, teardown),
-		cmocka_unit_test_teardown(rate_limited_frames_are_counted_apart, teardown),
-		cmocka_unit_test_teardown(roi_is_in_status_and_follows_a_reload, teardown),
-		cmocka_unit_test_teardown(camera_events_name_the_device_and_why, teardown),
+		cmocka_unit_test_teardown(state_moves_after_n_agreeing_results_and_is_announced, harness_teardown),
+		cmocka_unit_test_teardown(on_change_subscription_follows_the_state, harness_teardown),
+		cmocka_unit_test_teardown(rate_limited_frames_are_counted_apart, harness_teardown),
+		cmocka_unit_test_teardown(roi_is_in_status_and_follows_a_reload, harness_teardown),
+		cmocka_unit_test_teardown(camera_events_name_the_device_and_why, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

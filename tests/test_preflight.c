@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "lib/version.h"
+#include "tests/daemon_util.h"
 #include "tests/testutil.h"
 
 static char *tmp;
@@ -39,16 +40,8 @@ static int run(const char *prog, const char *args, char *out, size_t outlen)
 	if (!tmp)
 		tmp = tu_tmpdir();
 	snprintf(outfile, sizeof(outfile), "%s/out.txt", tmp);
-	snprintf(cmd, sizeof(cmd), "%s'%s/%s' %s >'%s' 2>&1", tu_exec_prefix(), tu_build_dir(), prog,
-		 args, outfile);
-	int st = system(cmd);
-	FILE *f = fopen(outfile, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, outlen - 1, f);
-	out[n] = 0;
-	fclose(f);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	snprintf(cmd, sizeof(cmd), "%s'%s/%s' %s", tu_exec_prefix(), tu_build_dir(), prog, args);
+	return du_run_shell(cmd, outfile, out, outlen);
 }
 
 static void both_binaries_print_the_builds_version(void **state)

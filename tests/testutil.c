@@ -57,6 +57,14 @@ uint8_t *tu_read_file(const char *path, size_t *ret_len)
 	return buf;
 }
 
+void tu_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
 char *tu_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");

@@ -20,6 +20,8 @@ const char *tu_model_path(const char *name);
 const char *tu_build_dir(void);
 /* Whole file into a malloc'd buffer (fails the test on error). */
 uint8_t *tu_read_file(const char *path, size_t *ret_len);
+/* Writes text to path (created or truncated); fails the test on error. */
+void tu_write_text(const char *path, const char *text);
 /* A fresh private temporary directory (mkdtemp), removed by tu_rm_rf. */
 char *tu_tmpdir(void);
 void tu_rm_rf(const char *path);

@@ -5,6 +5,7 @@
  * another exposure, a mirrored scene), and so the views pass through the daemon's own
  * preprocessing code like every real frame. */
 #include "tools/camclass/retrain_data.h"
+#include "lib/errbuf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,25 +17,14 @@
 
 #define RD_MAX_CLASSES RT_MAX_CLASSES
 
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 int rd_target_of(const struct eng_tensor_info *in, struct cap_target *ret, char *err, size_t errlen)
 {
 	if (in->ndim != 4 || in->dims[0] != 1 || (in->dims[3] != 1 && in->dims[3] != 3) ||
 	    (in->type != ENG_UINT8 && in->type != ENG_INT8 && in->type != ENG_FLOAT32))
-		return failf(err, errlen, -EINVAL, "input is %s with %d dims: not a [1,H,W,1|3] uint8/int8/float32 image",
+		return err_setf(err, errlen, -EINVAL, "input is %s with %d dims: not a [1,H,W,1|3] uint8/int8/float32 image",
 			     eng_dtype_name(in->type), in->ndim);
 	if (in->quantized_type == ENG_FLOAT32)
-		return failf(err, errlen, -EINVAL, "input '%s' is float32 but is not read by a single QUANTIZE to "
+		return err_setf(err, errlen, -EINVAL, "input '%s' is float32 but is not read by a single QUANTIZE to "
 			     "uint8/int8, so there is no integer input to preprocess for", in->name);
 	*ret = (struct cap_target){ .width = in->dims[2], .height = in->dims[1], .channels = in->dims[3],
 				    .is_int8 = in->quantized_type == ENG_INT8, .scale = in->quantized_scale,
@@ -77,7 +67,7 @@ static int list_dir(const char *dir, bool want_dirs, char ***ret, int *ret_n, ch
 	int n = 0, cap = 0, r = 0;
 	struct dirent *de;
 	if (!d)
-		return failf(err, errlen, -errno, "%s: cannot open folder: %s", dir, strerror(errno));
+		return err_setf(err, errlen, -errno, "%s: cannot open folder: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
 		struct stat st;
 		char path[4096];
@@ -88,20 +78,20 @@ static int list_dir(const char *dir, bool want_dirs, char ***ret, int *ret_n, ch
 		if (want_dirs ? !S_ISDIR(st.st_mode) : (!S_ISREG(st.st_mode) || !is_image_name(de->d_name)))
 			continue;
 		if (n == RD_MAX_IMAGES) {
-			r = failf(err, errlen, -E2BIG, "%s: more than %d entries", dir, RD_MAX_IMAGES);
+			r = err_setf(err, errlen, -E2BIG, "%s: more than %d entries", dir, RD_MAX_IMAGES);
 			break;
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			char **nn = realloc(names, (size_t)cap * sizeof(char *));
 			if (!nn) {
-				r = failf(err, errlen, -ENOMEM, "out of memory");
+				r = err_setf(err, errlen, -ENOMEM, "out of memory");
 				break;
 			}
 			names = nn;
 		}
 		if (!(names[n] = strdup(de->d_name))) {
-			r = failf(err, errlen, -ENOMEM, "out of memory");
+			r = err_setf(err, errlen, -ENOMEM, "out of memory");
 			break;
 		}
 		n++;
@@ -137,12 +127,12 @@ static int add_class_images(struct rt_data *d, const struct rd_options *o, int c
 		return r;
 	if (nf == 0) {
 		free(files);
-		return failf(err, errlen, -ENOENT, "%s: no images (*.jpg, *.jpeg, *.png, *.bmp) for class '%s'", dir,
+		return err_setf(err, errlen, -ENOENT, "%s: no images (*.jpg, *.jpeg, *.png, *.bmp) for class '%s'", dir,
 			     d->labels[cls]);
 	}
 	if (d->n_images + nf > RD_MAX_IMAGES) {
 		free_names(files, nf);
-		return failf(err, errlen, -E2BIG, "%s: more than %d images in all", o->dir, RD_MAX_IMAGES);
+		return err_setf(err, errlen, -E2BIG, "%s: more than %d images in all", o->dir, RD_MAX_IMAGES);
 	}
 	char **np = realloc(d->paths, (size_t)(d->n_images + nf) * sizeof(char *));
 	if (np)
@@ -155,13 +145,13 @@ static int add_class_images(struct rt_data *d, const struct rd_options *o, int c
 		d->image_held_out = nh;
 	if (!nh) {
 		free_names(files, nf);
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return err_setf(err, errlen, -ENOMEM, "out of memory");
 	}
 	/* held-out images: a seeded shuffle of this class's images, the first n_val of it */
 	int *order = malloc((size_t)nf * sizeof(int));
 	if (!order) {
 		free_names(files, nf);
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return err_setf(err, errlen, -ENOMEM, "out of memory");
 	}
 	uint64_t rng = o->seed * 0x9e3779b97f4a7c15ull + (uint64_t)cls + 1;
 	for (int i = 0; i < nf; i++)
@@ -184,7 +174,7 @@ static int add_class_images(struct rt_data *d, const struct rd_options *o, int c
 		if (!d->paths[first + i]) {
 			free(order);
 			free_names(files, nf);
-			return failf(err, errlen, -ENOMEM, "out of memory");
+			return err_setf(err, errlen, -ENOMEM, "out of memory");
 		}
 		snprintf(d->paths[first + i], len, "%s/%s", dir, files[i]);
 		d->image_class[first + i] = cls;
@@ -205,17 +195,17 @@ int rd_scan(const struct rd_options *o, struct rt_data *ret, char *err, size_t e
 	if (r < 0)
 		return r;
 	if (d.classes < 2) {
-		r = failf(err, errlen, -EINVAL, "%s: %s; retrain needs at least 2 class folders (%s/<label>/*.jpg)",
+		r = err_setf(err, errlen, -EINVAL, "%s: %s; retrain needs at least 2 class folders (%s/<label>/*.jpg)",
 			  o->dir, d.classes ? "only one class folder" : "no class folders", o->dir);
 		goto fail;
 	}
 	if (d.classes > RD_MAX_CLASSES) {
-		r = failf(err, errlen, -E2BIG, "%s: %d class folders, at most %d", o->dir, d.classes, RD_MAX_CLASSES);
+		r = err_setf(err, errlen, -E2BIG, "%s: %d class folders, at most %d", o->dir, d.classes, RD_MAX_CLASSES);
 		goto fail;
 	}
 	for (int c = 0; c < d.classes; c++) {
 		if (strlen(d.labels[c]) >= RT_MAX_LABEL_BYTES || strpbrk(d.labels[c], "\r\n")) {
-			r = failf(err, errlen, -EINVAL, "%s/%s: a folder name must be a one-line label under %d bytes",
+			r = err_setf(err, errlen, -EINVAL, "%s/%s: a folder name must be a one-line label under %d bytes",
 				  o->dir, d.labels[c], RT_MAX_LABEL_BYTES);
 			goto fail;
 		}

@@ -5,6 +5,7 @@
  * change the pixels, the crop/zoom jitter only narrows the view (pointer and size inside the
  * copy), and cap_preprocess() does the daemon's crop and resize of whatever view it gets. */
 #include "tools/camclass/retrain_data.h"
+#include "lib/errbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,17 +16,6 @@
 #define RD_MAX_FILE_BYTES ((size_t)64 << 20)
 #define JITTER_MIN_SIDE 0.8  /* a view keeps 80..100 % of each side */
 #define BRIGHTNESS_RANGE 0.2 /* pixels scaled by 0.8..1.2 */
-
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -180,7 +170,7 @@ int rd_embed(const struct rd_options *o, struct engine *e, const struct rt_embed
 	uint64_t rng = o->seed ^ 0xa5a5a5a5a5a5a5a5ull;
 	int r = eng_input_info(e, &in);
 	if (r < 0)
-		return failf(err, errlen, r, "cannot read the base's input");
+		return err_setf(err, errlen, r, "cannot read the base's input");
 	for (int i = 0; i < d->n_images; i++)
 		d->image_held_out[i] ? n_val++ : n_train++;
 	size_t total = n_train * (size_t)(1 + o->augment) + n_val;
@@ -191,13 +181,13 @@ int rd_embed(const struct rd_options *o, struct engine *e, const struct rt_embed
 	d->val_inputs = malloc((n_val ? n_val : 1) * in.bytes);
 	if (!d->samples || !d->x || !d->val_inputs || cap_decoder_new(&dec) < 0) {
 		cap_decoder_free(dec);
-		return failf(err, errlen, -ENOMEM, "out of memory for %zu embeddings of %d features", total, emb->depth);
+		return err_setf(err, errlen, -ENOMEM, "out of memory for %zu embeddings of %d features", total, emb->depth);
 	}
 	struct embedder m = { .o = o, .e = e, .emb = emb, .d = d, .in_bytes = in.bytes };
 	for (int i = 0; i < d->n_images; i++) {
 		r = embed_image(&m, dec, i, &scratch, &scratch_len, &rng);
 		if (r < 0) {
-			r = failf(err, errlen, r, "%s: %s", d->paths[i], strerror(-r));
+			r = err_setf(err, errlen, r, "%s: %s", d->paths[i], strerror(-r));
 			break;
 		}
 		d->skipped += r;
@@ -214,7 +204,7 @@ int rd_embed(const struct rd_options *o, struct engine *e, const struct rt_embed
 		for (size_t k = 0; k < d->n; k++)
 			train += d->samples[k].cls == c && !d->samples[k].held_out;
 		if (train == 0)
-			return failf(err, errlen, -ENOENT, "%s/%s: no usable training image for class '%s'", o->dir,
+			return err_setf(err, errlen, -ENOENT, "%s/%s: no usable training image for class '%s'", o->dir,
 				     d->labels[c], d->labels[c]);
 	}
 	return 0;

@@ -189,6 +189,19 @@ bool mq_broker_connected(const struct mq_broker *b)
 	return b->connected;
 }
 
+/* A connection attempt failed, in mosquitto_connect() or later in its non-blocking TLS
+ * handshake or CONNECT exchange: say why, then retry after the back-off. */
+static void connect_failed(struct mq_broker *b, int rc)
+{
+	const char *why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+	if (rc == MOSQ_ERR_TLS)
+		why = "TLS handshake failed (does [mqtt] tls_ca sign the broker's certificate, and "
+		      "does its name match [mqtt] host?)";
+	log_error("cannot connect to MQTT broker %s:%d: %s; retrying in %d s", b->s->host,
+		  b->s->port, why, b->backoff_ms / 1000);
+	schedule_retry(b);
+}
+
 /* A loop call failed: the connection is gone (on_disconnect may already have run). */
 static void loop_failed(struct mq_broker *b, int rc)
 {
@@ -199,7 +212,7 @@ static void loop_failed(struct mq_broker *b, int rc)
 	} else {
 		b->socket_open = false;
 		if (b->next_attempt_ms <= mono_now_ms())
-			schedule_retry(b);
+			connect_failed(b, rc);
 	}
 }
 
@@ -225,13 +238,7 @@ static void try_connect(struct mq_broker *b)
 		b->next_misc_ms = mono_now_ms() + MISC_PERIOD_MS;
 		return;
 	}
-	const char *why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
-	if (rc == MOSQ_ERR_TLS)
-		why = "TLS handshake failed (does [mqtt] tls_ca sign the broker's certificate, and "
-		      "does its name match [mqtt] host?)";
-	log_error("cannot connect to MQTT broker %s:%d: %s; retrying in %d s", b->s->host,
-		  b->s->port, why, b->backoff_ms / 1000);
-	schedule_retry(b);
+	connect_failed(b, rc);
 }
 
 void mq_broker_tick(struct mq_broker *b, int64_t now_ms)

@@ -55,6 +55,32 @@ static inline int32_t add_out(const struct add_simd *q, int32_t s1, int32_t s2)
 	return q_clamp(raw, q->act_min, q->act_max);
 }
 
+int add_quant_prepare(const struct node *n, const struct tensor *a, const struct tensor *b,
+		      const struct tensor *out, struct add_simd *q, char *err, size_t errlen)
+{
+	const double twice_max_in_scale = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
+	const double real1 = (double)a->scale / twice_max_in_scale;
+	const double real2 = (double)b->scale / twice_max_in_scale;
+	const double real_out = twice_max_in_scale /
+				(double)((float)(1 << ADD_LEFT_SHIFT) * out->scale);
+	if (q_quantize_multiplier_smaller_than_one(real1, &q->in1_multiplier, &q->in1_shift) < 0 ||
+	    q_quantize_multiplier_smaller_than_one(real2, &q->in2_multiplier, &q->in2_shift) < 0 ||
+	    q_quantize_multiplier_smaller_than_one(real_out, &q->out_multiplier, &q->out_shift) < 0) {
+		return ku_fail(err, errlen, n, "scales %g, %g -> %g give multipliers out of range",
+			       (double)a->scale, (double)b->scale, (double)out->scale);
+	}
+	if (q_activation_range(n->opt.add.activation, out->type, out->scale, out->zero_point,
+			       &q->act_min, &q->act_max) < 0) {
+		return ku_fail(err, errlen, n, "unsupported fused activation %s",
+			       q_activation_name(n->opt.add.activation));
+	}
+	q->in1_offset = -a->zero_point;
+	q->in2_offset = -b->zero_point;
+	q->out_offset = out->zero_point;
+	q->is_signed = out->type == TT_INT8;
+	return 0;
+}
+
 static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 {
 	struct tensor *a, *b, *out;
@@ -71,28 +97,11 @@ static int add_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 	if (!p)
 		return -ENOMEM;
 	p->bc = bc;
-	const double twice_max_in_scale = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
-	const double real1 = (double)a->scale / twice_max_in_scale;
-	const double real2 = (double)b->scale / twice_max_in_scale;
-	const double real_out = twice_max_in_scale /
-				(double)((float)(1 << ADD_LEFT_SHIFT) * out->scale);
-	if (q_quantize_multiplier_smaller_than_one(real1, &p->q.in1_multiplier, &p->q.in1_shift) < 0 ||
-	    q_quantize_multiplier_smaller_than_one(real2, &p->q.in2_multiplier, &p->q.in2_shift) < 0 ||
-	    q_quantize_multiplier_smaller_than_one(real_out, &p->q.out_multiplier, &p->q.out_shift) < 0) {
+	r = add_quant_prepare(n, a, b, out, &p->q, err, errlen);
+	if (r < 0) {
 		free(p);
-		return ku_fail(err, errlen, n, "scales %g, %g -> %g give multipliers out of range",
-			       (double)a->scale, (double)b->scale, (double)out->scale);
+		return r;
 	}
-	if (q_activation_range(n->opt.add.activation, out->type, out->scale, out->zero_point,
-			       &p->q.act_min, &p->q.act_max) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "unsupported fused activation %s",
-			       q_activation_name(n->opt.add.activation));
-	}
-	p->q.in1_offset = -a->zero_point;
-	p->q.in2_offset = -b->zero_point;
-	p->q.out_offset = out->zero_point;
-	p->q.is_signed = out->type == TT_INT8;
 	p->fast = fast;
 	p->avx2 = avx2;
 	if (fast && !avx2) {

@@ -11,19 +11,17 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "inference/ops/fast/add_simd.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/quant.h"
 
-#define SUB_LEFT_SHIFT 20
+#define SUB_LEFT_SHIFT 20 /* ADD's (add.c): SUB is ADD's arithmetic with s1 − s2 */
 
 struct sub_params {
 	struct ku_bcast bc;
 	size_t count;
-	int32_t in1_offset, in2_offset, out_offset;
-	int32_t in1_multiplier, in2_multiplier, out_multiplier;
-	int in1_shift, in2_shift, out_shift;
-	int32_t act_min, act_max;
+	struct add_simd q;      /* ADD's quantities, prepared by add_quant_prepare */
 };
 
 static int sub_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
@@ -38,23 +36,11 @@ static int sub_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 		return -ENOMEM;
 	p->bc = bc;
 	p->count = (size_t)tensor_num_elements(out);
-	const double twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
-	const double real_out = twice_max / (double)((float)(1 << SUB_LEFT_SHIFT) * out->scale);
-	if (q_quantize_multiplier_smaller_than_one((double)a->scale / twice_max, &p->in1_multiplier, &p->in1_shift) < 0 ||
-	    q_quantize_multiplier_smaller_than_one((double)b->scale / twice_max, &p->in2_multiplier, &p->in2_shift) < 0 ||
-	    q_quantize_multiplier_smaller_than_one(real_out, &p->out_multiplier, &p->out_shift) < 0) {
+	r = add_quant_prepare(n, a, b, out, &p->q, err, errlen);
+	if (r < 0) {
 		free(p);
-		return ku_fail(err, errlen, n, "scales %g, %g -> %g give multipliers out of range", (double)a->scale,
-			       (double)b->scale, (double)out->scale);
+		return r;
 	}
-	if (q_activation_range(n->opt.add.activation, out->type, out->scale, out->zero_point, &p->act_min,
-			       &p->act_max) < 0) {
-		free(p);
-		return ku_fail(err, errlen, n, "unsupported fused activation %s", q_activation_name(n->opt.add.activation));
-	}
-	p->in1_offset = -a->zero_point;
-	p->in2_offset = -b->zero_point;
-	p->out_offset = out->zero_point;
 	free(n->params);
 	n->params = p;
 	return 0;
@@ -69,13 +55,14 @@ static void sub_invoke(struct graph *g, const struct node *n)
 	int idx[GRAPH_MAX_DIMS] = { 0 };
 	size_t ia = 0, ib = 0;
 	for (size_t i = 0; i < p->count; i++) {
-		const int32_t x1 = (ku_load8(sgn, ta->data, ia) + p->in1_offset) * (1 << SUB_LEFT_SHIFT);
-		const int32_t x2 = (ku_load8(sgn, tb->data, ib) + p->in2_offset) * (1 << SUB_LEFT_SHIFT);
-		const int32_t s1 = q_mul_by_quantized_multiplier_smaller_than_one(x1, p->in1_multiplier, p->in1_shift);
-		const int32_t s2 = q_mul_by_quantized_multiplier_smaller_than_one(x2, p->in2_multiplier, p->in2_shift);
-		const int32_t raw = q_mul_by_quantized_multiplier_smaller_than_one(s1 - s2, p->out_multiplier,
-										 p->out_shift) + p->out_offset;
-		ku_store8(sgn, out->data, i, q_clamp(raw, p->act_min, p->act_max));
+		const struct add_simd *q = &p->q;
+		const int32_t x1 = (ku_load8(sgn, ta->data, ia) + q->in1_offset) * (1 << SUB_LEFT_SHIFT);
+		const int32_t x2 = (ku_load8(sgn, tb->data, ib) + q->in2_offset) * (1 << SUB_LEFT_SHIFT);
+		const int32_t s1 = q_mul_by_quantized_multiplier_smaller_than_one(x1, q->in1_multiplier, q->in1_shift);
+		const int32_t s2 = q_mul_by_quantized_multiplier_smaller_than_one(x2, q->in2_multiplier, q->in2_shift);
+		const int32_t raw = q_mul_by_quantized_multiplier_smaller_than_one(s1 - s2, q->out_multiplier,
+										 q->out_shift) + q->out_offset;
+		ku_store8(sgn, out->data, i, q_clamp(raw, q->act_min, q->act_max));
 		if (p->bc.same_shape) {
 			ia++;
 			ib++;

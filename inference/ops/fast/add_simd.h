@@ -18,6 +18,17 @@ struct add_simd {
 	bool is_signed;
 };
 
+struct graph;
+struct node;
+struct tensor;
+
+/* ADD's quantities for inputs a, b and output out with the node's fused activation (add.c):
+ * each input scaled by (its scale / twice the larger one) after a << 20, the sum by (twice the
+ * larger scale / (2^20 · out scale)), as TFLite's ADD and SUB prepare them. SUB (sub_minmax.c)
+ * uses them with s1 − s2. 0, or a negative errno with err naming the node. */
+int add_quant_prepare(const struct node *n, const struct tensor *a, const struct tensor *b,
+		      const struct tensor *out, struct add_simd *q, char *err, size_t errlen);
+
 /* out[i] for i below the returned count (a multiple of 32, at most n). */
 #if defined(__x86_64__)
 int add_same_avx2(const struct add_simd *p, const uint8_t *a, const uint8_t *b, int n,

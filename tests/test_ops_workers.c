@@ -3,8 +3,11 @@
  * thousand units, and work below the threshold (all on the caller); and a worker that is held up
  * leaves its share to the others (the stealing that keeps two threads useful on a busy machine);
  * after workers_idle() the pool threads sleep (workers_parked) and the next run wakes them, and
- * the engine's pool sleeps after each inference.
+ * the engine's pool sleeps after each inference; a thread moves off a given core and keeps its
+ * affinity (cpu_place.c, what a pool thread woken on its caller's core does).
  * The ThreadSanitizer suite runs this binary too. */
+#include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 
 #include "inference/engine.h"
 #include "inference/engine_state.h"
+#include "inference/ops/fast/cpu_place.h"
 #include "inference/ops/fast/workers.h"
 #include "lib/clock.h"
 #include "tests/testutil.h"
@@ -156,6 +160,59 @@ static void engine_pool_sleeps_between_inferences(void **state)
 	eng_free(e);
 }
 
+/* cpu_move_off(): on a thread allowed on two cores, it leaves the core it is on and its
+ * affinity mask is the same afterwards; pinned to one core, it refuses (-EAGAIN) and changes
+ * nothing; a thread not on the named core stays where it is. The test pins itself to two
+ * cores it may use (CI machines have two), so the result does not depend on the scheduler. */
+static void thread_moves_off_a_core_and_keeps_its_affinity(void **state)
+{
+	(void)state;
+	cpu_set_t orig, two, one, now;
+	assert_int_equal(sched_getaffinity(0, sizeof(orig), &orig), 0);
+	int a = -1, b = -1;
+	for (int c = 0; c < CPU_SETSIZE && b < 0; c++)
+		if (CPU_ISSET(c, &orig)) {
+			if (a < 0)
+				a = c;
+			else
+				b = c;
+		}
+	if (b < 0)
+		fail_msg("this test needs a thread allowed on two cores (make test runs on 2)");
+	CPU_ZERO(&two);
+	CPU_SET(a, &two);
+	CPU_SET(b, &two);
+	CPU_ZERO(&one);
+	CPU_SET(a, &one);
+
+	/* pinned to a: cannot leave it */
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(cpu_current(), a);
+	assert_int_equal(cpu_move_off(a), -EAGAIN);
+	assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+	assert_true(CPU_EQUAL(&now, &one));
+	assert_int_equal(cpu_current(), a);
+	assert_int_equal(cpu_move_off(b), 0); /* not on b: nothing to do */
+	assert_int_equal(cpu_current(), a);
+
+	/* allowed on a and b, running on a: moves (cpu_move_off checks where it landed while
+	 * the narrowed mask holds; after it returns the scheduler may move us again), mask unchanged */
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(two), &two), 0);
+	int moved = 0; /* seen on the other core right after the call (not guaranteed each time) */
+	for (int i = 0; i < 20; i++) {
+		const int here = cpu_current();
+		assert_true(here == a || here == b);
+		assert_int_equal(cpu_move_off(here), 0);
+		moved += cpu_current() != here;
+		assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+		assert_true(CPU_EQUAL(&now, &two));
+	}
+	assert_true(moved > 0);
+	assert_int_equal(cpu_move_off(-1), -EINVAL);
+	assert_int_equal(sched_setaffinity(0, sizeof(orig), &orig), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +220,7 @@ int main(void)
 		cmocka_unit_test(a_held_up_worker_leaves_its_share_to_the_others),
 		cmocka_unit_test(idle_pool_threads_sleep_and_wake_again),
 		cmocka_unit_test(engine_pool_sleeps_between_inferences),
+		cmocka_unit_test(thread_moves_off_a_core_and_keeps_its_affinity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

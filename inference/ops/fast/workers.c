@@ -15,6 +15,8 @@
  * Between frames nothing comes for tens of milliseconds: the engine calls workers_idle() when an
  * inference ends, and pool threads polling for the next job stop and sleep on the condition
  * variable at once (those polls cost up to ~1 ms of CPU per frame and thread for nothing).
+ * A thread woken from that sleep may find itself on the caller's core; it moves off it
+ * (cpu_place.h).
  *
  * Publication: the caller writes fn/arg and pending, then moves `generation` with a release
  * store; a worker that sees the new generation with an acquire load also sees fn/arg. A worker
@@ -29,6 +31,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "inference/ops/fast/cpu_place.h"
 #include "inference/ops/fast/workers.h"
 
 #define WORKERS_SPIN 1000
@@ -56,6 +59,7 @@ struct workers {
 	atomic_int parked;          /* pool threads asleep on `wake` */
 	atomic_bool caller_busy;    /* the caller is still in its own part of this generation */
 	atomic_int overlapped;      /* pool threads that started while caller_busy */
+	atomic_int caller_cpu;      /* the core workers_run's caller was on (-1: unknown) */
 	workers_fn fn;              /* published by the release store of generation */
 	void *arg;
 	struct workers_share *shares; /* min(nthreads, WORKERS_MAX_SHARES) */
@@ -112,6 +116,12 @@ static unsigned long wait_generation(struct workers *w, unsigned long seen, bool
 		pthread_cond_wait(&w->wake, &w->lock);
 	atomic_fetch_sub_explicit(&w->parked, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&w->lock);
+	/* Woken from sleep, the kernel may have put us on the caller's core (cpu_place.h): leave
+	 * it, or both would take turns on one core for the whole frame. Best effort: a sandbox
+	 * that forbids sched_setaffinity only costs the speed-up, never a result. */
+	const int caller = atomic_load_explicit(&w->caller_cpu, memory_order_relaxed);
+	if (caller >= 0 && !atomic_load_explicit(&w->stop, memory_order_relaxed))
+		(void)cpu_move_off(caller);
 	return g;
 }
 
@@ -168,6 +178,7 @@ int workers_create(int nthreads, struct workers **ret_workers)
 	atomic_init(&w->parked, 0);
 	atomic_init(&w->caller_busy, false);
 	atomic_init(&w->overlapped, 0);
+	atomic_init(&w->caller_cpu, -1);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->done, NULL);
@@ -226,6 +237,7 @@ void workers_run(struct workers *w, workers_fn fn, void *arg)
 	atomic_store_explicit(&w->pending, w->nthreads - 1, memory_order_relaxed);
 	atomic_store_explicit(&w->overlapped, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->caller_busy, true, memory_order_relaxed);
+	atomic_store_explicit(&w->caller_cpu, cpu_current(), memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_broadcast(&w->wake);

@@ -67,14 +67,19 @@ else
   BUILD ?= build
 endif
 
-PKGS := libv4l2 libturbojpeg libsystemd inih jansson libzip libpng
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKGS := libv4l2 libturbojpeg libsystemd inih jansson libpng
+# libzip is compiled against but not linked: inference/zip_api.c loads it when a model's
+# associated files are read or written (it drags in libcrypto, ~1.5 MB of resident memory).
+# The soname to load is the one of the libzip.so this build sees (readelf: any target arch).
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libzip 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBZIP_SONAME := $(shell readelf -d "$(TARGET_SYSROOT)$$($(PKG_CONFIG) --variable=libdir libzip 2>/dev/null)/libzip.so" 2>/dev/null | \
+                   sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -fno-strict-aliasing \
-           -I. $(PKG_CFLAGS) -MMD -MP
+           -I. $(PKG_CFLAGS) -MMD -MP $(if $(LIBZIP_SONAME),-DCAMCLASS_LIBZIP_SONAME='"$(LIBZIP_SONAME)"')
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SANITIZE),1)

@@ -37,25 +37,6 @@ static bool classify_checkpoint(struct pipeline *pl)
 	return go_on;
 }
 
-static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint64_t seq)
-{
-	size_t row = (size_t)img->width * (size_t)img->channels;
-	size_t need = row * (size_t)img->height;
-	if (need > pl->snap_cap) {
-		uint8_t *p = realloc(pl->snap_pixels, need);
-		if (!p)
-			return; /* keep the older snapshot; a later frame may fit */
-		pl->snap_pixels = p;
-		pl->snap_cap = need;
-	}
-	for (int y = 0; y < img->height; y++)
-		memcpy(pl->snap_pixels + (size_t)y * row, img->pixels + (size_t)y * img->stride_bytes, row);
-	pl->snap_w = img->width;
-	pl->snap_h = img->height;
-	pl->snap_channels = img->channels;
-	pl->snap_seq = seq;
-}
-
 const char *pl_state_label(const struct pipeline *pl, int32_t state)
 {
 	if (state < 0)
@@ -160,7 +141,7 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	res.latency_ms.inference = (double)(t3 - t2) / NS_PER_MS;
 	int32_t previous;
 	bool state_changed = follow_state(pl, &res, &previous);
-	/* Stats and the snapshot first: a client that got this result may at once ask for its
+	/* Stats and the kept frame first: a client that got this result may at once ask for its
 	 * snapshot or status, and must find them. */
 	pthread_mutex_lock(&pl->stats_lock);
 	pl->last = res;
@@ -170,9 +151,8 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pl_ring_add(&pl->lat_decode, res.latency_ms.decode);
 	pl_ring_add(&pl->lat_prep, res.latency_ms.preprocess);
 	pl_ring_add(&pl->lat_infer, res.latency_ms.inference);
-	keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
-	view_keep_frame(pl->view, frame, res.seq);
+	view_keep_frame(pl->view, frame, clf_prep(m), res.seq);
 	srv_publish_result(pl->srv, &res);
 	if (state_changed)
 		announce_state(pl, previous);

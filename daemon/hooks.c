@@ -90,32 +90,15 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 		pl_set_wanted(pl, subscribers + classify_pending > 0);
 }
 
-/* "view":"model": what the classifier saw (after crop and DCT-scaled decode), as kept by the
- * classify thread; otherwise the camera's frame (view.c). */
+/* "view":"model": what the classifier saw (after crop and DCT-scaled decode), decoded again
+ * from the kept frame (view.h); otherwise the camera's frame. */
 static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
 			 struct srv_snapshot *ret)
 {
 	struct pipeline *pl = userdata;
-	char err[256];
-	int r = -ENODATA;
-
-	if (!req->view_model)
-		return view_snapshot(pl->view, req, ret);
-	pthread_mutex_lock(&pl->stats_lock);
-	if (pl->snap_seq) {
-		const struct cap_image img = {
-			.pixels = pl->snap_pixels, .width = pl->snap_w, .height = pl->snap_h,
-			.channels = pl->snap_channels,
-			.stride_bytes = (size_t)pl->snap_w * (size_t)pl->snap_channels,
-		};
-		*ret = (struct srv_snapshot){ .seq = pl->snap_seq, .width = pl->snap_w,
-					      .height = pl->snap_h, .view_model = 1 };
-		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len, err, sizeof(err));
-	}
-	pthread_mutex_unlock(&pl->stats_lock);
-	if (r < 0 && r != -ENODATA)
-		log_error("snapshot: %s", err);
-	return r;
+	if (req->view_model)
+		return view_snapshot_model(pl->view, SNAPSHOT_QUALITY, ret);
+	return view_snapshot(pl->view, req, ret);
 }
 
 static void hook_preview_changed(void *userdata, double max_fps)

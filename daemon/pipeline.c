@@ -205,7 +205,6 @@ void pl_free(struct pipeline *pl)
 	pl_camera_settings_free(&pl->cam);
 	pl_camera_settings_free(&pl->cam_prev);
 	free(pl->device_desc);
-	free(pl->snap_pixels);
 	view_free(pl->view);
 	if (pl->event_fd >= 0)
 		close(pl->event_fd);

@@ -86,10 +86,6 @@ struct pipeline {
 	pthread_mutex_t stats_lock;
 	struct srv_result last;      /* valid when last.seq != 0 */
 	struct debounce state;       /* copy of debounce for status */
-	uint8_t *snap_pixels;
-	int snap_w, snap_h, snap_channels;
-	size_t snap_cap;
-	uint64_t snap_seq;
 	struct pl_view *view;        /* camera-view snapshots and previews (own lock) */
 	struct latency_ring lat_c2r, lat_decode, lat_prep, lat_infer;
 	uint64_t frames_in, results_out, frames_corrupt, frames_rate_skipped;

@@ -26,6 +26,7 @@ struct pl_view {
 	uint8_t *buf;
 	size_t cap;
 	struct cap_frame frame;      /* data points into buf */
+	struct cap_prep prep;        /* how the classifier decoded it */
 	uint64_t seq;                /* 0: nothing kept yet */
 	struct cap_decoder *main_decoder;
 
@@ -65,7 +66,8 @@ void view_free(struct pl_view *v)
 	free(v);
 }
 
-void view_keep_frame(struct pl_view *v, const struct cap_frame *frame, uint64_t seq)
+void view_keep_frame(struct pl_view *v, const struct cap_frame *frame, const struct cap_prep *prep,
+		     uint64_t seq)
 {
 	pthread_mutex_lock(&v->lock);
 	if (frame->bytes > v->cap) {
@@ -80,27 +82,74 @@ void view_keep_frame(struct pl_view *v, const struct cap_frame *frame, uint64_t 
 	memcpy(v->buf, frame->data, frame->bytes);
 	v->frame = *frame;
 	v->frame.data = v->buf;
+	v->prep = *prep;
 	v->seq = seq;
 	pthread_mutex_unlock(&v->lock);
 }
 
-int view_snapshot(struct pl_view *v, const struct srv_snapshot_req *req, struct srv_snapshot *ret)
+/* Copies the kept frame out (the caller frees *ret_copy), so the classify thread never waits
+ * for a decode or an encode. -ENODATA before the first frame. */
+static int take_kept(struct pl_view *v, struct cap_frame *ret_frame, struct cap_prep *ret_prep,
+		     uint64_t *ret_seq, uint8_t **ret_copy)
 {
-	/* Copy the frame out, so the classify thread never waits for an encode. */
 	pthread_mutex_lock(&v->lock);
 	if (!v->seq) {
 		pthread_mutex_unlock(&v->lock);
 		return -ENODATA;
 	}
-	struct cap_frame frame = v->frame;
-	uint64_t seq = v->seq;
-	uint8_t *copy = malloc(frame.bytes ? frame.bytes : 1);
+	*ret_frame = v->frame;
+	*ret_prep = v->prep;
+	*ret_seq = v->seq;
+	uint8_t *copy = malloc(v->frame.bytes ? v->frame.bytes : 1);
 	if (copy)
-		memcpy(copy, v->buf, frame.bytes);
+		memcpy(copy, v->buf, v->frame.bytes);
 	pthread_mutex_unlock(&v->lock);
 	if (!copy)
 		return log_errno(LOG_ERR, ENOMEM, "snapshot");
-	frame.data = copy;
+	ret_frame->data = copy;
+	*ret_copy = copy;
+	return 0;
+}
+
+int view_snapshot_model(struct pl_view *v, int quality, struct srv_snapshot *ret)
+{
+	struct cap_frame frame;
+	struct cap_prep prep;
+	struct cap_image img;
+	uint64_t seq;
+	uint8_t *copy;
+	char err[256];
+	int r = take_kept(v, &frame, &prep, &seq, &copy);
+	if (r < 0)
+		return r;
+	r = cap_decode(v->main_decoder, &frame, &prep, &img);
+	if (r < 0) { /* it decoded for the classifier a moment ago: only memory can fail now */
+		log_error("snapshot: cannot decode the frame of result %llu again: %s",
+			  (unsigned long long)seq, cap_decoder_last_error(v->main_decoder));
+		free(copy);
+		return r == CAP_ERR_CORRUPT ? -EIO : r;
+	}
+	struct srv_snapshot s = { .seq = seq, .width = img.width, .height = img.height,
+				  .view_model = 1 };
+	r = cap_encode_jpeg(&img, quality, &s.jpeg, &s.len, err, sizeof(err));
+	free(copy);
+	if (r < 0) {
+		log_error("snapshot: %s", err);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int view_snapshot(struct pl_view *v, const struct srv_snapshot_req *req, struct srv_snapshot *ret)
+{
+	struct cap_frame frame;
+	struct cap_prep prep;
+	uint64_t seq;
+	uint8_t *copy;
+	int r = take_kept(v, &frame, &prep, &seq, &copy);
+	if (r < 0)
+		return r;
 
 	int max_width = (int)req->max_width;
 	if (req->scale > 0 && req->scale < 1) {
@@ -110,8 +159,8 @@ int view_snapshot(struct pl_view *v, const struct srv_snapshot_req *req, struct 
 			max_width = w;
 	}
 	struct srv_snapshot s = { .seq = seq };
-	int r = cap_frame_jpeg(v->main_decoder, &frame, max_width, VIEW_JPEG_QUALITY, &s.jpeg, &s.len,
-			       &s.width, &s.height);
+	r = cap_frame_jpeg(v->main_decoder, &frame, max_width, VIEW_JPEG_QUALITY, &s.jpeg, &s.len,
+			   &s.width, &s.height);
 	free(copy);
 	if (r < 0)
 		return log_errno(LOG_WARNING, r == CAP_ERR_CORRUPT ? EIO : -r,

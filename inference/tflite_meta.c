@@ -22,9 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zip.h>
 
 #include "inference/fbb.h"
+#include "inference/zip_api.h"
 #include "lib/errbuf.h"
 
 /* metadata_schema.fbs enum values */
@@ -141,16 +141,20 @@ int tflite_write_metadata(const struct rt_base *base, int classes, const char *n
 	return 0;
 }
 
-static int zip_fail(char *err, size_t errlen, zip_error_t *ze, const char *what)
+static int zip_fail(const struct zip_api *Z, char *err, size_t errlen, zip_error_t *ze,
+		    const char *what)
 {
-	err_setf(err, errlen, -EIO, "labels zip: %s: %s", what, zip_error_strerror(ze));
-	zip_error_fini(ze);
+	err_setf(err, errlen, -EIO, "labels zip: %s: %s", what, Z->zip_error_strerror(ze));
+	Z->zip_error_fini(ze);
 	return -EIO;
 }
 
 int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf, size_t *ret_len,
 		      char *err, size_t errlen)
 {
+	const struct zip_api *Z = zip_api(err, errlen);
+	if (!Z)
+		return -ELIBACC;
 	size_t text_len = 0;
 	for (int k = 0; k < classes; k++)
 		text_len += strlen(labels[k]) + 1;
@@ -161,28 +165,28 @@ int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf,
 		p += sprintf(p, "%s\n", labels[k]);
 
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *mem = zip_source_buffer_create(NULL, 0, 0, &ze);
+	Z->zip_error_init(&ze);
+	zip_source_t *mem = Z->zip_source_buffer_create(NULL, 0, 0, &ze);
 	if (!mem) {
 		free(text);
-		return zip_fail(err, errlen, &ze, "create");
+		return zip_fail(Z, err, errlen, &ze, "create");
 	}
-	zip_t *za = zip_open_from_source(mem, ZIP_TRUNCATE, &ze);
+	zip_t *za = Z->zip_open_from_source(mem, ZIP_TRUNCATE, &ze);
 	if (!za) {
-		zip_source_free(mem);
+		Z->zip_source_free(mem);
 		free(text);
-		return zip_fail(err, errlen, &ze, "open");
+		return zip_fail(Z, err, errlen, &ze, "open");
 	}
-	zip_source_keep(mem); /* survives zip_close(): the bytes are read from it below */
-	zip_source_t *file = zip_source_buffer(za, text, text_len, 0);
-	zip_int64_t idx = file ? zip_file_add(za, TFLITE_LABELS_FILE, file, ZIP_FL_ENC_UTF_8) : -1;
+	Z->zip_source_keep(mem); /* survives Z->zip_close(): the bytes are read from it below */
+	zip_source_t *file = Z->zip_source_buffer(za, text, text_len, 0);
+	zip_int64_t idx = file ? Z->zip_file_add(za, TFLITE_LABELS_FILE, file, ZIP_FL_ENC_UTF_8) : -1;
 	if (idx < 0)
-		zip_source_free(file);
-	if (idx < 0 || zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0 ||
-	    zip_file_set_mtime(za, (zip_uint64_t)idx, ZIP_MTIME, 0) < 0 || zip_close(za) < 0) {
-		err_setf(err, errlen, -EIO, "labels zip: %s", zip_strerror(za));
-		zip_discard(za);
-		zip_source_free(mem);
+		Z->zip_source_free(file);
+	if (idx < 0 || Z->zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0 ||
+	    Z->zip_file_set_mtime(za, (zip_uint64_t)idx, ZIP_MTIME, 0) < 0 || Z->zip_close(za) < 0) {
+		err_setf(err, errlen, -EIO, "labels zip: %s", Z->zip_strerror(za));
+		Z->zip_discard(za);
+		Z->zip_source_free(mem);
 		free(text);
 		return -EIO;
 	}
@@ -190,15 +194,15 @@ int tflite_labels_zip(const char *const *labels, int classes, uint8_t **ret_buf,
 	zip_stat_t st;
 	uint8_t *out = NULL;
 	int r = 0;
-	if (zip_source_stat(mem, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) || zip_source_open(mem) < 0) {
+	if (Z->zip_source_stat(mem, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) || Z->zip_source_open(mem) < 0) {
 		r = err_setf(err, errlen, -EIO, "labels zip: cannot read the archive back");
 	} else {
 		out = malloc(st.size ? st.size : 1);
-		if (!out || zip_source_read(mem, out, st.size) != (zip_int64_t)st.size)
+		if (!out || Z->zip_source_read(mem, out, st.size) != (zip_int64_t)st.size)
 			r = err_setf(err, errlen, out ? -EIO : -ENOMEM, "labels zip: cannot read the archive back");
-		zip_source_close(mem);
+		Z->zip_source_close(mem);
 	}
-	zip_source_free(mem);
+	Z->zip_source_free(mem);
 	if (r < 0) {
 		free(out);
 		return r;

@@ -165,6 +165,77 @@ static void subscriber_gets_documented_labels(void **state)
 	stop(h);
 }
 
+/* A snapshot's JPEG, decoded to RGB (caller frees *ret_pix); returns its seq. */
+static json_int_t snapshot_rgb(struct cli_conn *c, const char *view, uint8_t **ret_pix, int *ret_w,
+			       int *ret_h)
+{
+	json_t *reply, *fields = view ? json_pack("{s:s}", "view", view) : NULL;
+	assert_int_equal(cli_request(c, "snapshot", fields, 5000, &reply), 0);
+	json_decref(fields);
+	assert_string_equal(type_of(reply), "snapshot");
+	const char *b64 = json_string_value(json_object_get(reply, "data"));
+	assert_non_null(b64);
+	uint8_t *jpeg;
+	size_t jlen;
+	assert_int_equal(wire_base64_decode(b64, strlen(b64), &jpeg, &jlen), 0);
+	tjhandle tj = tjInitDecompress();
+	int sub, cs;
+	assert_int_equal(tjDecompressHeader3(tj, jpeg, jlen, ret_w, ret_h, &sub, &cs), 0);
+	*ret_pix = malloc((size_t)*ret_w * (size_t)*ret_h * 3);
+	assert_non_null(*ret_pix);
+	assert_int_equal(tjDecompress2(tj, jpeg, jlen, *ret_pix, *ret_w, 0, *ret_h, TJPF_RGB, 0), 0);
+	tjDestroy(tj);
+	free(jpeg);
+	json_int_t seq = json_integer_value(json_object_get(reply, "seq"));
+	json_decref(reply);
+	return seq;
+}
+
+/* "view":"model" is the classifier's picture: the same frame as the camera snapshot of that
+ * result, smaller (DCT-scaled, at least the model's 224 on its short side), and equal to the
+ * camera picture box-averaged to its size within JPEG noise. The daemon decodes it again from
+ * the kept frame on request; a wrong frame or wrong scaling fails here. */
+static void model_view_snapshot_is_the_classified_picture(struct cli_conn *c)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		uint8_t *cam, *mod;
+		int cw, ch, mw, mh;
+		json_int_t s1 = snapshot_rgb(c, NULL, &cam, &cw, &ch);
+		json_int_t s2 = snapshot_rgb(c, "model", &mod, &mw, &mh);
+		if (s1 != s2) { /* a new result came in between: try again */
+			free(cam);
+			free(mod);
+			continue;
+		}
+		assert_true(mw <= cw && mh <= ch && (mw < mh ? mw : mh) >= 224);
+		/* DCT scaling is by M/8 (rounded up), the same factor on both axes */
+		assert_true(abs(mw * ch - mh * cw) <= cw + ch);
+		double diff = 0;
+		for (int y = 0; y < mh; y++)
+			for (int x = 0; x < mw; x++) {
+				const int x0 = x * cw / mw, x1 = (x + 1) * cw / mw > x0 ? (x + 1) * cw / mw : x0 + 1;
+				const int y0 = y * ch / mh, y1 = (y + 1) * ch / mh > y0 ? (y + 1) * ch / mh : y0 + 1;
+				for (int k = 0; k < 3; k++) {
+					int sum = 0;
+					for (int yy = y0; yy < y1; yy++)
+						for (int xx = x0; xx < x1; xx++)
+							sum += cam[((size_t)yy * cw + (size_t)xx) * 3 + k];
+					diff += fabs((double)sum / ((x1 - x0) * (y1 - y0)) -
+						     mod[((size_t)y * mw + x) * 3 + k]);
+				}
+			}
+		diff /= (double)mw * mh * 3;
+		print_message("model view %dx%d of the camera's %dx%d: mean difference %.2f\n", mw, mh,
+			      cw, ch, diff);
+		free(cam);
+		free(mod);
+		if (diff > 6)
+			fail_msg("model view differs from the camera frame by %.2f per sample", diff);
+		return;
+	}
+	fail_msg("no two snapshots of the same result in 50 tries");
+}
+
 static void latest_classify_snapshot_status(void **state)
 {
 	(void)state;
@@ -209,6 +280,7 @@ static void latest_classify_snapshot_status(void **state)
 	tjDestroy(tj);
 	free(jpeg);
 	json_decref(reply);
+	model_view_snapshot_is_the_classified_picture(c);
 
 	sleep(4); /* rates are measured over 3 s windows */
 	assert_int_equal(cli_request(c, "status", NULL, 5000, &reply), 0);

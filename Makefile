@@ -67,7 +67,7 @@ else
   BUILD ?= build
 endif
 
-PKGS := libv4l2 libturbojpeg libsystemd inih jansson libpng
+PKGS := libv4l2 libturbojpeg inih jansson libpng
 # libzip is compiled against but not linked: inference/zip_api.c loads it when a model's
 # associated files are read or written (it drags in libcrypto, ~1.5 MB of resident memory).
 # The soname to load is the one of the libzip.so this build sees (readelf: any target arch).

@@ -23,7 +23,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -36,6 +35,7 @@
 #include "ipc/server.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/service.h"
 #include "lib/version.h"
 
 #define TICK_MAX_US 1000000ull /* STATUS= refresh; the watchdog may need a faster tick */
@@ -67,7 +67,7 @@ static void set_status(struct daemon *d, const char *status)
 	if (strcmp(d->status, status) == 0)
 		return;
 	snprintf(d->status, sizeof(d->status), "%s", status);
-	sd_notifyf(0, "STATUS=%s", status);
+	svc_notifyf("STATUS=%s", status);
 }
 
 static void tick(struct daemon *d)
@@ -86,7 +86,7 @@ static void tick(struct daemon *d)
 		if (d->unhealthy_logged)
 			log_info("pipeline healthy again");
 		d->unhealthy_logged = false;
-		sd_notify(0, "WATCHDOG=1");
+		svc_notify("WATCHDOG=1");
 	} else if (!d->unhealthy_logged) {
 		char reason[STATUS_MAX];
 		pl_health_reason(d->pl, why, reason, sizeof(reason));
@@ -154,7 +154,7 @@ static int setup_events(struct daemon *d)
 		return log_errno(LOG_ERR, errno, "signalfd");
 
 	uint64_t tick_us = TICK_MAX_US;
-	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+	if (svc_watchdog_usec(&d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	if (d->watchdog_usec && d->watchdog_usec / 3 < tick_us)
 		tick_us = d->watchdog_usec / 3 ? d->watchdog_usec / 3 : 1;
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	r = config_load(d.config_path, &d.cfg, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
-		sd_notifyf(0, "STATUS=bad configuration: %s", err);
+		svc_notifyf("STATUS=bad configuration: %s", err);
 		return EXIT_FAILURE;
 	}
 	apply_log_level(&d);
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 	bool trained = teach_effective_model(&d.cfg);
 	if (trained)
 		log_info("running the trained model %s (docs/teach.md: which model loads)", d.cfg.model.path);
-	sd_notifyf(0, "STATUS=loading model %s", d.cfg.model.path);
+	svc_notifyf("STATUS=loading model %s", d.cfg.model.path);
 	struct classifier *model = NULL;
 	r = pl_model_load(&d.cfg, &model, err, sizeof(err));
 	if (r < 0 && trained) {
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		log_error("%s", err);
-		sd_notifyf(0, "STATUS=cannot load the model: %s", err);
+		svc_notifyf("STATUS=cannot load the model: %s", err);
 		goto out;
 	}
 	health_init(&d.health, mono_now_ns());
@@ -323,9 +323,9 @@ int main(int argc, char **argv)
 
 	log_info("camclassd %s serving on %s (%s mode)", camclass_version(), srv_socket_path(d.srv),
 		 config_mode_name(d.cfg.classify.mode));
-	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", srv_socket_path(d.srv));
+	svc_notifyf("READY=1\nSTATUS=serving on %s", srv_socket_path(d.srv));
 	exit_status = run_loop(&d);
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	svc_notify("STOPPING=1\nSTATUS=stopping");
 out:
 	if (d.loader) { /* stopping while a reload's model loads: wait for it, then drop it */
 		struct config pending_cfg;

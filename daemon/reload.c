@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon/daemon_internal.h"
 #include "daemon/teach_daemon.h"
 #include "ipc/server.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/service.h"
 
 /* NAN (an unset input_mean/input_std) equals NAN here. */
 static bool same_setting(double a, double b)
@@ -87,7 +87,7 @@ void daemon_reload_model_loaded(struct daemon *d)
 	} else {
 		reload_apply(d, &cfg, model);
 	}
-	sd_notify(0, "READY=1");
+	svc_notify("READY=1");
 	if (d->reload_again) {
 		d->reload_again = false;
 		daemon_reload(d);
@@ -107,7 +107,7 @@ void daemon_reload(struct daemon *d)
 		d->reload_again = true;
 		return;
 	}
-	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
+	svc_notifyf("RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%llu", d->config_path,
 		   (unsigned long long)(mono_now_ns() / 1000));
 	d->status[0] = 0;
 	log_info("reloading %s", d->config_path);
@@ -135,5 +135,5 @@ void daemon_reload(struct daemon *d)
 	}
 	reload_apply(d, &cfg, NULL);
 done:
-	sd_notify(0, "READY=1");
+	svc_notify("READY=1");
 }

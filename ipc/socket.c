@@ -21,10 +21,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
 
 #include "ipc/socket.h"
 #include "lib/log.h"
+#include "lib/service.h"
 
 #define LISTEN_BACKLOG 128
 #define GROUP_BUF_BYTES 16384
@@ -46,7 +46,7 @@ static void bound_path(int fd, char *buf, size_t len)
 
 static int take_activated(int *ret_fd)
 {
-	int n = sd_listen_fds(1);
+	int n = svc_listen_fds(true);
 	if (n < 0)
 		return log_errno(LOG_ERR, n, "Failed to read socket activation fds");
 	if (n == 0)
@@ -55,8 +55,8 @@ static int take_activated(int *ret_fd)
 		log_error("Socket activation passed %d fds, expected one listening Unix socket", n);
 		return -EINVAL;
 	}
-	int fd = SD_LISTEN_FDS_START;
-	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+	int fd = SVC_LISTEN_FDS_START;
+	if (svc_is_unix_listener(fd, SOCK_STREAM) <= 0) {
 		log_error("Socket activation fd %d is not a listening AF_UNIX stream socket", fd);
 		return -EINVAL;
 	}

@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon/config.h"
 #include "lib/log.h"
+#include "lib/service.h"
 #include "tools/web/auth.h"
 #include "tools/web/http.h"
 #include "tools/web/hub.h"
@@ -98,13 +98,13 @@ int main(int argc, char **argv)
 	log_info("serving http on %s (port %u), auth %s, teach %s, daemon socket %s",
 		 cfg.web.listen, port, config_web_auth_name(cfg.web.auth),
 		 cfg.web.allow_teach ? "on" : "off", cfg.socket.path);
-	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", cfg.web.listen);
+	svc_notifyf("READY=1\nSTATUS=serving on %s", cfg.web.listen);
 
 	int sig;
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
 	log_info("stopping (signal %d)", sig);
-	sd_notify(0, "STOPPING=1");
+	svc_notify("STOPPING=1");
 	r = 0;
 out:
 	web_server_stop(server);

@@ -53,6 +53,29 @@ static void keep_snapshot(struct pipeline *pl, const struct cap_image *img, uint
 	pl->snap_w = img->width;
 	pl->snap_h = img->height;
 	pl->snap_channels = img->channels;
+	pl->snap_raw = false;
+	pl->snap_seq = seq;
+}
+
+/* A YUYV/NV12 frame was never decoded as a whole: keep its bytes (fewer than the picture's)
+ * and decode them only when a "view":"model" snapshot is asked for. */
+static void keep_frame_snapshot(struct pipeline *pl, const struct cap_frame *frame, int channels,
+				uint64_t seq)
+{
+	if (frame->bytes > pl->snap_cap) {
+		uint8_t *p = realloc(pl->snap_pixels, frame->bytes);
+		if (!p)
+			return; /* keep the older snapshot; a later frame may fit */
+		pl->snap_pixels = p;
+		pl->snap_cap = frame->bytes;
+	}
+	memcpy(pl->snap_pixels, frame->data, frame->bytes);
+	pl->snap_frame = *frame;
+	pl->snap_frame.data = NULL;
+	pl->snap_w = frame->width;
+	pl->snap_h = frame->height;
+	pl->snap_channels = channels == 1 ? 1 : 3;
+	pl->snap_raw = true;
 	pl->snap_seq = seq;
 }
 
@@ -103,9 +126,15 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	struct srv_result res = { 0 };
 	int r;
 
-	r = clf_decode_frame(m, frame, &img);
+	/* YUYV/NV12 are converted inside the resize, only where it reads: no decode step */
+	const bool fused = cap_format_is_yuv(frame->format);
+	r = fused ? 0 : clf_decode_frame(m, frame, &img);
 	uint64_t t1 = mono_now_ns();
-	if (r == 0) {
+	if (r == 0 && fused) {
+		/* [model] roi, before crop; the frame is the picture at its own size */
+		const struct cap_rect region = roi_rect(&pl->roi, frame->width, frame->height);
+		r = clf_prepare_frame(m, frame, &region);
+	} else if (r == 0) {
 		struct cap_image region = roi_view(&img, &pl->roi); /* [model] roi, before crop */
 		r = clf_prepare(m, &region);
 	}
@@ -170,7 +199,10 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	pl_ring_add(&pl->lat_decode, res.latency_ms.decode);
 	pl_ring_add(&pl->lat_prep, res.latency_ms.preprocess);
 	pl_ring_add(&pl->lat_infer, res.latency_ms.inference);
-	keep_snapshot(pl, &img, res.seq);
+	if (fused)
+		keep_frame_snapshot(pl, frame, clf_prep(m)->target.channels, res.seq);
+	else
+		keep_snapshot(pl, &img, res.seq);
 	pthread_mutex_unlock(&pl->stats_lock);
 	view_keep_frame(pl->view, frame, res.seq);
 	srv_publish_result(pl->srv, &res);

@@ -90,6 +90,33 @@ static void hook_demand_changed(void *userdata, unsigned subscribers, unsigned c
 		pl_set_wanted(pl, subscribers + classify_pending > 0);
 }
 
+/* The kept YUYV/NV12 frame, decoded as the classifier's decoder would (its channels), as a
+ * JPEG. Under stats_lock. */
+static int raw_snapshot(struct pipeline *pl, struct srv_snapshot *ret, char *err, size_t errlen)
+{
+	struct cap_decoder *d;
+	struct cap_image img;
+	struct cap_frame f = pl->snap_frame;
+	f.data = pl->snap_pixels;
+	const struct cap_prep prep = { .target = { .width = f.width, .height = f.height,
+						   .channels = pl->snap_channels } };
+	int r = cap_decoder_new(&d);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", cap_strerror(r));
+		return r;
+	}
+	r = cap_decode(d, &f, &prep, &img);
+	if (r < 0)
+		snprintf(err, errlen, "%s", cap_decoder_last_error(d));
+	else {
+		*ret = (struct srv_snapshot){ .seq = pl->snap_seq, .width = img.width,
+					      .height = img.height, .view_model = 1 };
+		r = cap_encode_jpeg(&img, SNAPSHOT_QUALITY, &ret->jpeg, &ret->len, err, errlen);
+	}
+	cap_decoder_free(d);
+	return r;
+}
+
 /* "view":"model": what the classifier saw (after crop and DCT-scaled decode), as kept by the
  * classify thread; otherwise the camera's frame (view.c). */
 static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
@@ -102,7 +129,9 @@ static int hook_snapshot(void *userdata, const struct srv_snapshot_req *req,
 	if (!req->view_model)
 		return view_snapshot(pl->view, req, ret);
 	pthread_mutex_lock(&pl->stats_lock);
-	if (pl->snap_seq) {
+	if (pl->snap_seq && pl->snap_raw) {
+		r = raw_snapshot(pl, ret, err, sizeof(err));
+	} else if (pl->snap_seq) {
 		const struct cap_image img = {
 			.pixels = pl->snap_pixels, .width = pl->snap_w, .height = pl->snap_h,
 			.channels = pl->snap_channels,

@@ -86,7 +86,10 @@ struct pipeline {
 	pthread_mutex_t stats_lock;
 	struct srv_result last;      /* valid when last.seq != 0 */
 	struct debounce state;       /* copy of debounce for status */
-	uint8_t *snap_pixels;
+	uint8_t *snap_pixels;        /* the decoded picture; a YUYV/NV12 frame's own bytes when
+				      * snap_raw (decoded when a snapshot asks: hooks.c) */
+	bool snap_raw;
+	struct cap_frame snap_frame; /* snap_raw: the frame's geometry (its data is snap_pixels) */
 	int snap_w, snap_h, snap_channels;
 	size_t snap_cap;
 	uint64_t snap_seq;

@@ -238,7 +238,24 @@ const char *cap_decoder_last_error(const struct cap_decoder *d);
  * times 4 for a float target. */
 int cap_preprocess(const struct cap_image *img, const struct cap_prep *p, void *tensor,
 		   size_t tensor_bytes);
-/* cap_decode + cap_preprocess. */
+/* A rectangle of a frame or image, in pixels. */
+struct cap_rect {
+	int x, y, width, height;
+};
+/* True for YUYV and NV12, the formats cap_preprocess_yuv takes. */
+bool cap_format_is_yuv(enum cap_pixfmt f);
+/* cap_decode + cap_preprocess of a region of a YUYV or NV12 frame in one pass: exactly the
+ * tensor cap_preprocess gives for the region of the image cap_decode makes (same BT.601
+ * conversion, same crop, resize and quantization, bit for bit), but the frame is converted
+ * only where the crop keeps it, row by row as the resize reads it, into no whole-frame image.
+ * region: NULL for the whole frame, else inside it. Errors: as cap_decode for the frame
+ * (CAP_ERR_CORRUPT when stride or bytes do not fit, with the reason in
+ * cap_decoder_last_error), CAP_ERR_UNSUPPORTED for other formats, CAP_ERR_INVALID for a
+ * region outside the frame or a target cap_preprocess refuses. d only keeps the reason. */
+int cap_preprocess_yuv(struct cap_decoder *d, const struct cap_frame *frame,
+		       const struct cap_rect *region, const struct cap_prep *p, void *tensor,
+		       size_t tensor_bytes);
+/* cap_decode + cap_preprocess (YUYV and NV12 through cap_preprocess_yuv). */
 int cap_frame_to_tensor(struct cap_decoder *d, const struct cap_frame *frame,
 			const struct cap_prep *p, void *tensor, size_t tensor_bytes);
 

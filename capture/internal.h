@@ -1,5 +1,6 @@
 /* internal.h — what the files of capture/ share with each other and nobody else: the two
- * session back-ends behind cap_source (V4L2, file), the BMP reader and the crop rule.
+ * session back-ends behind cap_source (V4L2, file), the BMP reader, the crop rule and the YUV
+ * row conversion the decoder and the resize share.
  * Sessions are single-shot: open, stream frames, fail or close. The retry loop in source.c
  * owns them; a session never retries by itself. */
 #ifndef CAMCLASS_CAPTURE_INTERNAL_H
@@ -90,6 +91,17 @@ static inline int device_error(int r)
  * -errno listing the controls), with err filled. */
 int cap_v4l2_apply_controls(int fd, const char *device, const struct cap_config *cfg, char *err,
 			    size_t errlen);
+
+/* Row y of a YUYV or NV12 frame checked by the decoder, columns [x0, x0 + n), converted to RGB
+ * (channels 3) or grey (1) as cap_decode converts frames (decode.c). */
+void cap_yuv_row(const struct cap_frame *f, int y, int x0, int n, int channels, uint8_t *out);
+/* The same values as floats, as the resize reads rows: 4 a pixel for RGB (R, G, B, 0), 1 for
+ * grey. */
+void cap_yuv_row_floats(const struct cap_frame *f, int y, int x0, int n, int channels, float *out);
+/* cap_preprocess of the view of a checked YUYV/NV12 frame (preprocess.c): its rows come from
+ * cap_yuv_row. The view must lie inside the frame. */
+int cap_preprocess_yuv_view(const struct cap_frame *frame, const struct cap_rect *view,
+			    const struct cap_prep *p, void *tensor, size_t tensor_bytes);
 
 /* Largest image side the decoders accept (bounds allocations from untrusted headers). */
 #define CAP_MAX_SIDE 16384

@@ -181,6 +181,13 @@ int clf_prepare(struct classifier *c, const struct cap_image *image)
 	return cap_preprocess(image, &c->prep, eng_input(c->engine), c->input.bytes);
 }
 
+int clf_prepare_frame(struct classifier *c, const struct cap_frame *frame,
+		      const struct cap_rect *region)
+{
+	return cap_preprocess_yuv(c->decoder, frame, region, &c->prep, eng_input(c->engine),
+				  c->input.bytes);
+}
+
 int clf_run(struct classifier *c)
 {
 	int r = eng_invoke(c->engine);

@@ -89,6 +89,11 @@ int clf_decode_still(struct classifier *c, const uint8_t *data, size_t bytes,
 const char *clf_decode_error(const struct classifier *c);
 /* The picture → the model's input tensor (cap_preprocess with clf_prep()). */
 int clf_prepare(struct classifier *c, const struct cap_image *image);
+/* A YUYV or NV12 camera frame's region (NULL: all of it) → the input tensor in one pass
+ * (cap_preprocess_yuv): the tensor clf_decode_frame, the region's view and clf_prepare give,
+ * without decoding the whole frame. Errors as those steps; clf_decode_error() says why. */
+int clf_prepare_frame(struct classifier *c, const struct cap_frame *frame,
+		      const struct cap_rect *region);
 /* Run the model on the prepared input; 0 or -EIO (clf_run_error() says why). */
 int clf_run(struct classifier *c);
 const char *clf_run_error(const struct classifier *c);

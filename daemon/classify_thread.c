@@ -84,9 +84,15 @@ static void classify_one(struct pipeline *pl, const struct cap_frame *frame, uin
 	struct srv_result res = { 0 };
 	int r;
 
-	r = clf_decode_frame(m, frame, &img);
+	/* YUYV/NV12 are converted inside the resize, only where it reads: no decode step */
+	const bool fused = cap_format_is_yuv(frame->format);
+	r = fused ? 0 : clf_decode_frame(m, frame, &img);
 	uint64_t t1 = mono_now_ns();
-	if (r == 0) {
+	if (r == 0 && fused) {
+		/* [model] roi, before crop; the frame is the picture at its own size */
+		const struct cap_rect region = roi_rect(&pl->roi, frame->width, frame->height);
+		r = clf_prepare_frame(m, frame, &region);
+	} else if (r == 0) {
 		struct cap_image region = roi_view(&img, &pl->roi); /* [model] roi, before crop */
 		r = clf_prepare(m, &region);
 	}

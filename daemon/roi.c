@@ -61,24 +61,32 @@ static int edge(double fraction, int size)
 	return v < 0 ? 0 : v > size ? size : (int)v;
 }
 
+struct cap_rect roi_rect(const struct roi *r, int width, int height)
+{
+	if (roi_is_full(r))
+		return (struct cap_rect){ 0, 0, width, height };
+	int x0 = edge(r->x, width), x1 = edge(r->x + r->w, width);
+	int y0 = edge(r->y, height), y1 = edge(r->y + r->h, height);
+	/* a region thinner than a pixel still covers one */
+	if (x1 <= x0) {
+		x0 = x0 < width ? x0 : width - 1;
+		x1 = x0 + 1;
+	}
+	if (y1 <= y0) {
+		y0 = y0 < height ? y0 : height - 1;
+		y1 = y0 + 1;
+	}
+	return (struct cap_rect){ x0, y0, x1 - x0, y1 - y0 };
+}
+
 struct cap_image roi_view(const struct cap_image *img, const struct roi *r)
 {
 	if (roi_is_full(r))
 		return *img;
-	int x0 = edge(r->x, img->width), x1 = edge(r->x + r->w, img->width);
-	int y0 = edge(r->y, img->height), y1 = edge(r->y + r->h, img->height);
-	/* a region thinner than a pixel still covers one */
-	if (x1 <= x0) {
-		x0 = x0 < img->width ? x0 : img->width - 1;
-		x1 = x0 + 1;
-	}
-	if (y1 <= y0) {
-		y0 = y0 < img->height ? y0 : img->height - 1;
-		y1 = y0 + 1;
-	}
+	const struct cap_rect c = roi_rect(r, img->width, img->height);
 	struct cap_image v = *img;
-	v.pixels = img->pixels + (size_t)y0 * img->stride_bytes + (size_t)x0 * (size_t)img->channels;
-	v.width = x1 - x0;
-	v.height = y1 - y0;
+	v.pixels = img->pixels + (size_t)c.y * img->stride_bytes + (size_t)c.x * (size_t)img->channels;
+	v.width = c.width;
+	v.height = c.height;
 	return v;
 }

@@ -1,6 +1,7 @@
 /* fuzz_frame.c — libFuzzer target for everything capture/ does with bytes from outside: JPEG
  * framing and decode (TurboJPEG, DCT-scaled), BMP, raw YUYV/NV12/GREY/RGB24 frames with odd
- * geometry, concatenated-MJPEG splitting, and preprocessing of whatever decoded.
+ * geometry, concatenated-MJPEG splitting, and preprocessing of whatever decoded (YUYV/NV12 also
+ * converted inside the resize, which must match their decoded picture bit for bit).
  * Input: byte 0 picks the path, bytes 1..6 the target/frame geometry, the rest is the data.
  * After each input the same decoder must still decode a known good JPEG to the very pixels it
  * gave at start (issue #13: one bad frame used to leave the TurboJPEG handle broken for good).
@@ -62,6 +63,26 @@ static void to_tensor(const struct cap_image *img, const struct cap_prep *p)
 	}
 }
 
+/* A YUYV/NV12 frame converted inside the resize must give the very tensor of its decoded
+ * picture's view (cap_preprocess_yuv's promise), for a region the input picks. */
+static void fused_matches(const struct cap_frame *f, const struct cap_image *img,
+			  const struct cap_prep *p, uint8_t a, uint8_t b)
+{
+	const size_t n = (size_t)p->target.width * p->target.height * p->target.channels;
+	const struct cap_rect r = { a % img->width, b % img->height, img->width - a % img->width,
+				    img->height - b % img->height };
+	struct cap_image view = *img;
+	view.pixels += (size_t)r.y * img->stride_bytes + (size_t)r.x * img->channels;
+	view.width = r.width;
+	view.height = r.height;
+	uint8_t *want = malloc(n), *got = malloc(n);
+	if (want && got && (cap_preprocess(&view, p, want, n) != 0 ||
+			    cap_preprocess_yuv(decoder, f, &r, p, got, n) != 0 || memcmp(want, got, n) != 0))
+		abort();
+	free(want);
+	free(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 7)
@@ -89,8 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cap_frame f = { .data = body, .bytes = len, .format = fmts[data[4] % 6],
 				       .width = 1 + data[5] % 48, .height = 1 + data[6] % 48,
 				       .stride_bytes = (data[4] / 6) % 200 };
-		if (cap_decode(decoder, &f, &p, &img) == 0)
+		if (cap_decode(decoder, &f, &p, &img) == 0) {
 			to_tensor(&img, &p);
+			if (cap_format_is_yuv(f.format))
+				fused_matches(&f, &img, &p, data[1], data[2]);
+		}
 	} else if (mode == 2) {
 		size_t pos = 0, start, n;
 		while (cap_mjpeg_next(body, len, &pos, &start, &n) == 0) {

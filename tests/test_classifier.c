@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "daemon/classifier.h"
+#include "daemon/roi.h"
 #include "tests/testutil.h"
 
 static void labels_from_the_shared_imagenet_file(void **state)
@@ -267,6 +268,53 @@ static void float_model_normalization_and_output(void **state)
 	free(data);
 }
 
+/* What the classify thread does with a YUYV or NV12 frame (clf_prepare_frame on the roi's
+ * rectangle) fills the input tensor exactly as decoding the frame, cutting the roi's view and
+ * preparing it do — on an RGB model (center crop) and a grey one. */
+static void a_yuv_frame_prepares_as_its_decoded_picture(void **state)
+{
+	(void)state;
+	static const char *const models[][2] = { { "mobilenet_v2_1.0_224_quant.tflite", "imagenet_labels.txt" },
+						  { "person_detect.tflite", "person_detect_labels.txt" } };
+	static const struct roi rois[] = { { 0, 0, 1, 1 }, { 0.3, 0.1, 0.55, 0.77 } };
+	enum { W = 161, H = 121 };
+	static uint8_t frame_bytes[(W + 1) * 2 * H];
+	srand(3);
+	for (size_t i = 0; i < sizeof(frame_bytes); i++)
+		frame_bytes[i] = (uint8_t)rand();
+	for (size_t m = 0; m < 2; m++) {
+		char err[512], model[4096], labels[4096];
+		struct classifier *c;
+		snprintf(model, sizeof(model), "%s", tu_model_path(models[m][0]));
+		snprintf(labels, sizeof(labels), "%s", tu_model_path(models[m][1]));
+		struct clf_options o = options(model, labels);
+		o.crop = CAP_CROP_CENTER;
+		if (clf_load(&o, &c, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		const size_t n = clf_input(c)->bytes;
+		uint8_t *got = malloc(n);
+		assert_non_null(got);
+		for (int f = 0; f < 2; f++)
+			for (size_t k = 0; k < 2; k++) {
+				const struct cap_frame fr = {
+					.data = frame_bytes, .bytes = sizeof(frame_bytes),
+					.format = f ? CAP_FMT_NV12 : CAP_FMT_YUYV, .width = W, .height = H,
+					.stride_bytes = f ? W + 1 : (W + 1) * 2,
+				};
+				const struct cap_rect rect = roi_rect(&rois[k], W, H);
+				assert_int_equal(clf_prepare_frame(c, &fr, &rect), 0);
+				memcpy(got, clf_input_tensor(c), n);
+				struct cap_image img;
+				assert_int_equal(clf_decode_frame(c, &fr, &img), 0);
+				const struct cap_image view = roi_view(&img, &rois[k]);
+				assert_int_equal(clf_prepare(c, &view), 0);
+				assert_memory_equal(got, clf_input_tensor(c), n);
+			}
+		free(got);
+		clf_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +324,7 @@ int main(void)
 		cmocka_unit_test(top_k_skips_nan_and_handles_empty_input),
 		cmocka_unit_test(load_errors_name_the_file),
 		cmocka_unit_test(a_photo_through_every_step),
+		cmocka_unit_test(a_yuv_frame_prepares_as_its_decoded_picture),
 		cmocka_unit_test(labels_inside_the_model),
 		cmocka_unit_test(float_model_normalization_and_output),
 	};

@@ -67,12 +67,36 @@ static void view_points_into_the_same_pixels(void **state)
 	assert_ptr_equal(thin.pixels, pixels + 39 * img.stride_bytes + 59 * 3);
 }
 
+/* roi_rect is roi_view's cut as a rectangle (YUYV/NV12 frames are resized from it). */
+static void rect_is_the_views_cut(void **state)
+{
+	(void)state;
+	static uint8_t pixels[97 * 61];
+	static const struct roi rois[] = {
+		{ 0, 0, 1, 1 }, { 0.5, 0.25, 0.25, 0.5 }, { 0.999, 0.999, 0.001, 0.001 },
+		{ 0.1, 0.7, 0.33, 0.3 }, { 0, 0, 0.0001, 1 },
+	};
+	static const int sizes[][2] = { { 97, 61 }, { 60, 40 }, { 1, 1 }, { 3, 61 } };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (size_t i = 0; i < sizeof(rois) / sizeof(rois[0]); i++) {
+			struct cap_image img = { pixels, sizes[s][0], sizes[s][1], 1, 97 };
+			struct cap_image v = roi_view(&img, &rois[i]);
+			struct cap_rect r = roi_rect(&rois[i], sizes[s][0], sizes[s][1]);
+			assert_int_equal(r.width, v.width);
+			assert_int_equal(r.height, v.height);
+			assert_ptr_equal(pixels + (size_t)r.y * 97 + (size_t)r.x, v.pixels);
+			assert_true(r.x >= 0 && r.y >= 0 && r.width >= 1 && r.height >= 1);
+			assert_true(r.x + r.width <= sizes[s][0] && r.y + r.height <= sizes[s][1]);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_four_fractions),
 		cmocka_unit_test(refuses_what_is_not_a_region),
 		cmocka_unit_test(view_points_into_the_same_pixels),
+		cmocka_unit_test(rect_is_the_views_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * frame as the camera would hand it over (the JPEG file as an MJPEG frame, or its pixels
  * converted once to YUYV or NV12 at full size, BT.601 full range as JPEG's own), capture's
  * decoder, capture's preprocessing with the daemon's defaults (crop center, resize area), then
- * the engine. Per stage it reads the wall clock and the process's CPU clock
+ * the engine. YUYV/NV12 frames, as in the daemon, skip the decoder: cap_preprocess_yuv converts
+ * them inside the resize, so their decode stage is empty and preprocess carries the conversion. Per stage it reads the wall clock and the process's CPU clock
  * (CLOCK_PROCESS_CPUTIME_ID: every thread, so the CPU a worker pool spends waiting counts). */
 #include "tools/camclass/bench_modes.h"
 
@@ -272,10 +273,12 @@ int bench_frame(struct engine *e, const struct bench_modes *m, int iters, int wa
 		const double cstart = c0;
 		double w[ST_N], c[ST_N];
 		for (int s = 0; s < ST_N; s++) {
+			/* as the daemon: YUYV/NV12 are converted inside the resize, where it reads */
 			if (s == ST_DECODE)
-				r = cap_decode(d, &frame, &prep, &img);
+				r = mjpeg ? cap_decode(d, &frame, &prep, &img) : 0;
 			else if (s == ST_PREP)
-				r = cap_preprocess(&img, &prep, eng_input(e), in.bytes);
+				r = mjpeg ? cap_preprocess(&img, &prep, eng_input(e), in.bytes)
+					  : cap_preprocess_yuv(d, &frame, NULL, &prep, eng_input(e), in.bytes);
 			else
 				r = eng_invoke(e);
 			if (r < 0) {

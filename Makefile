@@ -1,6 +1,6 @@
 # camclassd — build, test, install.
 #
-#   make                 build/camclassd, build/camclass and build/camclass-web
+#   make                 build/camclassd, build/camclass, build/camclass-web and build/camclass-mqtt
 #   make test            install missing deps, build, run every test suite (also SANITIZE=1)
 #   make run             install missing deps, build, start the demo daemon + a watching client
 #   make SANITIZE=1      ASan+UBSan build (into build/san)
@@ -321,6 +321,8 @@ bench: all
 # checks each with `man --warnings -l`.
 MAN_SRC  := $(wildcard docs/man/*.scd)
 MAN_PAGE := $(MAN_SRC:docs/man/%.scd=$(BUILD)/man/%)
+# installed: every page but those of companions this build leaves out (no libmosquitto, ...)
+MAN_INSTALL := $(filter-out $(if $(MQTT_BIN),,%/camclass-mqtt.1) $(if $(WEB_BIN),,%/camclass-web.1),$(MAN_PAGE))
 man: $(MAN_PAGE)
 $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(dir $@)
@@ -342,7 +344,7 @@ TRIPLET         := $(shell $(CC) -print-multiarch 2>/dev/null)
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8
-	for m in $(MAN_PAGE); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	for m in $(MAN_INSTALL); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/camclassd \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DATADIR)/models \
 	    $(DESTDIR)$(DOCDIR)/examples
@@ -367,10 +369,11 @@ install: all man
 	chmod 0644 $(DESTDIR)$(DATADIR)/camclassd-libcamera.conf
 	$(if $(WEB_BIN),install -m 0755 $(WEB_BIN) $(DESTDIR)$(PREFIX)/bin/camclass-web)
 	$(if $(WEB_BIN),sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/camclass-web.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
+	$(if $(WEB_BIN),chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/camclass-web.service)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'systemd/camclassd@.service' > '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.service'
 	install -m 0644 'systemd/camclassd@.socket' '$(DESTDIR)$(SYSTEMD_UNITDIR)/camclassd@.socket'
 	$(if $(MQTT_BIN),install -m 0755 $(BUILD)/camclass-mqtt $(DESTDIR)$(PREFIX)/bin/camclass-mqtt)
-	$(if $(MQTT_BIN),for u in camclass-mqtt.service camclass-mqtt@.service; do sed 's|@BINDIR@|$(PREFIX)/bin|g' "systemd/$$u" > "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; done)
+	$(if $(MQTT_BIN),for u in camclass-mqtt.service camclass-mqtt@.service; do sed 's|@BINDIR@|$(PREFIX)/bin|g' "systemd/$$u" > "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u" && chmod 0644 "$(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; done)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/camclassd $(DESTDIR)$(PREFIX)/bin/camclass \

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "lib/version.h"
 #include "tests/testutil.h"
 
 void du_write_file_ini(const char *ini, const char *frames, int fps, const char *sock,
@@ -55,4 +56,21 @@ int du_check_config(const char *ini, char *out, size_t outlen)
 	snprintf(outfile, sizeof(outfile), "%.4200s.out", ini);
 	snprintf(cmd, sizeof(cmd), "'%s/camclassd' --check-config -c '%s'", tu_build_dir(), ini);
 	return du_run_shell(cmd, outfile, out, outlen);
+}
+
+void du_expect_version(const char *prog)
+{
+	char *dir = tu_tmpdir();
+	char cmd[8600], outfile[4300], out[4096], want[512];
+	snprintf(outfile, sizeof(outfile), "%.4200s/version.out", dir);
+	snprintf(cmd, sizeof(cmd), "%s'%s/%s' --version", tu_exec_prefix(), tu_build_dir(), prog);
+	int st = du_run_shell(cmd, outfile, out, sizeof(out));
+	tu_rm_rf(dir);
+	free(dir);
+	/* the Makefile always knows a version here: git describe, VERSION or CAMCLASS_VERSION= */
+	assert_string_not_equal(camclass_version(), "unknown");
+	snprintf(want, sizeof(want), "%s %s\n", prog, camclass_version());
+	if (st != 0 || strcmp(out, want) != 0)
+		fail_msg("%s --version: exit %d, printed '%s', wanted exit 0 and '%s'", prog, st, out,
+			 want);
 }

@@ -26,4 +26,8 @@ int du_run_shell(const char *cmd, const char *outfile, char *out, size_t outlen)
  * returns the exit status. */
 int du_check_config(const char *ini, char *out, size_t outlen);
 
+/* Runs "<build>/<prog> --version" and fails the test unless it exits 0 printing exactly
+ * "<prog> <camclass_version()>\n" (the one version string of every binary, lib/version.h). */
+void du_expect_version(const char *prog);
+
 #endif

@@ -1,6 +1,7 @@
 /* test_mqtt_modules.c — camclass-mqtt's pure modules (tools/mqtt/): command payloads, following
  * the daemon's state from its messages (with and without the state fields), the attributes and
- * Home Assistant discovery documents, and settings (hostname defaults, topics, password file).
+ * Home Assistant discovery documents, and settings (hostname defaults, topics, password file);
+ * and the built binary's --version (the build's one version string, lib/version.h).
  * The broker side is tested end to end by tests/suite-mqtt.sh against a real mosquitto. */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "lib/version.h"
+#include "tests/daemon_util.h"
 #include "tests/testutil.h"
 #include "tools/mqtt/command.h"
 #include "tools/mqtt/ha.h"
@@ -240,7 +243,7 @@ static void discovery_documents_carry_what_home_assistant_needs(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "unique_id")), "cam1_state");
 	json_t *dev = json_object_get(d, "device");
 	assert_string_equal(json_string_value(json_object_get(dev, "model")), "fashion");
-	assert_non_null(json_string_value(json_object_get(dev, "sw_version")));
+	assert_string_equal(json_string_value(json_object_get(dev, "sw_version")), camclass_version());
 	json_decref(d);
 	assert_int_equal(s.n_binary_labels, 2);
 	char *topic = mq_settings_binary_topic(&s, 0);
@@ -255,6 +258,13 @@ static void discovery_documents_carry_what_home_assistant_needs(void **state)
 	config_free(&c);
 }
 
+/* `camclass-mqtt --version` prints "camclass-mqtt <version>", the same string as camclassd's */
+static void the_binary_prints_the_builds_version(void **state)
+{
+	(void)state;
+	du_expect_version("camclass-mqtt");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +275,7 @@ int main(void)
 		cmocka_unit_test(settings_fill_hostname_defaults_and_topics),
 		cmocka_unit_test(password_comes_from_the_first_line_of_the_file),
 		cmocka_unit_test(discovery_documents_carry_what_home_assistant_needs),
+		cmocka_unit_test(the_binary_prints_the_builds_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

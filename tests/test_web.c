@@ -1,6 +1,7 @@
 /* test_web.c — the HTTP-free parts of camclass-web: routes, query numbers, POST bodies, token
  * and htpasswd checks (hashes made here with crypt(3), never hard-coded), and the Prometheus
- * text made from a status reply, read back line by line. */
+ * text made from a status reply, read back line by line; and the built binary's --version (the
+ * build's one version string, lib/version.h). */
 #include <crypt.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 #include <cmocka.h>
 
 #include "ipc/wire.h"
+#include "tests/daemon_util.h"
+#include "tests/testutil.h"
 #include "tools/web/auth.h"
 #include "tools/web/metrics.h"
 #include "tools/web/request.h"
@@ -239,6 +242,13 @@ static void metrics_say_what_status_says(void **state)
 	free(text);
 }
 
+/* `camclass-web --version` prints "camclass-web <version>", the same string as camclassd's */
+static void the_binary_prints_the_builds_version(void **state)
+{
+	(void)state;
+	du_expect_version("camclass-web");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +258,7 @@ int main(void)
 		cmocka_unit_test(token_must_match_whole),
 		cmocka_unit_test(htpasswd_checks_crypt_hashes),
 		cmocka_unit_test(metrics_say_what_status_says),
+		cmocka_unit_test(the_binary_prints_the_builds_version),
 	};
 	return cmocka_run_group_tests_name("web", tests, NULL, NULL);
 }

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/version.h"
+
 static json_t *device(const struct mq_settings *s, const char *model)
 {
 	return json_pack("{s:[s], s:s, s:s, s:s, s:s}", "identifiers", s->client_id, "name",
 			 s->client_id, "manufacturer", "camclassd", "model",
-			 model ? model : "camclassd", "sw_version", MQ_SW_VERSION);
+			 model ? model : "camclassd", "sw_version", camclass_version());
 }
 
 static json_t *common(const struct mq_settings *s, const char *model, const char *name,

@@ -4,7 +4,7 @@
  * - mq_ha_sensor() is the retained config for <discovery_prefix>/sensor/<client_id>/state/config:
  *   a sensor whose state is the label on <prefix>/state, attributes from <prefix>/attributes,
  *   availability from <prefix>/availability, unique_id, and a device block (model name from the
- *   daemon, sw_version). mq_ha_binary() is the config of binary_labels entry i: ON while the
+ *   daemon, sw_version = camclass_version()). mq_ha_binary() is the config of binary_labels entry i: ON while the
  *   state is that label. model may be NULL (not known yet). New references; NULL on ENOMEM.
  * - Pure: any thread. */
 #ifndef CAMCLASS_TOOLS_MQTT_HA_H

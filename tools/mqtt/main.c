@@ -13,6 +13,7 @@
 
 #include "daemon/config.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "tools/mqtt/bridge.h"
 #include "tools/mqtt/settings.h"
 
@@ -28,7 +29,9 @@ static int usage(FILE *f)
 		   "  --instance NAME    camclass-mqtt@NAME: socket /run/camclassd/NAME.sock, "
 		   "default ids and topics end in NAME\n"
 		   "  --socket PATH      the daemon's socket (default: [socket] path)\n"
-		   "  --check-config     check the file and the password file, then exit\n");
+		   "  --check-config     check the file and the password file, then exit\n"
+		   "  --version          print the version and exit\n"
+		   "  -h, --help         print this summary\n");
 	return f == stderr ? 2 : 0;
 }
 
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--check-config") == 0)
 			check_only = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
-			printf("%s\n", MQ_SW_VERSION);
+			camclass_print_version(stdout, "camclass-mqtt");
 			return 0;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			return usage(stdout);

@@ -18,7 +18,6 @@
 
 #define MQ_PASSWORD_MAX_BYTES 4096
 #define MQ_STATUS_PERIOD_MS 30000
-#define MQ_SW_VERSION "camclassd-mqtt 1"
 
 struct mq_settings {
 	char *socket_path;

@@ -2,6 +2,7 @@
  *
  *   camclass-web -c FILE [-v]
  *   camclass-web --check-config -c FILE
+ *   camclass-web --version
  *
  * Why it is a separate process: the daemon stays free of HTTP and of network sockets (its unit
  * has PrivateNetwork=yes); this program is only a client of its Unix socket (ipc/client.h) and
@@ -17,6 +18,7 @@
 #include "daemon/config.h"
 #include "lib/log.h"
 #include "lib/service.h"
+#include "lib/version.h"
 #include "tools/web/auth.h"
 #include "tools/web/http.h"
 #include "tools/web/hub.h"
@@ -26,7 +28,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: camclass-web -c FILE [-v]\n"
 		   "       camclass-web --check-config -c FILE\n"
-		   "Serves the camclassd page, /stream.mjpg and /metrics as [web] in FILE says.\n");
+		   "       camclass-web --version\n"
+		   "Serves the camclassd page, /stream.mjpg and /metrics as [web] in FILE says.\n"
+		   "  -c FILE           the daemon's INI file ([web], [socket] path, [log] level)\n"
+		   "  -v                log at debug level\n"
+		   "  --check-config    check FILE and [web] auth_file, then exit\n"
+		   "  --version         print the version and exit\n"
+		   "  -h, --help        print this summary\n");
 }
 
 int main(int argc, char **argv)
@@ -44,6 +52,9 @@ int main(int argc, char **argv)
 			check_only = 1;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = 1;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			camclass_print_version(stdout, "camclass-web");
+			return 0;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;

@@ -55,5 +55,10 @@ size_t dwpair_packed_elems(int taps, int channels);
  * ret_init[c] = x_off * sum_t w32[t][c] for every channel. */
 void dwpair_pack(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int channels,
 		 int32_t x_off);
+/* The same for `lanes` lanes whose lane l has the weights of channel l % period (w32 is
+ * [taps][period]; dwrow.h's rows of pixels): dwpair_packed_elems(taps, lanes) of dst, `lanes`
+ * of ret_init. */
+void dwpair_pack_tiled(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int period,
+		       int lanes, int32_t x_off);
 
 #endif

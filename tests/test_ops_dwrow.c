@@ -1,7 +1,8 @@
 /* test_ops_dwrow.c — the row path of narrow DEPTHWISE_CONV_2D layers (inference/ops/fast/dwrow.c)
  * against the reference loops of the same kernel (ops_set_fast_kernels(false), the path the
  * golden test pins to TFLite), so equality is bit-exactness. Random cases with 1, 2, 4 or 8
- * output channels and depth multipliers 1..8 (person_detect's first layer: 1 channel × 8),
+ * output channels and depth multipliers 1..8 (person_detect's first layer: 1 channel × 8), or
+ * 16-64 channels (the pattern of weights spanning several kernel blocks),
  * widths that leave every tail of the 16-lane kernel blocks and 32-lane requantization rows,
  * 1×1 / 3×3 / 2×3 / 5×5 filters, strides 1-3, dilation, SAME/VALID, uint8 per-tensor and int8
  * per-channel, batch 1-2, with and without bias; each at the best ISA level, the baseline SIMD
@@ -49,7 +50,12 @@ static void narrow_build(struct narrow *c, int iter, bool extreme)
 	memset(c, 0, sizeof(*c));
 	const bool is_signed = rnd_in(0, 1);
 	const enum tensor_type type = is_signed ? TT_INT8 : TT_UINT8;
-	const int ch = 1 << rnd_in(0, 3), dm = 1 << rnd_in(0, ch == 1 ? 0 : (ch == 2 ? 1 : ch == 4 ? 2 : 3));
+	/* 1-8 channels (any depth multiplier up to the channels), or 16-64 in whole blocks of 16
+	 * (depth multiplier 1 or 2): the weight pattern shorter than, equal to and longer than a
+	 * kernel block, requantization rows of 32, 32 + 16 and 64 lanes */
+	static const int chs[] = { 1, 2, 4, 8, 16, 32, 48, 64 };
+	const int ch = chs[rnd_in(0, 7)];
+	const int dm = ch >= 16 ? rnd_in(1, 2) : 1 << rnd_in(0, ch == 1 ? 0 : (ch == 2 ? 1 : ch == 4 ? 2 : 3));
 	const int in_ch = ch / dm, batches = iter % 5 == 0 ? 2 : 1;
 	static const int ksizes[][2] = { { 3, 3 }, { 3, 3 }, { 1, 1 }, { 2, 3 }, { 5, 5 } };
 	const int kk = rnd_in(0, 4), kh = ksizes[kk][0], kw = ksizes[kk][1];
@@ -88,7 +94,7 @@ static void narrow_build(struct narrow *c, int iter, bool extreme)
 	tg_tensor(tg, 2, TT_INT32, 1, b_dims, c->bias, 0, 0);
 	tg_tensor(tg, 3, type, 4, o_dims, c->out, rnd_scale(0.02f, 0.5f), rnd_in(zp_lo, zp_hi));
 	if (is_signed && rnd_in(0, 1)) {
-		float scales[8];
+		float scales[64];
 		for (int i = 0; i < ch; i++)
 			scales[i] = rnd_scale(0.0005f, 0.03f);
 		tg_per_channel(tg, 1, ch, scales, 3);
@@ -185,8 +191,9 @@ static void narrow_depthwise_extreme_bytes_equal_reference(void **state)
 	compare_narrow(150, true);
 }
 
-/* Which layers the row path takes: 1, 2, 4 or 8 channels on CPUs with dwpair's kernel, rows up
- * to DWROW_MAX_LANES lanes; never 3 or 16 channels (the per-pixel kernels' shapes). */
+/* Which layers the row path takes: 1, 2, 4 or 8 channels or whole blocks of 16 on CPUs with
+ * dwpair's kernel, rows up to DWROW_MAX_LANES lanes; never 3 or 24 channels (the per-pixel
+ * kernels take those). */
 static void row_path_takes_narrow_layers_only(void **state)
 {
 	(void)state;
@@ -200,7 +207,9 @@ static void row_path_takes_narrow_layers_only(void **state)
 	geo.in_ch = 1; /* person_detect's first layer: depth multiplier 8, stride 2 */
 	geo.stride_h = geo.stride_w = 2;
 	assert_int_equal(dwrow_bytes(&geo, 2) > 0, simd);
-	geo.in_ch = geo.ch = 16;
+	geo.in_ch = geo.ch = 32;
+	assert_int_equal(dwrow_bytes(&geo, 1) > 0, simd);
+	geo.in_ch = geo.ch = 24;
 	assert_int_equal(dwrow_bytes(&geo, 1), 0);
 	geo.in_ch = geo.ch = 3;
 	assert_int_equal(dwrow_bytes(&geo, 1), 0);

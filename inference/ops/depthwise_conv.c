@@ -298,7 +298,7 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 		}
 		if (f->pair)
 			f->pair(acc + (size_t)(pix - batch0) * ch, xs, ntaps, ch, is_signed, f->wp, f->init,
-				f->w, p->q.input_offset);
+				ch / DWPAIR_BLOCK, f->w, p->q.input_offset);
 		else
 			f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed,
 				 p->q.input_offset);

@@ -12,6 +12,8 @@
 struct dwrow {
 	struct dwrow_geom g;
 	int taps, lanes, lanes16;   /* lanes = out_w * ch; lanes16 rounded up to a dwpair block */
+	int wblocks;                /* dwpair blocks in the weight pattern: max(16, ch) / 16 */
+	int rq_lanes;               /* lanes per requantization row: lcm(ch, DWROW_RQ_LANES) */
 	int phase_px;               /* pixels in one phase row */
 	size_t row_bytes;           /* bytes of one phase row, a multiple of 64 */
 	int nslots;                 /* cached input rows per worker: the filter's height span */
@@ -22,11 +24,9 @@ struct dwrow {
 	dwpair_pixel_fn pair;
 	requant_tile_fn requant_tile;
 	requant_row_fn requant;
-	struct requant rq;          /* over DWROW_RQ_LANES lanes in the period-ch pattern */
-	int32_t rq_mult[DWROW_RQ_LANES], rq_bias[DWROW_RQ_LANES];
-	int rq_shift[DWROW_RQ_LANES];
-	int16_t *wp;                /* dwpair_pack_tiled over lanes16 lanes */
-	int32_t *init;              /* lanes16 */
+	struct requant rq;          /* over rq_lanes lanes in the period-ch pattern */
+	int16_t *wp;                /* dwpair_pack_tiled over wblocks * 16 lanes */
+	int32_t *init;              /* wblocks * 16 */
 	uint8_t *zp_row;            /* row_bytes of the zero point: an input row outside the input */
 	uint8_t *scratch;           /* nworkers × worker_bytes */
 };
@@ -36,12 +36,23 @@ static size_t line64(size_t bytes)
 	return (bytes + 63) & ~(size_t)63;
 }
 
+static int pattern_lanes(int ch)
+{
+	return ch < DWPAIR_BLOCK ? DWPAIR_BLOCK : ch;
+}
+
+static int rq_lanes_of(int ch)
+{
+	return ch < DWROW_RQ_LANES ? DWROW_RQ_LANES : ch % DWROW_RQ_LANES ? 2 * ch : ch;
+}
+
 /* Sizes that depend on the shape only; false when the layer does not qualify. */
 static bool dwrow_shape(const struct dwrow_geom *geo, int *ret_lanes16, int *ret_phase_px,
 			size_t *ret_row_bytes, int *ret_nslots, size_t *ret_worker_bytes)
 {
 	const int ch = geo->ch, taps = geo->kh * geo->kw;
-	if (!dwpair_select() || (ch != 1 && ch != 2 && ch != 4 && ch != 8) || taps > DW_FAST_MAX_TAPS ||
+	if (!dwpair_select() || (ch != 1 && ch != 2 && ch != 4 && ch != 8 && ch % DWPAIR_BLOCK) ||
+	    ch > DWROW_MAX_CH || taps > DW_FAST_MAX_TAPS ||
 	    geo->out_w <= 0 || geo->out_w > DWROW_MAX_LANES / ch || geo->in_ch <= 0 || ch % geo->in_ch)
 		return false;
 	const int lanes16 = (geo->out_w * ch + DWPAIR_BLOCK - 1) / DWPAIR_BLOCK * DWPAIR_BLOCK;
@@ -65,9 +76,10 @@ size_t dwrow_bytes(const struct dwrow_geom *geo, int nworkers)
 	size_t row_bytes, worker_bytes;
 	if (!dwrow_shape(geo, &lanes16, &phase_px, &row_bytes, &nslots, &worker_bytes))
 		return 0;
-	const int taps = geo->kh * geo->kw;
-	return 64 + line64(sizeof(struct dwrow)) + line64(dwpair_packed_elems(taps, lanes16) * sizeof(int16_t)) +
-	       line64((size_t)lanes16 * sizeof(int32_t)) + row_bytes + (size_t)nworkers * worker_bytes;
+	const int taps = geo->kh * geo->kw, pl = pattern_lanes(geo->ch), rl = rq_lanes_of(geo->ch);
+	return 64 + line64(sizeof(struct dwrow)) + line64(dwpair_packed_elems(taps, pl) * sizeof(int16_t)) +
+	       line64((size_t)pl * sizeof(int32_t)) + 3 * line64((size_t)rl * sizeof(int32_t)) + row_bytes +
+	       (size_t)nworkers * worker_bytes;
 }
 
 struct dwrow *dwrow_init(void *mem, const struct dwrow_geom *geo, int nworkers,
@@ -92,26 +104,32 @@ struct dwrow *dwrow_init(void *mem, const struct dwrow_geom *geo, int nworkers,
 	r->pair = dwpair_select();
 	r->requant_tile = requant_tile_select();
 	r->requant = requant_select();
-	for (int l = 0; l < DWROW_RQ_LANES; l++) {
-		const int c = l % geo->ch;
-		r->rq_mult[l] = q->multiplier[c];
-		r->rq_shift[l] = q->shift[c];
-		r->rq_bias[l] = bias ? bias[c] : 0;
-	}
-	r->rq = (struct requant){
-		.bias = bias ? r->rq_bias : NULL, .multiplier = r->rq_mult, .shift = r->rq_shift,
-		.output_offset = q->output_offset, .act_min = q->act_min, .act_max = q->act_max,
-	};
+	const int pl = pattern_lanes(geo->ch), rl = rq_lanes_of(geo->ch);
+	r->wblocks = pl / DWPAIR_BLOCK;
+	r->rq_lanes = rl;
 	uint8_t *at = (uint8_t *)r + line64(sizeof(*r));
 	r->wp = (int16_t *)at;
-	at += line64(dwpair_packed_elems(r->taps, lanes16) * sizeof(int16_t));
+	at += line64(dwpair_packed_elems(r->taps, pl) * sizeof(int16_t));
 	r->init = (int32_t *)at;
-	at += line64((size_t)lanes16 * sizeof(int32_t));
+	at += line64((size_t)pl * sizeof(int32_t));
+	int32_t *mult = (int32_t *)at, *bias_rep = mult + line64((size_t)rl * sizeof(int32_t)) / 4;
+	int *shift = (int *)(bias_rep + line64((size_t)rl * sizeof(int32_t)) / 4);
+	at += 3 * line64((size_t)rl * sizeof(int32_t));
+	for (int l = 0; l < rl; l++) {
+		const int c = l % geo->ch;
+		mult[l] = q->multiplier[c];
+		shift[l] = q->shift[c];
+		bias_rep[l] = bias ? bias[c] : 0;
+	}
+	r->rq = (struct requant){
+		.bias = bias ? bias_rep : NULL, .multiplier = mult, .shift = shift,
+		.output_offset = q->output_offset, .act_min = q->act_min, .act_max = q->act_max,
+	};
 	r->zp_row = at;
 	at += row_bytes;
 	r->scratch = at;
 	(void)nworkers;
-	dwpair_pack_tiled(r->wp, r->init, w32, r->taps, geo->ch, lanes16, q->input_offset);
+	dwpair_pack_tiled(r->wp, r->init, w32, r->taps, geo->ch, pl, q->input_offset);
 	memset(r->zp_row, r->zp_byte, row_bytes);
 	return r;
 }
@@ -132,8 +150,16 @@ static void dwrow_phase(const struct dwrow *r, const uint8_t *xrow, uint8_t *dst
 				continue;
 			}
 			const uint8_t *x = xrow + (size_t)ix * in_ch;
-			if (dm == 1 && ch == 8) {
+			if (dm == 1 && s == 1) { /* the rest of the input row at once */
+				const int n = in_w - ix < r->phase_px - q ? in_w - ix : r->phase_px - q;
+				memcpy(d, x, (size_t)n * ch);
+				q += n - 1;
+				d += (size_t)(n - 1) * ch;
+			} else if (dm == 1 && ch == 8) {
 				memcpy(d, x, 8);
+			} else if (dm == 1 && ch % 16 == 0) {
+				for (int j = 0; j < ch; j += 16)
+					memcpy(d + j, x + j, 16);
 			} else if (dm == 1) {
 				memcpy(d, x, (size_t)ch);
 			} else if (in_ch == 1 && ch == 8) {
@@ -183,14 +209,13 @@ void dwrow_run(const struct dwrow *r, int worker, int row0, int row1, const uint
 						      (size_t)(o / g->stride_w) * g->ch;
 			}
 		}
-		r->pair(acc, xs, r->taps, r->lanes16, is_signed, r->wp, r->init, NULL, r->x_off);
+		r->pair(acc, xs, r->taps, r->lanes16, is_signed, r->wp, r->init, r->wblocks, NULL, r->x_off);
 		uint8_t *o = out + (size_t)row * r->lanes;
-		const int full = r->lanes / DWROW_RQ_LANES, rest = r->lanes % DWROW_RQ_LANES;
-		requant_tile_run(r->requant_tile, r->requant, &r->rq, acc, DWROW_RQ_LANES, full,
-				 DWROW_RQ_LANES, is_signed, o, DWROW_RQ_LANES);
+		const int rl = r->rq_lanes, full = r->lanes / rl, rest = r->lanes % rl;
+		requant_tile_run(r->requant_tile, r->requant, &r->rq, acc, (size_t)rl, full, rl, is_signed,
+				 o, (size_t)rl);
 		if (rest) /* starts at a pixel boundary: the pattern's lane 0 is channel 0 */
-			requant_tile_run(r->requant_tile, r->requant, &r->rq,
-					 acc + (size_t)full * DWROW_RQ_LANES, 0, 1, rest, is_signed,
-					 o + (size_t)full * DWROW_RQ_LANES, 0);
+			requant_tile_run(r->requant_tile, r->requant, &r->rq, acc + (size_t)full * rl, 0, 1,
+					 rest, is_signed, o + (size_t)full * rl, 0);
 	}
 }

@@ -32,7 +32,8 @@
 #include "inference/ops/fast/requant.h"
 
 #define DWROW_MAX_LANES 4096 /* out_w * channels of one row */
-#define DWROW_RQ_LANES 32    /* lanes requantized per tile row (a multiple of 1, 2, 4, 8) */
+#define DWROW_MAX_CH 512     /* channels (a pattern of weights and multipliers per row) */
+#define DWROW_RQ_LANES 32    /* lanes requantized per tile row at least (lcm with the channels) */
 
 struct dwrow_geom {
 	int batches, in_h, in_w, in_ch, out_h, out_w, ch, kh, kw;

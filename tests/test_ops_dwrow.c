@@ -191,6 +191,39 @@ static void narrow_depthwise_extreme_bytes_equal_reference(void **state)
 	compare_narrow(150, true);
 }
 
+/* A node prepared once and run on one input, then on another (as the engine runs frame after
+ * frame): the second output is the reference's for the second input — no input row the
+ * workers expanded in the first run is reused. */
+static void second_run_reads_the_new_input(void **state)
+{
+	(void)state;
+	struct workers *w2 = NULL;
+	assert_int_equal(workers_create(2, &w2), 0);
+	for (int it = 0; it < 60; it++) {
+		struct narrow c;
+		narrow_build(&c, it, false);
+		const size_t bytes = c.tg.t[3].bytes, in_bytes = c.tg.t[0].bytes;
+		uint8_t *ref = malloc(bytes), *got = malloc(bytes);
+		assert_non_null(ref);
+		assert_non_null(got);
+		for (size_t i = 0; i < in_bytes; i++) /* the second input */
+			c.in[i] = (uint8_t)(c.in[i] * 7 + 3);
+		narrow_run(&c, false, GEMM_ISA_SIMD, NULL, ref);
+		for (size_t i = 0; i < in_bytes; i++) /* back to the first */
+			c.in[i] = (uint8_t)((c.in[i] - 3) * 183); /* 7 * 183 = 1281 = 1 mod 256 */
+		narrow_run(&c, true, GEMM_ISA_BEST, it % 2 ? w2 : NULL, got);
+		for (size_t i = 0; i < in_bytes; i++)
+			c.in[i] = (uint8_t)(c.in[i] * 7 + 3);
+		c.tg.g.kernel_ctx = it % 2 ? w2 : NULL;
+		tg_run(&c.tg);
+		assert_memory_equal(c.out, ref, bytes);
+		free(ref);
+		free(got);
+		narrow_free(&c);
+	}
+	workers_destroy(w2);
+}
+
 /* Which layers the row path takes: 1, 2, 4 or 8 channels or whole blocks of 16 on CPUs with
  * dwpair's kernel, rows up to DWROW_MAX_LANES lanes; never 3 or 24 channels (the per-pixel
  * kernels take those). */
@@ -230,6 +263,7 @@ int main(void)
 		cmocka_unit_test(row_path_takes_narrow_layers_only),
 		cmocka_unit_test(narrow_depthwise_equals_reference_on_random_cases),
 		cmocka_unit_test(narrow_depthwise_extreme_bytes_equal_reference),
+		cmocka_unit_test(second_run_reads_the_new_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,7 @@ static void dw_invoke(struct graph *g, const struct node *n)
 	if (p->fast && p->fast->row) {
 		struct dw_job job = { .g = g, .n = n };
 		const struct tensor *out = &g->tensors[n->outputs[0]];
+		dwrow_begin(p->fast->row);
 		workers_run_shared(g->kernel_ctx, dw_row_range, &job, out->dims[0] * out->dims[1], 1,
 				   (long long)tensor_num_elements(out) * DW_WORK_PER_OUTPUT);
 		return;

@@ -18,6 +18,7 @@ struct dwrow {
 	size_t row_bytes;           /* bytes of one phase row, a multiple of 64 */
 	int nslots;                 /* cached input rows per worker: the filter's height span */
 	size_t worker_bytes;        /* one worker's scratch */
+	int nworkers;
 	int pad_h, pad_w;
 	int32_t x_off;              /* -input zero point */
 	uint8_t zp_byte;            /* the stored byte of the input zero point */
@@ -128,7 +129,7 @@ struct dwrow *dwrow_init(void *mem, const struct dwrow_geom *geo, int nworkers,
 	r->zp_row = at;
 	at += row_bytes;
 	r->scratch = at;
-	(void)nworkers;
+	r->nworkers = nworkers;
 	dwpair_pack_tiled(r->wp, r->init, w32, r->taps, geo->ch, pl, q->input_offset);
 	memset(r->zp_row, r->zp_byte, row_bytes);
 	return r;
@@ -173,6 +174,15 @@ static void dwrow_phase(const struct dwrow *r, const uint8_t *xrow, uint8_t *dst
 	}
 }
 
+void dwrow_begin(const struct dwrow *r)
+{
+	for (int w = 0; w < r->nworkers; w++) {
+		int *tag = (int *)(void *)(r->scratch + (size_t)w * r->worker_bytes);
+		for (int i = 0; i < r->nslots; i++)
+			tag[i] = -1;
+	}
+}
+
 void dwrow_run(const struct dwrow *r, int worker, int row0, int row1, const uint8_t *in,
 	       uint8_t *out, bool is_signed)
 {
@@ -184,8 +194,6 @@ void dwrow_run(const struct dwrow *r, int worker, int row0, int row1, const uint
 			 line64((size_t)r->lanes16 * sizeof(int32_t));
 	const size_t slot_bytes = (size_t)g->stride_w * r->row_bytes;
 	const uint8_t *xs[DW_FAST_MAX_TAPS];
-	for (int i = 0; i < r->nslots; i++)
-		tag[i] = -1;
 	for (int row = row0; row < row1; row++) {
 		const int b = row / g->out_h, oy = row % g->out_h;
 		const int iy0 = oy * g->stride_h - r->pad_h;

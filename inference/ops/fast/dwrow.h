@@ -49,7 +49,12 @@ size_t dwrow_bytes(const struct dwrow_geom *geo, int nworkers);
  * (padding, offsets, multipliers); bias per channel or NULL. Returns the block. */
 struct dwrow *dwrow_init(void *mem, const struct dwrow_geom *geo, int nworkers,
 			 const int32_t *w32, const struct ku_conv_stage *q, const int32_t *bias);
-/* Output rows [row0, row1) (row = batch * out_h + oy) on worker `worker`'s scratch. */
+/* Before the rows of a run are handed out (on the calling thread): forgets the input rows the
+ * workers' scratch holds, which are the last run's. Within a run a worker keeps them across its
+ * pieces, so a row is expanded once per worker, not once per piece. */
+void dwrow_begin(const struct dwrow *r);
+/* Output rows [row0, row1) (row = batch * out_h + oy) on worker `worker`'s scratch, after
+ * dwrow_begin() in the same run. */
 void dwrow_run(const struct dwrow *r, int worker, int row0, int row1, const uint8_t *in,
 	       uint8_t *out, bool is_signed);
 

@@ -181,12 +181,22 @@ struct conv_job {
 	bool split_pixels;      /* units are output pixels, else channel blocks */
 };
 
-/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time):
+/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time,
+ * over 16 channels 48, over 32 channels 96):
  * two overlapping fixed-size copies, which the compiler turns into plain loads and stores, where
  * a call to memcpy cost more than the copy. Reads and writes exactly [0, n). */
 static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
 {
-	if (n >= 8 && n <= 16) {
+	if (n > 64 && n <= 128) { /* ResNet's 3×3 over 32 channels: 96 bytes */
+		memcpy(dst, src, 64);
+		memcpy(dst + n - 64, src + n - 64, 64);
+	} else if (n > 32 && n <= 64) { /* over 16 channels: 48 bytes */
+		memcpy(dst, src, 32);
+		memcpy(dst + n - 32, src + n - 32, 32);
+	} else if (n > 16 && n <= 32) {
+		memcpy(dst, src, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n >= 8 && n <= 16) {
 		memcpy(dst, src, 8);
 		memcpy(dst + n - 8, src + n - 8, 8);
 	} else if (n >= 4 && n < 8) {

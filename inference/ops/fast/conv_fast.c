@@ -48,6 +48,7 @@ struct conv_fast {
 	gemm_dot_rowsum_fn rowsum;
 	int k_quads;
 	int32_t row_coef;       /* row_corr = row_coef * sum x (0: row_corr stays 0) */
+	uint8_t a_flip;         /* 0x80: im2col flips the top bit of x (conv_dot_select) */
 	uint8_t *b8;            /* packed weights (gemm_dot_pack_b) */
 	uint8_t *a8;            /* nworkers × CONV_TILE × 4*k_quads bytes of x */
 	int32_t *col_corr;      /* nblocks*GEMM_NR: -x_zp * sum (w - w_zp) */
@@ -91,13 +92,35 @@ struct conv_dot {
 	int32_t row_coef;
 	void (*pack)(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w, int is_signed,
 		     int32_t x_zp, int32_t w_zp, int out_ch, int k);
+	uint8_t a_flip;
 };
 
-static void conv_dot_select(bool is_signed, int32_t w_zp, struct conv_dot *ret)
+/* int8 weights as they are (signed bytes), col_corr for x + 128 (conv_dot_select). */
+static void pack_int8_for_flipped_x(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w,
+				    int is_signed, int32_t x_zp, int32_t w_zp, int out_ch, int k)
+{
+	(void)is_signed;
+	(void)w_zp;
+	gemm_dot_pack_b(dst, ret_col_corr, w, 1, x_zp + 128, 0, out_ch, k);
+}
+
+/* flip_ok: every tile of the layer goes through im2col_bytes (never read in place). Then an
+ * int8 layer on gemm8.h's GEMM skips the per-pixel row sums: im2col stores x + 128 (the byte with
+ * its top bit flipped, unsigned), the weights stay signed, and gemm8's uint8 kernel (A unsigned,
+ * B signed) sums (x + 128) * w = x * w + 128 * w; the reference's sum of (x - x_zp) * w is that
+ * plus col_corr = -(x_zp + 128) * sum w, a per-channel term (x_zp + 128 <= 255 keeps gemm.c's
+ * bound on col_corr; |(x + 128) * w| <= 255 * 128 as in gemm8.h). Padded taps hold x_zp + 128 and
+ * add (x_zp + 128) * w, which col_corr takes away again, as the reference skips them; the K tail
+ * meets zero weights. */
+static void conv_dot_select(bool is_signed, int32_t w_zp, bool flip_ok, struct conv_dot *ret)
 {
 	if ((ret->dot = gemm_dot_select(is_signed, &ret->rowsum))) {
 		ret->row_coef = -w_zp; /* gemm.h: row_corr = -w_zp * sum x */
 		ret->pack = gemm_dot_pack_b;
+	} else if (is_signed && flip_ok && (ret->dot = gemm8_select(false, &ret->rowsum))) {
+		ret->row_coef = 0;
+		ret->pack = pack_int8_for_flipped_x;
+		ret->a_flip = 0x80;
 	} else if ((ret->dot = gemm8_select(is_signed, &ret->rowsum))) {
 		ret->row_coef = gemm8_row_coef(is_signed, w_zp);
 		ret->pack = gemm8_pack_b;
@@ -124,6 +147,7 @@ static struct conv_fast *layout_init(void *mem, const struct tensor *in,
 		f->dot = d->dot;
 		f->rowsum = d->rowsum;
 		f->row_coef = d->row_coef;
+		f->a_flip = d->a_flip;
 		f->b8 = at;
 		at += align64(gemm_dot_packed_bytes(out_ch, k));
 		f->a8 = at;
@@ -152,26 +176,34 @@ static struct conv_fast *layout_init(void *mem, const struct tensor *in,
 /* The 8-bit path where the CPU has one and K keeps its sums in int32 (gemm_dotprod.c, gemm8.h; as
  * conv.c's CONV_MAX_TERMS is the same bound, every filter its prepare accepts qualifies). */
 static void conv_fast_dot(const struct tensor *in, const struct tensor *filter, int k,
-			  struct conv_dot *ret)
+			  bool flip_ok, struct conv_dot *ret)
 {
 	*ret = (struct conv_dot){ 0 };
 	if (ops_fast_kernels() && k <= GEMM_DOT_MAX_K)
-		conv_dot_select(in->type == TT_INT8, in->type == TT_INT8 ? 0 : filter->zero_point, ret);
+		conv_dot_select(in->type == TT_INT8, in->type == TT_INT8 ? 0 : filter->zero_point,
+				flip_ok, ret);
 }
 
 size_t conv_fast_bytes(const struct tensor *in, const struct tensor *filter, int out_ch, int k,
 		       int nworkers)
 {
-	struct conv_dot d;
-	conv_fast_dot(in, filter, k, &d);
+	struct conv_dot d; /* the layout is the same with or without the flip */
+	conv_fast_dot(in, filter, k, false, &d);
 	return layout_bytes(out_ch, k, nworkers, d.dot != NULL);
 }
 
+/* Filter heights up to this take im2col_bytes (every shared model's; taller ones the generic loop). */
+#define IM2COL_MAX_KH 16
+
 struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
-				 int out_ch, int k, int nworkers)
+				 int out_ch, int k, int nworkers, const struct node *n)
 {
+	const int kh = filter->dims[1], kw = filter->dims[2];
+	const bool in_place = kh == 1 && kw == 1 && n->opt.conv.stride_h == 1 &&
+			      n->opt.conv.stride_w == 1 && (k + 3) / 4 * 4 == in->dims[3];
 	struct conv_dot d;
-	conv_fast_dot(in, filter, k, &d);
+	conv_fast_dot(in, filter, k, !in_place && n->opt.conv.dilation_w == 1 && kh <= IM2COL_MAX_KH,
+		      &d);
 	return layout_init(mem, in, filter, out_ch, k, nworkers, &d);
 }
 
@@ -181,47 +213,72 @@ struct conv_job {
 	bool split_pixels;      /* units are output pixels, else channel blocks */
 };
 
-/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time,
- * over 16 channels 48, over 32 channels 96):
- * two overlapping fixed-size copies, which the compiler turns into plain loads and stores, where
- * a call to memcpy cost more than the copy. Reads and writes exactly [0, n). */
-static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
+typedef uint8_t conv_v16 __attribute__((vector_size(16)));
+
+/* 16 (or 8, 4) bytes, their top bits flipped when flip is 0x80 (a constant where inlined). */
+static inline __attribute__((always_inline)) void copy16(uint8_t *d, const uint8_t *s, uint8_t flip)
 {
-	if (n > 64 && n <= 128) { /* ResNet's 3×3 over 32 channels: 96 bytes */
-		memcpy(dst, src, 64);
-		memcpy(dst + n - 64, src + n - 64, 64);
-	} else if (n > 32 && n <= 64) { /* over 16 channels: 48 bytes */
-		memcpy(dst, src, 32);
-		memcpy(dst + n - 32, src + n - 32, 32);
-	} else if (n > 16 && n <= 32) {
-		memcpy(dst, src, 16);
-		memcpy(dst + n - 16, src + n - 16, 16);
-	} else if (n >= 8 && n <= 16) {
-		memcpy(dst, src, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n >= 4 && n < 8) {
-		memcpy(dst, src, 4);
-		memcpy(dst + n - 4, src + n - 4, 4);
-	} else {
-		memcpy(dst, src, n);
-	}
+	conv_v16 v, m;
+	memcpy(&v, s, 16);
+	memset(&m, flip, sizeof(m));
+	v ^= m;
+	memcpy(d, &v, 16);
 }
 
-/* Filter heights up to this take im2col_bytes (every shared model's; taller ones the generic loop). */
-#define IM2COL_MAX_KH 16
+static inline __attribute__((always_inline)) void copy8(uint8_t *d, const uint8_t *s, uint8_t flip)
+{
+	uint64_t v;
+	memcpy(&v, s, 8);
+	v ^= 0x0101010101010101ull * flip;
+	memcpy(d, &v, 8);
+}
+
+static inline __attribute__((always_inline)) void copy4(uint8_t *d, const uint8_t *s, uint8_t flip)
+{
+	uint32_t v;
+	memcpy(&v, s, 4);
+	v ^= 0x01010101u * flip;
+	memcpy(d, &v, 4);
+}
+
+/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time,
+ * over 16 channels 48, over 32 channels 96), XOR flip on every byte: 16-byte steps and a last
+ * overlapping one (or two overlapping 8- or 4-byte copies), which the compiler turns into plain
+ * loads and stores, where a call to memcpy cost more than the copy. Reads and writes exactly
+ * [0, n). */
+static inline __attribute__((always_inline)) void copy_run(uint8_t *dst, const uint8_t *src,
+							  size_t n, uint8_t flip)
+{
+	if (n >= 16) {
+		size_t i = 0;
+		for (; i + 16 < n; i += 16)
+			copy16(dst + i, src + i, flip);
+		copy16(dst + n - 16, src + n - 16, flip);
+	} else if (n >= 8 && n < 16) {
+		copy8(dst, src, flip);
+		copy8(dst + n - 8, src + n - 8, flip);
+	} else if (n >= 4 && n < 8) {
+		copy4(dst, src, flip);
+		copy4(dst + n - 4, src + n - 4, flip);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = src[i] ^ flip;
+	}
+}
 
 /* The dot path's im2col for dil_w = 1: the kh input rows are found once per output row of the
  * tile, not per pixel, and a pixel whose window lies inside the input in x copies one run of
  * kw * in_ch bytes per filter row. On VWW's and MobileNetV1's first layer (3 input channels,
  * K = 27) the per-pixel address arithmetic of the generic loop was ~60 % of the layer. Rows of
  * lda bytes; the K tail is 0, the padding the input zero point (conv_im2col). */
-static void im2col_bytes(const struct conv_params *p, const struct tensor *in, int kh, int kw,
-			 int stride_h, int stride_w, int dil_h, int out_h, int out_w, int pix0,
-			 int rows, size_t lda, int k, uint8_t *a)
+static inline __attribute__((always_inline)) void
+im2col_bytes(const struct conv_params *p, const struct tensor *in, int kh, int kw, int stride_h,
+	     int stride_w, int dil_h, int out_h, int out_w, int pix0, int rows, size_t lda, int k,
+	     uint8_t flip, uint8_t *a)
 {
 	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
 	const size_t span = (size_t)kw * in_ch;
-	const uint8_t zp = (uint8_t)-p->q.input_offset; /* the stored byte, either type */
+	const uint8_t zp = (uint8_t)-p->q.input_offset ^ flip; /* the stored byte, either type */
 	const uint8_t *src[IM2COL_MAX_KH];
 	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
 	for (int r = 0; r < rows;) {
@@ -238,7 +295,7 @@ static void im2col_bytes(const struct conv_params *p, const struct tensor *in, i
 				const size_t off = (size_t)in_x0 * in_ch;
 				for (int ky = 0; ky < kh; ky++, dst += span) {
 					if (src[ky])
-						copy_run(dst, src[ky] + off, span);
+						copy_run(dst, src[ky] + off, span, flip);
 					else
 						memset(dst, zp, span);
 				}
@@ -247,7 +304,7 @@ static void im2col_bytes(const struct conv_params *p, const struct tensor *in, i
 					for (int kx = 0; kx < kw; kx++, dst += in_ch) {
 						const int ix = in_x0 + kx;
 						if (src[ky] && ix >= 0 && ix < in_w)
-							copy_run(dst, src[ky] + (size_t)ix * in_ch, (size_t)in_ch);
+							copy_run(dst, src[ky] + (size_t)ix * in_ch, (size_t)in_ch, flip);
 						else
 							memset(dst, zp, (size_t)in_ch);
 					}
@@ -299,8 +356,12 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 		return;
 	}
 	if (bytes && dil_w == 1 && kh <= IM2COL_MAX_KH) {
-		im2col_bytes(p, in, kh, kw, stride_h, stride_w, dil_h, out_h, out_w, pix0, rows, lda, f->k,
-			     (uint8_t *)a);
+		if (f->a_flip) /* two copies, each with a constant flip */
+			im2col_bytes(p, in, kh, kw, stride_h, stride_w, dil_h, out_h, out_w, pix0, rows, lda,
+				     f->k, 0x80, (uint8_t *)a);
+		else
+			im2col_bytes(p, in, kh, kw, stride_h, stride_w, dil_h, out_h, out_w, pix0, rows, lda,
+				     f->k, 0, (uint8_t *)a);
 		memset((uint8_t *)a + (size_t)rows * lda, 0, (size_t)(rows_padded - rows) * lda);
 		return;
 	}
@@ -327,7 +388,7 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 				const size_t base = (((size_t)b * in_h + iy) * in_w + in_x0) * in_ch;
 				const int span = kw * in_ch;
 				if (bytes)
-					copy_run(dst, in->data + base, (size_t)span);
+					copy_run(dst, in->data + base, (size_t)span, 0);
 				else
 					f->widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
 				dst += (size_t)span * esize;
@@ -341,7 +402,7 @@ static void conv_im2col(const struct conv_params *p, const struct graph *g, cons
 				}
 				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
 				if (bytes)
-					copy_run(dst, in->data + base, tap_bytes);
+					copy_run(dst, in->data + base, tap_bytes, 0);
 				else
 					f->widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
 			}

@@ -17,7 +17,11 @@
  * requant_tile.h finishes DW_BATCH pixels at a time: the same sums and the same requantization
  * as below. With a depth multiplier above 1 each tap's input row is first expanded to output
  * channels (x[oc / dm]) in a per-worker scratch. Output pixels are split in equal shares across
- * the workers of g->kernel_ctx, each with its own accumulator rows. */
+ * the workers of g->kernel_ctx, each with its own accumulator rows.
+ *
+ * Layers with 1, 2, 4 or 8 channels or whole blocks of 16 (on x86-64) take dwrow.h's row path
+ * instead: a whole output row as one run of pixel × channel lanes through the same pair kernel,
+ * from padded, phase-split copies of the input rows; output rows are split across the workers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

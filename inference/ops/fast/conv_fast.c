@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "inference/ops/fast/conv_fast.h"
+#include "inference/ops/fast/conv_im2col.h"
 #include "inference/ops/fast/gemm.h"
 #include "inference/ops/fast/gemm8.h"
 #include "inference/ops/kernel_util.h"
@@ -104,7 +105,7 @@ static void pack_int8_for_flipped_x(uint8_t *dst, int32_t *ret_col_corr, const u
 	gemm_dot_pack_b(dst, ret_col_corr, w, 1, x_zp + 128, 0, out_ch, k);
 }
 
-/* flip_ok: every tile of the layer goes through im2col_bytes (never read in place). Then an
+/* flip_ok: every tile of the layer goes through conv_im2col.c's byte rows (never read in place). Then an
  * int8 layer on gemm8.h's GEMM skips the per-pixel row sums: im2col stores x + 128 (the byte with
  * its top bit flipped, unsigned), the weights stay signed, and gemm8's uint8 kernel (A unsigned,
  * B signed) sums (x + 128) * w = x * w + 128 * w; the reference's sum of (x - x_zp) * w is that
@@ -192,9 +193,6 @@ size_t conv_fast_bytes(const struct tensor *in, const struct tensor *filter, int
 	return layout_bytes(out_ch, k, nworkers, d.dot != NULL);
 }
 
-/* Filter heights up to this take im2col_bytes (every shared model's; taller ones the generic loop). */
-#define IM2COL_MAX_KH 16
-
 struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
 				 int out_ch, int k, int nworkers, const struct node *n)
 {
@@ -202,7 +200,7 @@ struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struc
 	const bool in_place = kh == 1 && kw == 1 && n->opt.conv.stride_h == 1 &&
 			      n->opt.conv.stride_w == 1 && (k + 3) / 4 * 4 == in->dims[3];
 	struct conv_dot d;
-	conv_fast_dot(in, filter, k, !in_place && n->opt.conv.dilation_w == 1 && kh <= IM2COL_MAX_KH,
+	conv_fast_dot(in, filter, k, !in_place && n->opt.conv.dilation_w == 1 && kh <= CONV_IM2COL_MAX_KH,
 		      &d);
 	return layout_init(mem, in, filter, out_ch, k, nworkers, &d);
 }
@@ -212,205 +210,6 @@ struct conv_job {
 	const struct node *n;
 	bool split_pixels;      /* units are output pixels, else channel blocks */
 };
-
-typedef uint8_t conv_v16 __attribute__((vector_size(16)));
-
-/* 16 (or 8, 4) bytes, their top bits flipped when flip is 0x80 (a constant where inlined). */
-static inline __attribute__((always_inline)) void copy16(uint8_t *d, const uint8_t *s, uint8_t flip)
-{
-	conv_v16 v, m;
-	memcpy(&v, s, 16);
-	memset(&m, flip, sizeof(m));
-	v ^= m;
-	memcpy(d, &v, 16);
-}
-
-static inline __attribute__((always_inline)) void copy8(uint8_t *d, const uint8_t *s, uint8_t flip)
-{
-	uint64_t v;
-	memcpy(&v, s, 8);
-	v ^= 0x0101010101010101ull * flip;
-	memcpy(d, &v, 8);
-}
-
-static inline __attribute__((always_inline)) void copy4(uint8_t *d, const uint8_t *s, uint8_t flip)
-{
-	uint32_t v;
-	memcpy(&v, s, 4);
-	v ^= 0x01010101u * flip;
-	memcpy(d, &v, 4);
-}
-
-/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time,
- * over 16 channels 48, over 32 channels 96), XOR flip on every byte: 16-byte steps and a last
- * overlapping one (or two overlapping 8- or 4-byte copies), which the compiler turns into plain
- * loads and stores, where a call to memcpy cost more than the copy. Reads and writes exactly
- * [0, n). */
-static inline __attribute__((always_inline)) void copy_run(uint8_t *dst, const uint8_t *src,
-							  size_t n, uint8_t flip)
-{
-	if (n >= 16) {
-		size_t i = 0;
-		for (; i + 16 < n; i += 16)
-			copy16(dst + i, src + i, flip);
-		copy16(dst + n - 16, src + n - 16, flip);
-	} else if (n >= 8 && n < 16) {
-		copy8(dst, src, flip);
-		copy8(dst + n - 8, src + n - 8, flip);
-	} else if (n >= 4 && n < 8) {
-		copy4(dst, src, flip);
-		copy4(dst + n - 4, src + n - 4, flip);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			dst[i] = src[i] ^ flip;
-	}
-}
-
-/* The dot path's im2col for dil_w = 1: the kh input rows are found once per output row of the
- * tile, not per pixel, and a pixel whose window lies inside the input in x copies one run of
- * kw * in_ch bytes per filter row. On VWW's and MobileNetV1's first layer (3 input channels,
- * K = 27) the per-pixel address arithmetic of the generic loop was ~60 % of the layer. Rows of
- * lda bytes; the K tail is 0, the padding the input zero point (conv_im2col). */
-static inline __attribute__((always_inline)) void
-im2col_bytes(const struct conv_params *p, const struct tensor *in, int kh, int kw, int stride_h,
-	     int stride_w, int dil_h, int out_h, int out_w, int pix0, int rows, size_t lda, int k,
-	     uint8_t flip, uint8_t *a)
-{
-	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
-	const size_t span = (size_t)kw * in_ch;
-	const uint8_t zp = (uint8_t)-p->q.input_offset ^ flip; /* the stored byte, either type */
-	const uint8_t *src[IM2COL_MAX_KH];
-	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
-	for (int r = 0; r < rows;) {
-		const int in_y0 = oy * stride_h - p->q.pad_h;
-		for (int ky = 0; ky < kh; ky++) {
-			const int iy = in_y0 + ky * dil_h;
-			src[ky] = iy >= 0 && iy < in_h ? in->data + ((size_t)b * in_h + iy) * in_w * in_ch : NULL;
-		}
-		const int end = r + (out_w - ox < rows - r ? out_w - ox : rows - r);
-		for (; r < end; r++, ox++) {
-			uint8_t *row = a + (size_t)r * lda, *dst = row;
-			const int in_x0 = ox * stride_w - p->q.pad_w;
-			if (in_x0 >= 0 && in_x0 + kw <= in_w) {
-				const size_t off = (size_t)in_x0 * in_ch;
-				for (int ky = 0; ky < kh; ky++, dst += span) {
-					if (src[ky])
-						copy_run(dst, src[ky] + off, span, flip);
-					else
-						memset(dst, zp, span);
-				}
-			} else {
-				for (int ky = 0; ky < kh; ky++)
-					for (int kx = 0; kx < kw; kx++, dst += in_ch) {
-						const int ix = in_x0 + kx;
-						if (src[ky] && ix >= 0 && ix < in_w)
-							copy_run(dst, src[ky] + (size_t)ix * in_ch, (size_t)in_ch, flip);
-						else
-							memset(dst, zp, (size_t)in_ch);
-					}
-			}
-			for (size_t i = (size_t)k; i < lda; i++) /* the K tail: a few bytes */
-				row[i] = 0;
-		}
-		if (ox == out_w) {
-			ox = 0;
-			if (++oy == out_h) {
-				oy = 0;
-				b++;
-			}
-		}
-	}
-}
-
-/* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each; rows past `rows`
- * up to `rows_padded` and the K tail are 0. int16 path: x minus the input zero point, 0 in the
- * padding. Dot path (bytes): x itself, the input zero point in the padding (so x - x_zp = 0 there,
- * as the reference skips it, and the row sums see the same bytes the dot products do). */
-static void conv_im2col(const struct conv_params *p, const struct graph *g, const struct node *n,
-			int pix0, int rows, int rows_padded, void *a)
-{
-	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
-	const struct tensor *out = &g->tensors[n->outputs[0]];
-	const bool is_signed = in->type == TT_INT8;
-	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
-	const int out_h = out->dims[1], out_w = out->dims[2];
-	const int kh = filter->dims[1], kw = filter->dims[2];
-	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
-	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
-	const struct conv_fast *f = p->fast;
-	const bool bytes = f->dot != NULL;
-	const size_t lda = bytes ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
-	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
-	const int32_t x_off = p->q.input_offset;
-	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
-	/* 1×1, stride 1, no padding, K a whole number of pairs (most of MobileNetV2's layers): the
-	 * tile's rows are consecutive input pixels, one contiguous run in both the input and A. */
-	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && p->q.pad_h == 0 && p->q.pad_w == 0 &&
-	    lda == (size_t)in_ch) {
-		const uint8_t *x = in->data + (size_t)pix0 * in_ch;
-		if (bytes)
-			memcpy(a, x, (size_t)rows * in_ch);
-		else
-			f->widen(a, x, rows * in_ch, is_signed, -x_off);
-		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
-		return;
-	}
-	if (bytes && dil_w == 1 && kh <= IM2COL_MAX_KH) {
-		if (f->a_flip) /* two copies, each with a constant flip */
-			im2col_bytes(p, in, kh, kw, stride_h, stride_w, dil_h, out_h, out_w, pix0, rows, lda,
-				     f->k, 0x80, (uint8_t *)a);
-		else
-			im2col_bytes(p, in, kh, kw, stride_h, stride_w, dil_h, out_h, out_w, pix0, rows, lda,
-				     f->k, 0, (uint8_t *)a);
-		memset((uint8_t *)a + (size_t)rows * lda, 0, (size_t)(rows_padded - rows) * lda);
-		return;
-	}
-	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
-	for (int r = 0; r < rows_padded; r++) {
-		uint8_t *row = (uint8_t *)a + (size_t)r * lda * esize;
-		if (r >= rows) {
-			memset(row, 0, lda * esize);
-			continue;
-		}
-		if (r > 0 && ++ox == out_w) { /* stepped along instead of divided out per pixel */
-			ox = 0;
-			if (++oy == out_h) {
-				oy = 0;
-				b++;
-			}
-		}
-		const int in_y0 = oy * stride_h - p->q.pad_h, in_x0 = ox * stride_w - p->q.pad_w;
-		uint8_t *dst = row;
-		for (int ky = 0; ky < kh; ky++) {
-			const int iy = in_y0 + ky * dil_h;
-			/* the filter row inside the input: its kw taps are one contiguous run */
-			if (dil_w == 1 && iy >= 0 && iy < in_h && in_x0 >= 0 && in_x0 + kw <= in_w) {
-				const size_t base = (((size_t)b * in_h + iy) * in_w + in_x0) * in_ch;
-				const int span = kw * in_ch;
-				if (bytes)
-					copy_run(dst, in->data + base, (size_t)span, 0);
-				else
-					f->widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
-				dst += (size_t)span * esize;
-				continue;
-			}
-			for (int kx = 0; kx < kw; kx++, dst += tap_bytes) {
-				const int ix = in_x0 + kx * dil_w;
-				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-					memset(dst, bytes ? x_zp_byte : 0, tap_bytes);
-					continue;
-				}
-				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
-				if (bytes)
-					copy_run(dst, in->data + base, tap_bytes, 0);
-				else
-					f->widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
-			}
-		}
-		for (size_t i = (size_t)f->k * esize; i < lda * esize; i++) /* the K tail: a few bytes */
-			row[i] = 0;
-	}
-}
 
 /* Units [u0, u1) of the job: output pixels (all channels) or channel blocks (all pixels). */
 static void conv_fast_range(void *arg, int worker, int u0, int u1)
@@ -437,6 +236,14 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 			      n->opt.conv.stride_h == 1 && n->opt.conv.stride_w == 1 && p->q.pad_h == 0 &&
 			      p->q.pad_w == 0 && lda == (size_t)in_ch;
 	const struct requant rq = requant_of(&p->q, bias ? (const int32_t *)bias->data : NULL);
+	const struct conv_im2col ic = {
+		.in = in, .kh = filter->dims[1], .kw = filter->dims[2],
+		.stride_h = n->opt.conv.stride_h, .stride_w = n->opt.conv.stride_w,
+		.dil_h = n->opt.conv.dilation_h, .dil_w = n->opt.conv.dilation_w,
+		.pad_h = p->q.pad_h, .pad_w = p->q.pad_w, .out_h = out->dims[1], .out_w = out->dims[2],
+		.k = f->k, .lda = lda, .bytes = f->dot != NULL, .flip = f->a_flip,
+		.x_off = p->q.input_offset, .widen = f->widen,
+	};
 	int p0 = 0, p1 = npix, nb0 = 0, nb1 = f->nblocks;
 	if (job->split_pixels) {
 		p0 = u0;
@@ -453,7 +260,7 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 		if (in_place && rows == rows_padded)
 			a_tile = in->data + (size_t)pix0 * in_ch;
 		else
-			conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
+			conv_im2col(&ic, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
 		/* row_coef * sum x per pixel, shared by all channels; |.| <= 255 * 255 * K < 2^31 */
 		if (f->dot && f->row_coef) {
 			f->rowsum(rows_padded, (int)lda, a_tile, lda, is_signed, row_corr);

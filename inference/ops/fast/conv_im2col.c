@@ -59,52 +59,62 @@ static inline __attribute__((always_inline)) void copy_run(uint8_t *dst, const u
 	}
 }
 
-/* The dot path's im2col for dil_w = 1: the kh input rows are found once per output row of the
- * tile, not per pixel, and a pixel whose window lies inside the input in x copies one run of
- * kw * in_ch bytes per filter row. On VWW's and MobileNetV1's first layer (3 input channels,
- * K = 27) the per-pixel address arithmetic of the generic loop was ~60 % of the layer. Rows of
- * lda bytes; the K tail is 0, the padding the input zero point (conv_im2col). */
-static inline __attribute__((always_inline)) void im2col_bytes(const struct conv_im2col *c, int pix0,
-								     int rows, uint8_t flip, uint8_t *a)
+/* The im2col for dil_w = 1: the kh input rows are found once per output row of the tile, not per
+ * pixel, and a pixel whose window lies inside the input in x copies (or widens) one run of
+ * kw * in_ch values per filter row. On VWW's and MobileNetV1's first layer (3 input channels,
+ * K = 27) the per-pixel address arithmetic of the generic loop was ~60 % of the layer. bytes and
+ * flip are constants where it is inlined. */
+static inline __attribute__((always_inline)) void im2col_rows(const struct conv_im2col *c, int pix0,
+								    int rows, bool bytes, uint8_t flip,
+								    uint8_t *a)
 {
 	const struct tensor *in = c->in;
+	const bool is_signed = in->type == TT_INT8;
 	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
 	const int kh = c->kh, kw = c->kw, stride_h = c->stride_h, stride_w = c->stride_w;
 	const int dil_h = c->dil_h, out_h = c->out_h, out_w = c->out_w, k = c->k;
-	const size_t lda = c->lda;
+	const int pad_h = c->pad_h, pad_w = c->pad_w;
+	const int32_t x_off = c->x_off;
+	const gemm_widen_fn widen = c->widen;
+	const size_t esize = bytes ? 1 : sizeof(int16_t), row_bytes = c->lda * esize;
 	const size_t span = (size_t)kw * in_ch;
-	const uint8_t zp = (uint8_t)-c->x_off ^ flip; /* the stored byte, either type */
+	const uint8_t zp = (uint8_t)-x_off ^ flip; /* the stored byte, either type */
 	const uint8_t *src[CONV_IM2COL_MAX_KH];
 	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
 	for (int r = 0; r < rows;) {
-		const int in_y0 = oy * stride_h - c->pad_h;
+		const int in_y0 = oy * stride_h - pad_h;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
 			src[ky] = iy >= 0 && iy < in_h ? in->data + ((size_t)b * in_h + iy) * in_w * in_ch : NULL;
 		}
 		const int end = r + (out_w - ox < rows - r ? out_w - ox : rows - r);
 		for (; r < end; r++, ox++) {
-			uint8_t *row = a + (size_t)r * lda, *dst = row;
-			const int in_x0 = ox * stride_w - c->pad_w;
+			uint8_t *row = a + (size_t)r * row_bytes, *dst = row;
+			const int in_x0 = ox * stride_w - pad_w;
 			if (in_x0 >= 0 && in_x0 + kw <= in_w) {
 				const size_t off = (size_t)in_x0 * in_ch;
-				for (int ky = 0; ky < kh; ky++, dst += span) {
-					if (src[ky])
+				for (int ky = 0; ky < kh; ky++, dst += span * esize) {
+					if (src[ky] && bytes)
 						copy_run(dst, src[ky] + off, span, flip);
+					else if (src[ky])
+						widen((int16_t *)(void *)dst, src[ky] + off, (int)span, is_signed, -x_off);
 					else
-						memset(dst, zp, span);
+						memset(dst, bytes ? zp : 0, span * esize);
 				}
 			} else {
 				for (int ky = 0; ky < kh; ky++)
-					for (int kx = 0; kx < kw; kx++, dst += in_ch) {
+					for (int kx = 0; kx < kw; kx++, dst += (size_t)in_ch * esize) {
 						const int ix = in_x0 + kx;
-						if (src[ky] && ix >= 0 && ix < in_w)
+						if (!src[ky] || ix < 0 || ix >= in_w)
+							memset(dst, bytes ? zp : 0, (size_t)in_ch * esize);
+						else if (bytes)
 							copy_run(dst, src[ky] + (size_t)ix * in_ch, (size_t)in_ch, flip);
 						else
-							memset(dst, zp, (size_t)in_ch);
+							widen((int16_t *)(void *)dst, src[ky] + (size_t)ix * in_ch, in_ch,
+							      is_signed, -x_off);
 					}
 			}
-			for (size_t i = (size_t)k; i < lda; i++) /* the K tail: a few bytes */
+			for (size_t i = (size_t)k * esize; i < row_bytes; i++) /* the K tail: a few bytes */
 				row[i] = 0;
 		}
 		if (ox == out_w) {
@@ -126,8 +136,10 @@ void conv_im2col(const struct conv_im2col *c, int pix0, int rows, int rows_padde
 	const struct tensor *in = c->in;
 	const int kh = c->kh, kw = c->kw, stride_h = c->stride_h, stride_w = c->stride_w;
 	const int dil_h = c->dil_h, dil_w = c->dil_w, out_h = c->out_h, out_w = c->out_w;
+	const int pad_h = c->pad_h, pad_w = c->pad_w, k = c->k;
 	const bool bytes = c->bytes;
 	const size_t lda = c->lda;
+	const gemm_widen_fn widen = c->widen; /* locals: the stores into a may alias c */
 	const bool is_signed = in->type == TT_INT8;
 	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
 	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
@@ -135,22 +147,24 @@ void conv_im2col(const struct conv_im2col *c, int pix0, int rows, int rows_padde
 	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
 	/* 1×1, stride 1, no padding, K a whole number of pairs (most of MobileNetV2's layers): the
 	 * tile's rows are consecutive input pixels, one contiguous run in both the input and A. */
-	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && c->pad_h == 0 && c->pad_w == 0 &&
+	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0 &&
 	    lda == (size_t)in_ch) {
 		const uint8_t *x = in->data + (size_t)pix0 * in_ch;
 		if (bytes)
 			memcpy(a, x, (size_t)rows * in_ch);
 		else
-			c->widen(a, x, rows * in_ch, is_signed, -x_off);
+			widen(a, x, rows * in_ch, is_signed, -x_off);
 		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
 		return;
 	}
-	if (bytes && dil_w == 1 && kh <= CONV_IM2COL_MAX_KH) {
-		if (c->flip) /* two copies, each with a constant flip */
-			im2col_bytes(c, pix0, rows, 0x80, (uint8_t *)a);
+	if (dil_w == 1 && kh <= CONV_IM2COL_MAX_KH) {
+		if (!bytes) /* three copies, each with constant bytes and flip */
+			im2col_rows(c, pix0, rows, false, 0, (uint8_t *)a);
+		else if (c->flip)
+			im2col_rows(c, pix0, rows, true, 0x80, (uint8_t *)a);
 		else
-			im2col_bytes(c, pix0, rows, 0, (uint8_t *)a);
-		memset((uint8_t *)a + (size_t)rows * lda, 0, (size_t)(rows_padded - rows) * lda);
+			im2col_rows(c, pix0, rows, true, 0, (uint8_t *)a);
+		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
 		return;
 	}
 	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
@@ -167,7 +181,7 @@ void conv_im2col(const struct conv_im2col *c, int pix0, int rows, int rows_padde
 				b++;
 			}
 		}
-		const int in_y0 = oy * stride_h - c->pad_h, in_x0 = ox * stride_w - c->pad_w;
+		const int in_y0 = oy * stride_h - pad_h, in_x0 = ox * stride_w - pad_w;
 		uint8_t *dst = row;
 		for (int ky = 0; ky < kh; ky++) {
 			const int iy = in_y0 + ky * dil_h;
@@ -178,7 +192,7 @@ void conv_im2col(const struct conv_im2col *c, int pix0, int rows, int rows_padde
 				if (bytes)
 					copy_run(dst, in->data + base, (size_t)span, 0);
 				else
-					c->widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
+					widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
 				dst += (size_t)span * esize;
 				continue;
 			}
@@ -192,10 +206,10 @@ void conv_im2col(const struct conv_im2col *c, int pix0, int rows, int rows_padde
 				if (bytes)
 					copy_run(dst, in->data + base, tap_bytes, 0);
 				else
-					c->widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
+					widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
 			}
 		}
-		for (size_t i = (size_t)c->k * esize; i < lda * esize; i++) /* the K tail: a few bytes */
+		for (size_t i = (size_t)k * esize; i < lda * esize; i++) /* the K tail: a few bytes */
 			row[i] = 0;
 	}
 }

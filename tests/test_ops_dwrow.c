@@ -224,9 +224,9 @@ static void second_run_reads_the_new_input(void **state)
 	workers_destroy(w2);
 }
 
-/* Which layers the row path takes: 1, 2, 4 or 8 channels or whole blocks of 16 on CPUs with
- * dwpair's kernel, rows up to DWROW_MAX_LANES lanes; never 3 or 24 channels (the per-pixel
- * kernels take those). */
+/* Which layers the row path takes: 1, 2, 4, 8 or 16 channels, or more in whole blocks of 16 at
+ * stride 1, on CPUs with dwpair's kernel, rows up to DWROW_MAX_LANES lanes; never 3 or 24
+ * channels (the per-pixel kernels take those). */
 static void row_path_takes_narrow_layers_only(void **state)
 {
 	(void)state;
@@ -240,7 +240,11 @@ static void row_path_takes_narrow_layers_only(void **state)
 	geo.in_ch = 1; /* person_detect's first layer: depth multiplier 8, stride 2 */
 	geo.stride_h = geo.stride_w = 2;
 	assert_int_equal(dwrow_bytes(&geo, 2) > 0, simd);
-	geo.in_ch = geo.ch = 32;
+	geo.in_ch = geo.ch = 16; /* VWW's 48x48x16 stride-2 layer */
+	assert_int_equal(dwrow_bytes(&geo, 1) > 0, simd);
+	geo.in_ch = geo.ch = 32; /* wider: stride 1 only */
+	assert_int_equal(dwrow_bytes(&geo, 1), 0);
+	geo.stride_h = geo.stride_w = 1;
 	assert_int_equal(dwrow_bytes(&geo, 1) > 0, simd);
 	geo.in_ch = geo.ch = 24;
 	assert_int_equal(dwrow_bytes(&geo, 1), 0);

@@ -21,10 +21,11 @@ static inline __m256i widen16(const uint8_t *p, bool is_signed)
 
 __attribute__((target(DWPAIR_TARGET), always_inline))
 static inline void blocks(int32_t *acc, const uint8_t *const *x, int taps, int nblocks,
-			  bool is_signed, const int16_t *wp, const int32_t *init, int wblocks)
+			  bool is_signed, const int16_t *wp, const int32_t *init, int wblocks,
+			  bool cyclic)
 {
 	const int pairs = (taps + 1) / 2;
-	for (int b = 0, wb = 0; b < nblocks; b++, wb = wb + 1 < wblocks ? wb + 1 : 0) {
+	for (int b = 0, wb = 0; b < nblocks; b++, wb = cyclic && wb + 1 == wblocks ? 0 : wb + 1) {
 		const int c = b * DWPAIR_BLOCK;
 		const int16_t *w = wp + (size_t)wb * pairs * 2 * DWPAIR_BLOCK;
 		const int32_t *ini = init + (size_t)wb * DWPAIR_BLOCK;
@@ -53,9 +54,15 @@ void DWPAIR_PIXEL(int32_t *acc, const uint8_t *const *x, int taps, int channels,
 		  const int16_t *wp, const int32_t *init, int wblocks, const int32_t *w32, int32_t x_off)
 {
 	const int nblocks = channels / DWPAIR_BLOCK;
-	if (is_signed)
-		blocks(acc, x, taps, nblocks, true, wp, init, wblocks);
+	/* a pixel's blocks each have their own weights: the counter never wraps (a constant) */
+	const bool cyclic = wblocks < nblocks;
+	if (is_signed && cyclic)
+		blocks(acc, x, taps, nblocks, true, wp, init, wblocks, true);
+	else if (is_signed)
+		blocks(acc, x, taps, nblocks, true, wp, init, wblocks, false);
+	else if (cyclic)
+		blocks(acc, x, taps, nblocks, false, wp, init, wblocks, true);
 	else
-		blocks(acc, x, taps, nblocks, false, wp, init, wblocks);
+		blocks(acc, x, taps, nblocks, false, wp, init, wblocks, false);
 	dwpair_tail(acc, x, taps, nblocks * DWPAIR_BLOCK, channels, is_signed, w32, x_off);
 }

@@ -18,6 +18,9 @@
  * the sums are the reference's accumulators exactly. The row is requantized 32 lanes at a time
  * with the per-channel constants repeated in the same pattern (requant_tile.h).
  *
+ * Wider layers (whole blocks of 16 channels) take it too: 16 channels at any stride, more at
+ * stride 1 with 4 or more pixels a row (dwrow_shape() says why).
+ *
  * x86-64 only (it needs dwpair_select()); elsewhere, and for other channel counts, rows longer
  * than DWROW_MAX_LANES or filters over DW_FAST_MAX_TAPS taps, dwrow_bytes() is 0 and
  * depthwise_conv.c keeps its per-pixel path. Memory: one block in the op's params allocation;

@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${TSAN_BUILD:-build/tsan}
-TESTS="test_capture_source test_ipc_server test_camclass_client test_ops_fast test_ops_workers test_daemon_lifecycle test_daemon_e2e"
+TESTS="test_capture_source test_ipc_server test_camclass_client test_ops_fast test_ops_dwrow test_ops_workers test_daemon_lifecycle test_daemon_e2e"
 JOBS=$(nproc 2>/dev/null || echo 2)
 if ! make -s -j"$JOBS" BUILD="$B" OPT="-O1 -fsanitize=thread" LDFLAGS="-fsanitize=thread" unit-tests; then
 	echo "[  FAILED  ] 1 test(s): ThreadSanitizer build"

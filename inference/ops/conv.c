@@ -56,7 +56,7 @@ static int conv_prepare(struct graph *g, struct node *n, char *err, size_t errle
 	p->q.multiplier = (int32_t *)(p + 1);
 	p->q.shift = (int *)(p->q.multiplier + out_ch);
 	if (fast_bytes)
-		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers);
+		p->fast = conv_fast_init((uint8_t *)p + base, in, filter, out_ch, k, nworkers, n);
 	if ((r = ku_conv_stage_prepare(n, in, filter, out, out_ch, n->opt.conv.activation, stride_h,
 				       stride_w, dil_h, dil_w, &p->q, err, errlen)) < 0) {
 		free(p);

@@ -17,13 +17,18 @@
  * requant_tile.h finishes DW_BATCH pixels at a time: the same sums and the same requantization
  * as below. With a depth multiplier above 1 each tap's input row is first expanded to output
  * channels (x[oc / dm]) in a per-worker scratch. Output pixels are split in equal shares across
- * the workers of g->kernel_ctx, each with its own accumulator rows. */
+ * the workers of g->kernel_ctx, each with its own accumulator rows.
+ *
+ * Layers with 1, 2, 4 or 8 channels or whole blocks of 16 (on x86-64) take dwrow.h's row path
+ * instead: a whole output row as one run of pixel × channel lanes through the same pair kernel,
+ * from padded, phase-split copies of the input rows; output rows are split across the workers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inference/ops/fast/dwconv.h"
 #include "inference/ops/fast/dwpair.h"
+#include "inference/ops/fast/dwrow.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 #include "inference/ops/fast/requant.h"
@@ -44,6 +49,7 @@ struct dw_fast {
 	int16_t *wp;            /* dwpair_pack's weights */
 	int32_t *init;          /* out_ch: -x_zp * sum of each channel's weights */
 	uint8_t *zp_row;        /* out_ch bytes of the input zero point, the taps outside the input */
+	struct dwrow *row;      /* narrow layers: dwrow.h's row path instead of the above */
 };
 
 /* Output pixels whose accumulators are requantized together (requant_tile.h). */
@@ -148,22 +154,30 @@ static int dw_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
 	const size_t base = sizeof(struct dw_params) + (size_t)out_ch * per_channel_bytes;
 	const int nworkers = workers_count(g->kernel_ctx);
 	const size_t fast_bytes = dw_fast_bytes(dm, kh * kw, out_ch, nworkers);
-	struct dw_params *p = calloc(1, base + fast_bytes + sizeof(void *));
+	const struct dwrow_geom geo = {
+		.batches = in->dims[0], .in_h = in->dims[1], .in_w = in->dims[2], .in_ch = in_ch,
+		.out_h = out_h, .out_w = out_w, .ch = out_ch, .kh = kh, .kw = kw,
+		.stride_h = stride_h, .stride_w = stride_w, .dil_h = dil_h, .dil_w = dil_w,
+	};
+	const size_t row_bytes = fast_bytes ? dwrow_bytes(&geo, nworkers) : 0;
+	struct dw_params *p = calloc(1, base + fast_bytes + row_bytes + sizeof(void *));
 	if (!p)
 		return -ENOMEM;
 	p->q.multiplier = (int32_t *)(p + 1);
 	p->acc = p->q.multiplier + out_ch;
 	p->q.shift = (int *)(p->acc + out_ch);
-	if (fast_bytes) {
-		const size_t at = (base + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+	const size_t at = (base + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+	if (fast_bytes)
 		p->fast = dw_fast_init((uint8_t *)p + at, in, filter, in->type == TT_INT8, kh * kw, out_ch,
 				       nworkers);
-	}
 	if ((r = ku_conv_stage_prepare(n, in, filter, out, out_ch, n->opt.depthwise.activation,
 				       stride_h, stride_w, dil_h, dil_w, &p->q, err, errlen)) < 0) {
 		free(p);
 		return r;
 	}
+	if (row_bytes) /* after the stage: the row path copies its padding and multipliers */
+		p->fast->row = dwrow_init((uint8_t *)p + at + fast_bytes, &geo, nworkers, p->fast->w,
+					  &p->q, bias ? (const int32_t *)bias->data : NULL);
 	p->depth_multiplier = dm;
 	free(n->params);
 	n->params = p;
@@ -288,7 +302,7 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 		}
 		if (f->pair)
 			f->pair(acc + (size_t)(pix - batch0) * ch, xs, ntaps, ch, is_signed, f->wp, f->init,
-				f->w, p->q.input_offset);
+				ch / DWPAIR_BLOCK, f->w, p->q.input_offset);
 		else
 			f->pixel(acc + (size_t)(pix - batch0) * ch, xs, ws, ntaps, ch, is_signed,
 				 p->q.input_offset);
@@ -301,9 +315,27 @@ static void dw_fast_range(void *arg, int worker, int pix0, int pix1)
 	}
 }
 
+/* Output rows [row0, row1) on the row path (dwrow.h). */
+static void dw_row_range(void *arg, int worker, int row0, int row1)
+{
+	const struct dw_job *job = arg;
+	const struct tensor *in = &job->g->tensors[job->n->inputs[0]];
+	const struct tensor *out = &job->g->tensors[job->n->outputs[0]];
+	const struct dw_params *p = job->n->params;
+	dwrow_run(p->fast->row, worker, row0, row1, in->data, out->data, in->type == TT_INT8);
+}
+
 static void dw_invoke(struct graph *g, const struct node *n)
 {
 	const struct dw_params *p = n->params;
+	if (p->fast && p->fast->row) {
+		struct dw_job job = { .g = g, .n = n };
+		const struct tensor *out = &g->tensors[n->outputs[0]];
+		dwrow_begin(p->fast->row);
+		workers_run_shared(g->kernel_ctx, dw_row_range, &job, out->dims[0] * out->dims[1], 1,
+				   (long long)tensor_num_elements(out) * DW_WORK_PER_OUTPUT);
+		return;
+	}
 	if (p->fast) {
 		struct dw_job job = { .g = g, .n = n };
 		const struct tensor *out = &g->tensors[n->outputs[0]];

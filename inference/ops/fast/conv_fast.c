@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "inference/ops/fast/conv_fast.h"
+#include "inference/ops/fast/conv_im2col.h"
 #include "inference/ops/fast/gemm.h"
 #include "inference/ops/fast/gemm8.h"
 #include "inference/ops/kernel_util.h"
@@ -48,6 +49,7 @@ struct conv_fast {
 	gemm_dot_rowsum_fn rowsum;
 	int k_quads;
 	int32_t row_coef;       /* row_corr = row_coef * sum x (0: row_corr stays 0) */
+	uint8_t a_flip;         /* 0x80: im2col flips the top bit of x (conv_dot_select) */
 	uint8_t *b8;            /* packed weights (gemm_dot_pack_b) */
 	uint8_t *a8;            /* nworkers × CONV_TILE × 4*k_quads bytes of x */
 	int32_t *col_corr;      /* nblocks*GEMM_NR: -x_zp * sum (w - w_zp) */
@@ -91,13 +93,35 @@ struct conv_dot {
 	int32_t row_coef;
 	void (*pack)(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w, int is_signed,
 		     int32_t x_zp, int32_t w_zp, int out_ch, int k);
+	uint8_t a_flip;
 };
 
-static void conv_dot_select(bool is_signed, int32_t w_zp, struct conv_dot *ret)
+/* int8 weights as they are (signed bytes), col_corr for x + 128 (conv_dot_select). */
+static void pack_int8_for_flipped_x(uint8_t *dst, int32_t *ret_col_corr, const uint8_t *w,
+				    int is_signed, int32_t x_zp, int32_t w_zp, int out_ch, int k)
+{
+	(void)is_signed;
+	(void)w_zp;
+	gemm_dot_pack_b(dst, ret_col_corr, w, 1, x_zp + 128, 0, out_ch, k);
+}
+
+/* flip_ok: every tile of the layer goes through conv_im2col.c's byte rows (never read in place). Then an
+ * int8 layer on gemm8.h's GEMM skips the per-pixel row sums: im2col stores x + 128 (the byte with
+ * its top bit flipped, unsigned), the weights stay signed, and gemm8's uint8 kernel (A unsigned,
+ * B signed) sums (x + 128) * w = x * w + 128 * w; the reference's sum of (x - x_zp) * w is that
+ * plus col_corr = -(x_zp + 128) * sum w, a per-channel term (x_zp + 128 <= 255 keeps gemm.c's
+ * bound on col_corr; |(x + 128) * w| <= 255 * 128 as in gemm8.h). Padded taps hold x_zp + 128 and
+ * add (x_zp + 128) * w, which col_corr takes away again, as the reference skips them; the K tail
+ * meets zero weights. */
+static void conv_dot_select(bool is_signed, int32_t w_zp, bool flip_ok, struct conv_dot *ret)
 {
 	if ((ret->dot = gemm_dot_select(is_signed, &ret->rowsum))) {
 		ret->row_coef = -w_zp; /* gemm.h: row_corr = -w_zp * sum x */
 		ret->pack = gemm_dot_pack_b;
+	} else if (is_signed && flip_ok && (ret->dot = gemm8_select(false, &ret->rowsum))) {
+		ret->row_coef = 0;
+		ret->pack = pack_int8_for_flipped_x;
+		ret->a_flip = 0x80;
 	} else if ((ret->dot = gemm8_select(is_signed, &ret->rowsum))) {
 		ret->row_coef = gemm8_row_coef(is_signed, w_zp);
 		ret->pack = gemm8_pack_b;
@@ -124,6 +148,7 @@ static struct conv_fast *layout_init(void *mem, const struct tensor *in,
 		f->dot = d->dot;
 		f->rowsum = d->rowsum;
 		f->row_coef = d->row_coef;
+		f->a_flip = d->a_flip;
 		f->b8 = at;
 		at += align64(gemm_dot_packed_bytes(out_ch, k));
 		f->a8 = at;
@@ -152,26 +177,31 @@ static struct conv_fast *layout_init(void *mem, const struct tensor *in,
 /* The 8-bit path where the CPU has one and K keeps its sums in int32 (gemm_dotprod.c, gemm8.h; as
  * conv.c's CONV_MAX_TERMS is the same bound, every filter its prepare accepts qualifies). */
 static void conv_fast_dot(const struct tensor *in, const struct tensor *filter, int k,
-			  struct conv_dot *ret)
+			  bool flip_ok, struct conv_dot *ret)
 {
 	*ret = (struct conv_dot){ 0 };
 	if (ops_fast_kernels() && k <= GEMM_DOT_MAX_K)
-		conv_dot_select(in->type == TT_INT8, in->type == TT_INT8 ? 0 : filter->zero_point, ret);
+		conv_dot_select(in->type == TT_INT8, in->type == TT_INT8 ? 0 : filter->zero_point,
+				flip_ok, ret);
 }
 
 size_t conv_fast_bytes(const struct tensor *in, const struct tensor *filter, int out_ch, int k,
 		       int nworkers)
 {
-	struct conv_dot d;
-	conv_fast_dot(in, filter, k, &d);
+	struct conv_dot d; /* the layout is the same with or without the flip */
+	conv_fast_dot(in, filter, k, false, &d);
 	return layout_bytes(out_ch, k, nworkers, d.dot != NULL);
 }
 
 struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
-				 int out_ch, int k, int nworkers)
+				 int out_ch, int k, int nworkers, const struct node *n)
 {
+	const int kh = filter->dims[1], kw = filter->dims[2];
+	const bool in_place = kh == 1 && kw == 1 && n->opt.conv.stride_h == 1 &&
+			      n->opt.conv.stride_w == 1 && (k + 3) / 4 * 4 == in->dims[3];
 	struct conv_dot d;
-	conv_fast_dot(in, filter, k, &d);
+	conv_fast_dot(in, filter, k, !in_place && n->opt.conv.dilation_w == 1 && kh <= CONV_IM2COL_MAX_KH,
+		      &d);
 	return layout_init(mem, in, filter, out_ch, k, nworkers, &d);
 }
 
@@ -180,102 +210,6 @@ struct conv_job {
 	const struct node *n;
 	bool split_pixels;      /* units are output pixels, else channel blocks */
 };
-
-/* memcpy for the short runs of im2col (a 3×3 filter over 3 channels copies 9 bytes at a time):
- * two overlapping fixed-size copies, which the compiler turns into plain loads and stores, where
- * a call to memcpy cost more than the copy. Reads and writes exactly [0, n). */
-static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
-{
-	if (n >= 8 && n <= 16) {
-		memcpy(dst, src, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n >= 4 && n < 8) {
-		memcpy(dst, src, 4);
-		memcpy(dst + n - 4, src + n - 4, 4);
-	} else {
-		memcpy(dst, src, n);
-	}
-}
-
-/* Rows of A for output pixels [pix0, pix0 + rows): the receptive field of each; rows past `rows`
- * up to `rows_padded` and the K tail are 0. int16 path: x minus the input zero point, 0 in the
- * padding. Dot path (bytes): x itself, the input zero point in the padding (so x - x_zp = 0 there,
- * as the reference skips it, and the row sums see the same bytes the dot products do). */
-static void conv_im2col(const struct conv_params *p, const struct graph *g, const struct node *n,
-			int pix0, int rows, int rows_padded, void *a)
-{
-	const struct tensor *in = &g->tensors[n->inputs[0]], *filter = &g->tensors[n->inputs[1]];
-	const struct tensor *out = &g->tensors[n->outputs[0]];
-	const bool is_signed = in->type == TT_INT8;
-	const int in_h = in->dims[1], in_w = in->dims[2], in_ch = in->dims[3];
-	const int out_h = out->dims[1], out_w = out->dims[2];
-	const int kh = filter->dims[1], kw = filter->dims[2];
-	const int stride_h = n->opt.conv.stride_h, stride_w = n->opt.conv.stride_w;
-	const int dil_h = n->opt.conv.dilation_h, dil_w = n->opt.conv.dilation_w;
-	const struct conv_fast *f = p->fast;
-	const bool bytes = f->dot != NULL;
-	const size_t lda = bytes ? (size_t)f->k_quads * 4 : (size_t)f->k_pairs * 2;
-	const size_t esize = bytes ? 1 : sizeof(int16_t), tap_bytes = (size_t)in_ch * esize;
-	const int32_t x_off = p->q.input_offset;
-	const uint8_t x_zp_byte = (uint8_t)-x_off; /* the stored byte of the zero point, either type */
-	/* 1×1, stride 1, no padding, K a whole number of pairs (most of MobileNetV2's layers): the
-	 * tile's rows are consecutive input pixels, one contiguous run in both the input and A. */
-	if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && p->q.pad_h == 0 && p->q.pad_w == 0 &&
-	    lda == (size_t)in_ch) {
-		const uint8_t *x = in->data + (size_t)pix0 * in_ch;
-		if (bytes)
-			memcpy(a, x, (size_t)rows * in_ch);
-		else
-			f->widen(a, x, rows * in_ch, is_signed, -x_off);
-		memset((uint8_t *)a + (size_t)rows * lda * esize, 0, (size_t)(rows_padded - rows) * lda * esize);
-		return;
-	}
-	int b = pix0 / (out_h * out_w), oy = pix0 / out_w % out_h, ox = pix0 % out_w;
-	for (int r = 0; r < rows_padded; r++) {
-		uint8_t *row = (uint8_t *)a + (size_t)r * lda * esize;
-		if (r >= rows) {
-			memset(row, 0, lda * esize);
-			continue;
-		}
-		if (r > 0 && ++ox == out_w) { /* stepped along instead of divided out per pixel */
-			ox = 0;
-			if (++oy == out_h) {
-				oy = 0;
-				b++;
-			}
-		}
-		const int in_y0 = oy * stride_h - p->q.pad_h, in_x0 = ox * stride_w - p->q.pad_w;
-		uint8_t *dst = row;
-		for (int ky = 0; ky < kh; ky++) {
-			const int iy = in_y0 + ky * dil_h;
-			/* the filter row inside the input: its kw taps are one contiguous run */
-			if (dil_w == 1 && iy >= 0 && iy < in_h && in_x0 >= 0 && in_x0 + kw <= in_w) {
-				const size_t base = (((size_t)b * in_h + iy) * in_w + in_x0) * in_ch;
-				const int span = kw * in_ch;
-				if (bytes)
-					copy_run(dst, in->data + base, (size_t)span);
-				else
-					f->widen((int16_t *)(void *)dst, in->data + base, span, is_signed, -x_off);
-				dst += (size_t)span * esize;
-				continue;
-			}
-			for (int kx = 0; kx < kw; kx++, dst += tap_bytes) {
-				const int ix = in_x0 + kx * dil_w;
-				if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-					memset(dst, bytes ? x_zp_byte : 0, tap_bytes);
-					continue;
-				}
-				const size_t base = (((size_t)b * in_h + iy) * in_w + ix) * in_ch;
-				if (bytes)
-					copy_run(dst, in->data + base, tap_bytes);
-				else
-					f->widen((int16_t *)(void *)dst, in->data + base, in_ch, is_signed, -x_off);
-			}
-		}
-		for (size_t i = (size_t)f->k * esize; i < lda * esize; i++) /* the K tail: a few bytes */
-			row[i] = 0;
-	}
-}
 
 /* Units [u0, u1) of the job: output pixels (all channels) or channel blocks (all pixels). */
 static void conv_fast_range(void *arg, int worker, int u0, int u1)
@@ -302,6 +236,14 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 			      n->opt.conv.stride_h == 1 && n->opt.conv.stride_w == 1 && p->q.pad_h == 0 &&
 			      p->q.pad_w == 0 && lda == (size_t)in_ch;
 	const struct requant rq = requant_of(&p->q, bias ? (const int32_t *)bias->data : NULL);
+	const struct conv_im2col ic = {
+		.in = in, .kh = filter->dims[1], .kw = filter->dims[2],
+		.stride_h = n->opt.conv.stride_h, .stride_w = n->opt.conv.stride_w,
+		.dil_h = n->opt.conv.dilation_h, .dil_w = n->opt.conv.dilation_w,
+		.pad_h = p->q.pad_h, .pad_w = p->q.pad_w, .out_h = out->dims[1], .out_w = out->dims[2],
+		.k = f->k, .lda = lda, .bytes = f->dot != NULL, .flip = f->a_flip,
+		.x_off = p->q.input_offset, .widen = f->widen,
+	};
 	int p0 = 0, p1 = npix, nb0 = 0, nb1 = f->nblocks;
 	if (job->split_pixels) {
 		p0 = u0;
@@ -318,7 +260,7 @@ static void conv_fast_range(void *arg, int worker, int u0, int u1)
 		if (in_place && rows == rows_padded)
 			a_tile = in->data + (size_t)pix0 * in_ch;
 		else
-			conv_im2col(p, g, n, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
+			conv_im2col(&ic, pix0, rows, rows_padded, f->dot ? (void *)a8 : (void *)a);
 		/* row_coef * sum x per pixel, shared by all channels; |.| <= 255 * 255 * K < 2^31 */
 		if (f->dot && f->row_coef) {
 			f->rowsum(rows_padded, (int)lda, a_tile, lda, is_signed, row_corr);

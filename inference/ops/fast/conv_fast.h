@@ -22,9 +22,10 @@ struct conv_params {
  * zeroed after the params; nworkers = workers_count(g->kernel_ctx). */
 size_t conv_fast_bytes(const struct tensor *in, const struct tensor *filter, int out_ch, int k,
 		       int nworkers);
-/* Lays out the block in mem (conv_fast_bytes of it, zeroed) and packs the weights. */
+/* Lays out the block in mem (conv_fast_bytes of it, zeroed) and packs the weights for node n
+ * (its strides and dilation choose how the 8-bit GEMM is fed). */
 struct conv_fast *conv_fast_init(void *mem, const struct tensor *in, const struct tensor *filter,
-				 int out_ch, int k, int nworkers);
+				 int out_ch, int k, int nworkers, const struct node *n);
 /* Runs node n (p->fast set) on the workers of g->kernel_ctx. */
 void conv_fast_invoke(struct graph *g, const struct node *n);
 

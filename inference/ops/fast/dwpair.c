@@ -45,27 +45,33 @@ static size_t pair_slot(int j)
 	return (size_t)half * DWPAIR_BLOCK + (size_t)lane * 8 + (size_t)within * 2;
 }
 
-void dwpair_pack(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int channels,
-		 int32_t x_off)
+void dwpair_pack_tiled(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int period,
+		       int lanes, int32_t x_off)
 {
-	const int blocks = channels / DWPAIR_BLOCK, pairs = (taps + 1) / 2;
-	memset(dst, 0, dwpair_packed_elems(taps, channels) * sizeof(*dst));
+	const int blocks = lanes / DWPAIR_BLOCK, pairs = (taps + 1) / 2;
+	memset(dst, 0, dwpair_packed_elems(taps, lanes) * sizeof(*dst));
 	for (int b = 0; b < blocks; b++)
 		for (int p = 0; p < pairs; p++) {
 			int16_t *out = dst + ((size_t)b * pairs + p) * 2 * DWPAIR_BLOCK;
 			for (int j = 0; j < DWPAIR_BLOCK; j++) {
-				const int c = b * DWPAIR_BLOCK + j;
+				const int c = (b * DWPAIR_BLOCK + j) % period;
 				const size_t at = pair_slot(j);
 				/* |w| <= 255: exact in int16 */
-				out[at] = (int16_t)w32[(size_t)(2 * p) * channels + c];
+				out[at] = (int16_t)w32[(size_t)(2 * p) * period + c];
 				if (2 * p + 1 < taps)
-					out[at + 1] = (int16_t)w32[(size_t)(2 * p + 1) * channels + c];
+					out[at + 1] = (int16_t)w32[(size_t)(2 * p + 1) * period + c];
 			}
 		}
-	for (int c = 0; c < channels; c++) {
+	for (int l = 0; l < lanes; l++) {
 		int32_t sum = 0; /* |sum| <= DW_FAST_MAX_TAPS * 255, times |x_off| <= 255: int32 */
 		for (int t = 0; t < taps; t++)
-			sum += w32[(size_t)t * channels + c];
-		ret_init[c] = x_off * sum;
+			sum += w32[(size_t)t * period + l % period];
+		ret_init[l] = x_off * sum;
 	}
+}
+
+void dwpair_pack(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int channels,
+		 int32_t x_off)
+{
+	dwpair_pack_tiled(dst, ret_init, w32, taps, channels, channels, x_off);
 }

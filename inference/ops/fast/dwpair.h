@@ -27,18 +27,19 @@
 #define DWPAIR_BLOCK 16
 
 /* acc[0..channels) for one output pixel. x: `taps` row pointers (each `channels` bytes); wp:
- * dwpair_pack's weights; init: per channel; w32: [taps][channels] int32 weights (for the channels
- * past the last block); x_off = -x_zp. */
+ * dwpair_pack's weights; init: per channel; block b of 16 channels takes the weights and init of
+ * block b % wblocks (channels / 16 for a pixel; dwrow.h's rows repeat a shorter pattern); w32:
+ * [taps][channels] int32 weights (for the channels past the last block); x_off = -x_zp. */
 typedef void (*dwpair_pixel_fn)(int32_t *acc, const uint8_t *const *x, int taps, int channels,
-				bool is_signed, const int16_t *wp, const int32_t *init,
+				bool is_signed, const int16_t *wp, const int32_t *init, int wblocks,
 				const int32_t *w32, int32_t x_off);
 
 #if defined(__x86_64__)
 void dwpair_pixel_avx2(int32_t *acc, const uint8_t *const *x, int taps, int channels,
-		       bool is_signed, const int16_t *wp, const int32_t *init, const int32_t *w32,
-		       int32_t x_off);
+		       bool is_signed, const int16_t *wp, const int32_t *init, int wblocks,
+		       const int32_t *w32, int32_t x_off);
 void dwpair_pixel_avx512vnni(int32_t *acc, const uint8_t *const *x, int taps, int channels,
-			     bool is_signed, const int16_t *wp, const int32_t *init,
+			     bool is_signed, const int16_t *wp, const int32_t *init, int wblocks,
 			     const int32_t *w32, int32_t x_off);
 #endif
 
@@ -55,5 +56,10 @@ size_t dwpair_packed_elems(int taps, int channels);
  * ret_init[c] = x_off * sum_t w32[t][c] for every channel. */
 void dwpair_pack(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int channels,
 		 int32_t x_off);
+/* The same for `lanes` lanes whose lane l has the weights of channel l % period (w32 is
+ * [taps][period]; dwrow.h's rows of pixels): dwpair_packed_elems(taps, lanes) of dst, `lanes`
+ * of ret_init. */
+void dwpair_pack_tiled(int16_t *dst, int32_t *ret_init, const int32_t *w32, int taps, int period,
+		       int lanes, int32_t x_off);
 
 #endif

@@ -109,14 +109,55 @@ void gemm8_u8_avx512vnni(int rows, int k_quads, const uint8_t *a, size_t lda, co
 	gemm8(true, rows, k_quads, a, lda, b, nblocks, row_corr, col_corr, c, ldc);
 }
 
+/* Lane r of the result: the sum of v[r]'s 16 lanes, for r < 16. Pairs of rows are interleaved
+ * and added (32-bit, then 64-bit unpacks), leaving per 128-bit block the partial sums of 4 rows
+ * in row order; two rounds of block shuffles add the 4 blocks. 45 instructions for 16 rows,
+ * where reducing each row on its own took about 9 per row. */
+VNNI_INLINE __m512i hsum16(const __m512i *v)
+{
+	__m512i s[8], t[4];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++)
+		s[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+					_mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+		t[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(s[2 * i], s[2 * i + 1]),
+					_mm512_unpackhi_epi64(s[2 * i], s[2 * i + 1]));
+	const __m512i x01 = _mm512_add_epi32(_mm512_shuffle_i32x4(t[0], t[1], 0x88),
+					     _mm512_shuffle_i32x4(t[0], t[1], 0xdd));
+	const __m512i x23 = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2], t[3], 0x88),
+					     _mm512_shuffle_i32x4(t[2], t[3], 0xdd));
+	return _mm512_add_epi32(_mm512_shuffle_i32x4(x01, x23, 0x88),
+				_mm512_shuffle_i32x4(x01, x23, 0xdd));
+}
+
 /* Byte sums with vpdpbusd against ones (each lane adds 4 bytes; at most 255 * n in total, and
- * n <= 4 * GEMM_DOT_MAX_K keeps that far inside int32). */
+ * n <= 4 * GEMM_DOT_MAX_K keeps that far inside int32), 16 rows at a time (hsum16), the rest
+ * one by one. */
 VNNI_TARGET
 void gemm8_rowsum_avx512vnni(int rows, int n, const uint8_t *a, size_t lda, int is_signed,
 			     int32_t *ret_sums)
 {
 	const __m512i ones = _mm512_set1_epi8(1);
-	for (int m = 0; m < rows; m++) {
+	int m = 0;
+	for (; m + 16 <= rows; m += 16) {
+		__m512i acc[16];
+#pragma GCC unroll 16
+		for (int r = 0; r < 16; r++)
+			acc[r] = _mm512_setzero_si512();
+		for (int i = 0; i < n; i += 64) {
+			const __mmask64 keep = n - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (n - i)) - 1;
+#pragma GCC unroll 16
+			for (int r = 0; r < 16; r++) {
+				const __m512i v = _mm512_maskz_loadu_epi8(keep, a + (size_t)(m + r) * lda + i);
+				acc[r] = is_signed ? _mm512_dpbusd_epi32(acc[r], ones, v)
+						   : _mm512_dpbusd_epi32(acc[r], v, ones);
+			}
+		}
+		_mm512_storeu_si512(ret_sums + m, hsum16(acc));
+	}
+	for (; m < rows; m++) {
 		const uint8_t *row = a + (size_t)m * lda;
 		__m512i acc = _mm512_setzero_si512();
 		for (int i = 0; i < n; i += 64) {

@@ -14,10 +14,12 @@
  *   commute into clamp(v): the activation range lies inside the type's range, and saturating
  *   to int16 then to the 8-bit type only moves values that the clamp moves to the same bound.
  *
- * Channels past the last multiple of 16 take requant_row_avx2 row by row. The functions carry
+ * A remaining block of 8 channels is done the same way (its constants once per tile); channels
+ * past the last multiple of 8 take requant_row_avx2 row by row. The functions carry
  * target("avx2") as well as the Makefile's -mavx2 (see requant_avx2.c). */
 #include <immintrin.h>
 #include <stdalign.h>
+#include <string.h>
 
 #include "inference/ops/fast/requant_tile.h"
 
@@ -107,6 +109,21 @@ RQ_INLINE void tile16(const struct rq8 *k, bool has_left, const int32_t *acc, si
 	}
 }
 
+/* 8 channels: their bytes are the low dword of each 128-bit lane after the packs. */
+RQ_INLINE void tile8(const struct rq8 *k, bool has_left, const int32_t *acc, size_t ld_acc,
+		   int rows, bool is_signed, uint8_t *out, size_t ld_out, __m256i out_off, __m256i lo,
+		   __m256i hi)
+{
+	for (int r = 0; r < rows; r++) {
+		const __m256i v = rq8_apply(&k[0], acc + (size_t)r * ld_acc, has_left, out_off);
+		const __m256i p = _mm256_packs_epi32(v, v);
+		const __m256i b = narrow_clamp(p, p, is_signed, lo, hi);
+		const uint64_t bytes = (uint32_t)_mm256_extract_epi32(b, 0) |
+				       (uint64_t)(uint32_t)_mm256_extract_epi32(b, 4) << 32;
+		memcpy(out + (size_t)r * ld_out, &bytes, sizeof(bytes));
+	}
+}
+
 __attribute__((target("avx2")))
 void requant_tile_avx2(const struct requant *rq, const int32_t *acc, size_t ld_acc, int rows,
 		       int n, bool is_signed, uint8_t *out, size_t ld_out)
@@ -132,6 +149,15 @@ void requant_tile_avx2(const struct requant *rq, const int32_t *acc, size_t ld_a
 			tile16(k, true, acc + c, ld_acc, rows, is_signed, out + c, ld_out, out_off, lo, hi);
 		else
 			tile16(k, false, acc + c, ld_acc, rows, is_signed, out + c, ld_out, out_off, lo, hi);
+	}
+	if (c + 8 <= n) { /* 8-channel layers (person_detect's, VWW's first), and 16k + 8 tails */
+		int any_left = 0;
+		rq8_init(&k[0], rq, c, &any_left);
+		if (any_left)
+			tile8(k, true, acc + c, ld_acc, rows, is_signed, out + c, ld_out, out_off, lo, hi);
+		else
+			tile8(k, false, acc + c, ld_acc, rows, is_signed, out + c, ld_out, out_off, lo, hi);
+		c += 8;
 	}
 	if (c < n) {
 		const struct requant tail = requant_from(rq, c);

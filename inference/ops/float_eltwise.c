@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "inference/ops/float_util.h"
 #include "inference/ops/kernel_util.h"
@@ -127,14 +128,50 @@ static float binary(int op, float a, float b)
 	}
 }
 
+/* Same-shape inputs, the common case (residual adds): blocks of EW_BLOCK elements go through
+ * local arrays, which cannot alias (y may be a or b), with the op chosen once per block, so the
+ * compiler vectorizes the block's loops (ResNet8 float's 32×32×16 ADD: about 2× faster). */
+#define EW_BLOCK 16
+static void same_shape(int op, const float *a, const float *b, float *y, size_t count, float lo,
+		       float hi)
+{
+	size_t i0 = 0;
+	for (; i0 + EW_BLOCK <= count; i0 += EW_BLOCK) {
+		float ta[EW_BLOCK], tb[EW_BLOCK], ty[EW_BLOCK];
+		memcpy(ta, a + i0, sizeof(ta));
+		memcpy(tb, b + i0, sizeof(tb));
+		switch (op) {
+		case OP_ADD:
+			for (int j = 0; j < EW_BLOCK; j++)
+				ty[j] = ta[j] + tb[j];
+			break;
+		case OP_SUB:
+			for (int j = 0; j < EW_BLOCK; j++)
+				ty[j] = ta[j] - tb[j];
+			break;
+		case OP_MUL:
+			for (int j = 0; j < EW_BLOCK; j++)
+				ty[j] = ta[j] * tb[j];
+			break;
+		default:
+			for (int j = 0; j < EW_BLOCK; j++)
+				ty[j] = binary(op, ta[j], tb[j]);
+		}
+		for (int j = 0; j < EW_BLOCK; j++)
+			ty[j] = fu_clamp(ty[j], lo, hi);
+		memcpy(y + i0, ty, sizeof(ty));
+	}
+	for (size_t i = i0; i < count; i++)
+		y[i] = fu_clamp(binary(op, a[i], b[i]), lo, hi);
+}
+
 static void fbinary_invoke(struct graph *g, const struct node *n)
 {
 	const struct fbinary_params *p = n->params;
 	const float *a = fu_data(&g->tensors[n->inputs[0]]), *b = fu_data(&g->tensors[n->inputs[1]]);
 	float *y = fu_data(&g->tensors[n->outputs[0]]);
 	if (p->bc.same_shape) {
-		for (size_t i = 0; i < p->count; i++)
-			y[i] = fu_clamp(binary(n->op, a[i], b[i]), p->act_min, p->act_max);
+		same_shape(n->op, a, b, y, p->count, p->act_min, p->act_max);
 		return;
 	}
 	int idx[GRAPH_MAX_DIMS] = { 0 };

@@ -1,0 +1,65 @@
+/* fgemm_avx512.c — the float GEMM tile of fgemm.h with AVX-512F: 8 rows × 16 channels = 8 zmm
+ * accumulators (enough independent FMA chains to cover two FMA pipes' latency); per term one
+ * weight load and 8 broadcast activations. Each accumulator lane adds its terms in the reference
+ * order. A tile of fewer rows repeats the last row's pointers (the extra sums are dropped); a
+ * block of fewer channels is stored under a lane mask. The functions carry target("avx512f") as
+ * well as the Makefile's flags (see gemm_avx2.c); they run only after fgemm_select() saw
+ * AVX-512F (and the ISA limit allows GEMM_ISA_BEST). */
+#include <immintrin.h>
+
+#include "inference/ops/fast/fgemm.h"
+
+#define MR 8
+
+__attribute__((target("avx512f")))
+static inline void store_row(float *c, __mmask16 mask, __m512 acc, __m512 bias, __m512 lo, __m512 hi)
+{
+	/* min(hi, max(lo, v)) returns v when v is NaN, as the reference's clamp does */
+	_mm512_mask_storeu_ps(c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(acc, bias))));
+}
+
+__attribute__((target("avx512f")))
+void fgemm_tile_avx512(int rows, int cols, int ntaps, int kc, const float *const *a,
+		       const float *b, const float *bias, float act_min, float act_max, float *c,
+		       size_t ldc)
+{
+	__m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+	for (int t = 0; t < ntaps; t++) {
+		const float *x[MR];
+		x[0] = a[t];
+		for (int i = 1; i < MR; i++)
+			x[i] = i < rows ? a[(size_t)i * ntaps + t] : x[i - 1];
+		const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5],
+			    *x6 = x[6], *x7 = x[7];
+		const float *bk = b + (size_t)t * kc * FGEMM_NR;
+		for (int k = 0; k < kc; k++, bk += FGEMM_NR) {
+			const __m512 w = _mm512_loadu_ps(bk);
+			c0 = _mm512_fmadd_ps(_mm512_set1_ps(x0[k]), w, c0);
+			c1 = _mm512_fmadd_ps(_mm512_set1_ps(x1[k]), w, c1);
+			c2 = _mm512_fmadd_ps(_mm512_set1_ps(x2[k]), w, c2);
+			c3 = _mm512_fmadd_ps(_mm512_set1_ps(x3[k]), w, c3);
+			c4 = _mm512_fmadd_ps(_mm512_set1_ps(x4[k]), w, c4);
+			c5 = _mm512_fmadd_ps(_mm512_set1_ps(x5[k]), w, c5);
+			c6 = _mm512_fmadd_ps(_mm512_set1_ps(x6[k]), w, c6);
+			c7 = _mm512_fmadd_ps(_mm512_set1_ps(x7[k]), w, c7);
+		}
+	}
+	const __mmask16 mask = (__mmask16)((1u << cols) - 1u);
+	const __m512 bv = _mm512_maskz_loadu_ps(mask, bias);
+	const __m512 lo = _mm512_set1_ps(act_min), hi = _mm512_set1_ps(act_max);
+	store_row(c, mask, c0, bv, lo, hi);
+	if (rows > 1)
+		store_row(c + ldc, mask, c1, bv, lo, hi);
+	if (rows > 2)
+		store_row(c + 2 * ldc, mask, c2, bv, lo, hi);
+	if (rows > 3)
+		store_row(c + 3 * ldc, mask, c3, bv, lo, hi);
+	if (rows > 4)
+		store_row(c + 4 * ldc, mask, c4, bv, lo, hi);
+	if (rows > 5)
+		store_row(c + 5 * ldc, mask, c5, bv, lo, hi);
+	if (rows > 6)
+		store_row(c + 6 * ldc, mask, c6, bv, lo, hi);
+	if (rows > 7)
+		store_row(c + 7 * ldc, mask, c7, bv, lo, hi);
+}

@@ -237,13 +237,18 @@ static void fill_pixel(const struct fconv_job *j, const float *xb, int oy, int o
 			pt[fy] = src + (size_t)ix0 * j->ic;
 			continue;
 		}
+		/* locals: the build has -fno-strict-aliasing, so the float stores would make the
+		 * compiler reload j's fields on every element */
+		const int ic = j->ic, kw = j->kw, iw = j->iw;
 		float *row = scratch + (size_t)fy * p->kc;
-		for (int fx = 0; fx < j->kw; fx++) {
+		for (int fx = 0; fx < kw; fx++, row += ic) {
 			const int ix = ix0 + fx;
-			for (int c = 0; c < j->ic; c++) /* a few floats at the border: no memcpy call */
-				row[fx * j->ic + c] = ix >= 0 && ix < j->iw ? src[(size_t)ix * j->ic + c] : 0.0f;
+			if (ix >= 0 && ix < iw)
+				memcpy(row, src + (size_t)ix * ic, (size_t)ic * sizeof(float));
+			else
+				memset(row, 0, (size_t)ic * sizeof(float));
 		}
-		pt[fy] = row;
+		pt[fy] = scratch + (size_t)fy * p->kc;
 	}
 }
 

@@ -40,7 +40,7 @@ struct fgemm_kernel fgemm_select(void)
 	const enum gemm_isa level = gemm_isa_level();
 #if defined(__x86_64__)
 	if (level >= GEMM_ISA_BEST && __builtin_cpu_supports("avx512f"))
-		return (struct fgemm_kernel){ fgemm_tile_avx512, 8, "avx512" };
+		return (struct fgemm_kernel){ fgemm_tile_avx512, 12, "avx512" };
 	if (level >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return (struct fgemm_kernel){ fgemm_tile_avx2, 6, "avx2" };
 #endif

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #define FGEMM_NR 16     /* output channels per packed block */
-#define FGEMM_MAX_MR 8  /* the largest row tile of any kernel */
+#define FGEMM_MAX_MR 12 /* the largest row tile of any kernel */
 
 /* One tile: for i < rows (1..mr of the kernel) and j < cols (1..FGEMM_NR),
  *   c[i*ldc + j] = clamp(sum_t sum_k a[i*ntaps + t][k] * b[(t*kc + k)*FGEMM_NR + j] + bias[j])

@@ -1,6 +1,6 @@
-/* fgemm_avx512.c — the float GEMM tile of fgemm.h with AVX-512F: 8 rows × 16 channels = 8 zmm
- * accumulators (enough independent FMA chains to cover two FMA pipes' latency); per term one
- * weight load and 8 broadcast activations. Each accumulator lane adds its terms in the reference
+/* fgemm_avx512.c — the float GEMM tile of fgemm.h with AVX-512F: 12 rows × 16 channels = 12 zmm
+ * accumulators (more independent FMA chains than two FMA pipes' latency needs); per term one
+ * weight load and 12 broadcast activations (embedded in the FMAs). Each accumulator lane adds its terms in the reference
  * order. A tile of fewer rows repeats the last row's pointers (the extra sums are dropped); a
  * block of fewer channels is stored under a lane mask. The functions carry target("avx512f") as
  * well as the Makefile's flags (see gemm_avx2.c); they run only after fgemm_select() saw
@@ -9,7 +9,7 @@
 
 #include "inference/ops/fast/fgemm.h"
 
-#define MR 8
+#define MR 12
 
 __attribute__((target("avx512f")))
 static inline void store_row(float *c, __mmask16 mask, __m512 acc, __m512 bias, __m512 lo, __m512 hi)
@@ -24,13 +24,14 @@ void fgemm_tile_avx512(int rows, int cols, int ntaps, int kc, const float *const
 		       size_t ldc)
 {
 	__m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+	__m512 c8 = c0, c9 = c0, c10 = c0, c11 = c0;
 	for (int t = 0; t < ntaps; t++) {
 		const float *x[MR];
 		x[0] = a[t];
 		for (int i = 1; i < MR; i++)
 			x[i] = i < rows ? a[(size_t)i * ntaps + t] : x[i - 1];
 		const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5],
-			    *x6 = x[6], *x7 = x[7];
+			    *x6 = x[6], *x7 = x[7], *x8 = x[8], *x9 = x[9], *x10 = x[10], *x11 = x[11];
 		const float *bk = b + (size_t)t * kc * FGEMM_NR;
 		for (int k = 0; k < kc; k++, bk += FGEMM_NR) {
 			const __m512 w = _mm512_loadu_ps(bk);
@@ -42,6 +43,10 @@ void fgemm_tile_avx512(int rows, int cols, int ntaps, int kc, const float *const
 			c5 = _mm512_fmadd_ps(_mm512_set1_ps(x5[k]), w, c5);
 			c6 = _mm512_fmadd_ps(_mm512_set1_ps(x6[k]), w, c6);
 			c7 = _mm512_fmadd_ps(_mm512_set1_ps(x7[k]), w, c7);
+			c8 = _mm512_fmadd_ps(_mm512_set1_ps(x8[k]), w, c8);
+			c9 = _mm512_fmadd_ps(_mm512_set1_ps(x9[k]), w, c9);
+			c10 = _mm512_fmadd_ps(_mm512_set1_ps(x10[k]), w, c10);
+			c11 = _mm512_fmadd_ps(_mm512_set1_ps(x11[k]), w, c11);
 		}
 	}
 	const __mmask16 mask = (__mmask16)((1u << cols) - 1u);
@@ -62,4 +67,12 @@ void fgemm_tile_avx512(int rows, int cols, int ntaps, int kc, const float *const
 		store_row(c + 6 * ldc, mask, c6, bv, lo, hi);
 	if (rows > 7)
 		store_row(c + 7 * ldc, mask, c7, bv, lo, hi);
+	if (rows > 8)
+		store_row(c + 8 * ldc, mask, c8, bv, lo, hi);
+	if (rows > 9)
+		store_row(c + 9 * ldc, mask, c9, bv, lo, hi);
+	if (rows > 10)
+		store_row(c + 10 * ldc, mask, c10, bv, lo, hi);
+	if (rows > 11)
+		store_row(c + 11 * ldc, mask, c11, bv, lo, hi);
 }

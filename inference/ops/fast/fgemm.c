@@ -44,13 +44,12 @@ struct fgemm_kernel fgemm_select(void)
 	if (level >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return (struct fgemm_kernel){ fgemm_tile_avx2, 6, "avx2" };
 #endif
-#if defined(__aarch64__) || defined(__arm__)
-	if (level >= GEMM_ISA_SIMD)
 #if defined(__aarch64__)
-		return (struct fgemm_kernel){ fgemm_tile_neon, 8, "neon" };
-#else
+	if (level >= GEMM_ISA_SIMD)
+		return (struct fgemm_kernel){ fgemm_tile_neon, 6, "neon" };
+#elif defined(__arm__)
+	if (level >= GEMM_ISA_SIMD)
 		return (struct fgemm_kernel){ fgemm_tile_neon, 4, "neon" };
-#endif
 #endif
 	(void)level;
 	return (struct fgemm_kernel){ fgemm_tile_portable, PORTABLE_MR, "portable" };

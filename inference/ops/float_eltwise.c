@@ -157,8 +157,12 @@ static void same_shape(int op, const float *a, const float *b, float *y, size_t 
 			for (int j = 0; j < EW_BLOCK; j++)
 				ty[j] = binary(op, ta[j], tb[j]);
 		}
+		/* fu_clamp in two one-sided steps, the form the compiler vectorizes (same result,
+		 * NaN included: both comparisons are false and keep it) */
 		for (int j = 0; j < EW_BLOCK; j++)
-			ty[j] = fu_clamp(ty[j], lo, hi);
+			ty[j] = ty[j] < lo ? lo : ty[j];
+		for (int j = 0; j < EW_BLOCK; j++)
+			ty[j] = ty[j] > hi ? hi : ty[j];
 		memcpy(y + i0, ty, sizeof(ty));
 	}
 	for (size_t i = i0; i < count; i++)

@@ -117,7 +117,8 @@ static void gemm_equals_double_reference_on_odd_shapes(void **state)
 	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
 		gemm_set_isa_limit(levels[l]);
 		const struct fgemm_kernel kern = fgemm_select();
-		assert_true(kern.mr >= 1 && kern.mr <= FGEMM_MAX_MR);
+		assert_true(kern.mr >= 1 && kern.mr <= FGEMM_MAX_MR && kern.mr2 <= FGEMM_MAX_MR);
+		assert_true(!kern.tile2 || kern.mr2 >= 1);
 		int ran = 0;
 		for (size_t r = 0; r < 4; r++)
 			for (size_t t = 0; t < 3; t++)

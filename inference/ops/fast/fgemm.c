@@ -40,19 +40,19 @@ struct fgemm_kernel fgemm_select(void)
 	const enum gemm_isa level = gemm_isa_level();
 #if defined(__x86_64__)
 	if (level >= GEMM_ISA_BEST && __builtin_cpu_supports("avx512f"))
-		return (struct fgemm_kernel){ fgemm_tile_avx512, 12, "avx512" };
+		return (struct fgemm_kernel){ fgemm_tile_avx512, 12, fgemm_tile2_avx512, 8, "avx512" };
 	if (level >= GEMM_ISA_SIMD && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		return (struct fgemm_kernel){ fgemm_tile_avx2, 6, "avx2" };
+		return (struct fgemm_kernel){ fgemm_tile_avx2, 6, NULL, 0, "avx2" };
 #endif
 #if defined(__aarch64__)
 	if (level >= GEMM_ISA_SIMD)
-		return (struct fgemm_kernel){ fgemm_tile_neon, 6, "neon" };
+		return (struct fgemm_kernel){ fgemm_tile_neon, 6, NULL, 0, "neon" };
 #elif defined(__arm__)
 	if (level >= GEMM_ISA_SIMD)
-		return (struct fgemm_kernel){ fgemm_tile_neon, 4, "neon" };
+		return (struct fgemm_kernel){ fgemm_tile_neon, 4, NULL, 0, "neon" };
 #endif
 	(void)level;
-	return (struct fgemm_kernel){ fgemm_tile_portable, PORTABLE_MR, "portable" };
+	return (struct fgemm_kernel){ fgemm_tile_portable, PORTABLE_MR, NULL, 0, "portable" };
 }
 
 size_t fgemm_packed_floats(int out_ch, int k)
@@ -93,13 +93,25 @@ void fgemm_run(const struct fgemm_kernel *kern, int rows, int ntaps, int kc, con
 	       const float *packed_b, int out_ch, const float *packed_bias, float act_min,
 	       float act_max, float *c, size_t ldc)
 {
-	const size_t k = (size_t)ntaps * kc;
-	for (int nb = 0; nb * FGEMM_NR < out_ch; nb++) {
-		const int cols = out_ch - nb * FGEMM_NR < FGEMM_NR ? out_ch - nb * FGEMM_NR : FGEMM_NR;
-		const float *b = packed_b + (size_t)nb * k * FGEMM_NR;
+	const size_t k = (size_t)ntaps * kc, b_next = k * FGEMM_NR;
+	for (int nb = 0; nb * FGEMM_NR < out_ch;) {
+		const int left = out_ch - nb * FGEMM_NR;
+		const float *b = packed_b + (size_t)nb * b_next, *bias = packed_bias + (size_t)nb * FGEMM_NR;
+		float *cb = c + (size_t)nb * FGEMM_NR;
+		if (kern->tile2 && left > FGEMM_NR) {
+			const int cols = left < 2 * FGEMM_NR ? left : 2 * FGEMM_NR;
+			for (int m = 0; m < rows; m += kern->mr2)
+				kern->tile2(rows - m < kern->mr2 ? rows - m : kern->mr2, cols, ntaps, kc,
+					    a + (size_t)m * ntaps, b, b_next, bias, act_min, act_max,
+					    cb + (size_t)m * ldc, ldc);
+			nb += 2;
+			continue;
+		}
+		const int cols = left < FGEMM_NR ? left : FGEMM_NR;
 		for (int m = 0; m < rows; m += kern->mr)
 			kern->tile(rows - m < kern->mr ? rows - m : kern->mr, cols, ntaps, kc,
-				   a + (size_t)m * ntaps, b, packed_bias + (size_t)nb * FGEMM_NR, act_min,
-				   act_max, c + (size_t)m * ldc + (size_t)nb * FGEMM_NR, ldc);
+				   a + (size_t)m * ntaps, b, bias, act_min, act_max,
+				   cb + (size_t)m * ldc, ldc);
+		nb++;
 	}
 }

@@ -30,10 +30,17 @@ typedef void (*fgemm_tile_fn)(int rows, int cols, int ntaps, int kc, const float
 			      const float *b, const float *bias, float act_min, float act_max,
 			      float *c, size_t ldc);
 
+/* Two blocks at once: for cols of 17..2*FGEMM_NR, block 0 at b and block 1 at b + b_next. */
+typedef void (*fgemm_tile2_fn)(int rows, int cols, int ntaps, int kc, const float *const *a,
+			       const float *b, size_t b_next, const float *bias, float act_min,
+			       float act_max, float *c, size_t ldc);
+
 struct fgemm_kernel {
 	fgemm_tile_fn tile;
-	int mr;             /* rows per tile */
-	const char *name;   /* "avx512", "avx2", "neon", "portable" */
+	int mr;              /* rows per tile */
+	fgemm_tile2_fn tile2; /* NULL: blocks one at a time */
+	int mr2;             /* rows per tile2 tile */
+	const char *name;    /* "avx512", "avx2", "neon", "portable" */
 };
 
 void fgemm_tile_portable(int rows, int cols, int ntaps, int kc, const float *const *a,
@@ -45,6 +52,9 @@ void fgemm_tile_avx2(int rows, int cols, int ntaps, int kc, const float *const *
 void fgemm_tile_avx512(int rows, int cols, int ntaps, int kc, const float *const *a,
 		       const float *b, const float *bias, float act_min, float act_max, float *c,
 		       size_t ldc);
+void fgemm_tile2_avx512(int rows, int cols, int ntaps, int kc, const float *const *a,
+			const float *b, size_t b_next, const float *bias, float act_min,
+			float act_max, float *c, size_t ldc);
 #endif
 #if defined(__aarch64__) || defined(__arm__)
 void fgemm_tile_neon(int rows, int cols, int ntaps, int kc, const float *const *a, const float *b,
@@ -64,7 +74,8 @@ void fgemm_pack_b(float *dst, const float *w, int out_ch, int k);
 void fgemm_pack_bias(float *dst, const float *bias, int out_ch);
 
 /* c rows m < rows (ldc floats apart, out_ch written per row) for every block of channels, tile
- * by tile with kern. a holds rows * ntaps pointers. */
+ * by tile with kern (two blocks at a time where it has tile2 and two are left). a holds
+ * rows * ntaps pointers. */
 void fgemm_run(const struct fgemm_kernel *kern, int rows, int ntaps, int kc, const float *const *a,
 	       const float *packed_b, int out_ch, const float *packed_bias, float act_min,
 	       float act_max, float *c, size_t ldc);

@@ -8,8 +8,9 @@
  *
  * CONV_2D runs on the float GEMM (fast/fgemm.h): prepare packs the filter into its channel blocks
  * and picks the kernel for this CPU; invoke walks the output pixels in chunks of FCONV_CHUNK,
- * fills a table of one pointer per pixel and window cell (into the input, or at a run of zeros
- * for cells in the padding) and hands the chunk to the GEMM, so no im2col copy is made. Chunks
+ * fills a table of one pointer per pixel and tap — a window row, or a window cell where
+ * dilation_w > 1 — into the input, or at a run of zeros for a tap in the padding (a row crossing
+ * the left/right padding is copied, zero-filled), and hands the chunk to the GEMM. Chunks
  * are shared among the workers of g->kernel_ctx. Each sum still adds its terms in the reference
  * order (padding cells add exact zeros); the SIMD kernels' fused multiply-add rounds differently.
  * DEPTHWISE_CONV_2D updates a row of output-channel sums per window cell, whose innermost loop
@@ -26,12 +27,12 @@
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
 
-/* Output pixels per GEMM call: a multiple of every kernel's row tile (4, 6, 8), small enough
+/* Output pixels per GEMM call: a multiple of every kernel's row tile (4, 6, 8, 12), small enough
  * that the pointer table stays in L1, large enough that a layer has a few chunks per worker. */
 #define FCONV_CHUNK 48
 /* With dilation_w 1 the kw cells of a window row are one run of kw*ic floats in the input, so
  * the GEMM takes a window row as one tap (longer inner loops, fewer pointers: ResNet8's first
- * layer, 3 input channels, 2× faster). A row that crosses the left or right padding is copied,
+ * layer, 3 input channels: 1.8× faster). A row that crosses the left or right padding is copied,
  * zero-filled, into per-worker scratch — used when that scratch stays below this size. */
 #define FCONV_ROWS_MAX_BYTES (256 * 1024)
 
@@ -230,8 +231,10 @@ static inline void fill_pixel(const struct fconv_job *j, const float *xb, int oy
 		}
 		return;
 	}
-	const float *first = xb + (size_t)ix0 * j->ic; /* only used with ix0 >= 0 */
-	if (ix0 >= 0 && ix0 + j->kw <= j->iw && iy0 >= 0 && iy0 + (j->kh - 1) * j->dil_h < j->ih) {
+	const bool cols_inside = ix0 >= 0 && ix0 + j->kw <= j->iw;
+	/* column ix0 of the image's first row; formed only when it lies inside the image */
+	const float *first = cols_inside ? xb + (size_t)ix0 * j->ic : NULL;
+	if (cols_inside && iy0 >= 0 && iy0 + (j->kh - 1) * j->dil_h < j->ih) {
 		/* the whole window inside the image: the common case */
 		for (int fy = 0; fy < j->kh; fy++)
 			pt[fy] = first + (size_t)(iy0 + fy * j->dil_h) * row_floats;
@@ -243,7 +246,7 @@ static inline void fill_pixel(const struct fconv_job *j, const float *xb, int oy
 			pt[fy] = j->zeros;
 			continue;
 		}
-		if (ix0 >= 0 && ix0 + j->kw <= j->iw) {
+		if (cols_inside) {
 			pt[fy] = first + (size_t)iy * row_floats;
 			continue;
 		}

@@ -336,11 +336,11 @@ static void float_fc_equals_double_reference(void **state)
 
 /* --- float same-shape ADD / SUB / MUL ------------------------------------------------------ */
 
-/* The block loop computes the same single float operation per element as the plain loop, so
- * here the results must be equal, not only close; y aliasing an input must work too. */
-static void float_binary_same_shape_equals_plain_loop(void **state)
+/* The block and AVX2 loops compute the same single float operation per element as the plain
+ * loop, so here the results must be equal, not only close; y aliasing an input must work too.
+ * 87 elements: whole vectors and blocks, then a tail. */
+static void binary_cases(void)
 {
-	(void)state;
 	static const int ops[] = { OP_ADD, OP_SUB, OP_MUL };
 	static const enum activation acts[] = { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1 };
 	const int count = 16 * 5 + 7;
@@ -380,6 +380,16 @@ static void float_binary_same_shape_equals_plain_loop(void **state)
 					free(y);
 				free(want);
 			}
+}
+
+static void float_binary_same_shape_equals_plain_loop(void **state)
+{
+	(void)state;
+	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
+		gemm_set_isa_limit(levels[l]);
+		binary_cases();
+	}
+	gemm_set_isa_limit(GEMM_ISA_BEST);
 }
 
 int main(void)

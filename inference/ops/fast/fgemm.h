@@ -2,17 +2,18 @@
  * float_fc.c), with run-time ISA dispatch like the int16 GEMM (gemm.h).
  *
  * It is an "indirect" GEMM: row m of A is not one contiguous run but ntaps pointers, each to kc
- * contiguous floats (a conv's window cell: the input channels of one input pixel, or a shared
- * zero run for a cell in the padding). So a conv needs no im2col copy — the caller fills a small
+ * contiguous floats (a conv's window cell — the input channels of one input pixel — or a whole
+ * window row, or a shared zero run for a tap in the padding). So a conv needs no im2col copy — the caller fills a small
  * pointer table per block of output pixels — and a plain GEMM (1×1 conv, FULLY_CONNECTED) is the
  * case ntaps = 1. B (the weights) is packed once at prepare into blocks of FGEMM_NR output
  * channels: block nb, term k (= tap * kc + channel) holds channels nb*FGEMM_NR + j as FGEMM_NR
  * consecutive floats; channels past out_ch are zero.
  *
  * Results: every output is the sum of its terms in the reference order (taps, then channels),
- * padding cells included as exact zero terms, then + bias, then clamped. The SIMD kernels use
- * fused multiply-add, so a term's product is not rounded before it is added: the results differ
- * from the plain C loop by float rounding only (float_cases.tsv and suite-models allow for it).
+ * padding cells included as exact zero terms, then + bias, then clamped. The x86-64 and arm64
+ * SIMD kernels use fused multiply-add, so a term's product is not rounded before it is added:
+ * the results differ from the plain C loop by float rounding only (float_cases.tsv and
+ * suite-models allow for it; armhf NEON rounds as the C loop but flushes denormals).
  *
  * Threads: everything here is reentrant; kernels write only the c rows they are given. */
 #ifndef CAMCLASS_INFERENCE_OPS_FGEMM_H

@@ -112,12 +112,13 @@ endif
 # 32-bit ARM (Debian armhf) is built for its baseline, ARMv7 with VFPv3-D16 and no NEON; only the
 # *_neon.c files get NEON (-mfpu=neon: VFPv3 with 32 registers and NEON, what HWCAP_NEON promises,
 # down to Cortex-A8), and gemm.c calls them only when the kernel reports HWCAP_NEON.
-ISA_X86   := sse41 avx2 avx512vnni
+ISA_X86   := sse41 avx2 avx512 avx512vnni
 ISA_ARM64 := neon dotprod
 ISA_ARM32 := neon
 ISA_ALL   := $(ISA_X86) $(ISA_ARM64)
 CFLAGS_sse41      := -msse4.1
 CFLAGS_avx2       := -mavx2 -mfma
+CFLAGS_avx512     := -mavx512f -mfma
 CFLAGS_avx512vnni := -mavx512f -mavx512bw -mavx512vl -mavx512vnni
 CFLAGS_neon       :=
 CFLAGS_dotprod    := -march=armv8.2-a+dotprod

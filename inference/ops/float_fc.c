@@ -2,10 +2,15 @@
  * weights [units, depth], the input read as [batches, depth] whatever its rank, each output
  * the sum over depth of input × weight, + bias (optional), clamped by the fused activation.
  * keep_num_dims keeps the input's leading dims. Weights must be float32 constants by prepare
- * (fp16 / int8 dynamic-range weights are dequantized at load, engine_fold.c). */
+ * (fp16 / int8 dynamic-range weights are dequantized at load, engine_fold.c).
+ * Runs on the float GEMM (fast/fgemm.h, one tap of depth terms per row): prepare packs the
+ * weights and bias; each sum adds its terms in the reference order (the SIMD kernels with fused
+ * multiply-add). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "inference/ops/fast/fgemm.h"
 #include "inference/ops/float_util.h"
 #include "inference/ops/kernel_util.h"
 #include "inference/ops/ops.h"
@@ -13,6 +18,9 @@
 struct ffc_params {
 	int batches, depth, units;
 	float act_min, act_max;
+	struct fgemm_kernel kern;
+	float *packed_w;     /* fgemm_pack_b of the weights (after the struct) */
+	float *packed_bias;  /* fgemm_pack_bias */
 };
 
 static int ffc_prepare(struct graph *g, struct node *n, char *err, size_t errlen)
@@ -65,12 +73,22 @@ static int ffc_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 			return ku_fail(err, errlen, n, "bias has %d elements, expected %d", tensor_num_elements(bias),
 				       units);
 	}
-	struct ffc_params *p = calloc(1, sizeof(*p));
+	const size_t wt_n = fgemm_packed_floats(units, depth), bias_n = fgemm_bias_floats(units);
+	if (wt_n == 0 || bias_n == 0 ||
+	    wt_n + bias_n > (SIZE_MAX - sizeof(struct ffc_params)) / sizeof(float))
+		return ku_fail(err, errlen, n, "weights %dx%d too large", units, depth);
+	/* the struct's alignment covers the floats after it */
+	struct ffc_params *p = calloc(1, sizeof(*p) + (wt_n + bias_n) * sizeof(float));
 	if (!p)
 		return -ENOMEM;
 	p->batches = in_count / depth;
 	p->depth = depth;
 	p->units = units;
+	p->kern = fgemm_select();
+	p->packed_w = (float *)(void *)(p + 1);
+	p->packed_bias = p->packed_w + wt_n;
+	fgemm_pack_b(p->packed_w, fu_data(filter), units, depth);
+	fgemm_pack_bias(p->packed_bias, bias ? fu_data(bias) : NULL, units);
 	if ((r = fu_activation_range(n, n->opt.fc.activation, &p->act_min, &p->act_max, err, errlen)) < 0) {
 		free(p);
 		return r;
@@ -83,20 +101,15 @@ static int ffc_prepare(struct graph *g, struct node *n, char *err, size_t errlen
 static void ffc_invoke(struct graph *g, const struct node *n)
 {
 	const struct ffc_params *p = n->params;
-	const float *x = fu_data(&g->tensors[n->inputs[0]]), *w = fu_data(&g->tensors[n->inputs[1]]);
-	const float *b = n->ninputs > 2 && n->inputs[2] >= 0 ? fu_data(&g->tensors[n->inputs[2]]) : NULL;
+	const float *x = fu_data(&g->tensors[n->inputs[0]]);
 	float *y = fu_data(&g->tensors[n->outputs[0]]);
-	for (int bt = 0; bt < p->batches; bt++) {
-		const float *xr = x + (size_t)bt * p->depth;
-		for (int u = 0; u < p->units; u++) {
-			const float *wr = w + (size_t)u * p->depth;
-			float total = 0.0f;
-			for (int d = 0; d < p->depth; d++)
-				total += xr[d] * wr[d];
-			if (b)
-				total += b[u];
-			y[(size_t)bt * p->units + u] = fu_clamp(total, p->act_min, p->act_max);
-		}
+	const float *rows[FGEMM_MAX_MR];
+	for (int b0 = 0; b0 < p->batches; b0 += FGEMM_MAX_MR) {
+		const int nrows = p->batches - b0 < FGEMM_MAX_MR ? p->batches - b0 : FGEMM_MAX_MR;
+		for (int r = 0; r < nrows; r++)
+			rows[r] = x + (size_t)(b0 + r) * p->depth;
+		fgemm_run(&p->kern, nrows, 1, p->depth, rows, p->packed_w, p->units, p->packed_bias,
+			  p->act_min, p->act_max, y + (size_t)b0 * p->units, (size_t)p->units);
 	}
 }
 

@@ -112,6 +112,20 @@ static void mjpeg_model_view_is_the_dct_scaled_decode(void **state)
 	free(rgb);
 }
 
+/* A YUYV frame: luma from the picture's red, a constant tint in chroma. */
+static void fill_yuyv(uint8_t *yuyv, const uint8_t *rgb, int w, int h)
+{
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x += 2) {
+			uint8_t *q = yuyv + ((size_t)y * w + x) * 2;
+			const uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+			q[0] = p[0];
+			q[1] = 110;
+			q[2] = p[3];
+			q[3] = 150;
+		}
+}
+
 static void yuyv_model_view_is_the_converted_frame(void **state)
 {
 	(void)state;
@@ -120,15 +134,7 @@ static void yuyv_model_view_is_the_converted_frame(void **state)
 	assert_non_null(rgb);
 	assert_non_null(yuyv);
 	picture(rgb, FW, FH);
-	for (int y = 0; y < FH; y++) /* luma from the picture, a constant tint in chroma */
-		for (int x = 0; x < FW; x += 2) {
-			uint8_t *q = yuyv + ((size_t)y * FW + x) * 2;
-			const uint8_t *p = rgb + ((size_t)y * FW + x) * 3;
-			q[0] = p[0];
-			q[1] = 110;
-			q[2] = p[3];
-			q[3] = 150;
-		}
+	fill_yuyv(yuyv, rgb, FW, FH);
 	const struct cap_frame frame = { .data = yuyv, .bytes = (size_t)FW * FH * 2,
 					 .format = CAP_FMT_YUYV, .width = FW, .height = FH,
 					 .stride_bytes = FW * 2 };
@@ -143,15 +149,7 @@ static void yuyv_model_view_is_the_converted_frame(void **state)
 	assert_int_equal(s.height, FH);
 
 	/* what the classifier's conversion gives for the same bytes */
-	for (int y = 0; y < FH; y++)
-		for (int x = 0; x < FW; x += 2) {
-			uint8_t *q = yuyv + ((size_t)y * FW + x) * 2;
-			const uint8_t *p = rgb + ((size_t)y * FW + x) * 3;
-			q[0] = p[0];
-			q[1] = 110;
-			q[2] = p[3];
-			q[3] = 150;
-		}
+	fill_yuyv(yuyv, rgb, FW, FH);
 	struct cap_decoder *d;
 	struct cap_image want;
 	assert_int_equal(cap_decoder_new(&d), 0);

@@ -83,6 +83,27 @@ static void refused_payloads_say_why(void **state)
 	json_t *e = mq_cmd_error_reply("busy", "too many", NULL);
 	assert_string_equal(json_string_value(json_object_get(e, "code")), "busy");
 	json_decref(e);
+
+	/* A payload whose parse error quotes bytes that are not UTF-8 (found by fuzz_mqtt_cmd),
+	 * and a long command name cut in the middle of a character, still get an error reply. */
+	static const unsigned char bad[] = { 0x7b, 0x22, 0x5c, 0xc2, 0x9b, 0x92, 0xdd, 0xdd, 0x9c,
+					     0xdd, 0x82 };
+	assert_true(mq_cmd_parse(bad, sizeof(bad), &req, &id, err, sizeof(err)) < 0);
+	e = mq_cmd_error_reply("bad_request", err, NULL);
+	assert_non_null(e);
+	json_decref(e);
+	char cut[200] = "{\"cmd\":\"";
+	for (int i = 0; i < 40; i++)
+		strcat(cut, "\u00e9"); /* é: two bytes each, so 64 bytes end inside none; add one */
+	strcat(cut, "x\u00e9\u00e9\"}");
+	assert_true(mq_cmd_parse(cut, strlen(cut), &req, &id, err, sizeof(err)) < 0);
+	e = mq_cmd_error_reply("not_allowed", err, NULL);
+	assert_non_null(e);
+	json_decref(e);
+	e = mq_cmd_error_reply("bad_request", "\xff\xc3 bad \xed\xa0\x80 end \xc3\xa9", NULL);
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "message")), "?? bad ??? end \xc3\xa9");
+	json_decref(e);
 }
 
 static int feed(struct mq_state *st, const char *text)

@@ -64,10 +64,44 @@ int mq_cmd_parse(const void *payload, size_t len, json_t **ret_request, json_t *
 	return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1-4), or 0 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+static int utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	int n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 :
+		s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+	    (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return n;
+}
+
 json_t *mq_cmd_error_reply(const char *code, const char *message, const json_t *user_id)
 {
+	/* The message may quote the payload (jansson's parse error, a cut command name): bytes
+	 * that are not UTF-8 become '?', so the reply can always be built (jansson refuses such
+	 * strings, and the caller would get no answer at all). */
+	char clean[512];
+	size_t o = 0;
+	for (const unsigned char *s = (const unsigned char *)message; *s && o + 5 < sizeof(clean);) {
+		int n = utf8_seq(s);
+		if (n == 0) {
+			clean[o++] = '?';
+			s++;
+		} else {
+			memcpy(clean + o, s, (size_t)n);
+			o += (size_t)n;
+			s += n;
+		}
+	}
+	clean[o] = 0;
 	json_t *reply = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message",
-				  message);
+				  clean);
 	if (reply && user_id)
 		json_object_set(reply, "id", (json_t *)user_id);
 	return reply;

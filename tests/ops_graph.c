@@ -3,9 +3,11 @@
  * each carried their own copy of the case run. */
 #include "tests/ops_graph.h"
 
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,12 +53,17 @@ int tg_prepare(struct tg *tg, int op, int ninputs)
 	tg->g.nodes = &tg->n;
 	tg->g.nnodes = 1;
 	tg->err[0] = 0;
-	return ops_find(op)->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
+	tg->kernel = ops_find_for(&tg->g, &tg->n);
+	if (!tg->kernel) {
+		snprintf(tg->err, sizeof(tg->err), "no kernel for op %d", op);
+		return -ENOTSUP;
+	}
+	return tg->kernel->prepare(&tg->g, &tg->n, tg->err, sizeof(tg->err));
 }
 
 void tg_run(struct tg *tg)
 {
-	ops_find(tg->n.op)->invoke(&tg->g, &tg->n);
+	tg->kernel->invoke(&tg->g, &tg->n);
 }
 
 void tg_free(struct tg *tg)

@@ -1,4 +1,5 @@
-/* ops_graph.h — a one-node graph built by hand, for the tests of weighted ops (conv, depthwise):
+/* ops_graph.h — a one-node graph built by hand, for the tests of weighted ops (conv, depthwise,
+ * their float versions, fully connected, elementwise):
  * tensor 0 input, 1 filter, 2 bias (optional: bias_absent), 3 output; and the reference-checked
  * run both tests share (tg_check_case). Compiled into the test library (tests/ops_graph.c),
  * linked into every test binary. Not thread-safe: the pseudo-random sequence is one per binary.
@@ -12,6 +13,8 @@
 
 #include "inference/graph.h"
 
+struct op_kernel;
+
 #define TG_MAX_TENSORS 4
 #define TG_MAX_CH 64
 
@@ -22,6 +25,7 @@ struct tg {
 	float scales[TG_MAX_TENSORS][TG_MAX_CH];
 	int32_t zps[TG_MAX_TENSORS][TG_MAX_CH];
 	bool bias_absent;          /* input 2 given as -1, TFLite's "optional input absent" */
+	const struct op_kernel *kernel; /* tg_prepare: the one the engine would pick (float or not) */
 	char err[256];
 };
 
@@ -31,7 +35,8 @@ struct tensor *tg_tensor(struct tg *tg, int i, enum tensor_type type, int ndim, 
 			 void *data, float scale, int32_t zp);
 /* Per-channel quantization of tensor i: n scales along axis, zero points 0. */
 void tg_per_channel(struct tg *tg, int i, int n, const float *scales, int axis);
-/* The op's prepare on the one node (ninputs inputs); err holds its message. */
+/* The op's prepare on the one node (ninputs inputs), with the kernel the engine would pick for
+ * its tensor types (ops_find_for); err holds its message. tg.g.kernel_ctx may hold a pool. */
 int tg_prepare(struct tg *tg, int op, int ninputs);
 void tg_run(struct tg *tg);
 /* Frees what prepare allocated (the tensors' data are the caller's). */

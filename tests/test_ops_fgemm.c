@@ -26,6 +26,7 @@
 #include "inference/ops/fast/gemm.h"
 #include "inference/ops/fast/workers.h"
 #include "inference/ops/ops.h"
+#include "tests/ops_graph.h"
 #include "tests/testutil.h"
 
 static uint64_t rng = 0x5eed1234abcdULL;
@@ -153,37 +154,15 @@ static void act_range(enum activation act, float *lo, float *hi)
 	*hi = act == ACT_RELU6 ? 6.0f : (act == ACT_RELU_N1_TO_1 ? 1.0f : INFINITY);
 }
 
-/* The one-node graph: tensors 0 input, 1 filter, 2 bias, 3 output. */
-struct fnode {
-	struct graph g;
-	struct tensor t[4];
-	struct node n;
-	char err[256];
-};
-
-static void fnode_run(struct fnode *f, int op, int ninputs, struct workers *w)
+/* Runs the one-node graph (tests/ops_graph.h: 0 input, 1 filter, 2 bias, 3 output) with the
+ * float kernel the engine would pick, on pool w (NULL: one worker). */
+static void fnode_run(struct tg *f, int op, int ninputs, struct workers *w)
 {
-	f->g.tensors = f->t;
-	f->g.ntensors = 4;
-	f->g.nodes = &f->n;
-	f->g.nnodes = 1;
 	f->g.kernel_ctx = w;
-	f->n.op = op;
-	f->n.ninputs = ninputs;
-	f->n.noutputs = 1;
-	for (int i = 0; i < ninputs; i++)
-		f->n.inputs[i] = i;
-	f->n.outputs[0] = 3;
-	f->t[1].is_const = f->t[2].is_const = true;
-	const struct op_kernel *k = ops_find_float(op);
-	assert_non_null(k);
-	free(f->n.params);
-	f->n.params = NULL;
-	if (k->prepare(&f->g, &f->n, f->err, sizeof(f->err)) != 0)
+	if (tg_prepare(f, op, ninputs) != 0)
 		fail_msg("prepare: %s", f->err);
-	k->invoke(&f->g, &f->n);
-	free(f->n.params);
-	f->n.params = NULL;
+	tg_run(f);
+	tg_free(f);
 }
 
 static void conv_case_run(const struct conv_case *cc, struct workers *w, const char *isa)
@@ -195,15 +174,15 @@ static void conv_case_run(const struct conv_case *cc, struct workers *w, const c
 	float *x = frand_array(in_n), *filt = frand_array((size_t)cc->oc * k);
 	float *bias = frand_array((size_t)cc->oc), *y = malloc(out_n * sizeof(float));
 	assert_non_null(y);
-	struct fnode f;
+	struct tg f;
 	memset(&f, 0, sizeof(f));
 	const int32_t in_dims[4] = { cc->batches, cc->ih, cc->iw, cc->ic };
 	const int32_t f_dims[4] = { cc->oc, cc->kh, cc->kw, cc->ic };
 	const int32_t b_dims[1] = { cc->oc }, o_dims[4] = { cc->batches, oh, ow, cc->oc };
-	tu_tensor_init(&f.t[0], TT_FLOAT32, 4, in_dims, x);
-	tu_tensor_init(&f.t[1], TT_FLOAT32, 4, f_dims, filt);
-	tu_tensor_init(&f.t[2], TT_FLOAT32, 1, b_dims, bias);
-	tu_tensor_init(&f.t[3], TT_FLOAT32, 4, o_dims, y);
+	tg_tensor(&f, 0, TT_FLOAT32, 4, in_dims, x, 0, 0);
+	tg_tensor(&f, 1, TT_FLOAT32, 4, f_dims, filt, 0, 0);
+	tg_tensor(&f, 2, TT_FLOAT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&f, 3, TT_FLOAT32, 4, o_dims, y, 0, 0);
 	f.n.opt.conv.padding = cc->pad;
 	f.n.opt.conv.stride_h = cc->sh;
 	f.n.opt.conv.stride_w = cc->sw;
@@ -289,14 +268,14 @@ static void fc_case_run(int batches, int depth, int units, enum activation act, 
 	float *x = frand_array((size_t)batches * depth), *wt = frand_array((size_t)units * depth);
 	float *bias = frand_array((size_t)units), *y = malloc((size_t)batches * units * sizeof(float));
 	assert_non_null(y);
-	struct fnode f;
+	struct tg f;
 	memset(&f, 0, sizeof(f));
 	const int32_t in_dims[2] = { batches, depth }, w_dims[2] = { units, depth };
 	const int32_t b_dims[1] = { units }, o_dims[2] = { batches, units };
-	tu_tensor_init(&f.t[0], TT_FLOAT32, 2, in_dims, x);
-	tu_tensor_init(&f.t[1], TT_FLOAT32, 2, w_dims, wt);
-	tu_tensor_init(&f.t[2], TT_FLOAT32, 1, b_dims, bias);
-	tu_tensor_init(&f.t[3], TT_FLOAT32, 2, o_dims, y);
+	tg_tensor(&f, 0, TT_FLOAT32, 2, in_dims, x, 0, 0);
+	tg_tensor(&f, 1, TT_FLOAT32, 2, w_dims, wt, 0, 0);
+	tg_tensor(&f, 2, TT_FLOAT32, 1, b_dims, bias, 0, 0);
+	tg_tensor(&f, 3, TT_FLOAT32, 2, o_dims, y, 0, 0);
 	f.n.opt.fc.activation = act;
 	fnode_run(&f, OP_FULLY_CONNECTED, has_bias ? 3 : 2, NULL);
 	float lo, hi;
@@ -360,13 +339,13 @@ static void binary_cases(void)
 							(ops[o] == OP_SUB ? a[i] - b[i] : a[i] * b[i]);
 					want[i] = v < lo ? lo : (v > hi ? hi : v);
 				}
-				struct fnode f;
+				struct tg f;
 				memset(&f, 0, sizeof(f));
 				const int32_t dims[3] = { 1, 29, 3 };
-				tu_tensor_init(&f.t[0], TT_FLOAT32, 3, dims, a);
-				tu_tensor_init(&f.t[1], TT_FLOAT32, 3, dims, b);
-				tu_tensor_init(&f.t[2], TT_FLOAT32, 3, dims, b);
-				tu_tensor_init(&f.t[3], TT_FLOAT32, 3, dims, y);
+				tg_tensor(&f, 0, TT_FLOAT32, 3, dims, a, 0, 0);
+				tg_tensor(&f, 1, TT_FLOAT32, 3, dims, b, 0, 0);
+				tg_tensor(&f, 2, TT_FLOAT32, 3, dims, b, 0, 0);
+				tg_tensor(&f, 3, TT_FLOAT32, 3, dims, y, 0, 0);
 				f.n.opt.add.activation = acts[ai];
 				fnode_run(&f, ops[o], 2, NULL);
 				for (int i = 0; i < count; i++)
